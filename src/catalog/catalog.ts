@@ -1,0 +1,157 @@
+/**
+ * A compiled catalog: every concrete right gets an index (in ascending name order, so that a set's bits list its
+ * rights sorted), each kind its rights, each pseudo-right its expansion, each right its implications closed.
+ */
+import type { Catalog as CatalogDocument } from './catalog.generated.ts';
+
+export type EntityScope = 'Namespaced' | 'Cluster';
+
+export interface EntityKindInfo {
+  name: string;
+  scope: EntityScope;
+  /** Indices of the kind's concrete rights, ascending. */
+  rights: readonly number[];
+  allRight: string | undefined;
+}
+
+export type RestrictedState = 'Requested' | 'Rejected' | 'Suspended';
+
+export interface Catalog {
+  name: string;
+  /** Concrete rights, ascending; a right's index is its position here. */
+  rights: readonly string[];
+  rightIndex: ReadonlyMap<string, number>;
+  kinds: ReadonlyMap<string, EntityKindInfo>;
+  /** Kind of each concrete right's index; undefined for global rights. */
+  kindOfRight: ReadonlyArray<string | undefined>;
+  allRight: string | undefined;
+  /** Pseudo-right → indices of the concrete rights it stands for. */
+  pseudoRights: ReadonlyMap<string, readonly number[]>;
+  /** Right index → indices it implies, transitively closed (without itself). */
+  implied: ReadonlyArray<readonly number[]>;
+  /** Indices withheld from administrators. */
+  adminWithheld: readonly number[];
+  roles: ReadonlyMap<string, readonly string[]>;
+  stateRights: Readonly<Record<RestrictedState, readonly number[]>>;
+}
+
+export class CatalogError extends Error {
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[]) {
+    super(`Catalog ${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'CatalogError';
+    this.problems = problems;
+  }
+}
+
+/** Checks the catalog's meaning (its shape is checked by the schema) and compiles it. Throws CatalogError. */
+export function compileCatalog(doc: CatalogDocument, source: string): Catalog {
+  const problems: string[] = [];
+  const spec = doc.spec;
+  const owner = new Map<string, string | undefined>();
+  const declare = (right: string, kind: string | undefined, where: string): void => {
+    if (owner.has(right)) problems.push(`${where}: right ${right} is declared twice`);
+    else owner.set(right, kind);
+  };
+  for (const kind of spec.kinds) for (const right of kind.rights) declare(right, kind.name, `spec.kinds[${kind.name}].rights`);
+  for (const right of spec.globalRights ?? []) declare(right, undefined, 'spec.globalRights');
+
+  const kindNames = new Set<string>();
+  for (const kind of spec.kinds) {
+    if (kindNames.has(kind.name)) problems.push(`spec.kinds: kind ${kind.name} is declared twice`);
+    kindNames.add(kind.name);
+  }
+  for (const required of ['User', 'Organization']) {
+    const kind = spec.kinds.find((k) => k.name === required);
+    if (!kind) problems.push(`spec.kinds: expected a kind named ${required}; found none`);
+    else if ((kind.scope ?? 'Namespaced') !== 'Cluster') problems.push(`spec.kinds[${required}].scope: expected Cluster; found ${kind.scope ?? 'Namespaced'}`);
+  }
+  for (const kind of spec.kinds) {
+    if (kind.name !== 'User' && kind.name !== 'Organization' && (kind.scope ?? 'Namespaced') === 'Cluster') {
+      problems.push(`spec.kinds[${kind.name}].scope: only User and Organization can be cluster-scoped; found Cluster`);
+    }
+    if (kind.name === 'UserGroup' || kind.name === 'Collaboration') problems.push(`spec.kinds: ${kind.name} cannot be an entity kind`);
+  }
+
+  const rights = [...owner.keys()].sort();
+  const rightIndex = new Map(rights.map((r, i) => [r, i]));
+  const pseudoRights = new Map<string, number[]>();
+  const addPseudo = (name: string, indices: number[], where: string): void => {
+    if (owner.has(name) || pseudoRights.has(name)) problems.push(`${where}: pseudo-right ${name} clashes with another right`);
+    else pseudoRights.set(name, indices);
+  };
+  if (spec.allRight) addPseudo(spec.allRight, rights.map((_, i) => i), 'spec.allRight');
+  const kinds = new Map<string, EntityKindInfo>();
+  for (const kind of spec.kinds) {
+    const indices = [...new Set(kind.rights.map((r) => rightIndex.get(r)!))].sort((a, b) => a - b);
+    kinds.set(kind.name, { name: kind.name, scope: kind.scope ?? 'Namespaced', rights: indices, allRight: kind.allRight });
+    if (kind.allRight) addPseudo(kind.allRight, indices, `spec.kinds[${kind.name}].allRight`);
+  }
+
+  const known = (right: string, where: string): boolean => {
+    if (rightIndex.has(right) || pseudoRights.has(right)) return true;
+    problems.push(`${where}: unknown right ${right}`);
+    return false;
+  };
+  // Implications: direct edges, then closed transitively (a right implied by a pseudo-right means all of it).
+  const direct: number[][] = rights.map(() => []);
+  for (const [i, implication] of (spec.implications ?? []).entries()) {
+    const from = rightIndex.get(implication.right);
+    if (from === undefined) {
+      problems.push(`spec.implications[${i}].right: expected a concrete right; found ${implication.right}`);
+      continue;
+    }
+    for (const to of implication.implies) {
+      if (!known(to, `spec.implications[${i}].implies`)) continue;
+      direct[from]!.push(...(pseudoRights.get(to) ?? [rightIndex.get(to)!]));
+    }
+  }
+  const implied = rights.map((_, start) => {
+    const seen = new Set<number>([start]);
+    const stack = [start];
+    while (stack.length > 0) for (const next of direct[stack.pop()!]!) if (!seen.has(next)) (seen.add(next), stack.push(next));
+    seen.delete(start);
+    return [...seen].sort((a, b) => a - b);
+  });
+
+  const withheld = new Set<number>();
+  for (const right of spec.adminWithheld?.rights ?? []) {
+    if (known(right, 'spec.adminWithheld.rights')) for (const i of pseudoRights.get(right) ?? [rightIndex.get(right)!]) withheld.add(i);
+  }
+  for (const suffix of spec.adminWithheld?.suffixes ?? []) rights.forEach((r, i) => r.endsWith(suffix) && withheld.add(i));
+
+  const roles = new Map<string, string[]>();
+  for (const role of spec.roles ?? []) {
+    if (roles.has(role.name)) problems.push(`spec.roles: role ${role.name} is declared twice`);
+    role.rights.forEach((r) => known(r, `spec.roles[${role.name}].rights`));
+    roles.set(role.name, [...role.rights]);
+  }
+
+  const userRights = new Set(kinds.get('User')?.rights ?? []);
+  const stateRights = {} as Record<RestrictedState, number[]>;
+  for (const state of ['Requested', 'Rejected', 'Suspended'] as const) {
+    const list = spec.stateRights?.[state] ?? [];
+    stateRights[state] = [];
+    for (const right of list) {
+      const i = rightIndex.get(right);
+      if (i === undefined || !userRights.has(i)) problems.push(`spec.stateRights.${state}: expected a concrete right of kind User; found ${right}`);
+      else stateRights[state].push(i);
+    }
+    stateRights[state].sort((a, b) => a - b);
+  }
+
+  if (problems.length > 0) throw new CatalogError(source, problems);
+  return {
+    name: doc.metadata.name,
+    rights,
+    rightIndex,
+    kinds,
+    kindOfRight: rights.map((r) => owner.get(r)),
+    allRight: spec.allRight,
+    pseudoRights,
+    implied,
+    adminWithheld: [...withheld].sort((a, b) => a - b),
+    roles,
+    stateRights,
+  };
+}

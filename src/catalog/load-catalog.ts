@@ -1,0 +1,48 @@
+/**
+ * Reads a catalog file (YAML), validates it against catalog.schema.json and compiles it.
+ * Without a file: the built-in default catalog, The Things Stack's.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { createAjv } from '../api/ajv.ts';
+import { describeSchemaError } from '../model/schema-errors.ts';
+import type { Catalog as CatalogDocument } from './catalog.generated.ts';
+import { CatalogError, compileCatalog, type Catalog } from './catalog.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_CATALOG_FILE = join(here, 'default.catalog.yaml');
+
+/** Parses and compiles a catalog document; `source` names it in errors. Throws CatalogError. */
+export function catalogFromText(text: string, source: string): Catalog {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (error) {
+    throw new CatalogError(source, [`not valid YAML: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  const ajv = createAjv();
+  const validate = ajv.compile(JSON.parse(readFileSync(join(here, 'catalog.schema.json'), 'utf8')));
+  if (!validate(doc)) throw new CatalogError(source, (validate.errors ?? []).map((e) => describeSchemaError(e, doc)));
+  return compileCatalog(doc as CatalogDocument, source);
+}
+
+const cache = new Map<string, Catalog>();
+
+/** Loads (once per file) the catalog of a file, or the default catalog. */
+export function loadCatalog(file?: string): Catalog {
+  const path = file ?? DEFAULT_CATALOG_FILE;
+  let catalog = cache.get(path);
+  if (!catalog) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new CatalogError(path, [`cannot be read: ${(error as Error).message}`]);
+    }
+    catalog = catalogFromText(text, path);
+    cache.set(path, catalog);
+  }
+  return catalog;
+}

@@ -1,0 +1,118 @@
+/**
+ * The typed model the engine computes on: the four kinds, normalised (defaults applied, times parsed).
+ * It is built the same way from manifest files (CLI) and from informer objects (controller).
+ */
+import type { Collaboration, LabelSelector, Organization, User, UserGroup } from '../api/types.generated.ts';
+
+export type UserState = 'Requested' | 'Approved' | 'Rejected' | 'Flagged' | 'Suspended';
+export type SubjectKind = 'User' | 'UserGroup' | 'Organization';
+
+export interface UserObject {
+  kind: 'User';
+  name: string;
+  generation: number;
+  labels: Readonly<Record<string, string>>;
+  admin: boolean;
+  state: UserState;
+}
+
+export interface OrganizationObject {
+  kind: 'Organization';
+  name: string;
+  generation: number;
+  parent: string | undefined;
+  namespaces: readonly string[];
+  /** Default [RIGHT_ALL] (the catalog's all-right) is applied by the engine, which knows the catalog. */
+  ownerRights: readonly string[] | undefined;
+}
+
+export interface UserGroupObject {
+  kind: 'UserGroup';
+  name: string;
+  generation: number;
+  organization: string | undefined;
+  users: readonly string[];
+  groups: readonly string[];
+  selector: LabelSelector | undefined;
+}
+
+export interface CollaborationObject {
+  kind: 'Collaboration';
+  namespace: string;
+  name: string;
+  generation: number;
+  subject: { kind: SubjectKind; name: string };
+  target: { kind: string; name: string };
+  rights: readonly string[];
+  role: string | undefined;
+  /** Milliseconds since the epoch; undefined when the grant never expires. */
+  expiresAt: number | undefined;
+}
+
+export type ModelObject = UserObject | OrganizationObject | UserGroupObject | CollaborationObject;
+
+export interface Model {
+  users: Map<string, UserObject>;
+  organizations: Map<string, OrganizationObject>;
+  groups: Map<string, UserGroupObject>;
+  /** Keyed by `namespace/name`. */
+  collaborations: Map<string, CollaborationObject>;
+}
+
+export function emptyModel(): Model {
+  return { users: new Map(), organizations: new Map(), groups: new Map(), collaborations: new Map() };
+}
+
+/** `User/alice`, `Collaboration/acme/m-alice`: how objects are named in messages, provenance and change reports. */
+export function objectKey(object: { kind: string; name: string; namespace?: string | undefined }): string {
+  return object.namespace ? `${object.kind}/${object.namespace}/${object.name}` : `${object.kind}/${object.name}`;
+}
+
+/** Converts a schema-valid User manifest. */
+export function userFrom(raw: User): UserObject {
+  return {
+    kind: 'User',
+    name: raw.metadata.name,
+    generation: raw.metadata.generation ?? 1,
+    labels: { ...(raw.metadata.labels ?? {}) },
+    admin: raw.spec?.admin ?? false,
+    state: raw.spec?.state ?? 'Approved',
+  };
+}
+
+export function organizationFrom(raw: Organization): OrganizationObject {
+  return {
+    kind: 'Organization',
+    name: raw.metadata.name,
+    generation: raw.metadata.generation ?? 1,
+    parent: raw.spec?.parent,
+    namespaces: [...new Set(raw.spec?.namespaces ?? [])],
+    ownerRights: raw.spec?.ownerRights ? [...raw.spec.ownerRights] : undefined,
+  };
+}
+
+export function userGroupFrom(raw: UserGroup): UserGroupObject {
+  return {
+    kind: 'UserGroup',
+    name: raw.metadata.name,
+    generation: raw.metadata.generation ?? 1,
+    organization: raw.spec?.organization,
+    users: [...new Set(raw.spec?.members?.users ?? [])],
+    groups: [...new Set(raw.spec?.members?.groups ?? [])],
+    selector: raw.spec?.members?.selector,
+  };
+}
+
+export function collaborationFrom(raw: Collaboration, namespace: string): CollaborationObject {
+  return {
+    kind: 'Collaboration',
+    namespace,
+    name: raw.metadata.name,
+    generation: raw.metadata.generation ?? 1,
+    subject: { kind: raw.spec.subject.kind, name: raw.spec.subject.name },
+    target: { kind: raw.spec.target.kind, name: raw.spec.target.name },
+    rights: [...new Set(raw.spec.rights ?? [])],
+    role: raw.spec.role || undefined,
+    expiresAt: raw.spec.expiresAt === undefined ? undefined : Date.parse(raw.spec.expiresAt),
+  };
+}
