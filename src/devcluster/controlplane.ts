@@ -382,7 +382,9 @@ interface Child {
 function startChild(name: string, bin: string, dir: string, args: string[]): Child {
   const logFd = openSync(join(dir, `${name}.log`), 'a');
   // setpriv --pdeathsig: the kernel kills the child when this process dies, however it dies.
-  const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
+  // (CHARTER_CONTROLPLANE_NO_PDEATHSIG=1 leaves it to the watchdog alone: the cleanup test uses it.)
+  const setpriv = process.env.CHARTER_CONTROLPLANE_NO_PDEATHSIG ? undefined : SETPRIV;
+  const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
   const proc = spawn(cmd, argv, {
     cwd: dir,
     // Its own process group: a terminal's ^C reaches only this process, which then stops the children
@@ -561,7 +563,7 @@ function plainGet(url: string): Promise<{ status: number; body: string }> {
 
 function apiRequest(
   server: string,
-  tls: { ca: string; cert: string; key: string },
+  tls: { ca: string; cert?: string; key?: string; token?: string },
   method: string,
   path: string,
   body?: unknown,
@@ -573,10 +575,12 @@ function apiRequest(
       new URL(path, server),
       {
         method,
-        ...tls,
+        ca: tls.ca,
+        ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
         timeout: 10_000,
         headers: {
           Accept: 'application/json',
+          ...(tls.token ? { Authorization: `Bearer ${tls.token}` } : {}),
           ...(payload !== undefined ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) } : {}),
         },
       },
@@ -655,7 +659,34 @@ export function readCRDs(paths: string[]): any[] {
   return crds;
 }
 
-type Requester = (method: string, path: string, body?: unknown, contentType?: string) => Promise<ApiResponse>;
+export type Requester = (method: string, path: string, body?: unknown, contentType?: string) => Promise<ApiResponse>;
+
+/**
+ * A JSON requester for the cluster of a kubeconfig (as written by this harness: embedded CA, and a client
+ * certificate or a token), for `context` or the current context.
+ */
+export function requesterFromKubeconfig(kubeconfigPath: string, context?: string): Requester {
+  const cfg = parseAllDocuments(readFileSync(kubeconfigPath, 'utf8'))[0]?.toJS() as any;
+  const ctxName = context ?? cfg?.['current-context'];
+  const ctx = (cfg?.contexts ?? []).find((c: any) => c.name === ctxName)?.context;
+  const cluster = (cfg?.clusters ?? []).find((c: any) => c.name === ctx?.cluster)?.cluster;
+  const user = (cfg?.users ?? []).find((u: any) => u.name === ctx?.user)?.user ?? {};
+  if (!ctx || !cluster?.server) throw new Error(`${kubeconfigPath}: no context '${ctxName}' with a cluster`);
+  const unb64 = (s: string | undefined): string | undefined => (s ? Buffer.from(s, 'base64').toString() : undefined);
+  const file = (p: string | undefined): string | undefined => (p ? readFileSync(p, 'utf8') : undefined);
+  const tls = {
+    ca: unb64(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']) ?? '',
+    cert: unb64(user['client-certificate-data']) ?? file(user['client-certificate']) ?? '',
+    key: unb64(user['client-key-data']) ?? file(user['client-key']) ?? '',
+    ...(user.token ? { token: user.token as string } : {}),
+  };
+  return (method, path, body, contentType) => apiRequest(cluster.server, tls, method, path, body, contentType);
+}
+
+/** installCRDs against the cluster of a kubeconfig (its current context, which must be allowed to). */
+export function installCRDsWithKubeconfig(kubeconfigPath: string, paths: string[], timeoutMs?: number): Promise<string[]> {
+  return installCRDs(requesterFromKubeconfig(kubeconfigPath), paths, timeoutMs);
+}
 
 export async function installCRDs(request: Requester, paths: string[], timeoutMs = 60_000): Promise<string[]> {
   const crds = readCRDs(paths);
