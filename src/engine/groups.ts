@@ -1,0 +1,305 @@
+/**
+ * UserGroup memberships (semantics §4): groupMembers(g) = users(g) ∪ selector(g) ∪ ⋃ groupMembers(h), h in groups(g),
+ * closed transitively; groups on a cycle share their members and report MembershipCycle.
+ * Kept up to date incrementally: a change recomputes only the changed groups and their ancestors, and only for the
+ * users it can concern when the nesting itself did not change.
+ */
+import type { Model, UserGroupObject, UserObject } from '../model/model.ts';
+import { selectorMatches } from './label-selector.ts';
+
+export interface GroupDiff {
+  /** user → groups the user joined or left (transitively). */
+  users: Map<string, Set<string>>;
+  /** Groups whose member set changed. */
+  groups: Set<string>;
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set && set.delete(value) && set.size === 0) map.delete(key);
+}
+
+export class GroupIndex {
+  private readonly model: Model;
+  /** Existing group → existing groups listing it in members.groups. */
+  private readonly parents = new Map<string, Set<string>>();
+  /** Existing group → users listed by name or matched by the selector (existing users only). */
+  private readonly direct = new Map<string, Set<string>>();
+  /** Transitive members of each existing group. */
+  private readonly members = new Map<string, Set<string>>();
+  /** user → groups containing it, transitively. */
+  private readonly userGroups = new Map<string, Set<string>>();
+  /** Groups on a membership cycle. */
+  readonly cyclic = new Set<string>();
+  /** user name → groups listing it; group name → groups listing it (whether the listed object exists or not). */
+  private readonly listsUser = new Map<string, Set<string>>();
+  private readonly listsGroup = new Map<string, Set<string>>();
+  private readonly selectorGroups = new Set<string>();
+
+  constructor(model: Model) {
+    this.model = model;
+    for (const group of model.groups.values()) this.index(group);
+    for (const name of model.groups.keys()) this.direct.set(name, this.directOf(model.groups.get(name)!));
+    this.recompute(new Set(model.groups.keys()), undefined);
+  }
+
+  membersOf(group: string): ReadonlySet<string> {
+    return this.members.get(group) ?? new Set();
+  }
+
+  groupsOf(user: string): ReadonlySet<string> {
+    return this.userGroups.get(user) ?? new Set();
+  }
+
+  /** Groups listing this group as nested member (existing ones). */
+  parentsOf(group: string): ReadonlySet<string> {
+    return this.parents.get(group) ?? new Set();
+  }
+
+  /** The path of groups from `group` down to one that holds `user` directly, e.g. [all-staff, devs]. */
+  chainTo(group: string, user: string): string[] {
+    const previous = new Map<string, string | undefined>([[group, undefined]]);
+    const queue = [group];
+    while (queue.length > 0) {
+      const current = queue.shift()!;
+      if (this.direct.get(current)?.has(user)) {
+        const chain: string[] = [];
+        for (let g: string | undefined = current; g !== undefined; g = previous.get(g)) chain.unshift(g);
+        return chain;
+      }
+      for (const child of this.model.groups.get(current)?.groups ?? []) {
+        if (this.model.groups.has(child) && !previous.has(child) && this.members.get(child)?.has(user)) {
+          previous.set(child, current);
+          queue.push(child);
+        }
+      }
+    }
+    return [group];
+  }
+
+  /** Listed users and groups that do not exist. */
+  missingOf(group: UserGroupObject): { users: string[]; groups: string[] } {
+    return {
+      users: group.users.filter((u) => !this.model.users.has(u)),
+      groups: group.groups.filter((g) => !this.model.groups.has(g)),
+    };
+  }
+
+  /** Groups whose missing-member warnings depend on this user or group existing. */
+  listing(kind: 'User' | 'UserGroup', name: string): ReadonlySet<string> {
+    return (kind === 'User' ? this.listsUser : this.listsGroup).get(name) ?? new Set();
+  }
+
+  private index(group: UserGroupObject): void {
+    for (const user of group.users) addTo(this.listsUser, user, group.name);
+    for (const child of group.groups) {
+      addTo(this.listsGroup, child, group.name);
+      if (this.model.groups.has(child)) addTo(this.parents, child, group.name);
+    }
+    if (group.selector) this.selectorGroups.add(group.name);
+  }
+
+  private unindex(group: UserGroupObject): void {
+    for (const user of group.users) removeFrom(this.listsUser, user, group.name);
+    for (const child of group.groups) {
+      removeFrom(this.listsGroup, child, group.name);
+      removeFrom(this.parents, child, group.name);
+    }
+    this.selectorGroups.delete(group.name);
+  }
+
+  private directOf(group: UserGroupObject): Set<string> {
+    const users = new Set<string>();
+    for (const user of group.users) if (this.model.users.has(user)) users.add(user);
+    if (group.selector) {
+      for (const user of this.model.users.values()) if (selectorMatches(group.selector, user.labels)) users.add(user.name);
+    }
+    return users;
+  }
+
+  private selects(group: UserGroupObject, user: UserObject | undefined): boolean {
+    if (!user) return false;
+    return group.users.includes(user.name) || (group.selector !== undefined && selectorMatches(group.selector, user.labels));
+  }
+
+  /** Call after the model's group `name` was added, changed or removed; `before` is its previous version. */
+  groupChanged(name: string, before: UserGroupObject | undefined): GroupDiff {
+    const after = this.model.groups.get(name);
+    if (before) this.unindex(before);
+    if (after) this.index(after);
+    const existenceChanged = !before !== !after;
+    if (existenceChanged) {
+      // Groups listing this one gain or lose an existing child.
+      for (const parent of this.listsGroup.get(name) ?? []) {
+        if (!this.model.groups.has(parent)) continue;
+        if (after) addTo(this.parents, name, parent);
+        else removeFrom(this.parents, name, parent);
+      }
+    }
+    const nestingChanged = existenceChanged || !sameList(before?.groups ?? [], after?.groups ?? []);
+    const oldDirect = this.direct.get(name) ?? new Set<string>();
+    const newDirect = after ? this.directOf(after) : new Set<string>();
+    if (after) this.direct.set(name, newDirect);
+    else this.direct.delete(name);
+    if (nestingChanged) {
+      const seeds = new Set<string>([name, ...(this.listsGroup.get(name) ?? [])].filter((g) => this.model.groups.has(g) || g === name));
+      return this.recompute(seeds, undefined, name);
+    }
+    const users = new Set<string>();
+    for (const u of oldDirect) if (!newDirect.has(u)) users.add(u);
+    for (const u of newDirect) if (!oldDirect.has(u)) users.add(u);
+    return this.recompute(new Set([name]), users);
+  }
+
+  /** Call after a user was added, changed (labels) or removed. */
+  userChanged(name: string, before: UserObject | undefined): GroupDiff {
+    const after = this.model.users.get(name);
+    const touched = new Set<string>();
+    for (const group of [...(this.listsUser.get(name) ?? []), ...this.selectorGroups]) {
+      const object = this.model.groups.get(group);
+      if (!object) continue;
+      const was = this.direct.get(group)!.has(name);
+      const is = this.selects(object, after);
+      if (was === is) continue;
+      if (is) this.direct.get(group)!.add(name);
+      else this.direct.get(group)!.delete(name);
+      touched.add(group);
+    }
+    void before;
+    if (touched.size === 0) return { users: new Map(), groups: new Set() };
+    return this.recompute(touched, new Set([name]));
+  }
+
+  /**
+   * Recomputes the members of `seeds` and all their ancestors. With `onlyUsers`, only those users' memberships can
+   * have changed (the nesting did not change), so only they are re-evaluated; otherwise whole member sets are rebuilt.
+   * `removed` names a group that no longer exists (its members are dropped).
+   */
+  private recompute(seeds: Set<string>, onlyUsers: Set<string> | undefined, removed?: string): GroupDiff {
+    const affected = new Set<string>();
+    const stack = [...seeds];
+    while (stack.length > 0) {
+      const g = stack.pop()!;
+      if (affected.has(g)) continue;
+      affected.add(g);
+      for (const parent of this.parents.get(g) ?? []) stack.push(parent);
+    }
+    const diff: GroupDiff = { users: new Map(), groups: new Set() };
+    const record = (group: string, user: string): void => {
+      addTo(diff.users, user, group);
+      diff.groups.add(group);
+    };
+    if (removed !== undefined && !this.model.groups.has(removed)) {
+      affected.delete(removed);
+      for (const user of this.members.get(removed) ?? []) {
+        record(removed, user);
+        removeFrom(this.userGroups, user, removed);
+      }
+      this.members.delete(removed);
+      this.cyclic.delete(removed);
+    }
+    const components = this.components(affected);
+    for (const component of components) {
+      const inComponent = new Set(component);
+      const cyclic = component.length > 1 || this.model.groups.get(component[0]!)!.groups.includes(component[0]!);
+      for (const g of component) {
+        if (cyclic) this.cyclic.add(g);
+        else this.cyclic.delete(g);
+      }
+      const children: string[] = [];
+      for (const g of component) {
+        for (const child of this.model.groups.get(g)!.groups) if (!inComponent.has(child) && this.model.groups.has(child)) children.push(child);
+      }
+      if (onlyUsers) {
+        for (const user of onlyUsers) {
+          const isMember =
+            component.some((g) => this.direct.get(g)!.has(user)) || children.some((c) => this.members.get(c)?.has(user) ?? false);
+          for (const g of component) {
+            let set = this.members.get(g);
+            if (!set) this.members.set(g, (set = new Set()));
+            if (set.has(user) === isMember) continue;
+            if (isMember) (set.add(user), addTo(this.userGroups, user, g));
+            else (set.delete(user), removeFrom(this.userGroups, user, g));
+            record(g, user);
+          }
+        }
+        continue;
+      }
+      const next = new Set<string>();
+      for (const g of component) for (const u of this.direct.get(g)!) next.add(u);
+      for (const c of children) for (const u of this.members.get(c)!) next.add(u);
+      for (const g of component) {
+        const previous = this.members.get(g) ?? new Set<string>();
+        for (const u of previous) if (!next.has(u)) (record(g, u), removeFrom(this.userGroups, u, g));
+        for (const u of next) if (!previous.has(u)) (record(g, u), addTo(this.userGroups, u, g));
+        this.members.set(g, component.length === 1 ? next : new Set(next));
+      }
+    }
+    return diff;
+  }
+
+  /** Strongly connected components of the nesting graph restricted to `groups`, children before parents. */
+  private components(groups: Set<string>): string[][] {
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const onStack = new Set<string>();
+    const stack: string[] = [];
+    const out: string[][] = [];
+    let counter = 0;
+    const childrenOf = (g: string): string[] => this.model.groups.get(g)!.groups.filter((c) => groups.has(c));
+    for (const root of groups) {
+      if (index.has(root)) continue;
+      // Iterative Tarjan: frames of (node, next child position).
+      const frames: Array<[string, number]> = [[root, 0]];
+      index.set(root, counter);
+      low.set(root, counter++);
+      stack.push(root);
+      onStack.add(root);
+      while (frames.length > 0) {
+        const frame = frames[frames.length - 1]!;
+        const [node, position] = frame;
+        const children = childrenOf(node);
+        if (position < children.length) {
+          frame[1]++;
+          const child = children[position]!;
+          if (!index.has(child)) {
+            index.set(child, counter);
+            low.set(child, counter++);
+            stack.push(child);
+            onStack.add(child);
+            frames.push([child, 0]);
+          } else if (onStack.has(child)) {
+            low.set(node, Math.min(low.get(node)!, index.get(child)!));
+          }
+          continue;
+        }
+        frames.pop();
+        if (frames.length > 0) {
+          const parent = frames[frames.length - 1]![0];
+          low.set(parent, Math.min(low.get(parent)!, low.get(node)!));
+        }
+        if (low.get(node) === index.get(node)) {
+          const component: string[] = [];
+          let member: string;
+          do {
+            member = stack.pop()!;
+            onStack.delete(member);
+            component.push(member);
+          } while (member !== node);
+          out.push(component.sort());
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,269 @@
+/**
+ * The status of each object (api.md), computed from the engine's state. Conditions carry no lastTransitionTime
+ * here: `withTransitionTimes` (conditions.ts) merges them with the previous status, so that times move only when a
+ * condition's status flips.
+ */
+import type { Engine } from './engine.ts';
+import { EMPTY } from './right-sets.ts';
+
+export interface ConditionValue {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration: number;
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Finding {
+  object: string;
+  severity: Severity;
+  reason: string;
+  message: string;
+}
+
+export const LIST_LIMIT = 100;
+const MESSAGE_LIMIT = 1024;
+
+const bounded = (items: Iterable<string>): string[] => [...items].sort().slice(0, LIST_LIMIT);
+const clip = (message: string): string => (message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT - 3)}...` : message);
+const listText = (items: string[]): string => (items.length > 10 ? `${items.slice(0, 10).join(', ')} and ${items.length - 10} more` : items.join(', '));
+
+function condition(type: string, ok: boolean, reason: string, message: string, generation: number): ConditionValue {
+  return { type, status: ok ? 'True' : 'False', reason, message: clip(message), observedGeneration: generation };
+}
+
+export interface UserStatus {
+  observedGeneration: number;
+  conditions: ConditionValue[];
+  organizations: string[];
+  organizationCount: number;
+  groups: string[];
+  groupCount: number;
+  rightsSummary: { entities: number; byKind: Record<string, number>; namespaces: string[]; admin: boolean };
+}
+
+export function userStatus(engine: Engine, name: string): UserStatus | undefined {
+  const user = engine.model.users.get(name);
+  if (!user) return undefined;
+  const profile = engine.profile(name)!;
+  const groups = engine.groups.groupsOf(name);
+  const byKind: Record<string, number> = {};
+  const namespaces = new Set<string>(profile.defaults.keys());
+  for (const [key, set] of profile.entities) {
+    if (set === EMPTY) continue;
+    const parts = key.split('/');
+    byKind[parts[0]!] = (byKind[parts[0]!] ?? 0) + 1;
+    if (parts.length === 3) namespaces.add(parts[1]!);
+    else for (const ns of engine.organizations.owned.get(parts[1]!) ?? []) namespaces.add(ns);
+  }
+  let reason = 'RightsComputed';
+  let message = 'Effective rights are computed and published';
+  if (user.state === 'Requested' || user.state === 'Rejected' || user.state === 'Suspended') {
+    reason = 'Restricted';
+    message = `The user is ${user.state}: it holds only ${listText(engine.catalog.stateRights[user.state].map((i) => engine.catalog.rights[i]!)) || 'nothing'} on itself`;
+  } else if (user.state === 'Flagged' && user.admin) {
+    reason = 'FlaggedAdmin';
+    message = 'The user is Flagged: admin rights do not apply';
+  }
+  return {
+    observedGeneration: user.generation,
+    conditions: [condition('Ready', true, reason, message, user.generation)],
+    organizations: bounded(profile.organizations.keys()),
+    organizationCount: profile.organizations.size,
+    groups: bounded(groups),
+    groupCount: groups.size,
+    rightsSummary: {
+      entities: Object.values(byKind).reduce((a, b) => a + b, 0),
+      byKind: Object.fromEntries(Object.entries(byKind).sort(([a], [b]) => (a < b ? -1 : 1))),
+      namespaces: bounded(namespaces),
+      admin: profile.admin,
+    },
+  };
+}
+
+export interface OrganizationStatus {
+  observedGeneration: number;
+  conditions: ConditionValue[];
+  members: number;
+  memberNames: string[];
+  namespaces: string[];
+  ancestors: string[];
+  authorizedUsers: { all: number; admins: number; throughGroups: number; throughCollaborations: number };
+}
+
+export function organizationProblems(engine: Engine, name: string): Finding[] {
+  const org = engine.model.organizations.get(name);
+  if (!org) return [];
+  const object = `Organization/${name}`;
+  const findings: Finding[] = [];
+  if (engine.organizations.cyclic.has(name)) {
+    findings.push({ object, severity: 'warning', reason: 'ParentCycle', message: `spec.parent: ${name} is on a cycle of parents, so it has no ancestors` });
+  } else if (org.parent !== undefined && !engine.model.organizations.has(org.parent)) {
+    findings.push({ object, severity: 'warning', reason: 'ParentNotFound', message: `spec.parent: Organization ${org.parent} does not exist` });
+  }
+  const conflicts = org.namespaces.filter((ns) => engine.organizations.conflicts.has(ns));
+  for (const ns of conflicts) {
+    const others = engine.organizations.conflicts.get(ns)!.filter((o) => o !== name);
+    findings.push({ object, severity: 'warning', reason: 'NamespaceConflict', message: `spec.namespaces: ${ns} is also claimed by ${others.join(', ')}, so neither owns it` });
+  }
+  return findings;
+}
+
+export function organizationStatus(engine: Engine, name: string): OrganizationStatus | undefined {
+  const org = engine.model.organizations.get(name);
+  if (!org) return undefined;
+  const members = engine.membersOfOrganization(name);
+  const orgKind = engine.sets.kindRights('Organization');
+  const authorized = { all: 0, admins: 0, throughGroups: 0, throughCollaborations: 0 };
+  for (const user of members) {
+    const state = engine.model.users.get(user)?.state;
+    if (state !== 'Approved' && state !== 'Flagged') continue;
+    const membership = engine.profile(user)!.organizations.get(name)!;
+    authorized.all++;
+    if (membership.viaGroup) authorized.throughGroups++;
+    if (membership.direct) authorized.throughCollaborations++;
+    const rights = engine.rightsFromProfile(user, { kind: 'Organization', namespace: undefined, key: `Organization/${name}` });
+    if (rights === orgKind) authorized.admins++;
+  }
+  const problems = organizationProblems(engine, name);
+  const first = problems[0];
+  return {
+    observedGeneration: org.generation,
+    conditions: [
+      first
+        ? condition('Ready', false, first.reason, problems.map((p) => p.message).join('; '), org.generation)
+        : condition('Ready', true, 'Reconciled', `${members.size} members; owns ${engine.organizations.owned.get(name)?.length ?? 0} namespaces`, org.generation),
+    ],
+    members: members.size,
+    memberNames: bounded(members),
+    namespaces: engine.organizations.owned.get(name) ?? [],
+    ancestors: engine.organizations.ancestors.get(name) ?? [],
+    authorizedUsers: authorized,
+  };
+}
+
+export interface UserGroupStatus {
+  observedGeneration: number;
+  conditions: ConditionValue[];
+  memberCount: number;
+  memberNames: string[];
+}
+
+export function userGroupProblems(engine: Engine, name: string): Finding[] {
+  const group = engine.model.groups.get(name);
+  if (!group) return [];
+  const object = `UserGroup/${name}`;
+  const findings: Finding[] = [];
+  if (engine.groups.cyclic.has(name)) {
+    findings.push({ object, severity: 'warning', reason: 'MembershipCycle', message: 'spec.members.groups: the group is on a cycle of nested groups; every group on it has the same members' });
+  }
+  const missing = engine.groups.missingOf(group);
+  if (missing.users.length + missing.groups.length > 0) {
+    const parts = [];
+    if (missing.users.length) parts.push(`spec.members.users: ${listText(missing.users)} ${missing.users.length === 1 ? 'does' : 'do'} not exist`);
+    if (missing.groups.length) parts.push(`spec.members.groups: ${listText(missing.groups)} ${missing.groups.length === 1 ? 'does' : 'do'} not exist`);
+    findings.push({ object, severity: 'warning', reason: 'MissingMembers', message: `${parts.join('; ')} (skipped)` });
+  }
+  if (group.organization !== undefined && !engine.model.organizations.has(group.organization)) {
+    findings.push({ object, severity: 'warning', reason: 'OrganizationNotFound', message: `spec.organization: Organization ${group.organization} does not exist` });
+  }
+  return findings;
+}
+
+export function userGroupStatus(engine: Engine, name: string): UserGroupStatus | undefined {
+  const group = engine.model.groups.get(name);
+  if (!group) return undefined;
+  const members = engine.groups.membersOf(name);
+  const problems = userGroupProblems(engine, name);
+  return {
+    observedGeneration: group.generation,
+    conditions: [
+      condition('Ready', true, 'Reconciled', `${members.size} members`, group.generation),
+      ...problems.map((p) => ({ ...condition(p.reason, true, p.reason, p.message, group.generation) })),
+    ],
+    memberCount: members.size,
+    memberNames: bounded(members),
+  };
+}
+
+export interface CollaborationStatus {
+  observedGeneration: number;
+  conditions: ConditionValue[];
+  grantedRights: string[];
+}
+
+export function collaborationProblems(engine: Engine, namespace: string, name: string): Finding[] {
+  const verdict = engine.verdict(namespace, name);
+  if (!verdict) return [];
+  return verdict.failures.map((f) => ({
+    object: `Collaboration/${namespace}/${name}`,
+    severity: 'error',
+    reason: f.reason,
+    message: f.message,
+  }));
+}
+
+export function collaborationStatus(engine: Engine, namespace: string, name: string): CollaborationStatus | undefined {
+  const collab = engine.model.collaborations.get(`${namespace}/${name}`);
+  const verdict = engine.verdict(namespace, name);
+  if (!collab || !verdict) return undefined;
+  const g = collab.generation;
+  const first = verdict.failures[0];
+  const subjectMissing = verdict.failures.find((f) => f.reason === 'SubjectNotFound');
+  const targetMissing = collab.target.kind === 'Organization' && !engine.model.organizations.has(collab.target.name);
+  const accepted = first
+    ? condition('Accepted', false, first.reason, verdict.failures.map((f) => f.message).join('; '), g)
+    : condition('Accepted', true, 'Accepted', `Grants ${verdict.granted === EMPTY ? 'no right' : `${engine.sets.rightNames(verdict.granted).length} rights`}`, g);
+  const resolved = subjectMissing
+    ? condition('ResolvedRefs', false, 'SubjectNotFound', subjectMissing.message, g)
+    : targetMissing
+      ? condition('ResolvedRefs', false, 'TargetNotFound', `Organization ${collab.target.name} does not exist`, g)
+      : condition('ResolvedRefs', true, 'Resolved', 'The subject exists', g);
+  return {
+    observedGeneration: g,
+    conditions: [accepted, resolved, { ...accepted, type: 'Ready' }],
+    grantedRights: [...engine.sets.rightNames(verdict.granted)],
+  };
+}
+
+/** The status of any object by key (`User/alice`, `Collaboration/acme/m-alice`), or undefined if it does not exist. */
+export function statusOf(engine: Engine, key: string): UserStatus | OrganizationStatus | UserGroupStatus | CollaborationStatus | undefined {
+  const [kind, a, b] = key.split('/');
+  switch (kind) {
+    case 'User':
+      return userStatus(engine, a!);
+    case 'Organization':
+      return organizationStatus(engine, a!);
+    case 'UserGroup':
+      return userGroupStatus(engine, a!);
+    case 'Collaboration':
+      return collaborationStatus(engine, a!, b!);
+    default:
+      return undefined;
+  }
+}
+
+/** Every object key of the model. */
+export function allObjectKeys(engine: Engine): string[] {
+  const m = engine.model;
+  return [
+    ...[...m.users.keys()].map((n) => `User/${n}`),
+    ...[...m.organizations.keys()].map((n) => `Organization/${n}`),
+    ...[...m.groups.keys()].map((n) => `UserGroup/${n}`),
+    ...[...m.collaborations.keys()].map((k) => `Collaboration/${k}`),
+  ].sort();
+}
+
+/** semantics §3–§4 findings of every object: errors (inactive collaborations, cycles of parents, conflicts) and warnings. */
+export function allFindings(engine: Engine): Finding[] {
+  const findings: Finding[] = [];
+  for (const name of [...engine.model.organizations.keys()].sort()) findings.push(...organizationProblems(engine, name));
+  for (const name of [...engine.model.groups.keys()].sort()) findings.push(...userGroupProblems(engine, name));
+  for (const key of [...engine.model.collaborations.keys()].sort()) {
+    const [ns, name] = key.split('/');
+    findings.push(...collaborationProblems(engine, ns!, name!));
+  }
+  return findings;
+}

@@ -1,0 +1,59 @@
+/** Small object builders for engine tests (cert-manager style): `user('alice', { admin: true })`. */
+import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
+import { Engine, type EngineOptions } from '../../../src/engine/engine.ts';
+import { parseEntity } from '../../../src/engine/entities.ts';
+import { evaluate } from '../../../src/engine/evaluate.ts';
+import type { CollaborationObject, Model, OrganizationObject, UserGroupObject, UserObject } from '../../../src/model/model.ts';
+import { emptyModel } from '../../../src/model/model.ts';
+
+export function user(name: string, opts: Partial<Omit<UserObject, 'kind' | 'name'>> = {}): UserObject {
+  return { kind: 'User', name, generation: 1, labels: {}, admin: false, state: 'Approved', ...opts };
+}
+
+export function org(name: string, opts: Partial<Omit<OrganizationObject, 'kind' | 'name'>> = {}): OrganizationObject {
+  return { kind: 'Organization', name, generation: 1, parent: undefined, namespaces: [], ownerRights: undefined, ...opts };
+}
+
+export function group(name: string, opts: Partial<Omit<UserGroupObject, 'kind' | 'name'>> = {}): UserGroupObject {
+  return { kind: 'UserGroup', name, generation: 1, organization: undefined, users: [], groups: [], selector: undefined, ...opts };
+}
+
+/** `collab('acme/m-alice', 'User/alice', 'Organization/acme', ['RIGHT_ORGANIZATION_INFO'])` */
+export function collab(id: string, subject: string, target: string, rights: string[], opts: Partial<CollaborationObject> = {}): CollaborationObject {
+  const [namespace, name] = id.split('/') as [string, string];
+  const [sk, sn] = subject.split('/') as [CollaborationObject['subject']['kind'], string];
+  const [tk, tn] = target.split('/') as [string, string];
+  return { kind: 'Collaboration', namespace, name, generation: 1, subject: { kind: sk, name: sn }, target: { kind: tk, name: tn }, rights, role: undefined, expiresAt: undefined, ...opts };
+}
+
+export function modelOf(...objects: Array<UserObject | OrganizationObject | UserGroupObject | CollaborationObject>): Model {
+  const model = emptyModel();
+  for (const o of objects) {
+    if (o.kind === 'User') model.users.set(o.name, o);
+    else if (o.kind === 'Organization') model.organizations.set(o.name, o);
+    else if (o.kind === 'UserGroup') model.groups.set(o.name, o);
+    else model.collaborations.set(`${o.namespace}/${o.name}`, o);
+  }
+  return model;
+}
+
+export function engineOf(model: Model, options: EngineOptions & { now?: number } = {}): Engine {
+  return new Engine(model, loadCatalog(), options, options.now ?? Date.parse('2026-06-01T00:00:00Z'));
+}
+
+/** The rights of a user on an entity, by the reference evaluation; also checks the profile path agrees. */
+export function rights(engine: Engine, userName: string, entity: string): string[] {
+  const ref = parseEntity(entity, engine.catalog);
+  const reference = [...engine.sets.rightNames(evaluate(engine, userName, ref).rights)];
+  if (ref.kind !== 'User') {
+    const key = ref.namespace === undefined ? `${ref.kind}/${ref.name}` : `${ref.kind}/${ref.namespace}/${ref.name}`;
+    const fromProfile = [...engine.sets.rightNames(engine.rightsFromProfile(userName, { kind: ref.kind, namespace: ref.namespace, key }))];
+    if (fromProfile.join() !== reference.join()) {
+      throw new Error(`profile and evaluation disagree for ${userName} on ${entity}: ${fromProfile.join()} vs ${reference.join()}`);
+    }
+  }
+  return reference;
+}
+
+/** Strips the RIGHT_<KIND>_ prefix, for readable expectations. */
+export const short = (list: string[]): string[] => list.map((r) => r.replace(/^RIGHT_(APPLICATION|GATEWAY|CLIENT|ORGANIZATION|USER)_/, ''));
