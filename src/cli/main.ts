@@ -1,1 +1,88 @@
-export async function main(a: string[]): Promise<number> { console.log("hi", a, process.version); return 0; }
+/**
+ * The `charter` command line (docs: shared cli.md contract; README). Exit status 2 for unreadable input.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { CatalogError } from '../catalog/catalog.ts';
+import { runCan } from './can.ts';
+import { runDiff } from './diff.ts';
+import { runExplain } from './explain.ts';
+import { processOutput, type Output } from './output.ts';
+import { runRender } from './render.ts';
+import { runValidate } from './validate.ts';
+import { InputError } from './workspace.ts';
+
+function program(out: Output, setExit: (code: number) => void): Command {
+  const root = new Command('charter')
+    .description('Effective rights from Users, Organizations, UserGroups and Collaborations — offline, from manifests')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.out(s.trimEnd()), writeErr: (s) => out.err(s.trimEnd()) });
+  const catalog = new Option('--catalog <file>', 'a catalog file (default: The Things Stack)');
+  const adminRights = new Option('--admin-rights <mode>', 'what admins get: default (all but the withheld rights) or all').choices(['default', 'all']).default('default');
+  const at = new Option('--at <time>', 'evaluation time, RFC 3339 (default: now)');
+  root
+    .command('can')
+    .description('print the effective rights of a user on an entity')
+    .argument('<path...>', 'manifest files or folders')
+    .requiredOption('--user <name>', 'the user')
+    .requiredOption('--on <entity>', 'Organization/<name>, User/<name> or <Kind>/<namespace>/<name>')
+    .addOption(at)
+    .addOption(catalog)
+    .addOption(adminRights)
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .action((paths: string[], opts) => setExit(runCan(paths, opts, out)));
+  root
+    .command('validate')
+    .description('schema and semantic checks; exit 1 on errors (and warnings with --strict)')
+    .argument('<path...>', 'manifest files or folders')
+    .addOption(catalog)
+    .addOption(at)
+    .option('--strict', 'warnings fail too')
+    .action((paths: string[], opts) => setExit(runValidate(paths, opts, out)));
+  root
+    .command('explain')
+    .description('every right of a user on an entity, with the paths that grant it')
+    .argument('<path...>', 'manifest files or folders')
+    .requiredOption('--user <name>', 'the user')
+    .requiredOption('--on <entity>', 'the entity')
+    .addOption(at)
+    .addOption(catalog)
+    .addOption(adminRights)
+    .action((paths: string[], opts) => setExit(runExplain(paths, opts, out)));
+  root
+    .command('render')
+    .description('write the statuses and ConfigMaps the operator would write, as YAML files')
+    .argument('<path...>', 'manifest files or folders')
+    .requiredOption('--out <dir>', 'output folder')
+    .addOption(at)
+    .addOption(catalog)
+    .addOption(adminRights)
+    .action(async (paths: string[], opts) => setExit(await runRender(paths, opts, out)));
+  root
+    .command('diff')
+    .description('which users gain or lose which rights between two versions of the manifests')
+    .argument('<pathA>', 'the manifests before')
+    .argument('<pathB>', 'the manifests after')
+    .addOption(at)
+    .addOption(catalog)
+    .addOption(adminRights)
+    .option('--exit-code', 'exit 1 when anything changed')
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .action((a: string, b: string, opts) => setExit(runDiff(a, b, opts, out)));
+  return root;
+}
+
+/** Runs the command line; returns the exit status. */
+export async function main(argv: string[], out: Output = processOutput): Promise<number> {
+  let code = 0;
+  try {
+    await program(out, (c) => (code = c)).parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof InputError || error instanceof CatalogError) {
+      out.err(`charter: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+/** `charter render`: writes what the operator would write to a cluster — each object's status and every ConfigMap. */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { API_GROUP_VERSION } from '../api/kinds.ts';
+import { withTransitionTimes } from '../engine/conditions.ts';
+import { allObjectKeys, statusOf } from '../engine/status.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Output } from './output.ts';
+import { openWorkspace, problemLines, type WorkspaceOptions } from './workspace.ts';
+
+export interface RenderOptions extends WorkspaceOptions {
+  out: string;
+}
+
+export interface RenderedObject {
+  path: string;
+  object: Record<string, unknown>;
+}
+
+/** A ConfigMap renderer, provided by the permission-map module. */
+export type ConfigMapRenderer = (engine: Engine) => Array<{ namespace: string; name: string; object: Record<string, unknown> }>;
+
+/** The status objects the operator would write, with conditions stamped at the evaluation time. */
+export function renderStatuses(engine: Engine): RenderedObject[] {
+  const now = new Date(engine.now).toISOString();
+  return allObjectKeys(engine).map((key) => {
+    const [kind, a, b] = key.split('/') as [string, string, string | undefined];
+    const status = statusOf(engine, key)! as unknown as { conditions: Parameters<typeof withTransitionTimes>[1] } & Record<string, unknown>;
+    const metadata = b === undefined ? { name: a } : { name: b, namespace: a };
+    return {
+      path: join('status', kind, ...(b === undefined ? [`${a}.yaml`] : [a, `${b}.yaml`])),
+      object: { apiVersion: API_GROUP_VERSION, kind, metadata, status: { ...status, conditions: withTransitionTimes(undefined, status.conditions, now) } },
+    };
+  });
+}
+
+export async function runRender(paths: string[], options: RenderOptions, out: Output): Promise<number> {
+  const workspace = openWorkspace(paths, options);
+  const problems = problemLines(workspace);
+  for (const line of problems) out.err(line);
+  const rendered = renderStatuses(workspace.engine);
+  // The permission-map module renders the ConfigMaps (imported lazily: other commands do not need it).
+  const configMaps = '../permission-map/render-configmaps.ts';
+  const { renderConfigMaps } = (await import(configMaps)) as { renderConfigMaps: ConfigMapRenderer };
+  for (const cm of renderConfigMaps(workspace.engine)) rendered.push({ path: join('configmaps', cm.namespace, `${cm.name}.yaml`), object: cm.object });
+  rmSync(join(options.out, 'status'), { recursive: true, force: true });
+  rmSync(join(options.out, 'configmaps'), { recursive: true, force: true });
+  for (const item of rendered) {
+    const full = join(options.out, item.path);
+    mkdirSync(join(full, '..'), { recursive: true });
+    writeFileSync(full, stringify(item.object, { lineWidth: 0 }));
+  }
+  out.err(`wrote ${rendered.length} files to ${options.out}${problems.length ? ` (${problems.length} objects skipped: invalid)` : ''}`);
+  return problems.length > 0 ? 2 : 0;
+}

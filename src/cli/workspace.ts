@@ -1,0 +1,53 @@
+/**
+ * What every `charter` command starts from: manifests loaded, the catalog, and an engine at the evaluation time.
+ */
+import { loadCatalog } from '../catalog/load-catalog.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import { Engine, type EngineOptions } from '../engine/engine.ts';
+import { loadManifests, type LoadedManifests } from '../model/load-manifests.ts';
+
+export interface WorkspaceOptions {
+  catalog?: string;
+  at?: string;
+  adminRights?: EngineOptions['adminRights'];
+}
+
+export interface Workspace extends LoadedManifests {
+  catalog: Catalog;
+  engine: Engine;
+  now: number;
+}
+
+/** Error for bad command-line input or unreadable manifests: exit status 2. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+export function parseTime(text: string | undefined): number {
+  if (text === undefined) return Date.now();
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(ms)) throw new InputError(`--at: expected an RFC 3339 time such as 2027-01-01T00:00:00Z; found ${JSON.stringify(text)}`);
+  return ms;
+}
+
+/** Loads the manifests and builds the engine; problems are returned, not thrown (the caller decides the exit). */
+export function openWorkspace(paths: readonly string[], options: WorkspaceOptions): Workspace {
+  const now = parseTime(options.at);
+  const catalog = loadCatalog(options.catalog);
+  let loaded: LoadedManifests;
+  try {
+    loaded = loadManifests(paths);
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
+  const engine = new Engine(loaded.model, catalog, { adminRights: options.adminRights ?? 'default' }, now);
+  return { ...loaded, catalog, engine, now };
+}
+
+/** `file: Kind/name: message` lines for load problems. */
+export function problemLines(workspace: Pick<LoadedManifests, 'problems'>): string[] {
+  return workspace.problems.map((p) => `${p.file}: ${p.object}: ${p.message}`);
+}
