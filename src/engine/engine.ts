@@ -259,6 +259,8 @@ export class Engine {
         else this.model.users.delete(name);
         this.absorbGroupDiff(this.groups.userChanged(name, before), users, impact);
         users.add(name);
+        // The organizations' authorized-user counts depend on the member's state and admin flag.
+        for (const org of this.profiles.get(name)?.organizations.keys() ?? []) impact.statuses.add(`Organization/${org}`);
         if (!before !== !this.model.users.has(name)) {
           for (const g of this.groups.listing('User', name)) impact.statuses.add(`UserGroup/${g}`);
           for (const key of this.bySubject.get(`User/${name}`) ?? []) this.revalidate(key, users, impact);
@@ -339,8 +341,15 @@ export class Engine {
     for (const org of this.model.organizations.keys()) {
       if (oldStructure.cyclic.has(org) !== structure.cyclic.has(org)) touched.add(org);
     }
-    if (!before !== !after) for (const key of this.bySubject.get(`Organization/${name}`) ?? []) this.revalidate(key, users, impact);
-    for (const key of this.byTargetOrganization.get(name) ?? []) this.revalidate(key, users, impact);
+    if (!before !== !after) {
+      for (const key of this.bySubject.get(`Organization/${name}`) ?? []) this.revalidate(key, users, impact);
+      // Groups naming the organization as owner warn while it does not exist (rare: a scan is fine).
+      for (const g of this.model.groups.values()) if (g.organization === name) impact.statuses.add(`UserGroup/${g.name}`);
+    }
+    for (const key of this.byTargetOrganization.get(name) ?? []) {
+      this.revalidate(key, users, impact);
+      impact.statuses.add(`Collaboration/${key}`); // ResolvedRefs names a missing target organization
+    }
     // Every user whose M* may change is a member, before or after, of a touched organization.
     const closure = new Set<string>(touched);
     for (const o of touched) {
@@ -357,7 +366,11 @@ export class Engine {
   }
 
   private absorbGroupDiff(diff: GroupDiff, users: Set<string>, impact: Impact): void {
-    for (const u of diff.users.keys()) users.add(u);
+    for (const u of diff.users.keys()) {
+      users.add(u);
+      impact.users.add(u);
+      impact.statuses.add(`User/${u}`);
+    }
     for (const g of diff.groups) impact.statuses.add(`UserGroup/${g}`);
   }
 
@@ -367,7 +380,7 @@ export class Engine {
     const before = this.verdicts.get(key)!;
     const after = this.judge(collab);
     this.verdicts.set(key, after);
-    if (before.active !== after.active || before.granted !== after.granted || before.failures.map((f) => f.reason).join() !== after.failures.map((f) => f.reason).join()) {
+    if (before.active !== after.active || before.granted !== after.granted || JSON.stringify(before.failures) !== JSON.stringify(after.failures)) {
       impact.statuses.add(`Collaboration/${key}`);
       if (collab.target.kind === 'Organization') impact.statuses.add(`Organization/${collab.target.name}`);
     }

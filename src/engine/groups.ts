@@ -10,7 +10,7 @@ import { selectorMatches } from './label-selector.ts';
 export interface GroupDiff {
   /** user → groups the user joined or left (transitively). */
   users: Map<string, Set<string>>;
-  /** Groups whose member set changed. */
+  /** Groups whose member set or cycle warning changed. */
   groups: Set<string>;
 }
 
@@ -131,6 +131,7 @@ export class GroupIndex {
   /** Call after the model's group `name` was added, changed or removed; `before` is its previous version. */
   groupChanged(name: string, before: UserGroupObject | undefined): GroupDiff {
     const after = this.model.groups.get(name);
+    if (!before && !after) return { users: new Map(), groups: new Set() };
     if (before) this.unindex(before);
     if (after) this.index(after);
     const existenceChanged = !before !== !after;
@@ -209,6 +210,7 @@ export class GroupIndex {
       const inComponent = new Set(component);
       const cyclic = component.length > 1 || this.model.groups.get(component[0]!)!.groups.includes(component[0]!);
       for (const g of component) {
+        if (this.cyclic.has(g) !== cyclic) diff.groups.add(g);
         if (cyclic) this.cyclic.add(g);
         else this.cyclic.delete(g);
       }
