@@ -334,8 +334,9 @@ export class Engine {
         if (o1) touched.add(o1);
         if (o2) touched.add(o2);
         impact.namespaces.add(ns);
-        for (const key of this.byNamespace.get(ns) ?? []) this.revalidate(key, users, impact);
       }
+      // Memberships in this namespace depend on who owns it (and their messages on who claims it).
+      for (const key of this.byNamespace.get(ns) ?? []) this.revalidate(key, users, impact);
       for (const o of [...(oldStructure.conflicts.get(ns) ?? []), ...(structure.conflicts.get(ns) ?? [])]) touched.add(o);
     }
     for (const org of this.model.organizations.keys()) {
