@@ -1,6 +1,6 @@
 /**
  * The examples' README tables are executable documentation: every row is asked of the `charter` CLI exactly as a
- * user would ask it (`charter can <folder> --user U --on E -o json [--catalog <folder>/catalog.yaml] [--at T]`),
+ * user would ask it (`charter can <folder> --user U --on E -o json [--catalog catalogs/<set>.yaml] [--at T]`),
  * and the answer must be the row's expected rights.
  */
 import { describe, expect, test } from '@jest/globals';
@@ -80,7 +80,7 @@ function charter(args: readonly string[]): CliResult {
 
 function canArgs(set: string, row: Row): string[] {
   const args = ['can', `examples/${set}`, '--user', row.user, '--on', row.entity, '-o', 'json'];
-  const catalog = `examples/${set}/catalog.yaml`;
+  const catalog = `catalogs/${set}.yaml`;
   if (existsSync(join(root, catalog))) args.push('--catalog', catalog);
   if (row.at !== '') args.push('--at', row.at);
   return args;
