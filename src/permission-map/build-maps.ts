@@ -1,0 +1,211 @@
+/**
+ * The permission map of a namespace, from the engine: what every user holds on every entity of the namespace (named
+ * by a grant or not) and on the Organization owning it. Pure: no I/O, the time is the engine's.
+ *
+ * Content, per user: defaults per kind (ownership), rights on the entities grants name, rights on the owning
+ * Organization. Users with identical content share one row (the members of a big group usually do). Entries a
+ * reader would find anyway are dropped: an entity entry within the user's default for its kind (or within what
+ * administrators hold), an administrator's default or organization entry within the admin rights.
+ * Sets are hexadecimal bitmasks over the map's own right list, so that a reader needs no catalog.
+ * `shard.ts` turns this into the ConfigMaps the operator writes.
+ */
+import type { Engine } from '../engine/engine.ts';
+import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
+
+/** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. */
+export interface MapRow {
+  /** Sorted. */
+  users: string[];
+  /** Rights on `Organization/<organization>`. */
+  organization?: string;
+  /** Kind → rights on every entity of that kind in the namespace. */
+  defaults?: Record<string, string>;
+  /** Kind → entity name → rights on `Kind/<namespace>/<name>` (beyond the default). */
+  entities?: Record<string, Record<string, string>>;
+}
+
+/** A namespace's permission map before it is split into ConfigMaps. */
+export interface NamespaceMap {
+  catalog: string;
+  namespace: string;
+  organization: string | undefined;
+  /** Milliseconds since the epoch. */
+  evaluatedAt: number;
+  /** The earliest expiry of a grant this map depends on; undefined when none expires. */
+  nextExpiry: number | undefined;
+  /** Bit i of every mask is rights[i]: the concrete rights of the kinds covered, ascending. */
+  rights: string[];
+  /** The namespaced kinds covered (every entity of these kinds in the namespace). */
+  kinds: string[];
+  admins: { users: string[]; rights: Record<string, string> };
+  /** Sorted by their first user. */
+  rows: MapRow[];
+}
+
+/** Builds the map of every namespace that gets one (`engine.mapNamespaces()`), keyed by namespace. */
+export function buildPermissionMaps(engine: Engine): Map<string, NamespaceMap> {
+  const masks = new MaskWriter(engine);
+  const expiries = expiriesByNamespace(engine);
+  const maps = new Map<string, NamespaceMap>();
+  for (const ns of engine.mapNamespaces()) maps.set(ns, buildOne(engine, ns, masks, expiries.get(ns)));
+  return maps;
+}
+
+/**
+ * Builds the map of one namespace.
+ * @example buildNamespaceMap(engine, 'acme').rows[0] // { users: ['bob'], defaults: { Application: '3fff' } }
+ */
+export function buildNamespaceMap(engine: Engine, namespace: string): NamespaceMap {
+  return buildOne(engine, namespace, new MaskWriter(engine), expiriesByNamespace(engine).get(namespace));
+}
+
+interface UserContent {
+  organization: RightSetId;
+  defaults: Map<string, RightSetId>;
+  entities: Map<string, Map<string, RightSetId>>;
+}
+
+function buildOne(engine: Engine, namespace: string, masks: MaskWriter, nextExpiry: number | undefined): NamespaceMap {
+  const sets = engine.sets;
+  const organization = engine.organizations.owner.get(namespace);
+  const kinds = masks.namespacedKinds;
+  const admins = new Set(engine.admins);
+  const adminSet = (kind: string): RightSetId => (kind === 'Organization' || kinds.includes(kind) ? engine.adminRightsOf(kind) : EMPTY);
+  const contents = new Map<string, UserContent>();
+  const contentOf = (user: string): UserContent => {
+    let content = contents.get(user);
+    if (!content) contents.set(user, (content = { organization: EMPTY, defaults: new Map(), entities: new Map() }));
+    return content;
+  };
+  for (const [kind, rows] of engine.namespaceDefaults(namespace)) {
+    if (!kinds.includes(kind)) continue;
+    for (const [user, set] of rows) {
+      const masked = sets.intersect(set, sets.kindRights(kind));
+      if (masked === EMPTY || (admins.has(user) && sets.isSubset(masked, adminSet(kind)))) continue;
+      contentOf(user).defaults.set(kind, masked);
+    }
+  }
+  for (const [key, rows] of engine.namespaceEntities(namespace)) {
+    const [kind, , name] = key.split('/') as [string, string, string];
+    if (!kinds.includes(kind)) continue;
+    for (const [user, set] of rows) {
+      const masked = sets.intersect(set, sets.kindRights(kind));
+      const content = contents.get(user);
+      let known = content?.defaults.get(kind) ?? EMPTY;
+      if (admins.has(user)) known = sets.union(known, adminSet(kind));
+      if (masked === EMPTY || sets.isSubset(masked, known)) continue;
+      const byKind = contentOf(user).entities;
+      let names = byKind.get(kind);
+      if (!names) byKind.set(kind, (names = new Map()));
+      names.set(name, masked);
+    }
+  }
+  if (organization !== undefined) {
+    for (const [user, set] of engine.organizationRows(organization)) {
+      const masked = sets.intersect(set, sets.kindRights('Organization'));
+      if (masked === EMPTY || (admins.has(user) && sets.isSubset(masked, adminSet('Organization')))) continue;
+      contentOf(user).organization = masked;
+    }
+  }
+  // Users with identical content share a row.
+  const rows = new Map<string, MapRow>();
+  for (const user of [...contents.keys()].sort()) {
+    const content = contents.get(user)!;
+    const row: Omit<MapRow, 'users'> = {};
+    if (content.organization !== EMPTY) row.organization = masks.mask(content.organization);
+    if (content.defaults.size > 0) {
+      row.defaults = Object.fromEntries([...content.defaults.keys()].sort().map((k) => [k, masks.mask(content.defaults.get(k)!)]));
+    }
+    if (content.entities.size > 0) {
+      row.entities = Object.fromEntries(
+        [...content.entities.keys()].sort().map((k) => {
+          const names = content.entities.get(k)!;
+          return [k, Object.fromEntries([...names.keys()].sort().map((n) => [n, masks.mask(names.get(n)!)]))];
+        }),
+      );
+    }
+    if (row.organization === undefined && !row.defaults && !row.entities) continue;
+    const key = JSON.stringify(row);
+    const existing = rows.get(key);
+    if (existing) existing.users.push(user);
+    else rows.set(key, { users: [user], ...row });
+  }
+  const adminKinds = organization === undefined ? kinds : [...kinds, 'Organization'].sort();
+  return {
+    catalog: engine.catalog.name,
+    namespace,
+    organization,
+    evaluatedAt: engine.now,
+    nextExpiry,
+    rights: masks.rights,
+    kinds: [...kinds],
+    admins: { users: [...admins].sort(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(adminSet(k))])) },
+    rows: [...rows.values()],
+  };
+}
+
+/** Right sets → hexadecimal masks over the rights of the covered kinds (namespaced kinds and Organization). */
+class MaskWriter {
+  readonly rights: string[];
+  readonly namespacedKinds: string[];
+  private readonly local: Int32Array;
+  private readonly memo = new Map<RightSetId, string>();
+  private readonly engine: Engine;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+    const catalog = engine.catalog;
+    this.namespacedKinds = [...catalog.kinds.values()].filter((k) => k.scope === 'Namespaced').map((k) => k.name).sort();
+    const covered = new Set<number>();
+    for (const kind of [...this.namespacedKinds, 'Organization']) for (const i of catalog.kinds.get(kind)?.rights ?? []) covered.add(i);
+    const indices = [...covered].sort((a, b) => a - b); // catalog indices ascend with the names
+    this.rights = indices.map((i) => catalog.rights[i]!);
+    this.local = new Int32Array(catalog.rights.length).fill(-1);
+    indices.forEach((catalogIndex, localIndex) => (this.local[catalogIndex] = localIndex));
+  }
+
+  mask(set: RightSetId): string {
+    let hex = this.memo.get(set);
+    if (hex === undefined) {
+      const nibbles = new Uint8Array(Math.ceil(this.rights.length / 4) || 1);
+      for (const i of this.engine.sets.indices(set)) {
+        const bit = this.local[i]!;
+        if (bit < 0) continue; // a right of no covered kind (sets are already ∩ kindRights: defensive)
+        nibbles[bit >>> 2]! |= 1 << (bit & 3);
+      }
+      let top = nibbles.length - 1;
+      while (top > 0 && nibbles[top] === 0) top--;
+      hex = '';
+      for (let n = top; n >= 0; n--) hex += nibbles[n]!.toString(16);
+      this.memo.set(set, hex);
+    }
+    return hex;
+  }
+}
+
+/**
+ * Namespace → the earliest future expiry among the active grants its map depends on:
+ * a grant on an entity of the namespace; a membership of an organization o whose namespaces are owned by o or a
+ * descendant (memberships are inherited), or where o or a descendant is the subject of a grant.
+ */
+function expiriesByNamespace(engine: Engine): Map<string, number> {
+  const out = new Map<string, number>();
+  const note = (ns: string, at: number): void => {
+    const current = out.get(ns);
+    if (current === undefined || at < current) out.set(ns, at);
+  };
+  const structure = engine.organizations;
+  for (const c of engine.model.collaborations.values()) {
+    const at = c.expiresAt;
+    if (at === undefined || at <= engine.now || !engine.verdict(c.namespace, c.name)?.active) continue;
+    if (c.target.kind !== 'Organization') {
+      note(c.namespace, at);
+      continue;
+    }
+    for (const o of [c.target.name, ...(structure.descendants.get(c.target.name) ?? [])]) {
+      for (const ns of structure.owned.get(o) ?? []) note(ns, at);
+      for (const key of engine.collaborationsWithSubject(`Organization/${o}`)) note(key.slice(0, key.indexOf('/')), at);
+    }
+  }
+  return out;
+}
