@@ -62,7 +62,7 @@ export function writeProblems(write: PermissionMapWrite, budgetBytes: number): s
 export function entitiesToCheck(engine: Engine, namespace: string, map: PermissionMap): string[] {
   const entities = new Set<string>(engine.namespaceEntities(namespace).keys());
   for (const c of engine.model.collaborations.values()) {
-    if (c.namespace === namespace && c.target.kind !== 'Organization' && c.target.kind !== 'User') entities.add(engine.targetKey(c));
+    if (c.namespace === namespace && map.kinds.includes(c.target.kind)) entities.add(engine.targetKey(c));
   }
   for (const kind of map.kinds) entities.add(`${kind}/${namespace}/never-named`);
   const owner = engine.organizations.owner.get(namespace);
