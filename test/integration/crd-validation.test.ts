@@ -69,7 +69,7 @@ describe('CRD validation (server-side dry run)', () => {
     [
       'both rights and role empty',
       collaboration({ rights: [], role: '' }),
-      /spec\.rights: Invalid value: .*spec\.rights and spec\.role are both empty/,
+      /spec\.rights: Invalid value: .*rights and role are both empty/,
     ],
     ['neither rights nor role', without(collaboration(), 'rights'), /spec\.rights: Invalid value: .*both empty/],
     ['bad state', user({ state: 'Frozen' }), /spec\.state: Unsupported value: "Frozen"/],
