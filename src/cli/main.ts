@@ -56,7 +56,7 @@ function program(out: Output, setExit: (code: number) => void): Command {
     .addOption(at)
     .addOption(catalog)
     .addOption(adminRights)
-    .action(async (paths: string[], opts) => setExit(await runRender(paths, opts, out)));
+    .action((paths: string[], opts) => setExit(runRender(paths, opts, out)));
   root
     .command('diff')
     .description('which users gain or lose which rights between two versions of the manifests')

@@ -6,6 +6,8 @@ import { API_GROUP_VERSION } from '../api/kinds.ts';
 import { withTransitionTimes } from '../engine/conditions.ts';
 import { allObjectKeys, statusOf } from '../engine/status.ts';
 import type { Engine } from '../engine/engine.ts';
+import { buildPermissionMaps } from '../permission-map/build-maps.ts';
+import { shardMap } from '../permission-map/shard.ts';
 import type { Output } from './output.ts';
 import { openWorkspace, problemLines, type WorkspaceOptions } from './workspace.ts';
 
@@ -17,9 +19,6 @@ export interface RenderedObject {
   path: string;
   object: Record<string, unknown>;
 }
-
-/** A ConfigMap renderer, provided by the permission-map module. */
-export type ConfigMapRenderer = (engine: Engine) => Array<{ namespace: string; name: string; object: Record<string, unknown> }>;
 
 /** The status objects the operator would write, with conditions stamped at the evaluation time. */
 export function renderStatuses(engine: Engine): RenderedObject[] {
@@ -35,15 +34,14 @@ export function renderStatuses(engine: Engine): RenderedObject[] {
   });
 }
 
-export async function runRender(paths: string[], options: RenderOptions, out: Output): Promise<number> {
+export function runRender(paths: string[], options: RenderOptions, out: Output): number {
   const workspace = openWorkspace(paths, options);
   const problems = problemLines(workspace);
   for (const line of problems) out.err(line);
   const rendered = renderStatuses(workspace.engine);
-  // The permission-map module renders the ConfigMaps (imported lazily: other commands do not need it).
-  const configMaps = '../permission-map/render-configmaps.ts';
-  const { renderConfigMaps } = (await import(configMaps)) as { renderConfigMaps: ConfigMapRenderer };
-  for (const cm of renderConfigMaps(workspace.engine)) rendered.push({ path: join('configmaps', cm.namespace, `${cm.name}.yaml`), object: cm.object });
+  for (const [namespace, map] of buildPermissionMaps(workspace.engine)) {
+    for (const cm of shardMap(map).configMaps) rendered.push({ path: join('configmaps', namespace, `${cm.metadata.name}.yaml`), object: cm as unknown as Record<string, unknown> });
+  }
   rmSync(join(options.out, 'status'), { recursive: true, force: true });
   rmSync(join(options.out, 'configmaps'), { recursive: true, force: true });
   for (const item of rendered) {

@@ -1,0 +1,97 @@
+/**
+ * A small JSON client for the Kubernetes API: one request function with the kubeconfig's TLS and credentials.
+ * The generated clients of @kubernetes/client-node do not make server-side apply on a status subresource or
+ * conditional deletes simple; this does, and it reports errors with the HTTP status and the server's message.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  constructor(method: string, path: string, status: number, reason: string, message: string) {
+    super(`${method} ${path}: ${status} ${reason}: ${message}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  timeoutMs?: number;
+}
+
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+export const MERGE_PATCH = 'application/merge-patch+json';
+
+export class ApiClient {
+  private readonly kubeConfig: KubeConfig;
+  private readonly server: URL;
+  private readonly agent: http.Agent;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.kubeConfig = kubeConfig;
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('The kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
+    this.agent = this.server.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 16 }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  /** Sends one request; resolves with the parsed body (undefined for an empty one); throws ApiError on ≥ 400. */
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = new URL(path, this.server);
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const requestOptions: https.RequestOptions = {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port,
+      path: `${url.pathname}${url.search}`,
+      agent: this.agent,
+      headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json' } : {}) },
+    };
+    await this.kubeConfig.applyToHTTPSOptions(requestOptions);
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise<T>((resolve, reject) => {
+      const req = transport.request(requestOptions, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          let parsed: unknown;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            parsed = text;
+          }
+          if (status >= 400) {
+            const s = (parsed ?? {}) as { reason?: string; message?: string };
+            reject(new ApiError(method, path, status, s.reason ?? 'Error', s.message ?? text.slice(0, 500)));
+          } else {
+            resolve(parsed as T);
+          }
+        });
+        res.on('error', reject);
+      });
+      req.setTimeout(options.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** True for "not found" (the object went away: nothing to do). */
+export const isNotFound = (error: unknown): boolean => error instanceof ApiError && error.status === 404;
+/** True for optimistic-concurrency conflicts (retry with a fresh read). */
+export const isConflict = (error: unknown): boolean => error instanceof ApiError && error.status === 409;

@@ -1,0 +1,85 @@
+/**
+ * Turns informer objects into engine changes: converted and schema-validated exactly like manifest files, with
+ * no-op updates (a status write echoed back by the watch, a relabel that changes nothing Charter reads) filtered out.
+ * Objects that fail the schema (created with validation off, or by an older CRD) are kept aside with their problems.
+ */
+import { isKindName, type KindName } from '../api/kinds.ts';
+import type { Change } from '../engine/engine.ts';
+import { emptyModel, objectKey, type Model, type ModelObject } from '../model/model.ts';
+import { toModelObject } from '../model/to-model-object.ts';
+
+export interface RawObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; labels?: Record<string, string> };
+  spec?: unknown;
+  status?: Record<string, unknown>;
+}
+
+/** The last converted form of every object, for change detection, and the schema problems of invalid ones. */
+export class ClusterModel {
+  private readonly known = new Map<string, string>();
+  readonly invalid = new Map<string, { problems: string[]; generation: number }>();
+
+  /** A model of all objects (on start and after a re-list); resets change detection. */
+  build(objects: Iterable<{ kind: KindName; raw: RawObject }>): Model {
+    this.known.clear();
+    this.invalid.clear();
+    const model = emptyModel();
+    for (const { kind, raw } of objects) {
+      const object = this.convert(kind, raw);
+      if (!object) continue;
+      if (object.kind === 'User') model.users.set(object.name, object);
+      else if (object.kind === 'Organization') model.organizations.set(object.name, object);
+      else if (object.kind === 'UserGroup') model.groups.set(object.name, object);
+      else model.collaborations.set(`${object.namespace}/${object.name}`, object);
+    }
+    return model;
+  }
+
+  /**
+   * The engine change an informer event stands for, or undefined when nothing Charter reads changed.
+   * `key` is the object's key either way (its status may need a write: e.g. a schema problem appeared).
+   */
+  changeFor(kind: KindName, type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: RawObject): { key: string; change: Change | undefined } {
+    const name = raw.metadata?.name ?? '';
+    const namespace = kind === 'Collaboration' ? raw.metadata?.namespace : undefined;
+    const key = objectKey({ kind, name, namespace });
+    const wasModelled = this.known.has(key) && !this.invalid.has(key);
+    if (type === 'DELETED') {
+      this.known.delete(key);
+      this.invalid.delete(key);
+      return { key, change: wasModelled ? { type: 'delete', kind, name, ...(namespace ? { namespace } : {}) } : undefined };
+    }
+    const before = this.known.get(key);
+    const object = this.convert(kind, raw);
+    if (!object) return { key, change: wasModelled ? { type: 'delete', kind, name, ...(namespace ? { namespace } : {}) } : undefined };
+    if (before === this.known.get(key) && wasModelled) return { key, change: undefined };
+    return { key, change: { type: 'upsert', object } };
+  }
+
+  private convert(kind: KindName, raw: RawObject): ModelObject | undefined {
+    const withKind = { ...raw, kind, apiVersion: raw.apiVersion ?? 'charter.dev/v1alpha1' } as Record<string, unknown>;
+    const result = toModelObject(stripServerFields(withKind));
+    if (!result.ok) {
+      const key = objectKey({ kind, name: result.name, namespace: result.namespace });
+      this.invalid.set(key, { problems: result.problems, generation: raw.metadata?.generation ?? 1 });
+      this.known.set(key, `invalid:${JSON.stringify(result.problems)}`);
+      return undefined;
+    }
+    const key = objectKey(result.object);
+    this.invalid.delete(key);
+    this.known.set(key, JSON.stringify(result.object));
+    return result.object;
+  }
+}
+
+/** The metadata fields the schema describes; server-set fields (uid, managedFields, ...) are dropped. */
+function stripServerFields(raw: Record<string, unknown>): Record<string, unknown> {
+  const metadata = (raw.metadata ?? {}) as Record<string, unknown>;
+  const kept: Record<string, unknown> = {};
+  for (const field of ['name', 'namespace', 'generation', 'labels', 'annotations']) if (metadata[field] !== undefined) kept[field] = metadata[field];
+  return { ...raw, metadata: kept };
+}
+
+export { isKindName };

@@ -1,0 +1,122 @@
+/**
+ * Publishes a namespace's permission map: the ConfigMaps of src/permission-map, written shards first and the
+ * index last, each only when its content differs from the cluster's (drift is restored, an unchanged map is never
+ * rewritten), and obsolete ones deleted after the index.
+ */
+import type { Engine } from '../engine/engine.ts';
+import { buildNamespaceMap } from '../permission-map/build-maps.ts';
+import { INDEX_KEY, MAP_LABELS, dataBytes, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
+import { type ApiClient, isConflict, isNotFound } from './api-client.ts';
+import { sameJson } from './canonical.ts';
+
+export interface ExistingConfigMap {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+export interface MapWriteOutcome {
+  written: string[];
+  deleted: string[];
+  bytes: number;
+}
+
+export interface ConfigMapWriterOptions {
+  api: ApiClient;
+  budgetBytes?: number;
+  onWrite?: (verb: 'create' | 'update' | 'delete', ok: boolean) => void;
+}
+
+/** The index's evaluation time changes with every recompute; it does not make the content different. */
+function comparable(data: Record<string, string> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(data ?? {}) };
+  const index = out[INDEX_KEY];
+  if (typeof index === 'string') {
+    try {
+      const { evaluatedAt: _evaluatedAt, ...rest } = JSON.parse(index) as Record<string, unknown>;
+      out[INDEX_KEY] = rest;
+    } catch {
+      // not JSON: compared as text, so the write restores it
+    }
+  }
+  return out;
+}
+
+/** Whether a ConfigMap in the cluster already holds what should be there (labels and annotations included). */
+export function upToDate(existing: ExistingConfigMap | undefined, desired: ConfigMapObject): boolean {
+  if (!existing) return false;
+  const labels = existing.metadata?.labels ?? {};
+  const annotations = existing.metadata?.annotations ?? {};
+  for (const [k, v] of Object.entries(desired.metadata.labels)) if (labels[k] !== v) return false;
+  for (const [k, v] of Object.entries(desired.metadata.annotations)) if (annotations[k] !== v) return false;
+  return sameJson(comparable(existing.data), comparable(desired.data));
+}
+
+export class ConfigMapWriter {
+  private readonly options: ConfigMapWriterOptions;
+
+  constructor(options: ConfigMapWriterOptions) {
+    this.options = options;
+  }
+
+  /** Brings a namespace's map up to date with the engine; `existing` are Charter's map ConfigMaps there now. */
+  async sync(engine: Engine, namespace: string, existing: readonly ExistingConfigMap[]): Promise<MapWriteOutcome> {
+    const byName = new Map(existing.map((cm) => [cm.metadata?.name ?? '', cm]));
+    const outcome: MapWriteOutcome = { written: [], deleted: [], bytes: 0 };
+    const wanted = engine.mapNamespaces().includes(namespace);
+    let keep: string[] = [];
+    if (wanted) {
+      const write = shardMap(buildNamespaceMap(engine, namespace), this.options.budgetBytes ? { budgetBytes: this.options.budgetBytes } : {});
+      for (const cm of write.configMaps) {
+        outcome.bytes += dataBytes(cm.data);
+        if (upToDate(byName.get(cm.metadata.name), cm)) continue;
+        await this.put(cm, byName.get(cm.metadata.name));
+        outcome.written.push(cm.metadata.name);
+      }
+      keep = write.keep;
+    }
+    for (const name of obsoleteConfigMaps(byName.keys(), { keep } as never)) {
+      await this.delete(namespace, name);
+      outcome.deleted.push(name);
+    }
+    return outcome;
+  }
+
+  private async put(cm: ConfigMapObject, existing: ExistingConfigMap | undefined): Promise<void> {
+    const { api, onWrite } = this.options;
+    const path = `/api/v1/namespaces/${cm.metadata.namespace}/configmaps`;
+    try {
+      if (existing) {
+        await api.request('PUT', `${path}/${cm.metadata.name}`, {
+          body: { ...cm, metadata: { ...cm.metadata, resourceVersion: existing.metadata?.resourceVersion } },
+          query: { fieldManager: 'charter' },
+        });
+        onWrite?.('update', true);
+      } else {
+        await api.request('POST', path, { body: cm, query: { fieldManager: 'charter' } });
+        onWrite?.('create', true);
+      }
+    } catch (error) {
+      onWrite?.(existing ? 'update' : 'create', false);
+      // A conflict or a race with a deletion: the informer brings the fresh object and the key is retried.
+      throw error;
+    }
+  }
+
+  private async delete(namespace: string, name: string): Promise<void> {
+    try {
+      await this.options.api.request('DELETE', `/api/v1/namespaces/${namespace}/configmaps/${name}`);
+      this.options.onWrite?.('delete', true);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      this.options.onWrite?.('delete', false);
+      throw error;
+    }
+  }
+}
+
+/** The label selector of Charter's map ConfigMaps, for the informer. */
+export const MAP_SELECTOR = Object.entries(MAP_LABELS)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(',');
+
+export { isConflict };

@@ -1,0 +1,83 @@
+/**
+ * Writes an object's status: computed by the engine, stamped with transition times, compared with what the
+ * cluster holds, and written only when different — through the status subresource with server-side apply and one
+ * field manager (`charter`), so the operator owns exactly the status fields it writes.
+ */
+import type { Condition } from '../api/types.generated.ts';
+import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
+import { withTransitionTimes } from '../engine/conditions.ts';
+import type { Engine } from '../engine/engine.ts';
+import { statusOf, type ConditionValue } from '../engine/status.ts';
+import { APPLY_PATCH, type ApiClient, isNotFound } from './api-client.ts';
+import { sameJson } from './canonical.ts';
+import type { RawObject } from './cluster-model.ts';
+import type { EventRecorder } from './event-recorder.ts';
+import { objectPath, parseObjectKey } from './resources.ts';
+
+export const FIELD_MANAGER = 'charter';
+
+export type StatusWriteResult = 'written' | 'unchanged' | 'gone';
+
+export interface StatusWriterOptions {
+  api: ApiClient;
+  events?: EventRecorder | undefined;
+  now?: () => number;
+}
+
+/** The status of an object Charter cannot read (schema problems): Ready=False, and Accepted=False for grants. */
+export function invalidStatus(kind: KindName, problems: string[], generation: number): { observedGeneration: number; conditions: ConditionValue[] } {
+  const message = problems.join('; ').slice(0, 1024);
+  const ready: ConditionValue = { type: 'Ready', status: 'False', reason: 'SchemaInvalid', message, observedGeneration: generation };
+  return { observedGeneration: generation, conditions: kind === 'Collaboration' ? [{ ...ready, type: 'Accepted' }, ready] : [ready] };
+}
+
+export class StatusWriter {
+  private readonly options: Required<Omit<StatusWriterOptions, 'events'>> & Pick<StatusWriterOptions, 'events'>;
+
+  constructor(options: StatusWriterOptions) {
+    this.options = { now: Date.now, ...options };
+  }
+
+  /**
+   * Brings one object's status up to date. `current` is the object as the informer last saw it;
+   * `invalid` its schema problems when it has any.
+   */
+  async sync(engine: Engine, key: string, current: RawObject | undefined, invalid?: { problems: string[]; generation: number }): Promise<StatusWriteResult> {
+    if (!current) return 'gone';
+    const { kind, namespace, name } = parseObjectKey(key);
+    const computed = invalid ? invalidStatus(kind, invalid.problems, invalid.generation) : (statusOf(engine, key) as { conditions: ConditionValue[] } | undefined);
+    if (!computed) return 'gone';
+    const previous = (current.status?.conditions ?? []) as Condition[];
+    const now = new Date(this.options.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const status = { ...computed, conditions: withTransitionTimes(previous, computed.conditions, now) };
+    if (sameJson(current.status ?? {}, status)) return 'unchanged';
+    try {
+      await this.options.api.request('PATCH', `${objectPath(kind, name, namespace)}/status`, {
+        contentType: APPLY_PATCH,
+        query: { fieldManager: FIELD_MANAGER, force: true },
+        body: { apiVersion: API_GROUP_VERSION, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, status },
+      });
+    } catch (error) {
+      if (isNotFound(error)) return 'gone';
+      throw error;
+    }
+    await this.recordTransitions(kind, current, previous, status.conditions);
+    return 'written';
+  }
+
+  /** An Event for each condition whose status or reason changed (not for the first Ready=True of a new object). */
+  private async recordTransitions(kind: KindName, current: RawObject, previous: Condition[], next: Condition[]): Promise<void> {
+    const events = this.options.events;
+    if (!events) return;
+    for (const condition of next) {
+      const before = previous.find((c) => c.type === condition.type);
+      if (before && before.status === condition.status && before.reason === condition.reason) continue;
+      if (!before && condition.status === 'True' && condition.type === 'Ready') continue;
+      const healthy = condition.status === 'True' ? !['MembershipCycle', 'MissingMembers', 'OrganizationNotFound'].includes(condition.type) : false;
+      await events.record(
+        { apiVersion: API_GROUP_VERSION, kind, name: current.metadata?.name ?? '', namespace: current.metadata?.namespace, uid: current.metadata?.uid },
+        { type: healthy ? 'Normal' : 'Warning', reason: condition.reason, note: `${condition.type}=${condition.status}: ${condition.message}` },
+      );
+    }
+  }
+}
