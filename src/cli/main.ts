@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CatalogError } from '../catalog/catalog.ts';
 import { runCan } from './can.ts';
+import { runCanCluster } from './can-cluster.ts';
 import { runDiff } from './diff.ts';
 import { runExplain } from './explain.ts';
 import { processOutput, type Output } from './output.ts';
@@ -21,15 +22,25 @@ function program(out: Output, setExit: (code: number) => void): Command {
   const at = new Option('--at <time>', 'evaluation time, RFC 3339 (default: now)');
   root
     .command('can')
-    .description('print the effective rights of a user on an entity')
-    .argument('<path...>', 'manifest files or folders')
+    .description('print the effective rights of a user on an entity (from manifests, or with --cluster from the published maps)')
+    .argument('[path...]', 'manifest files or folders (not with --cluster)')
+    .option('--cluster', 'answer from the permission maps the operator published, as a workload would')
+    .option('--kubeconfig <file>', 'with --cluster: the kubeconfig (default: KUBECONFIG, ~/.kube/config or in-cluster)')
     .requiredOption('--user <name>', 'the user')
     .requiredOption('--on <entity>', 'Organization/<name>, User/<name> or <Kind>/<namespace>/<name>')
     .addOption(at)
     .addOption(catalog)
     .addOption(adminRights)
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
-    .action((paths: string[], opts) => setExit(runCan(paths, opts, out)));
+    .action(async (paths: string[], opts) => {
+      if (opts.cluster) {
+        if (paths.length > 0) throw new InputError('--cluster reads the cluster: give no manifest paths');
+        setExit(await runCanCluster(opts, out));
+      } else {
+        if (paths.length === 0) throw new InputError('expected at least one manifest path (or --cluster)');
+        setExit(runCan(paths, opts, out));
+      }
+    });
   root
     .command('validate')
     .description('schema and semantic checks; exit 1 on errors (and warnings with --strict)')
