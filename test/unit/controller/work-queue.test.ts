@@ -1,0 +1,225 @@
+import { describe, expect, test } from '@jest/globals';
+import { Registry } from 'prom-client';
+import { createMetrics } from '../../../src/controller/metrics.ts';
+import type { ControllerMetrics } from '../../../src/controller/metrics.ts';
+import { WorkQueue } from '../../../src/controller/work-queue.ts';
+import type { WorkQueueOptions } from '../../../src/controller/work-queue.ts';
+import { capturingLogger, deferred, eventually, sleep } from './support.ts';
+
+function queue(process: (key: string) => Promise<void>, opts: Partial<WorkQueueOptions> = {}) {
+  const { logger, lines } = capturingLogger();
+  const q = new WorkQueue({ name: 'test', workers: 2, process, logger, ...opts });
+  return { q, lines };
+}
+
+async function metricValue(metrics: ControllerMetrics, metric: keyof ControllerMetrics, suffix = ''): Promise<number | undefined> {
+  const m = metrics[metric] as { get(): Promise<{ values: { value: number; labels: Record<string, unknown>; metricName?: string }[] }> };
+  const { values } = await m.get();
+  return values.find((v) => v.labels.name === 'test' && (!suffix || v.metricName?.endsWith(suffix)))?.value;
+}
+
+describe('WorkQueue', () => {
+  test('adds of a waiting key collapse into one item', async () => {
+    const seen: string[] = [];
+    const metrics = createMetrics(new Registry());
+    const { q } = queue(async (k) => void seen.push(k), { metrics });
+    q.add('a');
+    q.add('b');
+    q.add('a');
+    q.add('a');
+    expect(q.depth).toBe(2);
+    expect(await metricValue(metrics, 'workqueueDepth')).toBe(2);
+    expect(await metricValue(metrics, 'workqueueAdds')).toBe(2);
+    q.start();
+    await eventually(() => seen.length === 2);
+    await sleep(20);
+    expect(seen.sort()).toEqual(['a', 'b']);
+    expect(q.depth).toBe(0);
+    expect(await metricValue(metrics, 'workqueueDepth')).toBe(0);
+    expect(await metricValue(metrics, 'workqueueQueueDuration', '_count')).toBe(2);
+    expect(await metricValue(metrics, 'workqueueWorkDuration', '_count')).toBe(2);
+    await q.shutdown();
+  });
+
+  test('a key is never processed concurrently with itself; added while processing, it runs once more after', async () => {
+    const running = new Map<string, number>();
+    let overlap = false;
+    const runs: string[] = [];
+    const gate = deferred();
+    const { q } = queue(
+      async (k) => {
+        const n = (running.get(k) ?? 0) + 1;
+        running.set(k, n);
+        if (n > 1) overlap = true;
+        runs.push(k);
+        if (runs.length === 1) await gate.promise;
+        running.set(k, n - 1);
+      },
+      { workers: 4 },
+    );
+    q.start();
+    q.add('a');
+    await eventually(() => runs.length === 1);
+    // Three adds while 'a' is being processed: one more run, after this one, and not alongside it.
+    q.add('a');
+    q.add('a');
+    q.add('a');
+    expect(q.inFlight).toBe(1);
+    expect(q.depth).toBe(0);
+    await sleep(30);
+    expect(runs).toEqual(['a']);
+    gate.resolve();
+    await eventually(() => runs.length === 2);
+    await sleep(30);
+    expect(runs).toEqual(['a', 'a']);
+    expect(overlap).toBe(false);
+    await q.shutdown();
+  });
+
+  test('a failing key is retried with exponential backoff, capped, and the backoff resets after a success', async () => {
+    const metrics = createMetrics(new Registry());
+    let calls = 0;
+    const times: number[] = [];
+    // Fails 5 times, succeeds once, then fails once more, then succeeds.
+    const outcomes = [false, false, false, false, false, true, false, true];
+    const { q, lines } = queue(
+      async () => {
+        times.push(performance.now());
+        const ok = outcomes[calls++];
+        if (!ok) throw new Error(`failure ${calls}`);
+      },
+      { baseDelayMs: 10, maxDelayMs: 60, metrics },
+    );
+    q.start();
+    q.add('a');
+    await eventually(() => calls === 6, 3000, 'six attempts');
+    const delays = () => lines.filter((l) => l.message === 'processing failed; retrying with backoff').map((l) => l.delayMs);
+    expect(delays()).toEqual([10, 20, 40, 60, 60]);
+    // The waits really happened (timers never fire early; allow 2 ms of clock granularity).
+    for (const [i, d] of [10, 20, 40, 60, 60].entries()) expect(times[i + 1]! - times[i]!).toBeGreaterThanOrEqual(d - 2);
+    expect(lines[0]).toMatchObject({ level: 'warn', queue: 'test', key: 'a', attempts: 1, error: 'failure 1' });
+
+    // After the success, the next failure starts again at the base delay.
+    q.add('a');
+    await eventually(() => calls === 8, 3000, 'two more attempts');
+    expect(delays()).toEqual([10, 20, 40, 60, 60, 10]);
+    expect(await metricValue(metrics, 'workqueueRetries')).toBe(6);
+    await q.shutdown();
+  });
+
+  test('backoff is per key: one key failing does not delay another', async () => {
+    const seen: string[] = [];
+    const { q } = queue(
+      async (k) => {
+        seen.push(k);
+        if (k === 'bad') throw new Error('always');
+      },
+      { baseDelayMs: 200, workers: 1 },
+    );
+    q.start();
+    q.add('bad');
+    await eventually(() => seen.length === 1);
+    q.add('good');
+    await eventually(() => seen.includes('good'), 100, 'good to run before bad is retried');
+    expect(seen).toEqual(['bad', 'good']);
+    await q.shutdown();
+  });
+
+  test('no more than `workers` keys are processed at a time', async () => {
+    let active = 0;
+    let peak = 0;
+    let done = 0;
+    const { q } = queue(
+      async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await sleep(20);
+        active--;
+        done++;
+      },
+      { workers: 3 },
+    );
+    for (let i = 0; i < 12; i++) q.add(`k${i}`);
+    q.start();
+    await eventually(() => done === 12);
+    expect(peak).toBe(3);
+    await q.shutdown();
+  });
+
+  test('rejects a queue without workers', () => {
+    expect(() => queue(async () => {}, { workers: 0 })).toThrow('A work queue needs at least one worker; found workers=0');
+  });
+
+  test('addAfter: of several wake-ups for one key the earliest wins, and it fires once', async () => {
+    const at: number[] = [];
+    const t0 = performance.now();
+    const { q } = queue(async () => void at.push(performance.now() - t0));
+    q.start();
+    q.addAfter('a', 300);
+    q.addAfter('a', 60);
+    q.addAfter('a', 200);
+    expect(q.depth).toBe(0);
+    await eventually(() => at.length === 1, 1000);
+    expect(at[0]).toBeGreaterThanOrEqual(58);
+    expect(at[0]).toBeLessThan(200);
+    await sleep(350);
+    expect(at).toHaveLength(1);
+    await q.shutdown();
+  });
+
+  test('addAfter with no delay adds at once; an add does not cancel a pending wake-up', async () => {
+    const seen: number[] = [];
+    const t0 = performance.now();
+    const { q } = queue(async () => void seen.push(performance.now() - t0));
+    q.start();
+    q.addAfter('a', 80);
+    q.addAfter('b', 0);
+    q.add('a');
+    await eventually(() => seen.length === 3, 1000);
+    expect(seen[2]).toBeGreaterThanOrEqual(78);
+    await q.shutdown();
+  });
+
+  test('shutdown finishes the keys in flight, drops waiting keys and wake-ups, ignores later adds and does not retry', async () => {
+    const started: string[] = [];
+    const finished: string[] = [];
+    const gates = new Map([
+      ['a', deferred()],
+      ['b', deferred()],
+    ]);
+    const { q } = queue(async (k) => {
+      started.push(k);
+      await gates.get(k)?.promise;
+      finished.push(k);
+      if (k === 'b') throw new Error('late failure');
+    });
+    q.start();
+    for (const k of ['a', 'b', 'c', 'd']) q.add(k);
+    q.addAfter('e', 10);
+    await eventually(() => started.length === 2);
+    expect(q.depth).toBe(2);
+
+    let drained = false;
+    const shutdown = q.shutdown().then(() => (drained = true));
+    expect(q.depth).toBe(0);
+    q.add('f');
+    q.addAfter('g', 1);
+    expect(q.shutdown()).toBeInstanceOf(Promise); // idempotent
+    gates.get('a')!.resolve();
+    await sleep(30);
+    expect(drained).toBe(false); // 'b' still runs
+    gates.get('b')!.resolve();
+    await shutdown;
+    expect(drained).toBe(true);
+    await sleep(30);
+    expect(started).toEqual(['a', 'b']);
+    expect(finished).toEqual(['a', 'b']);
+    expect(() => q.start()).toThrow('Work queue test was shut down; it cannot start again');
+  });
+
+  test('shutdown of an idle queue resolves at once', async () => {
+    const { q } = queue(async () => {});
+    q.start();
+    await q.shutdown();
+  });
+});
