@@ -18,6 +18,8 @@ export const DEFAULT_MAP_NAME = 'charter-permissions';
 const INDEX_FORMAT = 'charter.dev/permission-map-index';
 const SHARD_FORMAT = 'charter.dev/permission-map-shard';
 const VERSION = 1;
+/** Entity keys whose kind a map remembers beyond those its rows name. */
+const KIND_CACHE_LIMIT = 100_000;
 
 export type PermissionMapErrorReason = 'Missing' | 'Invalid' | 'Unsupported' | 'Torn';
 
@@ -87,6 +89,11 @@ export class PermissionMap {
   private readonly users = new Map<string, UserRecord>();
   /** `Kind/ns/` for each covered kind, by kind position. */
   private readonly prefixes: string[];
+  /**
+   * Entity key → kind position (-1: not covered), for the entities the rows name and, up to a bound, the others
+   * checked: parsing a key costs more than a look-up. Past the bound keys are parsed each time (no allocation).
+   */
+  private readonly kindCache = new Map<string, number>();
   private readonly organizationKey: string | undefined;
 
   constructor(index: PermissionMapIndex, shards: readonly PermissionMapShard[]) {
@@ -123,6 +130,7 @@ export class PermissionMap {
     for (const [user, rows] of rowsOf) this.users.set(user, recordOf(rows, admins.has(user)));
     for (const user of admins) if (!this.users.has(user)) this.users.set(user, recordOf([], true));
     this.userCount = this.users.size;
+    for (const record of memo.values()) for (const key of record.entities.keys()) if (!this.kindCache.has(key)) this.kindCache.set(key, this.parseKind(key));
   }
 
   /**
@@ -172,6 +180,14 @@ export class PermissionMap {
 
   /** The position of the entity's kind if it is `Kind/<namespace>/<name>` of a covered kind; -1 otherwise. */
   private kindOf(entity: string): number {
+    const cached = this.kindCache.get(entity);
+    if (cached !== undefined) return cached;
+    const kind = this.parseKind(entity);
+    if (this.kindCache.size < KIND_CACHE_LIMIT) this.kindCache.set(entity, kind);
+    return kind;
+  }
+
+  private parseKind(entity: string): number {
     const prefixes = this.prefixes;
     for (let i = 0; i < prefixes.length; i++) {
       const p = prefixes[i]!;
