@@ -183,7 +183,8 @@ export class PermissionMap {
     const cached = this.kindCache.get(entity);
     if (cached !== undefined) return cached;
     const kind = this.parseKind(entity);
-    if (this.kindCache.size < KIND_CACHE_LIMIT) this.kindCache.set(entity, kind);
+    // A copy: the caller's string may be a slice of a large one (a request) that the cache would keep alive.
+    if (this.kindCache.size < KIND_CACHE_LIMIT) this.kindCache.set(JSON.parse(JSON.stringify(entity)) as string, kind);
     return kind;
   }
 
