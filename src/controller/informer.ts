@@ -1,0 +1,488 @@
+/**
+ * A list-then-watch cache of one resource, written for an operator that must not go deaf:
+ *
+ * - lists in pages (`limit`/`continue`), then watches from the list's resourceVersion with
+ *   `allowWatchBookmarks=true` and a server-side `timeoutSeconds`, re-watching from the last resourceVersion
+ *   when the server ends the watch;
+ * - re-lists on 410 Gone (an HTTP 410, or an ERROR event with code 410) and hands the full list to onRelist;
+ * - restarts on any other failure with capped exponential backoff and jitter (200 ms → 30 s by default);
+ * - treats a watch that delivers nothing (no event, no bookmark) for `stallTimeoutMs` as dead — a half-open
+ *   connection otherwise waits forever — and restarts it;
+ * - counts every restart in charter_watch_restarts_total{resource,reason}.
+ *
+ * @kubernetes/client-node's informer does none of the last four (it never asks for bookmarks, stops on
+ * errors other than 410 and can hang on a dead connection), and its Watch aborts any stream idle for 30 s,
+ * shorter than the API server's one-minute bookmark period. So this speaks HTTP itself, with the
+ * KubeConfig's TLS settings and credentials.
+ *
+ *   const users = new Informer<User>({ kubeConfig, path: '/apis/charter.dev/v1alpha1/users', name: 'User', logger });
+ *   users.on({ onEvent: (type, u) => queue.add(u.metadata!.name!), onRelist: (all) => all.forEach((u) => queue.add(u.metadata!.name!)) });
+ *   await users.start();
+ *   users.get(undefined, 'alice');
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from './logger.ts';
+import { initWatchMetrics } from './metrics.ts';
+import type { ControllerMetrics } from './metrics.ts';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface InformerHandler<T> {
+  /** One watch event, after the cache has applied it. */
+  onEvent(type: WatchEventType, object: T): void;
+  /** The full list, after the first list and after every re-list (the cache already holds it). */
+  onRelist(objects: T[]): void;
+}
+
+export interface InformerOptions {
+  kubeConfig: KubeConfig;
+  /** The collection's path, e.g. '/apis/charter.dev/v1alpha1/users', '/api/v1/namespaces/x/configmaps'. */
+  path: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /**
+   * A watch that delivers no event and no bookmark for this long is restarted (default 5 min). The API server
+   * sends a bookmark about once a minute, so keep this well above 60 s outside tests.
+   */
+  stallTimeoutMs?: number;
+  /** The resource's name in logs and metrics, e.g. 'User'. */
+  name: string;
+  logger: Logger;
+  metrics?: ControllerMetrics;
+  /** Objects per list page (default 500). */
+  pageSize?: number;
+  /** The server-side watch timeout (default: random in [300, 600) s per watch, as client-go does, to spread re-watches). */
+  watchTimeoutSeconds?: number;
+  /** Timeout of one list page request (default 60 s). */
+  listTimeoutMs?: number;
+  /** Restart backoff: first delay (default 200 ms) and cap (default 30 s); each delay is jittered to [½, 1]×. */
+  backoff?: { initialMs?: number; maxMs?: number };
+}
+
+/** A failed request or an ERROR watch event: the HTTP status (410 for Gone/Expired) and the server's reason. */
+export class WatchRequestError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  constructor(message: string, status: number, reason: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WatchRequestError';
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+type Outcome = 'closed' | 'stalled' | 'expired' | 'error';
+
+interface ObjectList<T> {
+  kind?: string;
+  apiVersion?: string;
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: T[];
+}
+
+interface Status {
+  kind?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+const isGone = (e: unknown): boolean => e instanceof WatchRequestError && e.status === 410;
+
+const keyOf = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`;
+
+function objectKey(o: KubernetesObject): string {
+  return keyOf(o.metadata?.namespace, o.metadata?.name ?? '');
+}
+
+export class Informer<T extends KubernetesObject> {
+  readonly name: string;
+  private readonly opts: InformerOptions;
+  private readonly logger: Logger;
+  private readonly metrics: ControllerMetrics | undefined;
+  private readonly stallTimeoutMs: number;
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: InformerHandler<T>[] = [];
+  private rv = '';
+  private isSynced = false;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private firstSync: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Aborts the request in flight (list page or watch). */
+  private abortCurrent: AbortController | undefined;
+  /** Ends a backoff sleep early (stop()). */
+  private wake: (() => void) | undefined;
+
+  constructor(opts: InformerOptions) {
+    this.opts = opts;
+    this.name = opts.name;
+    this.logger = opts.logger;
+    this.metrics = opts.metrics;
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? 5 * 60_000;
+    if (this.metrics) initWatchMetrics(this.metrics, this.name);
+  }
+
+  /**
+   * Adds a handler. Handlers added after the first list get onRelist with the current cache at once.
+   * A handler that throws is logged; the informer goes on.
+   */
+  on(handler: InformerHandler<T>): void {
+    this.handlers.push(handler);
+    if (this.isSynced) this.call(handler, (h) => h.onRelist(this.list()));
+  }
+
+  /** Starts listing and watching; resolves after the first list has reached the handlers. Retries until then. */
+  start(): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error(`Informer ${this.name} was stopped; it cannot start again`));
+    if (!this.firstSync) {
+      let resolve!: () => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.firstSync = { promise, resolve, reject };
+      this.loop = this.run();
+    }
+    return this.firstSync.promise;
+  }
+
+  /** Stops watching; resolves when the loop has ended. The cache keeps its last content. */
+  async stop(): Promise<void> {
+    if (this.stopped) return this.loop;
+    this.stopped = true;
+    this.abortCurrent?.abort();
+    this.wake?.();
+    if (!this.isSynced) this.firstSync?.reject(new Error(`Informer ${this.name} was stopped before its first list`));
+    await this.loop;
+  }
+
+  /** The cached objects. */
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  /** A cached object; `namespace` is undefined for cluster-scoped resources. */
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.cache.get(keyOf(namespace, name));
+  }
+
+  /** True once the first list has been delivered. */
+  get synced(): boolean {
+    return this.isSynced;
+  }
+
+  /** The resourceVersion the next watch starts from: the last list's, event's or bookmark's. */
+  get resourceVersion(): string {
+    return this.rv;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    let mustList = true;
+    // Consecutive attempts that achieved nothing: they set the backoff before the next one.
+    let failures = 0;
+    while (!this.stopped) {
+      if (failures > 0) await this.sleep(this.backoff(failures));
+      if (this.stopped) break;
+      if (mustList) {
+        try {
+          await this.relist();
+          mustList = false;
+        } catch (e) {
+          if (this.stopped) break;
+          failures++;
+          this.logger.warn('list failed; retrying', { resource: this.name, attempt: failures, error: describe(e) });
+          continue;
+        }
+      }
+      const { outcome, delivered, error } = await this.watch();
+      if (this.stopped) break;
+      this.metrics?.watchRestarts.inc({ resource: this.name, reason: outcome });
+      if (delivered) failures = 0;
+      if (!delivered || outcome === 'error') failures++;
+      const fields = { resource: this.name, resourceVersion: this.rv, ...(error ? { error: describe(error) } : {}) };
+      switch (outcome) {
+        case 'expired':
+          mustList = true;
+          this.logger.info('watch expired (410 Gone): re-listing', fields);
+          break;
+        case 'stalled':
+          this.logger.warn(`watch stalled: nothing received for ${this.stallTimeoutMs} ms; restarting`, fields);
+          break;
+        case 'error':
+          this.logger.warn('watch failed; restarting with backoff', { ...fields, attempt: failures });
+          break;
+        case 'closed':
+          this.logger.debug('watch ended by the server; watching again', fields);
+          break;
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const { items, resourceVersion } = await this.listAll();
+    this.cache.clear();
+    for (const item of items) this.cache.set(objectKey(item), item);
+    this.rv = resourceVersion;
+    const first = !this.isSynced;
+    this.isSynced = true;
+    this.logger.info(first ? 'listed' : 're-listed', { resource: this.name, objects: items.length, resourceVersion });
+    for (const h of this.handlers) this.call(h, (x) => x.onRelist(this.list()));
+    if (first) this.firstSync?.resolve();
+  }
+
+  private async listAll(): Promise<{ items: T[]; resourceVersion: string }> {
+    try {
+      return await this.listPages(true);
+    } catch (e) {
+      // A continue token outlives its snapshot only so long (the server compacts it away): list in one piece.
+      if (!(e instanceof ContinueExpired)) throw e;
+      this.logger.info('list continuation expired; listing again without pages', { resource: this.name });
+      return this.listPages(false);
+    }
+  }
+
+  private async listPages(paginate: boolean): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion = '';
+    do {
+      const query: Record<string, string | undefined> = {
+        labelSelector: this.opts.labelSelector,
+        fieldSelector: this.opts.fieldSelector,
+        ...(paginate ? { limit: String(this.opts.pageSize ?? 500), continue: cont } : {}),
+      };
+      let page: ObjectList<T>;
+      try {
+        page = (await this.getJson(query)) as ObjectList<T>;
+      } catch (e) {
+        if (cont && isGone(e)) throw new ContinueExpired();
+        throw e;
+      }
+      const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -'List'.length) : undefined;
+      for (const item of page.items ?? []) {
+        // Items of a core list carry no kind or apiVersion; watch events do: make both look alike.
+        if (kind && !item.kind) item.kind = kind;
+        if (page.apiVersion && !item.apiVersion) item.apiVersion = page.apiVersion;
+        items.push(item);
+      }
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+      cont = paginate ? page.metadata?.continue || undefined : undefined;
+    } while (cont && !this.stopped);
+    return { items, resourceVersion };
+  }
+
+  /** One watch, from `this.rv` until it ends; never throws. */
+  private async watch(): Promise<{ outcome: Outcome; delivered: boolean; error?: unknown }> {
+    const timeoutSeconds = this.opts.watchTimeoutSeconds ?? Math.floor(300 + Math.random() * 300);
+    const query = {
+      watch: 'true',
+      resourceVersion: this.rv,
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(timeoutSeconds),
+      labelSelector: this.opts.labelSelector,
+      fieldSelector: this.opts.fieldSelector,
+    };
+    const abort = new AbortController();
+    this.abortCurrent = abort;
+    let delivered = false;
+    let stallTimer: NodeJS.Timeout | undefined;
+    let settle!: (r: { outcome: Outcome; error?: unknown }) => void;
+    const ended = new Promise<{ outcome: Outcome; error?: unknown }>((r) => (settle = r));
+    let settled = false;
+    const finish = (outcome: Outcome, error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(stallTimer);
+      abort.abort();
+      settle({ outcome, ...(error === undefined ? {} : { error }) });
+    };
+    const armStallTimer = (): void => {
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => finish('stalled'), this.stallTimeoutMs);
+    };
+
+    armStallTimer();
+    let buffered = '';
+    const onLine = (line: string): void => {
+      if (settled || !line.trim()) return;
+      let event: { type?: string; object?: unknown };
+      try {
+        event = JSON.parse(line) as { type?: string; object?: unknown };
+      } catch (e) {
+        finish('error', new Error(`The watch sent a line that is not JSON: ${line.slice(0, 200)}`, { cause: e }));
+        return;
+      }
+      if (this.onWatchEvent(event, finish)) delivered = true;
+    };
+    try {
+      const res = await this.send(query, abort.signal);
+      if (res.statusCode !== 200) {
+        const body = await readBody(res);
+        finish(isGoneStatus(res.statusCode, body) ? 'expired' : 'error', requestError(res.statusCode ?? 0, body, 'watch'));
+      } else {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          armStallTimer();
+          buffered += chunk;
+          let nl: number;
+          while (!settled && (nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            onLine(line);
+          }
+        });
+        res.on('end', () => {
+          onLine(buffered);
+          finish('closed');
+        });
+        res.on('error', (e) => finish('error', e));
+        res.on('close', () => finish('error', new Error('The connection closed before the watch ended')));
+      }
+    } catch (e) {
+      finish('error', e);
+    }
+    const result = await ended;
+    if (this.abortCurrent === abort) this.abortCurrent = undefined;
+    return { ...result, delivered };
+  }
+
+  /** Applies one watch event; true when it was an object event or a bookmark (the watch works). */
+  private onWatchEvent(event: { type?: string; object?: unknown }, finish: (o: Outcome, e?: unknown) => void): boolean {
+    const { type } = event;
+    if (type === 'ERROR') {
+      const status = (event.object ?? {}) as Status;
+      const code = status.code ?? 0;
+      const error = new WatchRequestError(
+        `The watch sent an error: ${code} ${status.reason ?? ''}: ${status.message ?? ''}`.trim(),
+        code,
+        status.reason ?? '',
+      );
+      finish(code === 410 ? 'expired' : 'error', error);
+      return false;
+    }
+    const object = event.object as T | undefined;
+    const rv = object?.metadata?.resourceVersion;
+    if (type === 'BOOKMARK') {
+      // A bookmark only moves the resourceVersion on; handlers never see it.
+      if (rv) this.rv = rv;
+      return true;
+    }
+    if ((type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') || !object) {
+      this.logger.debug('ignored a watch event of unknown type', { resource: this.name, type });
+      return false;
+    }
+    if (type === 'DELETED') this.cache.delete(objectKey(object));
+    else this.cache.set(objectKey(object), object);
+    if (rv) this.rv = rv;
+    for (const h of this.handlers) this.call(h, (x) => x.onEvent(type, object));
+    return true;
+  }
+
+  private async getJson(query: Record<string, string | undefined>): Promise<unknown> {
+    const abort = new AbortController();
+    this.abortCurrent = abort;
+    const timeoutMs = this.opts.listTimeoutMs ?? 60_000;
+    const timer = setTimeout(() => abort.abort(new Error(`The list request timed out after ${timeoutMs} ms`)), timeoutMs);
+    try {
+      const res = await this.send(query, abort.signal);
+      const body = await readBody(res);
+      if (res.statusCode !== 200) throw requestError(res.statusCode ?? 0, body, 'list');
+      return JSON.parse(body) as unknown;
+    } finally {
+      clearTimeout(timer);
+      if (this.abortCurrent === abort) this.abortCurrent = undefined;
+    }
+  }
+
+  /** A GET of the collection with `query`, authenticated as the KubeConfig says; resolves with the response head. */
+  private async send(query: Record<string, string | undefined>, signal: AbortSignal): Promise<http.IncomingMessage> {
+    const cluster = this.opts.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('The kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + this.opts.path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
+    const options: https.RequestOptions = {
+      method: 'GET',
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port,
+      path: url.pathname + url.search,
+      headers: { Accept: 'application/json' },
+    };
+    await this.opts.kubeConfig.applyToHTTPSOptions(options);
+    signal.throwIfAborted();
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = transport.request({ ...options, signal }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  private backoff(failures: number): number {
+    const initial = this.opts.backoff?.initialMs ?? 200;
+    const max = this.opts.backoff?.maxMs ?? 30_000;
+    const d = Math.min(max, initial * 2 ** (failures - 1));
+    return d / 2 + (Math.random() * d) / 2;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).finally(() => (this.wake = undefined));
+  }
+
+  private call(handler: InformerHandler<T>, f: (h: InformerHandler<T>) => void): void {
+    try {
+      f(handler);
+    } catch (e) {
+      this.logger.error('an informer handler threw', { resource: this.name, error: describe(e) });
+    }
+  }
+}
+
+class ContinueExpired extends Error {}
+
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function parseStatus(body: string): Status | undefined {
+  try {
+    const s = JSON.parse(body) as Status;
+    return s && typeof s === 'object' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isGoneStatus(httpStatus: number | undefined, body: string): boolean {
+  return httpStatus === 410 || parseStatus(body)?.code === 410;
+}
+
+function requestError(httpStatus: number, body: string, what: string): WatchRequestError {
+  const s = parseStatus(body);
+  const status = s?.code ?? httpStatus;
+  const reason = s?.reason ?? http.STATUS_CODES[httpStatus] ?? '';
+  const message = s?.message ?? body.slice(0, 300);
+  return new WatchRequestError(`The ${what} request failed: ${httpStatus} ${reason}: ${message}`, status, reason);
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,374 @@
+/**
+ * The Informer against a real kube-apiserver: list in pages + watch, bookmarks, and the three ways a watch
+ * goes wrong in a cluster — a half-open connection (stall), a dropped connection (error), and history that
+ * etcd compacted away while the informer was not watching (410 Gone → re-list).
+ *
+ * Network faults come from a TCP proxy between the informer and the API server (TLS passes through it
+ * untouched): `freeze()` stops forwarding on every open connection and holds new ones — exactly what a client
+ * sees when a peer vanishes without a FIN — and `reset()` drops every connection.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { createServer, connect } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { binariesIn, findControlPlaneBinaries } from '../../src/devcluster/binaries.ts';
+import { startControlPlane } from '../../src/devcluster/controlplane.ts';
+import type { ControlPlane } from '../../src/devcluster/controlplane.ts';
+import { Informer } from '../../src/controller/informer.ts';
+import type { InformerOptions, WatchEventType } from '../../src/controller/informer.ts';
+import { createLogger } from '../../src/controller/logger.ts';
+import { createMetrics } from '../../src/controller/metrics.ts';
+import type { ControllerMetrics } from '../../src/controller/metrics.ts';
+import { controlPlaneInfo, kubeConfig, newNamespace } from './support/cluster.ts';
+
+jest.setTimeout(60_000);
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// a TCP proxy that can fail like a network
+
+class FaultyProxy {
+  private readonly server: Server;
+  private readonly pairs = new Set<{ client: Socket; upstream?: Socket }>();
+  private held: Socket[] = [];
+  private frozen = false;
+  readonly port: number;
+  private readonly target: { host: string; port: number };
+
+  private constructor(server: Server, port: number, target: { host: string; port: number }) {
+    this.server = server;
+    this.port = port;
+    this.target = target;
+    server.on('connection', (client) => {
+      client.on('error', () => {});
+      if (this.frozen) {
+        client.pause();
+        this.held.push(client);
+      } else {
+        this.forward(client);
+      }
+    });
+  }
+
+  static async start(targetUrl: string): Promise<FaultyProxy> {
+    const u = new URL(targetUrl);
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    return new FaultyProxy(server, port, { host: u.hostname, port: Number(u.port) });
+  }
+
+  /** Opened connections so far (each request of the informer opens one). */
+  connections = 0;
+
+  private forward(client: Socket): void {
+    if (client.destroyed) return;
+    this.connections++;
+    const pair: { client: Socket; upstream?: Socket } = { client };
+    this.pairs.add(pair);
+    const upstream = connect(this.target.port, this.target.host);
+    pair.upstream = upstream;
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => {
+      upstream.destroy();
+      this.pairs.delete(pair);
+    });
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+  }
+
+  /** Open connections stop carrying bytes (both ways) but stay open; new connections wait until thaw(). */
+  freeze(): void {
+    this.frozen = true;
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe();
+      upstream?.unpipe();
+      client.pause();
+      upstream?.pause();
+    }
+  }
+
+  /** New connections (and those held meanwhile) go through again; frozen ones stay dead. */
+  thaw(): void {
+    this.frozen = false;
+    const held = this.held;
+    this.held = [];
+    for (const c of held) this.forward(c);
+  }
+
+  /** Drops every open connection, as a restarted load balancer does. */
+  reset(): void {
+    for (const { client, upstream } of this.pairs) {
+      client.destroy();
+      upstream?.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.reset();
+    for (const c of this.held) c.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+/** `kc` with its current cluster's server replaced by `server` (same CA: the proxy passes TLS through). */
+function throughProxy(kc: KubeConfig, port: number): KubeConfig {
+  const current = kc.getCurrentCluster()!;
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: kc.getClusters().map((c) => (c.name === current.name ? { ...c, server: `https://127.0.0.1:${port}` } : c)),
+    users: kc.getUsers(),
+    contexts: kc.getContexts(),
+    currentContext: kc.getCurrentContext(),
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// recording what an informer delivers
+
+interface Recorded<T> {
+  events: { type: WatchEventType; name: string }[];
+  relists: string[][];
+}
+
+function record<T extends { metadata?: { name?: string } }>(informer: Informer<T & V1ConfigMap>): Recorded<T> {
+  const r: Recorded<T> = { events: [], relists: [] };
+  informer.on({
+    onEvent: (type, o) => r.events.push({ type, name: o.metadata?.name ?? '' }),
+    onRelist: (list) => r.relists.push(list.map((o) => o.metadata?.name ?? '').sort()),
+  });
+  return r;
+}
+
+async function restarts(metrics: ControllerMetrics, resource: string): Promise<Record<string, number>> {
+  const { values } = await metrics.watchRestarts.get();
+  const out: Record<string, number> = {};
+  for (const v of values) if (v.labels.resource === resource) out[String(v.labels.reason)] = v.value;
+  return out;
+}
+
+const logger = createLogger(process.env.CHARTER_TEST_LOG_LEVEL ?? 'silent');
+const started: Informer<any>[] = [];
+
+function newInformer(kc: KubeConfig, path: string, extra: Partial<InformerOptions> = {}) {
+  const metrics = createMetrics(new Registry());
+  const informer = new Informer<V1ConfigMap>({ kubeConfig: kc, path, name: 'ConfigMap', logger, metrics, ...extra });
+  started.push(informer);
+  return { informer, metrics, recorded: record(informer) };
+}
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((i) => i.stop()));
+});
+
+const configMap = (name: string, data: Record<string, string> = {}): V1ConfigMap => ({ metadata: { name }, data });
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('Informer on the run’s API server', () => {
+  let core: CoreV1Api;
+  beforeAll(() => {
+    core = kubeConfig().makeApiClient(CoreV1Api);
+  });
+
+  test('lists in pages, then delivers ADDED, MODIFIED and DELETED, keeping its cache', async () => {
+    const ns = await newNamespace('informer-list');
+    for (let i = 0; i < 5; i++) await core.createNamespacedConfigMap({ namespace: ns, body: configMap(`cm-${i}`, { i: String(i) }) });
+    const { informer, metrics, recorded } = newInformer(kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, { pageSize: 2 });
+    expect(informer.synced).toBe(false);
+    await informer.start();
+    expect(informer.synced).toBe(true);
+    expect(recorded.relists).toEqual([['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4']]);
+    // List items get the kind and apiVersion watch events carry.
+    expect(informer.get(ns, 'cm-2')).toMatchObject({ kind: 'ConfigMap', apiVersion: 'v1', data: { i: '2' } });
+    expect(informer.get(undefined, 'cm-2')).toBeUndefined();
+
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('cm-5') });
+    await core.replaceNamespacedConfigMap({ namespace: ns, name: 'cm-0', body: configMap('cm-0', { i: 'changed' }) });
+    await core.deleteNamespacedConfigMap({ namespace: ns, name: 'cm-1' });
+    await eventually(() => recorded.events.length === 3, 'three events');
+    expect(recorded.events).toEqual([
+      { type: 'ADDED', name: 'cm-5' },
+      { type: 'MODIFIED', name: 'cm-0' },
+      { type: 'DELETED', name: 'cm-1' },
+    ]);
+    expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(['cm-0', 'cm-2', 'cm-3', 'cm-4', 'cm-5']);
+    expect(informer.get(ns, 'cm-0')?.data).toEqual({ i: 'changed' });
+    expect(informer.get(ns, 'cm-1')).toBeUndefined();
+    expect(recorded.relists).toHaveLength(1);
+    expect(await restarts(metrics, 'ConfigMap')).toEqual({ expired: 0, stalled: 0, error: 0, closed: 0 });
+  });
+
+  test('watches a cluster-scoped custom resource through a label selector', async () => {
+    const run = `run-${Math.random().toString(36).slice(2, 8)}`;
+    const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+    const user = (name: string, labelled: boolean) => ({
+      apiVersion: 'charter.dev/v1alpha1',
+      kind: 'User',
+      metadata: { name: `${run}-${name}`, labels: labelled ? { 'charter.dev/test-run': run } : {} },
+      spec: { displayName: name },
+    });
+    const create = (body: object) => custom.createClusterCustomObject({ group: 'charter.dev', version: 'v1alpha1', plural: 'users', body });
+    await create(user('before', true));
+    const { informer, recorded } = newInformer(kubeConfig(), '/apis/charter.dev/v1alpha1/users', { labelSelector: `charter.dev/test-run=${run}` });
+    await informer.start();
+    expect(recorded.relists).toEqual([[`${run}-before`]]);
+    await create(user('unlabelled', false));
+    await create(user('after', true));
+    await eventually(() => recorded.events.length >= 1, 'the labelled user');
+    await sleep(300);
+    expect(recorded.events).toEqual([{ type: 'ADDED', name: `${run}-after` }]);
+    expect(informer.get(undefined, `${run}-after`)).toMatchObject({ kind: 'User', spec: { displayName: 'after' } });
+  });
+
+  test('bookmarks move the resourceVersion on without reaching the handlers', async () => {
+    const ns = await newNamespace('informer-bookmark');
+    const elsewhere = await newNamespace('informer-elsewhere');
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('a') });
+    // The API server sends a bookmark 2 s before a watch's timeoutSeconds (and about once a minute).
+    const { informer, metrics, recorded } = newInformer(kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, { watchTimeoutSeconds: 4 });
+    await informer.start();
+    const listed = Number(informer.resourceVersion);
+    // A change the informer does not watch moves the server's resourceVersion on.
+    const other = await core.createNamespacedConfigMap({ namespace: elsewhere, body: configMap('b') });
+    const target = Number(other.metadata!.resourceVersion);
+    expect(target).toBeGreaterThan(listed);
+    await eventually(() => Number(informer.resourceVersion) >= target, `a bookmark at resourceVersion ≥ ${target}`, 15_000);
+    expect(recorded.events).toEqual([]);
+    expect(recorded.relists).toHaveLength(1);
+    // The watch ended at its timeout and was started again from the bookmark's resourceVersion, not re-listed.
+    await eventually(async () => (await restarts(metrics, 'ConfigMap')).closed! >= 1, 'the server to end the watch');
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('c') });
+    await eventually(() => recorded.events.length === 1, 'the event after the re-watch');
+    expect(recorded.events).toEqual([{ type: 'ADDED', name: 'c' }]);
+    expect(recorded.relists).toHaveLength(1);
+  });
+
+  describe('through a faulty network', () => {
+    let proxy: FaultyProxy;
+    beforeAll(async () => {
+      proxy = await FaultyProxy.start(kubeConfig().getCurrentCluster()!.server);
+    });
+    afterAll(async () => {
+      await proxy.close();
+    });
+    afterEach(() => proxy.thaw());
+
+    test('a stalled watch (a half-open connection) is restarted, counted, and catches up without a re-list', async () => {
+      const ns = await newNamespace('informer-stall');
+      await core.createNamespacedConfigMap({ namespace: ns, body: configMap('a') });
+      const { informer, metrics, recorded } = newInformer(throughProxy(kubeConfig(), proxy.port), `/api/v1/namespaces/${ns}/configmaps`, {
+        stallTimeoutMs: 1500,
+        watchTimeoutSeconds: 300,
+      });
+      await informer.start();
+      await sleep(200); // the watch is open
+      proxy.freeze();
+      await core.createNamespacedConfigMap({ namespace: ns, body: configMap('made-while-stalled') });
+      await eventually(async () => (await restarts(metrics, 'ConfigMap')).stalled! >= 1, 'the stall to be detected', 10_000);
+      expect(recorded.events).toEqual([]);
+      proxy.thaw();
+      await eventually(() => recorded.events.length === 1, 'the missed event after the restart');
+      expect(recorded.events).toEqual([{ type: 'ADDED', name: 'made-while-stalled' }]);
+      expect(recorded.relists).toHaveLength(1);
+      expect(informer.get(ns, 'made-while-stalled')).toBeDefined();
+    });
+
+    test('a dropped connection is restarted with backoff and catches up without a re-list', async () => {
+      const ns = await newNamespace('informer-drop');
+      const { informer, metrics, recorded } = newInformer(throughProxy(kubeConfig(), proxy.port), `/api/v1/namespaces/${ns}/configmaps`);
+      await informer.start();
+      await sleep(200);
+      proxy.reset();
+      await eventually(async () => (await restarts(metrics, 'ConfigMap')).error! >= 1, 'the error restart');
+      await core.createNamespacedConfigMap({ namespace: ns, body: configMap('after-drop') });
+      await eventually(() => recorded.events.length === 1, 'the event after the restart');
+      expect(recorded.events).toEqual([{ type: 'ADDED', name: 'after-drop' }]);
+      expect(recorded.relists).toHaveLength(1);
+    });
+  });
+});
+
+describe('Informer, when etcd compacted away the history it needs (410 Gone)', () => {
+  // The run's API server answers watches from its watch cache, which keeps minutes of history whatever etcd
+  // compacts. Without the cache (as for a resource with --watch-cache-sizes=...#0), watches are served by
+  // etcd, and resuming from a compacted revision is a real 410.
+  let cp: ControlPlane;
+  let proxy: FaultyProxy;
+  let core: CoreV1Api;
+  beforeAll(async () => {
+    const dir = controlPlaneInfo()?.binariesDir;
+    const binaries = (dir && binariesIn(dir)) || (await findControlPlaneBinaries({ build: false }));
+    cp = await startControlPlane({ binaries, crds: [], apiserverArgs: ['--watch-cache=false'] });
+    proxy = await FaultyProxy.start(cp.server);
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfigPath);
+    core = kc.makeApiClient(CoreV1Api);
+  }, 120_000);
+  afterAll(async () => {
+    await proxy?.close();
+    await cp?.stop();
+  });
+
+  async function etcd(path: string, body: object): Promise<any> {
+    const res = await fetch(`http://127.0.0.1:${cp.ports.etcdClient}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+    return res.json();
+  }
+
+  test('the informer re-lists, and the re-list shows what the watch never reported', async () => {
+    const ns = 'compacted';
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await core.createNamespace({ body: { metadata: { name: 'elsewhere' } } });
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('kept') });
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('deleted-while-away') });
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfigPath);
+    const { informer, metrics, recorded } = newInformer(throughProxy(kc, proxy.port), `/api/v1/namespaces/${ns}/configmaps`, {
+      stallTimeoutMs: 1500,
+      watchTimeoutSeconds: 300,
+    });
+    await informer.start();
+    expect(recorded.relists).toEqual([['deleted-while-away', 'kept']]);
+    const watchingFrom = Number(informer.resourceVersion);
+    await sleep(200);
+
+    // The connection dies; meanwhile the namespace changes and etcd compacts all history up to now.
+    proxy.freeze();
+    await core.deleteNamespacedConfigMap({ namespace: ns, name: 'deleted-while-away' });
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('created-while-away') });
+    await core.createNamespacedConfigMap({ namespace: 'elsewhere', body: configMap('x') });
+    const { header } = await etcd('/v3/kv/range', { key: Buffer.from('a').toString('base64') });
+    expect(Number(header.revision)).toBeGreaterThan(watchingFrom + 2);
+    await etcd('/v3/kv/compaction', { revision: header.revision, physical: true });
+    proxy.thaw();
+
+    await eventually(() => recorded.relists.length === 2, 'a re-list');
+    expect(recorded.relists[1]).toEqual(['created-while-away', 'kept']);
+    expect(recorded.events).toEqual([]); // the deletion was never a watch event: only the re-list tells
+    expect(informer.get(ns, 'deleted-while-away')).toBeUndefined();
+    expect(informer.get(ns, 'created-while-away')).toBeDefined();
+    const counted = await restarts(metrics, 'ConfigMap');
+    expect(counted.stalled).toBeGreaterThanOrEqual(1);
+    expect(counted.expired).toBe(1);
+
+    // And it watches on from the re-list.
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('after') });
+    await eventually(() => recorded.events.length === 1, 'the event after the re-list');
+    expect(recorded.events).toEqual([{ type: 'ADDED', name: 'after' }]);
+  });
+});
