@@ -5,6 +5,7 @@ const common = {
   testEnvironment: 'node',
 };
 export default {
+  reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/src/**/*.test.ts'] },
     {
