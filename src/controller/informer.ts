@@ -144,6 +144,8 @@ export class Informer<T extends KubernetesObject> {
         resolve = res;
         reject = rej;
       });
+      // Only callers of start() see a stop-before-sync rejection; nobody awaiting it is not an unhandled one.
+      promise.catch(() => {});
       this.firstSync = { promise, resolve, reject };
       this.loop = this.run();
     }
@@ -329,13 +331,20 @@ export class Informer<T extends KubernetesObject> {
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           armStallTimer();
-          buffered += chunk;
-          let nl: number;
-          while (!settled && (nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl);
-            buffered = buffered.slice(nl + 1);
-            onLine(line);
+          // Only a chunk with a newline completes a line: a large object arriving in many chunks is not rescanned.
+          let nl = chunk.indexOf('\n');
+          if (nl < 0) {
+            buffered += chunk;
+            return;
           }
+          let rest = chunk;
+          while (nl >= 0 && !settled) {
+            onLine(buffered + rest.slice(0, nl));
+            buffered = '';
+            rest = rest.slice(nl + 1);
+            nl = rest.indexOf('\n');
+          }
+          buffered += rest;
         });
         res.on('end', () => {
           onLine(buffered);

@@ -10,7 +10,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { binariesIn, findControlPlaneBinaries } from '../../src/devcluster/binaries.ts';
@@ -213,6 +213,19 @@ describe('Informer on the run’s API server', () => {
     expect(await restarts(metrics, 'ConfigMap')).toEqual({ expired: 0, stalled: 0, error: 0, closed: 0 });
   });
 
+  test('delivers an object larger than one network read (a near-1 MiB ConfigMap) intact', async () => {
+    const ns = await newNamespace('informer-large');
+    const { informer, recorded } = newInformer(kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`);
+    await informer.start();
+    const big = 'x'.repeat(900 * 1024);
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('big', { big, small: 'é✓' }) });
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('next') });
+    await eventually(() => recorded.events.length === 2, 'both events');
+    expect(recorded.events.map((e) => e.name)).toEqual(['big', 'next']);
+    expect(informer.get(ns, 'big')?.data?.big).toHaveLength(big.length);
+    expect(informer.get(ns, 'big')?.data?.small).toBe('é✓');
+  });
+
   test('watches a cluster-scoped custom resource through a label selector', async () => {
     const run = `run-${Math.random().toString(36).slice(2, 8)}`;
     const custom = kubeConfig().makeApiClient(CustomObjectsApi);
@@ -256,6 +269,47 @@ describe('Informer on the run’s API server', () => {
     await eventually(() => recorded.events.length === 1, 'the event after the re-watch');
     expect(recorded.events).toEqual([{ type: 'ADDED', name: 'c' }]);
     expect(recorded.relists).toHaveLength(1);
+  });
+
+  test('a forbidden list is retried with backoff until RBAC allows it; start() resolves then', async () => {
+    const ns = await newNamespace('informer-rbac');
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('a') });
+    const { informer, metrics, recorded } = newInformer(kubeConfig('carol'), `/api/v1/namespaces/${ns}/configmaps`, {
+      backoff: { initialMs: 50, maxMs: 400 },
+    });
+    let synced = false;
+    const starting = informer.start().then(() => (synced = true));
+    await sleep(800);
+    expect(synced).toBe(false);
+    expect(recorded.relists).toEqual([]);
+    const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace: ns,
+      body: { metadata: { name: 'read-configmaps' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }] },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns,
+      body: {
+        metadata: { name: 'carol-reads-configmaps' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-configmaps' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'carol' }],
+      },
+    });
+    await starting;
+    expect(recorded.relists).toEqual([['a']]);
+    // List failures are not watch restarts.
+    expect(await restarts(metrics, 'ConfigMap')).toEqual({ expired: 0, stalled: 0, error: 0, closed: 0 });
+  });
+
+  test('stop() before the first list makes start() reject, and ends the retries', async () => {
+    const ns = await newNamespace('informer-stop');
+    const { informer } = newInformer(kubeConfig('carol'), `/api/v1/namespaces/${ns}/configmaps`, { backoff: { initialMs: 50, maxMs: 100 } });
+    const starting = informer.start();
+    await sleep(200);
+    await informer.stop();
+    await expect(starting).rejects.toThrow('Informer ConfigMap was stopped before its first list');
+    expect(informer.synced).toBe(false);
+    await expect(informer.start()).rejects.toThrow('Informer ConfigMap was stopped; it cannot start again');
   });
 
   describe('through a faulty network', () => {
