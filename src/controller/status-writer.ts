@@ -8,7 +8,7 @@ import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
 import { withTransitionTimes } from '../engine/conditions.ts';
 import type { Engine } from '../engine/engine.ts';
 import { statusOf, type ConditionValue } from '../engine/status.ts';
-import { APPLY_PATCH, type ApiClient, isNotFound } from './api-client.ts';
+import { APPLY_PATCH, type ApiClient, isConflict, isNotFound } from './api-client.ts';
 import { sameJson } from './canonical.ts';
 import type { RawObject } from './cluster-model.ts';
 import type { EventRecorder } from './event-recorder.ts';
@@ -16,12 +16,16 @@ import { objectPath, parseObjectKey } from './resources.ts';
 
 export const FIELD_MANAGER = 'charter';
 
+/** Conditions whose True status is a warning (the ones `charter validate` reports). */
+const WARNING_CONDITIONS = new Set(['MembershipCycle', 'MissingMembers', 'OrganizationNotFound']);
+
 export type StatusWriteResult = 'written' | 'unchanged' | 'gone';
 
 export interface StatusWriterOptions {
   api: ApiClient;
   events?: EventRecorder | undefined;
   now?: () => number;
+  onWrite?: (ok: boolean, conflict: boolean) => void;
 }
 
 /** The status of an object Charter cannot read (schema problems): Ready=False, and Accepted=False for grants. */
@@ -32,7 +36,7 @@ export function invalidStatus(kind: KindName, problems: string[], generation: nu
 }
 
 export class StatusWriter {
-  private readonly options: Required<Omit<StatusWriterOptions, 'events'>> & Pick<StatusWriterOptions, 'events'>;
+  private readonly options: Required<Omit<StatusWriterOptions, 'events' | 'onWrite'>> & Pick<StatusWriterOptions, 'events' | 'onWrite'>;
 
   constructor(options: StatusWriterOptions) {
     this.options = { now: Date.now, ...options };
@@ -57,8 +61,10 @@ export class StatusWriter {
         query: { fieldManager: FIELD_MANAGER, force: true },
         body: { apiVersion: API_GROUP_VERSION, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, status },
       });
+      this.options.onWrite?.(true, false);
     } catch (error) {
       if (isNotFound(error)) return 'gone';
+      this.options.onWrite?.(false, isConflict(error));
       throw error;
     }
     await this.recordTransitions(kind, current, previous, status.conditions);
@@ -72,8 +78,9 @@ export class StatusWriter {
     for (const condition of next) {
       const before = previous.find((c) => c.type === condition.type);
       if (before && before.status === condition.status && before.reason === condition.reason) continue;
-      if (!before && condition.status === 'True' && condition.type === 'Ready') continue;
-      const healthy = condition.status === 'True' ? !['MembershipCycle', 'MissingMembers', 'OrganizationNotFound'].includes(condition.type) : false;
+      const healthy = condition.status === 'True' ? !WARNING_CONDITIONS.has(condition.type) : false;
+      // A new object that is fine from the start is not news.
+      if (!before && healthy) continue;
       await events.record(
         { apiVersion: API_GROUP_VERSION, kind, name: current.metadata?.name ?? '', namespace: current.metadata?.namespace, uid: current.metadata?.uid },
         { type: healthy ? 'Normal' : 'Warning', reason: condition.reason, note: `${condition.type}=${condition.status}: ${condition.message}` },

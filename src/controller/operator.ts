@@ -1,0 +1,205 @@
+/**
+ * The operator, assembled: informers for the four kinds, Namespaces and Charter's ConfigMaps feed the reconciler;
+ * a work queue runs its keys while this replica holds the leader lease; metrics, health and readiness are served
+ * over HTTP. Only the leader writes; a follower keeps its engine warm so that it takes over at once.
+ */
+import { hostname } from 'node:os';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { KINDS, type KindName } from '../api/kinds.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import { ApiClient } from './api-client.ts';
+import { ConfigMapWriter, MAP_SELECTOR, type ExistingConfigMap } from './configmap-writer.ts';
+import type { RawObject } from './cluster-model.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { startHttpServer } from './http-server.ts';
+import { Informer } from './informer.ts';
+import { LeaderElector } from './leader-election.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, type ControllerMetrics } from './metrics.ts';
+import { Reconciler, type Caches, type ObjectCache } from './reconciler.ts';
+import { collectionPath } from './resources.ts';
+import { StatusWriter } from './status-writer.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  catalog: Catalog;
+  logger: Logger;
+  adminRights?: 'default' | 'all';
+  workers?: number;
+  leaderElection?: { namespace: string; name?: string; identity?: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number } | false;
+  /** Port of /metrics, /healthz and /readyz; 0 picks one; undefined serves nothing. */
+  port?: number | undefined;
+  stallTimeoutMs?: number;
+  mapBudgetBytes?: number;
+  registry?: Registry;
+  /** Called when this replica loses the lease: the process should exit (as controller-runtime does). */
+  onLostLeadership?: () => void;
+}
+
+export class Operator {
+  readonly metrics: ControllerMetrics;
+  readonly registry: Registry;
+  readonly reconciler: Reconciler;
+  private readonly options: OperatorOptions;
+  private readonly api: ApiClient;
+  private readonly queue: WorkQueue;
+  private readonly informers = new Map<string, Informer<KubernetesObject>>();
+  private elector: LeaderElector | undefined;
+  private server: { port: number; close(): Promise<void> } | undefined;
+  private built = false;
+  private leading = false;
+  private stopped = false;
+
+  constructor(options: OperatorOptions) {
+    this.options = options;
+    this.registry = options.registry ?? new Registry();
+    this.metrics = createMetrics(this.registry);
+    const metrics = this.metrics;
+    this.api = new ApiClient(options.kubeConfig);
+    const identity = options.leaderElection ? (options.leaderElection.identity ?? `${hostname()}-${process.pid}`) : `${hostname()}-${process.pid}`;
+    const write = (kind: 'status' | 'configmap' | 'event', verb: string, result: 'success' | 'conflict' | 'error'): void => {
+      metrics.apiWrites.inc({ kind, verb, result });
+    };
+    const events = new EventRecorder({ api: this.api, reportingInstance: identity, onWrite: (verb, ok) => write('event', verb, ok ? 'success' : 'error') });
+    const statusWriter = new StatusWriter({ api: this.api, events, onWrite: (ok, conflict) => write('status', 'apply', ok ? 'success' : conflict ? 'conflict' : 'error') });
+    const configMapWriter = new ConfigMapWriter({
+      api: this.api,
+      ...(options.mapBudgetBytes ? { budgetBytes: options.mapBudgetBytes } : {}),
+      onWrite: (verb, ok) => write('configmap', verb, ok ? 'success' : 'error'),
+    });
+    const informer = <T extends KubernetesObject>(name: string, path: string, labelSelector?: string): Informer<T> => {
+      const created = new Informer<T>({
+        kubeConfig: options.kubeConfig,
+        path,
+        name,
+        logger: options.logger,
+        metrics,
+        ...(labelSelector ? { labelSelector } : {}),
+        ...(options.stallTimeoutMs ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
+      });
+      this.informers.set(name, created as unknown as Informer<KubernetesObject>);
+      return created;
+    };
+    const objects = new Map<KindName, Informer<KubernetesObject>>();
+    for (const kind of KINDS) objects.set(kind, informer(kind, collectionPath(kind)));
+    const configMaps = informer<KubernetesObject>('ConfigMap', '/api/v1/configmaps', MAP_SELECTOR);
+    const namespaces = informer<KubernetesObject>('Namespace', '/api/v1/namespaces');
+    const caches: Caches = {
+      objects: (kind) => objects.get(kind)! as unknown as ObjectCache<RawObject>,
+      configMaps: configMaps as unknown as Caches['configMaps'],
+      namespaces: namespaces as unknown as Caches['namespaces'],
+    };
+    this.queue = new WorkQueue({ name: 'charter', workers: options.workers ?? 4, process: (key) => this.reconciler.process(key), metrics, logger: options.logger });
+    this.reconciler = new Reconciler({
+      catalog: options.catalog,
+      engineOptions: { adminRights: options.adminRights ?? 'default' },
+      caches,
+      statusWriter,
+      configMapWriter,
+      enqueue: (key) => this.queue.add(key),
+      enqueueAfter: (key, ms) => this.queue.addAfter(key, ms),
+      observer: {
+        reconciled: (kind, result, seconds) => {
+          metrics.reconcileTotal.inc({ kind, result: result === 'error' ? 'error' : 'success' });
+          if (result === 'error') metrics.reconcileErrors.inc({ kind });
+          metrics.reconcileDuration.observe({ kind }, seconds);
+        },
+        engine: (operation, seconds) => metrics.engineDuration.observe({ operation }, seconds),
+        mapBytes: (namespace, bytes) => metrics.permissionMapBytes.set({ namespace }, bytes),
+      },
+      log: (level, message, fields) => options.logger.log(level, message, fields ?? {}),
+    });
+    for (const kind of KINDS) {
+      objects.get(kind)!.on({
+        onEvent: (type, object) => this.reconciler.onObjectEvent(kind, type, object as RawObject),
+        onRelist: () => this.relisted(kind),
+      });
+    }
+    configMaps.on({
+      onEvent: (_type, object) => this.reconciler.onConfigMapEvent(object as ExistingConfigMap),
+      onRelist: (list) => list.forEach((cm) => this.reconciler.onConfigMapEvent(cm as ExistingConfigMap)),
+    });
+    namespaces.on({
+      onEvent: (type, object) => type !== 'DELETED' && this.reconciler.onNamespaceEvent(object.metadata?.name ?? ''),
+      onRelist: (list) => list.forEach((ns) => this.reconciler.onNamespaceEvent(ns.metadata?.name ?? '')),
+    });
+    if (options.leaderElection) {
+      const le = options.leaderElection;
+      this.elector = new LeaderElector({
+        kubeConfig: options.kubeConfig,
+        namespace: le.namespace,
+        name: le.name ?? 'charter-leader',
+        identity,
+        logger: options.logger,
+        metrics,
+        ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
+        ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+        ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
+      });
+    }
+  }
+
+  /** A re-list after the start: a full recompute (the watch missed events). */
+  private relisted(kind: KindName): void {
+    if (!this.built) return;
+    this.options.logger.info('re-listed: full recompute', { kind });
+    this.reconciler.rebuild();
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  get ready(): boolean {
+    return this.built && [...this.informers.values()].every((i) => i.synced);
+  }
+
+  /** The port /metrics is served on, once started. */
+  get port(): number | undefined {
+    return this.server?.port;
+  }
+
+  /** Starts informers, builds the engine, then leads (or follows). Resolves once the engine is built. */
+  async start(): Promise<void> {
+    if (this.options.port !== undefined) {
+      this.server = await startHttpServer({ port: this.options.port, registry: this.registry, ready: () => this.ready, healthy: () => !this.stopped });
+    }
+    await Promise.all([...this.informers.values()].map((i) => i.start()));
+    this.reconciler.rebuild();
+    this.built = true;
+    if (!this.elector) {
+      this.lead();
+      return;
+    }
+    void this.elector.run({
+      onStartedLeading: () => this.lead(),
+      onStoppedLeading: () => {
+        if (!this.leading || this.stopped) return;
+        this.leading = false;
+        this.options.logger.error('leader lease lost: stopping (a restart rejoins as a follower)');
+        this.options.onLostLeadership?.();
+      },
+    });
+  }
+
+  private lead(): void {
+    if (this.leading || this.stopped) return;
+    this.leading = true;
+    this.options.logger.info('leading: reconciling');
+    for (const key of this.reconciler.allKeys()) this.queue.add(key);
+    this.queue.start();
+  }
+
+  /** Graceful stop: finish in-flight work, release the lease, stop watching. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.queue.shutdown();
+    if (this.elector) await this.elector.release().catch(() => undefined);
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    await this.server?.close();
+    this.api.close();
+  }
+}
