@@ -56,6 +56,8 @@ export class ApiClient {
       headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json' } : {}) },
     };
     await this.kubeConfig.applyToHTTPSOptions(requestOptions);
+    // applyToHTTPSOptions sets an agent of its own; ours keeps connections alive (TLS settings stay per request).
+    requestOptions.agent = this.agent;
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
       const req = transport.request(requestOptions, (res) => {
