@@ -63,7 +63,7 @@ export class Operator {
       metrics.apiWrites.inc({ kind, verb, result });
     };
     const events = new EventRecorder({ api: this.api, reportingInstance: identity, onWrite: (verb, ok) => write('event', verb, ok ? 'success' : 'error') });
-    const statusWriter = new StatusWriter({ api: this.api, events, onWrite: (ok, conflict) => write('status', 'apply', ok ? 'success' : conflict ? 'conflict' : 'error') });
+    const statusWriter = new StatusWriter({ api: this.api, events, onWrite: (ok, conflict, verb = 'apply') => write('status', verb, ok ? 'success' : conflict ? 'conflict' : 'error') });
     const configMapWriter = new ConfigMapWriter({
       api: this.api,
       ...(options.mapBudgetBytes ? { budgetBytes: options.mapBudgetBytes } : {}),

@@ -8,7 +8,7 @@ import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
 import { withTransitionTimes } from '../engine/conditions.ts';
 import type { Engine } from '../engine/engine.ts';
 import { statusOf, type ConditionValue } from '../engine/status.ts';
-import { APPLY_PATCH, type ApiClient, isConflict, isNotFound } from './api-client.ts';
+import { APPLY_PATCH, MERGE_PATCH, type ApiClient, isConflict, isNotFound } from './api-client.ts';
 import { sameJson } from './canonical.ts';
 import type { RawObject } from './cluster-model.ts';
 import type { EventRecorder } from './event-recorder.ts';
@@ -25,7 +25,8 @@ export interface StatusWriterOptions {
   api: ApiClient;
   events?: EventRecorder | undefined;
   now?: () => number;
-  onWrite?: (ok: boolean, conflict: boolean) => void;
+  /** Each write: `apply` (server-side apply), or the `patch` that first removes maps that became empty. */
+  onWrite?: (ok: boolean, conflict: boolean, verb?: 'apply' | 'patch') => void;
 }
 
 /** The status of an object Charter cannot read (schema problems): Ready=False, and Accepted=False for grants. */
@@ -33,6 +34,25 @@ export function invalidStatus(kind: KindName, problems: string[], generation: nu
   const message = problems.join('; ').slice(0, 1024);
   const ready: ConditionValue = { type: 'Ready', status: 'False', reason: 'SchemaInvalid', message, observedGeneration: generation };
   return { observedGeneration: generation, conditions: kind === 'Collaboration' ? [{ ...ready, type: 'Accepted' }, ready] : [ready] };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The maps that go from having keys to empty, as a merge patch that removes them (`{rightsSummary: {byKind: null}}`),
+ * or undefined when there are none. Server-side apply turns a map whose owned keys are all removed into null, which
+ * the schema then refuses (kubernetes/kubernetes#135841): such a map is removed first, then applied empty.
+ */
+export function emptiedMaps(previous: unknown, next: unknown): Record<string, unknown> | undefined {
+  if (!isPlainObject(previous) || !isPlainObject(next)) return undefined;
+  let patch: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(next)) {
+    const before = previous[key];
+    if (!isPlainObject(value) || !isPlainObject(before)) continue;
+    const inner = Object.keys(value).length === 0 ? (Object.keys(before).length > 0 ? null : undefined) : emptiedMaps(before, value);
+    if (inner !== undefined) (patch ??= {})[key] = inner;
+  }
+  return patch;
 }
 
 export class StatusWriter {
@@ -55,6 +75,17 @@ export class StatusWriter {
     const now = new Date(this.options.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const status = { ...computed, conditions: withTransitionTimes(previous, computed.conditions, now) };
     if (sameJson(current.status ?? {}, status)) return 'unchanged';
+    const emptied = emptiedMaps(current.status, status);
+    if (emptied) {
+      try {
+        await this.options.api.request('PATCH', `${objectPath(kind, name, namespace)}/status`, { contentType: MERGE_PATCH, query: { fieldManager: FIELD_MANAGER }, body: { status: emptied } });
+        this.options.onWrite?.(true, false, 'patch');
+      } catch (error) {
+        if (isNotFound(error)) return 'gone';
+        this.options.onWrite?.(false, isConflict(error), 'patch');
+        throw error;
+      }
+    }
     try {
       await this.options.api.request('PATCH', `${objectPath(kind, name, namespace)}/status`, {
         contentType: APPLY_PATCH,
