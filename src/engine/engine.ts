@@ -87,6 +87,22 @@ function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
 
 const collabKey = (c: { namespace: string; name: string }): string => `${c.namespace}/${c.name}`;
 
+/** Where an entity key points: its kind and namespace, or the organization for `Organization/o`. */
+interface EntityInfo {
+  key: string;
+  kind: string;
+  namespace: string | undefined;
+  organization: string | undefined;
+}
+
+/** A Collaboration with what the hot paths need of it, so that one look-up gives everything. */
+interface GrantRecord {
+  key: string;
+  collab: CollaborationObject;
+  verdict: CollaborationVerdict;
+  target: EntityInfo;
+}
+
 export class Engine {
   readonly catalog: Catalog;
   readonly sets: RightSets;
@@ -95,18 +111,24 @@ export class Engine {
   private nowMs: number;
   groups: GroupIndex;
   organizations: OrganizationStructure;
-  private readonly verdicts = new Map<string, CollaborationVerdict>();
-  /** `User/alice`, `UserGroup/devs`, `Organization/acme` → collaboration keys with that subject. */
-  private readonly bySubject = new Map<string, Set<string>>();
-  /** Organization → membership collaborations targeting it. */
-  private readonly byTargetOrganization = new Map<string, Set<string>>();
-  private readonly byNamespace = new Map<string, Set<string>>();
-  private readonly expiring = new Set<string>();
+  /** `namespace/name` → the collaboration's record. */
+  private readonly records = new Map<string, GrantRecord>();
+  /** `User/alice`, `UserGroup/devs`, `Organization/acme` → grants with that subject. */
+  private readonly bySubject = new Map<string, Set<GrantRecord>>();
+  /** Organization → membership grants targeting it. */
+  private readonly byTargetOrganization = new Map<string, Set<GrantRecord>>();
+  /** Entity key → grants targeting that entity (not organizations). */
+  private readonly byTargetEntity = new Map<string, Set<GrantRecord>>();
+  private readonly byNamespace = new Map<string, Set<GrantRecord>>();
+  private readonly expiring = new Set<GrantRecord>();
+  private readonly entityInfos = new Map<string, EntityInfo>();
   private readonly profiles = new Map<string, Profile>();
   /** Organization → users with M*(u, o) ≠ ∅. */
   private readonly orgMembers = new Map<string, Set<string>>();
-  /** Namespace → entity key → user → rights (entities of that namespace). */
-  private readonly nsEntities = new Map<string, Map<string, Map<string, RightSetId>>>();
+  /** Entity key → user → rights from grants on it (entities of namespaces). */
+  private readonly entityRows = new Map<string, Map<string, RightSetId>>();
+  /** Namespace → keys of its entities that have rows. */
+  private readonly nsEntityKeys = new Map<string, Set<string>>();
   /** Namespace → kind → user → default rights. */
   private readonly nsDefaults = new Map<string, Map<string, Map<string, RightSetId>>>();
   /** Organization → user → rights on Organization/o. */
@@ -124,8 +146,8 @@ export class Engine {
     this.groups = new GroupIndex(model);
     this.organizations = organizationStructure(model);
     for (const c of model.collaborations.values()) this.indexCollaboration(c);
-    for (const key of model.collaborations.keys()) this.verdicts.set(key, this.judge(model.collaborations.get(key)!));
-    for (const user of model.users.keys()) this.updateProfile(user, emptyImpact());
+    const impact = emptyImpact();
+    for (const user of model.users.keys()) this.updateProfile(user, impact);
   }
 
   get now(): number {
@@ -135,7 +157,7 @@ export class Engine {
   // ---------------------------------------------------------------- queries
 
   verdict(namespace: string, name: string): CollaborationVerdict | undefined {
-    return this.verdicts.get(`${namespace}/${name}`);
+    return this.records.get(`${namespace}/${name}`)?.verdict;
   }
 
   profile(user: string): Profile | undefined {
@@ -146,16 +168,19 @@ export class Engine {
     return this.orgMembers.get(org) ?? new Set();
   }
 
+  /** Keys (`namespace/name`) of the collaborations with a subject (`User/alice`, `UserGroup/devs`, ...). */
   collaborationsWithSubject(subjectKey: string): ReadonlySet<string> {
-    return this.bySubject.get(subjectKey) ?? new Set();
+    return new Set([...(this.bySubject.get(subjectKey) ?? [])].map((r) => r.key));
   }
 
+  /** Keys of the membership collaborations targeting an organization. */
   membershipCollaborations(org: string): ReadonlySet<string> {
-    return this.byTargetOrganization.get(org) ?? new Set();
+    return new Set([...(this.byTargetOrganization.get(org) ?? [])].map((r) => r.key));
   }
 
+  /** Keys of the collaborations of a namespace. */
   collaborationsIn(namespace: string): ReadonlySet<string> {
-    return this.byNamespace.get(namespace) ?? new Set();
+    return new Set([...(this.byNamespace.get(namespace) ?? [])].map((r) => r.key));
   }
 
   /** What admins get on an entity of kind K (§5.6). */
@@ -178,7 +203,9 @@ export class Engine {
 
   /** Entity rows of a namespace: entity key → user → rights from grants on it (not the defaults). */
   namespaceEntities(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>> {
-    return this.nsEntities.get(namespace) ?? new Map();
+    const out = new Map<string, ReadonlyMap<string, RightSetId>>();
+    for (const key of this.nsEntityKeys.get(namespace) ?? []) out.set(key, this.entityRows.get(key)!);
+    return out;
   }
 
   namespaceDefaults(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>> {
@@ -206,8 +233,8 @@ export class Engine {
   /** The earliest `expiresAt` after now, for scheduling; undefined when nothing expires. */
   nextExpiry(): number | undefined {
     let next: number | undefined;
-    for (const key of this.expiring) {
-      const at = this.model.collaborations.get(key)!.expiresAt!;
+    for (const record of this.expiring) {
+      const at = record.collab.expiresAt!;
       if (at > this.nowMs && (next === undefined || at < next)) next = at;
     }
     return next;
@@ -216,6 +243,20 @@ export class Engine {
   /** The namespace-scoped key of an entity targeted by a Collaboration, e.g. `Application/acme/app1`. */
   targetKey(c: CollaborationObject): string {
     return c.target.kind === 'Organization' ? `Organization/${c.target.name}` : `${c.target.kind}/${c.namespace}/${c.target.name}`;
+  }
+
+  /** The interned description of an entity key. */
+  private entityInfo(key: string): EntityInfo {
+    let info = this.entityInfos.get(key);
+    if (!info) {
+      const parts = key.split('/');
+      info =
+        parts.length === 2
+          ? { key, kind: parts[0]!, namespace: undefined, organization: parts[0] === 'Organization' ? parts[1] : undefined }
+          : { key, kind: parts[0]!, namespace: parts[1], organization: undefined };
+      this.entityInfos.set(key, info);
+    }
+    return info;
   }
 
   // ---------------------------------------------------------------- changes
@@ -234,13 +275,13 @@ export class Engine {
     const impact = emptyImpact();
     const lo = Math.min(before, now);
     const hi = Math.max(before, now);
-    const changed: string[] = [];
-    for (const key of this.expiring) {
-      const at = this.model.collaborations.get(key)!.expiresAt!;
-      if (at > lo && at <= hi) changed.push(key);
+    const changed: GrantRecord[] = [];
+    for (const record of this.expiring) {
+      const at = record.collab.expiresAt!;
+      if (at > lo && at <= hi) changed.push(record);
     }
     const users = new Set<string>();
-    for (const key of changed) this.revalidate(key, users, impact);
+    for (const record of changed) this.revalidate(record, users, impact);
     this.recomputeUsers(users, impact);
     return impact;
   }
@@ -263,7 +304,7 @@ export class Engine {
         for (const org of this.profiles.get(name)?.organizations.keys() ?? []) impact.statuses.add(`Organization/${org}`);
         if (!before !== !this.model.users.has(name)) {
           for (const g of this.groups.listing('User', name)) impact.statuses.add(`UserGroup/${g}`);
-          for (const key of this.bySubject.get(`User/${name}`) ?? []) this.revalidate(key, users, impact);
+          for (const record of this.bySubject.get(`User/${name}`) ?? []) this.revalidate(record, users, impact);
         }
         break;
       }
@@ -276,7 +317,7 @@ export class Engine {
         this.absorbGroupDiff(this.groups.groupChanged(name, before), users, impact);
         if (!before !== !this.model.groups.has(name)) {
           for (const g of this.groups.listing('UserGroup', name)) impact.statuses.add(`UserGroup/${g}`);
-          for (const key of this.bySubject.get(subjectKey) ?? []) this.revalidate(key, users, impact);
+          for (const record of this.bySubject.get(subjectKey) ?? []) this.revalidate(record, users, impact);
         }
         for (const g of this.groups.cyclic) impact.statuses.add(`UserGroup/${g}`);
         break;
@@ -287,26 +328,32 @@ export class Engine {
       case 'Collaboration': {
         const key = `${namespace}/${name}`;
         const before = this.model.collaborations.get(key);
+        const beforeTarget = before ? this.records.get(key)!.target : undefined;
+        const fanned = new Set<string>();
         if (before) {
-          this.fanOut(before, users);
+          this.fanOut(before, fanned);
           this.unindexCollaboration(before);
         }
+        let after: CollaborationObject | undefined;
         if (change.type === 'upsert') {
-          const after = change.object as CollaborationObject;
+          after = change.object as CollaborationObject;
           this.model.collaborations.set(key, after);
           this.indexCollaboration(after);
-          this.verdicts.set(key, this.judge(after));
-          this.fanOut(after, users);
+          this.fanOut(after, fanned);
         } else {
           this.model.collaborations.delete(key);
-          this.verdicts.delete(key);
         }
-        if (before?.target.kind === 'Organization') impact.statuses.add(`Organization/${before.target.name}`);
-        const after = this.model.collaborations.get(key);
-        if (after?.target.kind === 'Organization') impact.statuses.add(`Organization/${after.target.name}`);
-        if (!before !== !after) {
-          // A namespace appears in or disappears from the set of namespaces with a map.
-          impact.namespaces.add(namespace!);
+        const afterTarget = after ? this.records.get(key)!.target : undefined;
+        if (beforeTarget?.organization !== undefined) impact.statuses.add(`Organization/${beforeTarget.organization}`);
+        if (afterTarget?.organization !== undefined) impact.statuses.add(`Organization/${afterTarget.organization}`);
+        // A namespace appears in or disappears from the set of namespaces with a map.
+        if (!before !== !after) impact.namespaces.add(namespace!);
+        if (before?.target.kind === 'Organization' || after?.target.kind === 'Organization') {
+          for (const u of fanned) users.add(u); // a membership: M* of these users changes, so their whole profile
+        } else {
+          // A grant on one entity: only that entity's row of the subject's users can change.
+          const entities = [beforeTarget, afterTarget].filter((t, i, all): t is EntityInfo => t !== undefined && all.indexOf(t) === i);
+          for (const u of fanned) for (const entity of entities) this.refreshEntity(u, entity, impact);
         }
         break;
       }
@@ -336,20 +383,20 @@ export class Engine {
         impact.namespaces.add(ns);
       }
       // Memberships in this namespace depend on who owns it (and their messages on who claims it).
-      for (const key of this.byNamespace.get(ns) ?? []) this.revalidate(key, users, impact);
+      for (const record of this.byNamespace.get(ns) ?? []) this.revalidate(record, users, impact);
       for (const o of [...(oldStructure.conflicts.get(ns) ?? []), ...(structure.conflicts.get(ns) ?? [])]) touched.add(o);
     }
     for (const org of this.model.organizations.keys()) {
       if (oldStructure.cyclic.has(org) !== structure.cyclic.has(org)) touched.add(org);
     }
     if (!before !== !after) {
-      for (const key of this.bySubject.get(`Organization/${name}`) ?? []) this.revalidate(key, users, impact);
+      for (const record of this.bySubject.get(`Organization/${name}`) ?? []) this.revalidate(record, users, impact);
       // Groups naming the organization as owner warn while it does not exist (rare: a scan is fine).
       for (const g of this.model.groups.values()) if (g.organization === name) impact.statuses.add(`UserGroup/${g.name}`);
     }
-    for (const key of this.byTargetOrganization.get(name) ?? []) {
-      this.revalidate(key, users, impact);
-      impact.statuses.add(`Collaboration/${key}`); // ResolvedRefs names a missing target organization
+    for (const record of this.byTargetOrganization.get(name) ?? []) {
+      this.revalidate(record, users, impact);
+      impact.statuses.add(`Collaboration/${record.key}`); // ResolvedRefs names a missing target organization
     }
     // Every user whose M* may change is a member, before or after, of a touched organization.
     const closure = new Set<string>(touched);
@@ -361,9 +408,9 @@ export class Engine {
     for (const o of closure) {
       impact.statuses.add(`Organization/${o}`);
       for (const u of this.orgMembers.get(o) ?? []) users.add(u);
-      for (const key of this.byTargetOrganization.get(o) ?? []) this.fanOut(this.model.collaborations.get(key)!, users);
+      for (const record of this.byTargetOrganization.get(o) ?? []) this.fanOut(record.collab, users);
     }
-    for (const key of this.bySubject.get(`Organization/${name}`) ?? []) this.fanOut(this.model.collaborations.get(key)!, users);
+    for (const record of this.bySubject.get(`Organization/${name}`) ?? []) this.fanOut(record.collab, users);
   }
 
   private absorbGroupDiff(diff: GroupDiff, users: Set<string>, impact: Impact): void {
@@ -376,16 +423,15 @@ export class Engine {
   }
 
   /** Re-judges a collaboration; when its verdict changed, its subject's users are affected. */
-  private revalidate(key: string, users: Set<string>, impact: Impact): void {
-    const collab = this.model.collaborations.get(key)!;
-    const before = this.verdicts.get(key)!;
-    const after = this.judge(collab);
-    this.verdicts.set(key, after);
+  private revalidate(record: GrantRecord, users: Set<string>, impact: Impact): void {
+    const before = record.verdict;
+    const after = this.judge(record.collab);
+    record.verdict = after;
     if (before.active !== after.active || before.granted !== after.granted || JSON.stringify(before.failures) !== JSON.stringify(after.failures)) {
-      impact.statuses.add(`Collaboration/${key}`);
-      if (collab.target.kind === 'Organization') impact.statuses.add(`Organization/${collab.target.name}`);
+      impact.statuses.add(`Collaboration/${record.key}`);
+      if (record.target.organization !== undefined) impact.statuses.add(`Organization/${record.target.organization}`);
     }
-    if (before.active !== after.active || before.granted !== after.granted) this.fanOut(collab, users);
+    if (before.active !== after.active || before.granted !== after.granted) this.fanOut(record.collab, users);
   }
 
   /** Adds the users a collaboration's subject stands for (whatever its verdict). */
@@ -407,18 +453,26 @@ export class Engine {
 
   private indexCollaboration(c: CollaborationObject): void {
     const key = collabKey(c);
-    addTo(this.bySubject, `${c.subject.kind}/${c.subject.name}`, key);
-    addTo(this.byNamespace, c.namespace, key);
-    if (c.target.kind === 'Organization') addTo(this.byTargetOrganization, c.target.name, key);
-    if (c.expiresAt !== undefined) this.expiring.add(key);
+    const target = this.entityInfo(this.targetKey(c));
+    const record: GrantRecord = { key, collab: c, verdict: this.judge(c), target };
+    this.records.set(key, record);
+    addTo(this.bySubject, `${c.subject.kind}/${c.subject.name}`, record);
+    addTo(this.byNamespace, c.namespace, record);
+    if (target.organization !== undefined && c.target.kind === 'Organization') addTo(this.byTargetOrganization, c.target.name, record);
+    else addTo(this.byTargetEntity, target.key, record);
+    if (c.expiresAt !== undefined) this.expiring.add(record);
   }
 
   private unindexCollaboration(c: CollaborationObject): void {
     const key = collabKey(c);
-    removeFrom(this.bySubject, `${c.subject.kind}/${c.subject.name}`, key);
-    removeFrom(this.byNamespace, c.namespace, key);
-    if (c.target.kind === 'Organization') removeFrom(this.byTargetOrganization, c.target.name, key);
-    this.expiring.delete(key);
+    const record = this.records.get(key);
+    if (!record) return;
+    this.records.delete(key);
+    removeFrom(this.bySubject, `${c.subject.kind}/${c.subject.name}`, record);
+    removeFrom(this.byNamespace, c.namespace, record);
+    removeFrom(this.byTargetOrganization, c.target.name, record);
+    removeFrom(this.byTargetEntity, record.target.key, record);
+    this.expiring.delete(record);
   }
 
   // ---------------------------------------------------------------- profiles
@@ -435,45 +489,37 @@ export class Engine {
     if (after) this.profiles.set(user, after);
     else this.profiles.delete(user);
     let changed = false;
-    // Entities.
-    const entityKeys = new Set<string>([...(before?.entities.keys() ?? []), ...(after?.entities.keys() ?? [])]);
-    for (const key of entityKeys) {
-      const a = before?.entities.get(key) ?? EMPTY;
-      const b = after?.entities.get(key) ?? EMPTY;
-      if (a === b) continue;
-      changed = true;
-      const parts = key.split('/');
-      if (parts.length === 2) {
-        // Organization/o: published in the maps of the namespaces o owns.
-        const org = parts[1]!;
-        setRow(this.orgRows, org, user, b);
-        impact.statuses.add(`Organization/${org}`);
-        for (const ns of this.organizations.owned.get(org) ?? []) impact.namespaces.add(ns);
-      } else {
-        const ns = parts[1]!;
-        let entities = this.nsEntities.get(ns);
-        if (!entities) this.nsEntities.set(ns, (entities = new Map()));
-        setRow(entities, key, user, b);
-        if (entities.size === 0) this.nsEntities.delete(ns);
-        impact.namespaces.add(ns);
+    // Entities: what changed, without building sets of keys (this runs for every user on a full build).
+    if (after) {
+      for (const [key, b] of after.entities) {
+        if ((before?.entities.get(key) ?? EMPTY) === b) continue;
+        changed = true;
+        this.setEntityRow(key, user, b, impact);
+      }
+    }
+    if (before) {
+      for (const key of before.entities.keys()) {
+        if (after?.entities.has(key)) continue;
+        changed = true;
+        this.setEntityRow(key, user, EMPTY, impact);
       }
     }
     // Defaults.
-    const namespaces = new Set<string>([...(before?.defaults.keys() ?? []), ...(after?.defaults.keys() ?? [])]);
-    for (const ns of namespaces) {
-      const da = before?.defaults.get(ns);
-      const db = after?.defaults.get(ns);
-      const kinds = new Set<string>([...(da?.keys() ?? []), ...(db?.keys() ?? [])]);
-      for (const kind of kinds) {
-        const a = da?.get(kind) ?? EMPTY;
-        const b = db?.get(kind) ?? EMPTY;
-        if (a === b) continue;
-        changed = true;
-        let defaults = this.nsDefaults.get(ns);
-        if (!defaults) this.nsDefaults.set(ns, (defaults = new Map()));
-        setRow(defaults, kind, user, b);
-        if (defaults.size === 0) this.nsDefaults.delete(ns);
-        impact.namespaces.add(ns);
+    if (after) {
+      for (const [ns, db] of after.defaults) {
+        const da = before?.defaults.get(ns);
+        for (const [kind, b] of db) {
+          if ((da?.get(kind) ?? EMPTY) === b) continue;
+          changed = true;
+          this.setDefaultRow(ns, kind, user, b, impact);
+        }
+        if (da) for (const kind of da.keys()) if (!db.has(kind)) (changed = true), this.setDefaultRow(ns, kind, user, EMPTY, impact);
+      }
+    }
+    if (before) {
+      for (const [ns, da] of before.defaults) {
+        if (after?.defaults.has(ns)) continue;
+        for (const kind of da.keys()) (changed = true), this.setDefaultRow(ns, kind, user, EMPTY, impact);
       }
     }
     // Admin rights appear in every map.
@@ -484,20 +530,95 @@ export class Engine {
       for (const ns of this.mapNamespaces()) impact.namespaces.add(ns);
     }
     // Memberships.
-    const orgs = new Set<string>([...(before?.organizations.keys() ?? []), ...(after?.organizations.keys() ?? [])]);
-    for (const org of orgs) {
-      const a = before?.organizations.get(org);
-      const b = after?.organizations.get(org);
-      if (a && b && a.mask === b.mask && a.direct === b.direct && a.viaGroup === b.viaGroup) continue;
+    const membershipChanged = (org: string): void => {
       changed = true;
       impact.statuses.add(`Organization/${org}`);
-      if (b) addTo(this.orgMembers, org, user);
-      else removeFrom(this.orgMembers, org, user);
+    };
+    if (after) {
+      for (const [org, b] of after.organizations) {
+        const a = before?.organizations.get(org);
+        if (a && a.mask === b.mask && a.direct === b.direct && a.viaGroup === b.viaGroup) continue;
+        membershipChanged(org);
+        addTo(this.orgMembers, org, user);
+      }
+    }
+    if (before) {
+      for (const org of before.organizations.keys()) {
+        if (after?.organizations.has(org)) continue;
+        membershipChanged(org);
+        removeFrom(this.orgMembers, org, user);
+      }
     }
     if (changed || !before !== !after) {
       impact.users.add(user);
       impact.statuses.add(`User/${user}`);
     }
+  }
+
+  /** Publishes a user's rights on an entity (EMPTY removes them) and records which map changed. */
+  private setEntityRow(key: string, user: string, set: RightSetId, impact: Impact): void {
+    const info = this.entityInfo(key);
+    if (info.organization !== undefined) {
+      // Organization/o: published in the maps of the namespaces o owns.
+      setRow(this.orgRows, info.organization, user, set);
+      impact.statuses.add(`Organization/${info.organization}`);
+      for (const ns of this.organizations.owned.get(info.organization) ?? []) impact.namespaces.add(ns);
+      return;
+    }
+    const ns = info.namespace!;
+    let rows = this.entityRows.get(key);
+    if (set === EMPTY) {
+      if (rows && rows.delete(user) && rows.size === 0) {
+        this.entityRows.delete(key);
+        removeFrom(this.nsEntityKeys, ns, key);
+      }
+    } else {
+      if (!rows) {
+        this.entityRows.set(key, (rows = new Map()));
+        addTo(this.nsEntityKeys, ns, key);
+      }
+      rows.set(user, set);
+    }
+    impact.namespaces.add(ns);
+  }
+
+  private setDefaultRow(ns: string, kind: string, user: string, set: RightSetId, impact: Impact): void {
+    let defaults = this.nsDefaults.get(ns);
+    if (!defaults) this.nsDefaults.set(ns, (defaults = new Map()));
+    setRow(defaults, kind, user, set);
+    if (defaults.size === 0) this.nsDefaults.delete(ns);
+    impact.namespaces.add(ns);
+  }
+
+  /**
+   * Recomputes one user's rights on one entity (not an organization) when only grants on that entity changed:
+   * the same sum as computeProfile's, over the grants targeting the entity.
+   */
+  private refreshEntity(user: string, entity: EntityInfo, impact: Impact): void {
+    const profile = this.profiles.get(user);
+    const object = this.model.users.get(user);
+    if (!profile || !object || !RIGHTS_STATES.has(object.state)) return;
+    const sets = this.sets;
+    let set = EMPTY;
+    const groups = this.groups.groupsOf(user);
+    for (const record of this.byTargetEntity.get(entity.key) ?? []) {
+      if (!record.verdict.active) continue;
+      const subject = record.collab.subject;
+      if (subject.kind === 'User') {
+        if (subject.name === user) set = sets.union(set, record.verdict.granted);
+      } else if (subject.kind === 'UserGroup') {
+        if (groups.has(subject.name)) set = sets.union(set, record.verdict.granted);
+      } else {
+        const membership = profile.organizations.get(subject.name);
+        if (membership) set = sets.union(set, sets.intersect(membership.mask, record.verdict.granted));
+      }
+    }
+    if ((profile.entities.get(entity.key) ?? EMPTY) === set) return;
+    if (set === EMPTY) profile.entities.delete(entity.key);
+    else profile.entities.set(entity.key, set);
+    this.setEntityRow(entity.key, user, set, impact);
+    impact.users.add(user);
+    impact.statuses.add(`User/${user}`);
   }
 
   /** semantics §5 for every entity a grant names, as one pass over the user's grants. */
@@ -510,15 +631,21 @@ export class Engine {
     };
     const direct = new Map<string, Membership>();
     const visit = (subject: string, viaGroup: boolean): void => {
-      for (const key of this.bySubject.get(subject) ?? []) {
-        const verdict = this.verdicts.get(key)!;
+      for (const record of this.bySubject.get(subject) ?? []) {
+        const verdict = record.verdict;
         if (!verdict.active) continue;
-        const c = this.model.collaborations.get(key)!;
-        if (c.target.kind === 'Organization') {
-          const m = direct.get(c.target.name) ?? { mask: EMPTY, direct: false, viaGroup: false };
-          direct.set(c.target.name, { mask: sets.union(m.mask, verdict.granted), direct: m.direct || !viaGroup, viaGroup: m.viaGroup || viaGroup });
+        if (record.collab.target.kind === 'Organization') {
+          const org = record.collab.target.name;
+          const m = direct.get(org);
+          if (m) {
+            m.mask = sets.union(m.mask, verdict.granted);
+            if (viaGroup) m.viaGroup = true;
+            else m.direct = true;
+          } else {
+            direct.set(org, { mask: verdict.granted, direct: !viaGroup, viaGroup });
+          }
         } else {
-          grantEntity(this.targetKey(c), verdict.granted);
+          grantEntity(record.target.key, verdict.granted);
         }
       }
     };
@@ -558,10 +685,9 @@ export class Engine {
           if (byKind.size > 0) profile.defaults.set(ns, byKind);
         }
       }
-      for (const key of this.bySubject.get(`Organization/${org}`) ?? []) {
-        const verdict = this.verdicts.get(key)!;
-        if (!verdict.active) continue;
-        grantEntity(this.targetKey(this.model.collaborations.get(key)!), sets.intersect(m.mask, verdict.granted));
+      for (const record of this.bySubject.get(`Organization/${org}`) ?? []) {
+        if (!record.verdict.active) continue;
+        grantEntity(record.target.key, sets.intersect(m.mask, record.verdict.granted));
       }
     }
     return profile;
