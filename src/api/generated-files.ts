@@ -2,7 +2,6 @@
  * Every generated file of the repository and how to render it from its JSON Schema source.
  * `npm run generate` writes them; test/unit/generated-files.test.ts fails when one is stale.
  */
-import { compile } from 'json-schema-to-typescript';
 import { stringify } from 'yaml';
 import { dirname, join, relative } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -21,6 +20,9 @@ const TYPE_SOURCES: Array<{ schema: string; out: string }> = [
 ];
 
 async function typesFor(schema: JsonSchema, cwd: string, name: string): Promise<string> {
+  // Imported here, not at the top: json-schema-to-typescript is a devDependency, and the operator (main.ts imports
+  // repoRoot from this module) must start in an image installed with `npm ci --omit=dev`.
+  const { compile } = await import('json-schema-to-typescript');
   return compile(schema as never, name, {
     cwd,
     bannerComment: `/* ${BANNER} */`,
@@ -39,7 +41,10 @@ export async function renderGeneratedFiles(): Promise<Map<string, string>> {
     const crd = crdFor(kind);
     const name = (crd.metadata as { name: string }).name;
     const plural = name.split('.')[0];
-    files.set(`crds/${API_FILE_PREFIX}${plural}.yaml`, `# ${BANNER}\n${stringify(crd, { lineWidth: 0 })}`);
+    const yaml = `# ${BANNER}\n${stringify(crd, { lineWidth: 0 })}`;
+    files.set(`crds/${API_FILE_PREFIX}${plural}.yaml`, yaml);
+    // The Helm chart installs the same CRDs from its crds/ directory.
+    files.set(`charts/charter/crds/${API_FILE_PREFIX}${plural}.yaml`, yaml);
   }
   // One wrapper schema so that the shared definitions (Condition, ObjectMeta, ...) are declared once.
   const wrapper: JsonSchema = {

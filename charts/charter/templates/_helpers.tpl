@@ -1,0 +1,69 @@
+{{/* The chart's name, e.g. for app.kubernetes.io/name. */}}
+{{- define "charter.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The fully qualified name of the release's objects: fullnameOverride, else the release name when it contains the
+chart's name, else <release>-<chart>. Cut to 63 characters (some fields are DNS labels).
+*/}}
+{{- define "charter.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "charter.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object of the release. */}}
+{{- define "charter.labels" -}}
+helm.sh/chart: {{ include "charter.chart" . }}
+{{ include "charter.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* The labels the Deployment selects its Pods by (never change them: a Deployment's selector is immutable). */}}
+{{- define "charter.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "charter.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The ServiceAccount the operator runs as. */}}
+{{- define "charter.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "charter.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The ConfigMap holding the catalog, or nothing for the built-in catalog. */}}
+{{- define "charter.catalogConfigMap" -}}
+{{- if and .Values.catalog.inline .Values.catalog.existingConfigMap }}
+{{- fail "set catalog.inline or catalog.existingConfigMap, not both" }}
+{{- else if .Values.catalog.inline }}
+{{- printf "%s-catalog" (include "charter.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- else if .Values.catalog.existingConfigMap }}
+{{- .Values.catalog.existingConfigMap }}
+{{- end }}
+{{- end }}
+
+{{/* The image reference: repository:tag (tag defaults to the chart's appVersion), or repository@digest. */}}
+{{- define "charter.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}

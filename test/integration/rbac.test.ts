@@ -1,0 +1,395 @@
+/**
+ * The Helm chart's RBAC, proven against the real API server: the chart's RBAC templates
+ * (charts/charter/templates/rbac.yaml and leader-election-rbac.yaml) are rendered with a test namespace as the
+ * release namespace and applied; a ServiceAccount gets a token (TokenRequest); an in-process Operator runs with
+ * exactly that identity, with leader election on a Lease in the release namespace. It converges — statuses
+ * written, the permission map published in another namespace, Events recorded and updated — with no write
+ * failing and no request forbidden. The same identity cannot change what people declare, read Secrets, or take
+ * another Lease.
+ *
+ * There is no helm binary here: a tiny renderer below knows exactly the template expressions the RBAC files use
+ * (and fails on any other, so the templates stay that simple), and mirrors the named templates of _helpers.tpl.
+ */
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { AuthorizationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { loadCatalog } from '../../src/catalog/load-catalog.ts';
+import { ApiClient, ApiError } from '../../src/controller/api-client.ts';
+import { createLogger } from '../../src/controller/logger.ts';
+import { Operator } from '../../src/controller/operator.ts';
+import { parsePermissionMap } from '../../src/reader/permission-reader.ts';
+import { kubeConfig, kubeConfigWithToken, kubectl, newNamespace } from './support/cluster.ts';
+
+jest.setTimeout(90_000);
+
+type Obj = Record<string, any>;
+
+const chartDir = fileURLToPath(new URL('../../charts/charter', import.meta.url));
+const RBAC_TEMPLATES = ['templates/rbac.yaml', 'templates/leader-election-rbac.yaml'];
+
+// ---------------------------------------------------------------------------------------------------------------
+// A tiny renderer for the chart's RBAC templates.
+
+interface RenderContext {
+  Release: { Name: string; Namespace: string; Service: string };
+  Chart: { Name: string; Version: string; AppVersion: string };
+  Values: Obj;
+}
+
+const trunc63 = (s: string): string => s.slice(0, 63).replace(/-+$/, '');
+
+/** The named templates of charts/charter/templates/_helpers.tpl that the RBAC files include, in TypeScript. */
+const HELPERS: Record<string, (c: RenderContext) => string> = {
+  'charter.name': (c) => trunc63(c.Values.nameOverride || c.Chart.Name),
+  'charter.fullname': (c) => {
+    if (c.Values.fullnameOverride) return trunc63(c.Values.fullnameOverride);
+    const name = c.Values.nameOverride || c.Chart.Name;
+    return trunc63(c.Release.Name.includes(name) ? c.Release.Name : `${c.Release.Name}-${name}`);
+  },
+  'charter.chart': (c) => trunc63(`${c.Chart.Name}-${c.Chart.Version}`.replaceAll('+', '_')),
+  'charter.selectorLabels': (c) => `app.kubernetes.io/name: ${HELPERS['charter.name']!(c)}\napp.kubernetes.io/instance: ${c.Release.Name}`,
+  'charter.labels': (c) =>
+    [
+      `helm.sh/chart: ${HELPERS['charter.chart']!(c)}`,
+      HELPERS['charter.selectorLabels']!(c),
+      `app.kubernetes.io/version: ${JSON.stringify(c.Chart.AppVersion)}`,
+      'app.kubernetes.io/component: operator',
+      `app.kubernetes.io/managed-by: ${c.Release.Service}`,
+    ].join('\n'),
+  'charter.serviceAccountName': (c) => {
+    if (c.Values.serviceAccount.create) return c.Values.serviceAccount.name || HELPERS['charter.fullname']!(c);
+    if (!c.Values.serviceAccount.name) throw new Error('serviceAccount.name is required when serviceAccount.create is false');
+    return c.Values.serviceAccount.name;
+  },
+};
+
+function lookup(root: unknown, path: string, expression: string): unknown {
+  let value = root;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object' || !(part in value)) throw new Error(`{{ ${expression} }}: no value at .${path}`);
+    value = (value as Obj)[part];
+  }
+  return value;
+}
+
+/** One `{{ … }}` action: a value (.Release.X, .Chart.X, .Values.a.b, include "name" .) piped through quote / nindent N / indent N. */
+function evaluate(expression: string, c: RenderContext): string {
+  const [head, ...pipes] = expression.split('|').map((s) => s.trim());
+  let value: unknown;
+  const include = /^include "([\w.-]+)" \.$/.exec(head!);
+  const field = /^\.((?:Release|Chart|Values)(?:\.\w+)+)$/.exec(head!);
+  if (include) {
+    const helper = HELPERS[include[1]!];
+    if (!helper) throw new Error(`{{ ${expression} }}: the renderer does not know template "${include[1]}"`);
+    value = helper(c);
+  } else if (field) {
+    value = lookup(c, field[1]!, expression);
+  } else {
+    throw new Error(`{{ ${expression} }}: not an expression this renderer knows; keep the RBAC templates simple`);
+  }
+  let text = typeof value === 'string' ? value : JSON.stringify(value);
+  for (const pipe of pipes) {
+    const indent = /^(n?indent) (\d+)$/.exec(pipe);
+    if (pipe === 'quote') text = JSON.stringify(text);
+    else if (indent) text = (indent[1] === 'nindent' ? '\n' : '') + text.replace(/^/gm, ' '.repeat(Number(indent[2])));
+    else throw new Error(`{{ ${expression} }}: unknown function "${pipe}"`);
+  }
+  return text;
+}
+
+/** Renders one template file: actions with Go template whitespace trimming (`{{-`, `-}}`), comments dropped. */
+function renderTemplate(source: string, c: RenderContext): string {
+  let out = '';
+  let rest = source;
+  const action = /\{\{(-?)\s*([\s\S]*?)\s*(-?)\}\}/;
+  for (let m = action.exec(rest); m; m = action.exec(rest)) {
+    out += rest.slice(0, m.index);
+    if (m[1]) out = out.replace(/\s+$/, '');
+    const body = m[2]!;
+    if (!/^\/\*[\s\S]*\*\/$/.test(body)) out += evaluate(body, c);
+    rest = rest.slice(m.index + m[0].length);
+    if (m[3]) rest = rest.replace(/^\s+/, '');
+  }
+  return out + rest;
+}
+
+function renderRbac(release: { name: string; namespace: string }, values: Obj = {}): Obj[] {
+  const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as Obj;
+  const defaults = parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as Obj;
+  const context: RenderContext = {
+    Release: { Name: release.name, Namespace: release.namespace, Service: 'Helm' },
+    Chart: { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion },
+    Values: { ...defaults, ...values },
+  };
+  const objects: Obj[] = [];
+  for (const file of RBAC_TEMPLATES) {
+    const rendered = renderTemplate(readFileSync(join(chartDir, file), 'utf8'), context);
+    for (const doc of parseAllDocuments(rendered)) {
+      if (doc.errors.length) throw new Error(`${file}: rendered YAML is invalid: ${doc.errors[0]!.message}\n${rendered}`);
+      const obj = doc.toJS() as Obj | null;
+      if (obj) objects.push(obj);
+    }
+  }
+  return objects;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(100);
+  }
+}
+
+/** The HTTP status of a request (200 when it succeeds). */
+async function statusOf(request: () => Promise<unknown>): Promise<number> {
+  try {
+    await request();
+    return 200;
+  } catch (error) {
+    if (error instanceof ApiError) return error.status;
+    throw error;
+  }
+}
+
+const suffix = randomBytes(3).toString('hex');
+const release = `charter-${suffix}`;
+const LEASE_MS = 3000;
+const names = {
+  alice: `alice-${suffix}`,
+  bob: `bob-${suffix}`,
+  ghost: `ghost-${suffix}`,
+  devs: `devs-${suffix}`,
+  org: `acme-${suffix}`,
+};
+
+let releaseNs: string;
+let tenantNs: string;
+let rbacObjects: Obj[];
+let serviceAccount: string;
+let leaseName: string;
+let asOperator: KubeConfig;
+let operatorApi: ApiClient;
+let operator: Operator | undefined;
+const admin = new ApiClient(kubeConfig());
+const logLines: string[] = [];
+
+function applyAsAdmin(objects: Obj[]): void {
+  const r = kubectl(['apply', '--server-side', '--field-manager=rbac-test', '-f', '-'], { input: objects.map((o) => stringify(o)).join('---\n') });
+  if (r.status !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
+}
+
+async function writeCount(kind: string, verb: string, result: string): Promise<number> {
+  return (await operator!.metrics.apiWrites.get()).values.find((v) => v.labels.kind === kind && v.labels.verb === verb && v.labels.result === result)?.value ?? 0;
+}
+
+beforeAll(async () => {
+  releaseNs = await newNamespace('charter-system');
+  tenantNs = await newNamespace('acme');
+  rbacObjects = renderRbac({ name: release, namespace: releaseNs });
+  applyAsAdmin(rbacObjects);
+
+  const binding = rbacObjects.find((o) => o.kind === 'ClusterRoleBinding')!;
+  serviceAccount = binding.subjects[0].name;
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+  await core.createNamespacedServiceAccount({ namespace: releaseNs, body: { metadata: { name: serviceAccount } } });
+  const token = (await core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace: releaseNs, body: { spec: { audiences: [], expirationSeconds: 3600 } } }))
+    .status?.token;
+  asOperator = kubeConfigWithToken(token!);
+  operatorApi = new ApiClient(asOperator);
+  leaseName = (parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as Obj).leaderElection.leaseName;
+
+  // The authorizer's caches take a moment to see new bindings.
+  const authz = asOperator.makeApiClient(AuthorizationV1Api);
+  await eventually('the RBAC bindings to take effect', async () => {
+    const allowed = async (resourceAttributes: Obj): Promise<boolean> =>
+      (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes } } })).status?.allowed === true;
+    return (
+      (await allowed({ group: 'charter.dev', resource: 'users', verb: 'watch' })) &&
+      (await allowed({ group: 'coordination.k8s.io', resource: 'leases', verb: 'create', namespace: releaseNs }))
+    );
+  });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  operatorApi?.close();
+  // Remove what this file made, so that other files' operators do not meet it (the namespaces stay: support/cluster.ts).
+  for (const path of [
+    ...['m-alice', 'm-devs', 'c-ghost'].map((n) => `/apis/charter.dev/v1alpha1/namespaces/${tenantNs}/collaborations/${n}`),
+    ...[names.alice, names.bob, names.ghost].map((n) => `/apis/charter.dev/v1alpha1/users/${n}`),
+    `/apis/charter.dev/v1alpha1/usergroups/${names.devs}`,
+    `/apis/charter.dev/v1alpha1/organizations/${names.org}`,
+    ...(rbacObjects ?? []).filter((o) => o.kind.startsWith('Cluster')).map((o) => `/apis/rbac.authorization.k8s.io/v1/${o.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}/${o.metadata.name}`),
+  ]) {
+    await admin.request('DELETE', path).catch(() => undefined);
+  }
+  if (tenantNs) {
+    await admin.request('DELETE', `/api/v1/namespaces/${tenantNs}/configmaps`, { query: { labelSelector: 'charter.dev/permission-map=true' } }).catch(() => undefined);
+  }
+  admin.close();
+});
+
+describe('the chart RBAC templates', () => {
+  test('render to a ClusterRole, a Role on leases in the release namespace, and bindings to one ServiceAccount', () => {
+    const byKind = new Map(rbacObjects.map((o) => [o.kind as string, o]));
+    expect([...byKind.keys()].sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    expect(byKind.get('ClusterRole')!.metadata).toMatchObject({ name: release, labels: { 'app.kubernetes.io/instance': release, 'app.kubernetes.io/managed-by': 'Helm' } });
+    expect(byKind.get('Role')!.metadata).toMatchObject({ name: `${release}-leader-election`, namespace: releaseNs });
+    expect(byKind.get('Role')!.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [leaseName], verbs: ['get', 'update'] },
+    ]);
+    for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
+      expect(byKind.get(kind)!.subjects).toEqual([{ kind: 'ServiceAccount', name: release, namespace: releaseNs }]);
+    }
+    // No wildcard anywhere.
+    const rules = [...byKind.get('ClusterRole')!.rules, ...byKind.get('Role')!.rules] as Obj[];
+    expect(rules.flatMap((r) => [...r.apiGroups, ...r.resources, ...r.verbs])).not.toContain('*');
+  });
+
+  test('the renderer refuses template expressions it does not know', () => {
+    const c = { Release: { Name: 'r', Namespace: 'n', Service: 'Helm' }, Chart: { Name: 'charter', Version: '0', AppVersion: '0' }, Values: {} };
+    expect(renderTemplate('a: {{ .Release.Namespace | quote }}\nb:\n  {{- include "charter.fullname" . | nindent 2 }}', c)).toBe('a: "n"\nb:\n  r-charter');
+    expect(() => renderTemplate('{{ if .Values.x }}', c)).toThrow(/not an expression this renderer knows/);
+    expect(() => renderTemplate('{{ .Release.Name | upper }}', c)).toThrow(/unknown function "upper"/);
+  });
+});
+
+describe('the operator with exactly the chart RBAC', () => {
+  test('converges: statuses, the permission map in another namespace, Events and the Lease, with no write failing', async () => {
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    operator = new Operator({
+      kubeConfig: asOperator,
+      catalog: loadCatalog(),
+      logger: createLogger('info', { stream }),
+      port: 0,
+      registry: new Registry(),
+      workers: 2,
+      leaderElection: { namespace: releaseNs, name: leaseName, identity: `rbac-test-${suffix}`, leaseDurationMs: LEASE_MS, renewDeadlineMs: 2000, retryPeriodMs: 500 },
+    });
+    // Every informer lists with the ServiceAccount's rights: a 403 there would retry forever, so give up with the logs.
+    let timer: NodeJS.Timeout | undefined;
+    const startTimeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the operator did not start in 20 s:\n${logLines.filter((l) => /"level":"(warn|error)"/.test(l)).slice(0, 6).join('\n')}`)), 20_000);
+    });
+    await Promise.race([operator.start(), startTimeout]).finally(() => clearTimeout(timer));
+    expect(operator.ready).toBe(true);
+    await eventually('leadership', async () => operator!.isLeader);
+
+    const users = [names.alice, names.bob].map((name) => ({ apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name }, spec: { displayName: name } }));
+    const collaboration = (name: string, spec: Obj): Obj => ({ apiVersion: 'charter.dev/v1alpha1', kind: 'Collaboration', metadata: { name, namespace: tenantNs }, spec });
+    applyAsAdmin([
+      ...users,
+      { apiVersion: 'charter.dev/v1alpha1', kind: 'Organization', metadata: { name: names.org }, spec: { displayName: 'ACME', namespaces: [tenantNs] } },
+      { apiVersion: 'charter.dev/v1alpha1', kind: 'UserGroup', metadata: { name: names.devs }, spec: { organization: names.org, members: { users: [names.bob] } } },
+      collaboration('m-alice', { subject: { kind: 'User', name: names.alice }, target: { kind: 'Organization', name: names.org }, rights: ['RIGHT_ORGANIZATION_INFO', 'RIGHT_APPLICATION_INFO'] }),
+      collaboration('m-devs', { subject: { kind: 'UserGroup', name: names.devs }, target: { kind: 'Organization', name: names.org }, rights: ['RIGHT_APPLICATION_ALL'] }),
+      // A grant to a user who does not exist yet: a Warning Event.
+      collaboration('c-ghost', { subject: { kind: 'User', name: names.ghost }, target: { kind: 'Application', name: 'app1' }, rights: ['RIGHT_APPLICATION_LINK'] }),
+    ]);
+
+    const ready = (o: Obj | undefined): string | undefined => o?.status?.conditions?.find((c: Obj) => c.type === 'Ready')?.status;
+    const get = (path: string): Promise<Obj> => admin.request<Obj>('GET', path);
+    for (const path of [
+      `/apis/charter.dev/v1alpha1/users/${names.alice}`,
+      `/apis/charter.dev/v1alpha1/users/${names.bob}`,
+      `/apis/charter.dev/v1alpha1/organizations/${names.org}`,
+      `/apis/charter.dev/v1alpha1/usergroups/${names.devs}`,
+      `/apis/charter.dev/v1alpha1/namespaces/${tenantNs}/collaborations/m-alice`,
+      `/apis/charter.dev/v1alpha1/namespaces/${tenantNs}/collaborations/m-devs`,
+    ]) {
+      await eventually(`Ready=True on ${path}`, async () => ready(await get(path)) === 'True');
+    }
+    const ghostGrant = `/apis/charter.dev/v1alpha1/namespaces/${tenantNs}/collaborations/c-ghost`;
+    await eventually('c-ghost to report its missing subject', async () =>
+      (await get(ghostGrant)).status?.conditions?.some((c: Obj) => c.reason === 'SubjectNotFound'),
+    );
+
+    // The permission map, written in the tenant namespace (not the release namespace), and what it answers.
+    const map = await eventually('the permission map', async () => {
+      const cm = await get(`/api/v1/namespaces/${tenantNs}/configmaps/charter-permissions`);
+      const m = parsePermissionMap((key) => cm.data?.[key]);
+      return m.can(names.bob, 'RIGHT_APPLICATION_DELETE', `Application/${tenantNs}/app1`) ? m : undefined;
+    });
+    expect(map.can(names.alice, 'RIGHT_APPLICATION_INFO', `Application/${tenantNs}/anything`)).toBe(true);
+    expect(map.can(names.alice, 'RIGHT_APPLICATION_DELETE', `Application/${tenantNs}/app1`)).toBe(false);
+
+    // The ghost appears (the grant takes effect), then goes again: the same Warning once more updates the first Event.
+    const ghost = { apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name: names.ghost }, spec: {} };
+    applyAsAdmin([ghost]);
+    await eventually('c-ghost Ready', async () => ready(await get(ghostGrant)) === 'True');
+    await admin.request('DELETE', `/apis/charter.dev/v1alpha1/users/${names.ghost}`);
+    await eventually('c-ghost to report its missing subject again', async () => ready(await get(ghostGrant)) === 'False');
+    await eventually('an Event created and one patched', async () => (await writeCount('event', 'create', 'success')) > 0 && (await writeCount('event', 'patch', 'success')) > 0);
+    const events = await get(`/apis/events.k8s.io/v1/namespaces/${tenantNs}/events`);
+    expect(events.items.some((e: Obj) => e.regarding?.name === 'c-ghost' && e.reason === 'SubjectNotFound' && e.series?.count >= 2)).toBe(true);
+
+    // Leadership: the Lease in the release namespace, created and renewed by this identity.
+    const lease = await get(`/apis/coordination.k8s.io/v1/namespaces/${releaseNs}/leases/${leaseName}`);
+    expect(lease.spec.holderIdentity).toBe(`rbac-test-${suffix}`);
+    await eventually('a Lease renewal', async () => (await writeCount('lease', 'update', 'success')) > 0, 10_000);
+
+    // Every write the operator made succeeded, of every kind; nothing was forbidden on the way.
+    const writes = (await operator.metrics.apiWrites.get()).values.filter((v) => v.value > 0);
+    expect(writes.filter((v) => v.labels.result !== 'success')).toEqual([]);
+    for (const kind of ['status', 'configmap', 'event', 'lease']) expect(writes.some((v) => v.labels.kind === kind)).toBe(true);
+    expect(await writeCount('configmap', 'create', 'success')).toBeGreaterThan(0);
+    const restarts = (await operator.metrics.watchRestarts.get()).values.filter((v) => v.value > 0 && v.labels.reason === 'error');
+    expect(restarts).toEqual([]);
+    expect(logLines.filter((l) => /forbidden|\b403\b/i.test(l))).toEqual([]);
+    expect(operator.isLeader).toBe(true);
+  });
+
+  test('the same identity cannot change what people declare, read Secrets, or take another Lease', async () => {
+    const user = `/apis/charter.dev/v1alpha1/users/${names.alice}`;
+    const current = await admin.request<Obj>('GET', user);
+    const cases: Array<[string, () => Promise<unknown>]> = [
+      ['delete a User', () => operatorApi.request('DELETE', user)],
+      ['replace a User', () => operatorApi.request('PUT', user, { body: { ...current, spec: { displayName: 'mallory' } } })],
+      ['patch a User spec', () => operatorApi.request('PATCH', user, { contentType: 'application/merge-patch+json', body: { spec: { admin: true } } })],
+      ['create a User', () => operatorApi.request('POST', '/apis/charter.dev/v1alpha1/users', { body: { apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name: `x-${suffix}` }, spec: {} } })],
+      ['delete a Collaboration', () => operatorApi.request('DELETE', `/apis/charter.dev/v1alpha1/namespaces/${tenantNs}/collaborations/m-alice`)],
+      ['read Secrets in its own namespace', () => operatorApi.request('GET', `/api/v1/namespaces/${releaseNs}/secrets`)],
+      ['read Secrets cluster-wide', () => operatorApi.request('GET', '/api/v1/secrets')],
+      ['list Pods', () => operatorApi.request('GET', `/api/v1/namespaces/${tenantNs}/pods`)],
+      ['delete a Namespace', () => operatorApi.request('DELETE', `/api/v1/namespaces/${tenantNs}`)],
+      ['change its own RBAC', () => operatorApi.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${release}`)],
+      ['read a Lease of another name', () => operatorApi.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${releaseNs}/leases/other`)],
+      ['create a Lease in another namespace', () => operatorApi.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${tenantNs}/leases`, { body: { metadata: { name: leaseName }, spec: {} } })],
+      ['delete its Lease', () => operatorApi.request('DELETE', `/apis/coordination.k8s.io/v1/namespaces/${releaseNs}/leases/${leaseName}`)],
+    ];
+    const outcomes: Record<string, number> = {};
+    for (const [what, request] of cases) outcomes[what] = await statusOf(request);
+    expect(outcomes).toEqual(Object.fromEntries(cases.map(([what]) => [what, 403])));
+    // And what it may do, it may do: kubectl's own view of the identity.
+    const canI = (args: string[]): string => kubectl(['auth', 'can-i', ...args, `--as=system:serviceaccount:${releaseNs}:${serviceAccount}`]).stdout.trim();
+    expect(canI(['patch', 'users.charter.dev', '--subresource=status'])).toBe('yes');
+    expect(canI(['delete', 'configmaps', '-n', tenantNs])).toBe('yes');
+    expect(canI(['update', `leases/${leaseName}`, '-n', releaseNs])).toBe('yes');
+    expect(canI(['update', 'users.charter.dev'])).toBe('no');
+    expect(canI(['get', 'secrets', '-A'])).toBe('no');
+  });
+});
