@@ -6,7 +6,7 @@
 import type { Engine } from '../engine/engine.ts';
 import { buildNamespaceMap } from '../permission-map/build-maps.ts';
 import { INDEX_KEY, MAP_LABELS, dataBytes, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
-import { type ApiClient, isConflict, isNotFound } from './api-client.ts';
+import { ApiError, type ApiClient, isConflict, isNotFound } from './api-client.ts';
 import { sameJson } from './canonical.ts';
 
 export interface ExistingConfigMap {
@@ -91,15 +91,39 @@ export class ConfigMapWriter {
           query: { fieldManager: 'charter' },
         });
         onWrite?.('update', true);
-      } else {
-        await api.request('POST', path, { body: cm, query: { fieldManager: 'charter' } });
+      } else if (await this.create(path, cm)) {
         onWrite?.('create', true);
+      } else {
+        onWrite?.('update', true);
       }
     } catch (error) {
       onWrite?.(existing ? 'update' : 'create', false);
       // A conflict or a race with a deletion: the informer brings the fresh object and the key is retried.
       throw error;
     }
+  }
+
+  /**
+   * Creates a ConfigMap; true when it did. One of that name may exist without the map labels (someone removed them),
+   * so that the label-selected informer does not show it: then it is taken over — replaced, labels included — and
+   * the result is false. Without this, the create would fail for ever and the namespace's map would never be
+   * written again.
+   */
+  private async create(path: string, cm: ConfigMapObject): Promise<boolean> {
+    const { api } = this.options;
+    try {
+      await api.request('POST', path, { body: cm, query: { fieldManager: 'charter' } });
+      return true;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.reason === 'AlreadyExists')) throw error;
+      this.options.onWrite?.('create', false);
+    }
+    const live = await api.request<ExistingConfigMap>('GET', `${path}/${cm.metadata.name}`);
+    await api.request('PUT', `${path}/${cm.metadata.name}`, {
+      body: { ...cm, metadata: { ...cm.metadata, resourceVersion: live.metadata?.resourceVersion } },
+      query: { fieldManager: 'charter' },
+    });
+    return false;
   }
 
   private async delete(namespace: string, name: string): Promise<void> {
