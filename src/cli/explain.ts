@@ -1,8 +1,7 @@
 /** `charter explain`: every right with the paths that grant it (semantics §6). */
-import { parseEntity } from '../engine/entities.ts';
 import { evaluate, type Provenance } from '../engine/evaluate.ts';
 import type { Output } from './output.ts';
-import { InputError, openWorkspace, problemLines, type WorkspaceOptions } from './workspace.ts';
+import { openForQuestion, type WorkspaceOptions } from './workspace.ts';
 
 export interface ExplainOptions extends WorkspaceOptions {
   user: string;
@@ -35,18 +34,9 @@ export function describePath(path: Provenance, user: string): string {
 }
 
 export function runExplain(paths: string[], options: ExplainOptions, out: Output): number {
-  const workspace = openWorkspace(paths, options);
-  const problems = problemLines(workspace);
-  if (problems.length > 0) {
-    for (const line of problems) out.err(line);
-    return 2;
-  }
-  let entity;
-  try {
-    entity = parseEntity(options.on, workspace.catalog);
-  } catch (error) {
-    throw new InputError(`--on: ${(error as Error).message}`);
-  }
+  const opened = openForQuestion(paths, options, out);
+  if (!opened) return 2;
+  const { workspace, entity } = opened;
   const evaluation = evaluate(workspace.engine, options.user, entity);
   const rights = workspace.engine.sets.rightNames(evaluation.rights);
   const user = workspace.model.users.get(options.user);

@@ -5,6 +5,8 @@ import { loadCatalog } from '../catalog/load-catalog.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { loadManifests, type LoadedManifests } from '../model/load-manifests.ts';
+import { parseEntity, type EntityRef } from '../engine/entities.ts';
+import type { Output } from './output.ts';
 
 export interface WorkspaceOptions {
   catalog?: string;
@@ -50,4 +52,22 @@ export function openWorkspace(paths: readonly string[], options: WorkspaceOption
 /** `file: Kind/name: message` lines for load problems. */
 export function problemLines(workspace: Pick<LoadedManifests, 'problems'>): string[] {
   return workspace.problems.map((p) => `${p.file}: ${p.object}: ${p.message}`);
+}
+
+/**
+ * For commands that ask about one (user, entity): the workspace and the parsed entity, or undefined after
+ * printing the manifests' problems (exit status 2).
+ */
+export function openForQuestion(paths: readonly string[], options: WorkspaceOptions & { on: string }, out: Output): { workspace: Workspace; entity: EntityRef } | undefined {
+  const workspace = openWorkspace(paths, options);
+  const problems = problemLines(workspace);
+  if (problems.length > 0) {
+    for (const line of problems) out.err(line);
+    return undefined;
+  }
+  try {
+    return { workspace, entity: parseEntity(options.on, workspace.catalog) };
+  } catch (error) {
+    throw new InputError(`--on: ${(error as Error).message}`);
+  }
 }

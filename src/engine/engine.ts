@@ -13,6 +13,7 @@ import { checkCollaboration, type Failure } from './collaboration-checks.ts';
 import { GroupIndex, type GroupDiff } from './groups.ts';
 import { organizationStructure, type OrganizationStructure } from './organizations.ts';
 import { EMPTY, RightSets, type RightSetId } from './right-sets.ts';
+import { addTo, removeFrom } from './set-index.ts';
 
 export interface EngineOptions {
   /** `all`: administrators get every right, nothing withheld (The Things Stack's admin-rights.all). */
@@ -72,17 +73,6 @@ function mergeImpact(into: Impact, from: Impact): void {
   for (const u of from.users) into.users.add(u);
   for (const n of from.namespaces) into.namespaces.add(n);
   for (const s of from.statuses) into.statuses.add(s);
-}
-
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(value);
-}
-
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  if (set && set.delete(value) && set.size === 0) map.delete(key);
 }
 
 const collabKey = (c: { namespace: string; name: string }): string => `${c.namespace}/${c.name}`;

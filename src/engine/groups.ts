@@ -6,23 +6,13 @@
  */
 import type { Model, UserGroupObject, UserObject } from '../model/model.ts';
 import { selectorMatches } from './label-selector.ts';
+import { addTo, removeFrom } from './set-index.ts';
 
 export interface GroupDiff {
   /** user → groups the user joined or left (transitively). */
   users: Map<string, Set<string>>;
   /** Groups whose member set or cycle warning changed. */
   groups: Set<string>;
-}
-
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(value);
-}
-
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  if (set && set.delete(value) && set.size === 0) map.delete(key);
 }
 
 export class GroupIndex {
