@@ -23,7 +23,8 @@ export interface MapWriteOutcome {
 export interface ConfigMapWriterOptions {
   api: ApiClient;
   budgetBytes?: number;
-  onWrite?: (verb: 'create' | 'update' | 'delete', ok: boolean) => void;
+  /** Each write; `conflict`: it failed with 409 (a stale resourceVersion, or a create of an existing name). */
+  onWrite?: (verb: 'create' | 'update' | 'delete', ok: boolean, conflict?: boolean) => void;
 }
 
 /** The index's evaluation time changes with every recompute; it does not make the content different. */
@@ -97,7 +98,7 @@ export class ConfigMapWriter {
         onWrite?.('update', true);
       }
     } catch (error) {
-      onWrite?.(existing ? 'update' : 'create', false);
+      onWrite?.(existing ? 'update' : 'create', false, isConflict(error));
       // A conflict or a race with a deletion: the informer brings the fresh object and the key is retried.
       throw error;
     }
@@ -116,7 +117,7 @@ export class ConfigMapWriter {
       return true;
     } catch (error) {
       if (!(error instanceof ApiError && error.reason === 'AlreadyExists')) throw error;
-      this.options.onWrite?.('create', false);
+      this.options.onWrite?.('create', false, true);
     }
     const live = await api.request<ExistingConfigMap>('GET', `${path}/${cm.metadata.name}`);
     await api.request('PUT', `${path}/${cm.metadata.name}`, {

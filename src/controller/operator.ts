@@ -67,7 +67,7 @@ export class Operator {
     const configMapWriter = new ConfigMapWriter({
       api: this.api,
       ...(options.mapBudgetBytes ? { budgetBytes: options.mapBudgetBytes } : {}),
-      onWrite: (verb, ok) => write('configmap', verb, ok ? 'success' : 'error'),
+      onWrite: (verb, ok, conflict) => write('configmap', verb, ok ? 'success' : conflict ? 'conflict' : 'error'),
     });
     const informer = <T extends KubernetesObject>(name: string, path: string, labelSelector?: string): Informer<T> => {
       const created = new Informer<T>({
