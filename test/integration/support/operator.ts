@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
@@ -77,19 +78,59 @@ export function randomId(length = 5): string {
 
 // ------------------------------------------------------------------------------------------------ the operator
 
-/** An operator in this process: its own metrics Registry, metrics on a free port, no leader election unless asked. */
+/** A key the operator failed to process, from its log. */
+export interface KeyFailure {
+  key: string;
+  error: string;
+}
+
+const failuresOf = new WeakMap<Operator, KeyFailure[]>();
+
+/**
+ * An operator in this process: its own metrics Registry, metrics on a free port, no leader election unless asked.
+ * Its warnings are kept (see `failedKeys`) and, with CHARTER_TEST_LOG_LEVEL set, its log goes to stderr.
+ */
 export async function startOperator(options: Partial<OperatorOptions> = {}): Promise<Operator> {
+  const failures: KeyFailure[] = [];
+  const echo = logLevel !== 'silent';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done): void {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        if (echo) process.stderr.write(`${line}\n`);
+        try {
+          const entry = JSON.parse(line) as { key?: string; error?: string; message?: string };
+          if (entry.key && entry.message?.startsWith('processing failed')) failures.push({ key: entry.key, error: entry.error ?? '' });
+        } catch {
+          // not JSON
+        }
+      }
+      done();
+    },
+  });
   const operator = new Operator({
     kubeConfig: kubeConfig(),
     catalog: loadCatalog(undefined),
-    logger: createLogger(logLevel),
+    logger: createLogger(echo ? logLevel : 'warn', { stream }),
     port: 0,
     registry: new Registry(),
     leaderElection: false,
     ...options,
   });
+  failuresOf.set(operator, failures);
   await operator.start();
   return operator;
+}
+
+/**
+ * Keys the operator failed to process (and retried), those containing one of `mine` only when given: in the shared
+ * cluster, another test file's leftovers (a map for a namespace being deleted, say) may fail without being ours.
+ * A 409 Conflict is left out: a write based on a cache that has not seen the previous write yet is refused and
+ * retried by design (controller-runtime's optimistic concurrency); it shows on a loaded machine.
+ */
+export function failedKeys(operator: Operator, mine?: readonly string[]): KeyFailure[] {
+  const all = (failuresOf.get(operator) ?? []).filter((f) => !/: 409 Conflict:/.test(f.error));
+  return mine ? all.filter((f) => mine.some((m) => f.key.includes(m))) : all;
 }
 
 /** Writes the operator made so far, by `kind/verb/result` (charter_api_writes_total), non-zero ones only. */
@@ -108,10 +149,6 @@ export async function writeCount(operator: Operator, kinds?: readonly string[]):
   return total;
 }
 
-/** charter_reconcile_errors_total, all kinds. */
-export async function reconcileErrors(operator: Operator): Promise<number> {
-  return (await operator.metrics.reconcileErrors.get()).values.reduce((sum, v) => sum + v.value, 0);
-}
 
 // ------------------------------------------------------------------------------------------- objects in the cluster
 
