@@ -88,7 +88,9 @@ export class Reconciler {
     const engine = this.engineInstance;
     if (!engine) return; // before the first build: the build reads the caches
     const { key, change } = this.cluster.changeFor(kind, type, raw);
-    if (this.cluster.invalid.has(key) && type !== 'DELETED') this.options.enqueue(`status/${key}`);
+    // The status is checked on every update, not only when the spec changed: a status edited by someone else is
+    // restored (the writer compares and skips an unchanged one, so the echo of our own write costs no write).
+    if (type !== 'DELETED' && (this.cluster.invalid.has(key) || !change)) this.options.enqueue(`status/${key}`);
     if (!change) return;
     const start = process.hrtime.bigint();
     const impact = engine.advanceTime(this.options.now());
