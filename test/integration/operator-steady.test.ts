@@ -4,14 +4,14 @@
  * - after convergence, 30 s without a change cause no write at all (charter_api_writes_total of every kind stays
  *   put: no status, no ConfigMap, no Event);
  * - a published map ConfigMap edited or deleted by hand is restored (data, labels, annotations), the others are
- *   left alone.
+ *   left alone; so is a status edited by hand.
  *
  * The operator runs with a small map budget (8 KiB) so that one namespace's map is sharded over several ConfigMaps
  * (the index alone in `charter-permissions`, shards in `charter-permissions-<i>`): drift of a shard and of the index
  * are both covered. Objects are named `<prefix>-…`; the namespaces are fresh.
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import type { ApiClient } from '../../src/controller/api-client.ts';
+import { MERGE_PATCH, type ApiClient } from '../../src/controller/api-client.ts';
 import type { Operator } from '../../src/controller/operator.ts';
 import { newNamespace } from './support/cluster.ts';
 import {
@@ -187,6 +187,14 @@ describe('drift is restored', () => {
     cm.metadata.labels = {};
     await api.request('PUT', configMapPath('charter-permissions-0'), { body: cm });
     await restored('the unlabelled shard', 'charter-permissions-0');
+  });
+
+  test('a status edited by hand', async () => {
+    const path = `/apis/charter.dev/v1alpha1/users/${P}-u1`;
+    const before = (await api.request<Obj>('GET', path)).status;
+    expect(before.groups).toEqual([`${P}-odd`]);
+    await api.request('PATCH', `${path}/status`, { contentType: MERGE_PATCH, body: { status: { groups: ['forged'], groupCount: 7 } } });
+    await eventually(async () => expect((await api.request<Obj>('GET', path)).status).toEqual(before), 'the status restored', { timeoutMs: 15_000 });
   });
 
   test('a map ConfigMap the operator did not write, with its labels, is deleted', async () => {
