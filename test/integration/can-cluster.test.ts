@@ -1,0 +1,68 @@
+/**
+ * `charter can --cluster` answers from the permission maps the operator published, like a workload, and exits 3
+ * when no map covers the entity.
+ */
+import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
+import { main } from '../../src/cli/main.ts';
+import type { ApiClient } from '../../src/controller/api-client.ts';
+import type { Operator } from '../../src/controller/operator.ts';
+import { kubeconfigPath, newNamespace } from './support/cluster.ts';
+import { adminApi, applyAll, deleteAll, eventually, mapRights, randomId, startOperator, type Obj } from './support/operator.ts';
+
+jest.setTimeout(60_000);
+
+const P = `cc-${randomId()}`;
+let api: ApiClient;
+let operator: Operator;
+let ns: string;
+let objects: Obj[];
+
+async function charter(...argv: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await main(argv, { out: (l) => stdout.push(l), err: (l) => stderr.push(l) });
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  api = adminApi();
+  ns = await newNamespace(P);
+  objects = [
+    { apiVersion: 'charter.dev/v1alpha1', kind: 'Organization', metadata: { name: `${P}-org` }, spec: { namespaces: [ns] } },
+    { apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name: `${P}-bob` } },
+    {
+      apiVersion: 'charter.dev/v1alpha1',
+      kind: 'Collaboration',
+      metadata: { name: 'm-bob', namespace: ns },
+      spec: { subject: { kind: 'User', name: `${P}-bob` }, target: { kind: 'Organization', name: `${P}-org` }, rights: ['RIGHT_APPLICATION_INFO', 'RIGHT_ORGANIZATION_INFO'] },
+    },
+  ];
+  operator = await startOperator();
+  await applyAll(api, objects);
+  await eventually(async () => expect(await mapRights(api, ns, `${P}-bob`, `Application/${ns}/any`)).toEqual(['RIGHT_APPLICATION_INFO']), 'map published');
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await deleteAll(api, objects);
+  api?.close();
+});
+
+test('rights on an entity of a mapped namespace, text and json', async () => {
+  const text = await charter('can', '--cluster', '--kubeconfig', kubeconfigPath(), '--user', `${P}-bob`, '--on', `Application/${ns}/app7`);
+  expect(text).toEqual({ code: 0, stdout: ['RIGHT_APPLICATION_INFO'], stderr: [] });
+  const json = await charter('can', '--cluster', '--kubeconfig', kubeconfigPath(), '--user', `${P}-bob`, '--on', `Organization/${P}-org`, '-o', 'json');
+  expect(json.code).toBe(0);
+  expect(JSON.parse(json.stdout.join(''))).toEqual(['RIGHT_ORGANIZATION_INFO']);
+});
+
+test('exit 3 when no map covers the entity', async () => {
+  const run = await charter('can', '--cluster', '--kubeconfig', kubeconfigPath(), '--user', `${P}-bob`, '--on', `Application/${P}-nowhere/app`);
+  expect(run.code).toBe(3);
+  expect(run.stderr.join('\n')).toContain('no permission map covers');
+});
+
+test('manifest paths and --cluster do not mix', async () => {
+  const run = await charter('can', 'examples', '--cluster', '--user', 'bob', '--on', 'Organization/acme');
+  expect(run.code).toBe(2);
+});
