@@ -6,6 +6,7 @@
  * selectors, and Collaborations 40 % User→entity, 20 % UserGroup→entity, 15 % Organization→entity, 25 % memberships.
  * Expiring grants expire 1–90 days after the run starts, so that none does during it.
  */
+import { Random } from './random.ts';
 
 export type Manifest = {
   apiVersion: string;
@@ -27,27 +28,8 @@ export const E2E_TIERS: Readonly<Record<'tiny' | 'small', E2eTier>> = {
   small: { users: 2_000, groups: 500, organizations: 100, entities: 3_000, collaborations: 10_000 },
 };
 
-/** A small seeded PRNG (mulberry32), so that a tier is the same model on every run. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
+/** The benchmark's seeded PRNG (bench/random.ts), plus the skew this generator draws with. */
+export class Rng extends Random {
   /** An index in [0, n) skewed towards 0 (a few large, many small). */
   skewed(n: number, power = 1.8): number {
     return Math.min(n - 1, Math.floor(n * this.next() ** power));

@@ -27,6 +27,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from './logger.ts';
 import { initWatchMetrics } from './metrics.ts';
 import type { ControllerMetrics } from './metrics.ts';
+import { InterruptibleSleep } from './interruptible-sleep.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -114,7 +115,7 @@ export class Informer<T extends KubernetesObject> {
   /** Aborts the request in flight (list page or watch). */
   private abortCurrent: AbortController | undefined;
   /** Ends a backoff sleep early (stop()). */
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new InterruptibleSleep();
 
   constructor(opts: InformerOptions) {
     this.opts = opts;
@@ -157,7 +158,7 @@ export class Informer<T extends KubernetesObject> {
     if (this.stopped) return this.loop;
     this.stopped = true;
     this.abortCurrent?.abort();
-    this.wake?.();
+    this.sleeper.wake();
     if (!this.isSynced) this.firstSync?.reject(new Error(`Informer ${this.name} was stopped before its first list`));
     await this.loop;
   }
@@ -189,7 +190,7 @@ export class Informer<T extends KubernetesObject> {
     // Consecutive attempts that achieved nothing: they set the backoff before the next one.
     let failures = 0;
     while (!this.stopped) {
-      if (failures > 0) await this.sleep(this.backoff(failures));
+      if (failures > 0) await this.sleeper.sleep(this.backoff(failures));
       if (this.stopped) break;
       if (mustList) {
         try {
@@ -438,17 +439,6 @@ export class Informer<T extends KubernetesObject> {
     const max = this.opts.backoff?.maxMs ?? 30_000;
     const d = Math.min(max, initial * 2 ** (failures - 1));
     return d / 2 + (Math.random() * d) / 2;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => (this.wake = undefined));
   }
 
   private call(handler: InformerHandler<T>, f: (h: InformerHandler<T>) => void): void {

@@ -20,6 +20,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiClient, isConflict, isNotFound } from './api-client.ts';
 import type { Logger } from './logger.ts';
 import type { ControllerMetrics } from './metrics.ts';
+import { InterruptibleSleep } from './interruptible-sleep.ts';
 
 export interface LeaderElectorOptions {
   kubeConfig: KubeConfig;
@@ -83,7 +84,7 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new InterruptibleSleep();
   /** The Lease as last seen: its resourceVersion, holder and duration, and when (monotonic) it last changed. */
   private observed: { resourceVersion: string; holder: string; durationMs: number; at: number } | undefined;
 
@@ -165,7 +166,7 @@ export class LeaderElector {
 
   private async halt(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
   }
 
@@ -175,7 +176,7 @@ export class LeaderElector {
       const acquired = await this.tryAcquireOrRenew(this.renewDeadlineMs);
       if (this.stopped) break;
       if (!acquired) {
-        await this.sleep(this.retryPeriodMs * (1 + Math.random() * (JITTER - 1)));
+        await this.sleeper.sleep(this.retryPeriodMs * (1 + Math.random() * (JITTER - 1)));
         continue;
       }
       this.leading = true;
@@ -190,7 +191,7 @@ export class LeaderElector {
   private async renewWhileLeading(): Promise<void> {
     let renewed = performance.now();
     while (!this.stopped && this.leading) {
-      await this.sleep(this.retryPeriodMs);
+      await this.sleeper.sleep(this.retryPeriodMs);
       if (this.stopped) return;
       const started = performance.now();
       const left = renewed + this.renewDeadlineMs - started;
@@ -325,17 +326,6 @@ export class LeaderElector {
     } catch (e) {
       this.logger.error(`the ${which} callback threw`, { ...this.fields(), error: describe(e) });
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => (this.wake = undefined));
   }
 
   private fields(): Record<string, string> {
