@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './binaries.ts';
+import { isLiveProcess } from './process-check.ts';
 import { startControlPlane } from './controlplane.ts';
 import type { ControlPlaneOptions } from './controlplane.ts';
 
@@ -37,17 +38,7 @@ export function readState(): DevClusterState | undefined {
 
 /** Whether `pid` is a live `src/devcluster/cli.ts serve` process (not just any process that got the pid). */
 export function isServeProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('devcluster') && cmdline.includes('serve');
-  } catch {
-    return true; // no /proc: trust the pid
-  }
+  return isLiveProcess(pid, 'devcluster', 'serve');
 }
 
 /** The running `cluster:up` control plane, if any. */

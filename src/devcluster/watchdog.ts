@@ -4,7 +4,8 @@
  * closes without a {"done":true} first, the harness died (SIGKILL, crash, a killed test runner), and
  * the watchdog stops those processes and removes the folder. Run by controlplane.ts; not a CLI.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { isLiveProcess } from './process-check.ts';
 
 interface Owned {
   pid: number;
@@ -17,19 +18,7 @@ const dirs: string[] = [];
 let done = false;
 let buffered = '';
 
-function alive(pid: number, match: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes(match);
-  } catch {
-    return process.platform !== 'linux'; // no /proc: trust the pid
-  }
-}
+const alive = (pid: number, match: string): boolean => isLiveProcess(pid, match);
 
 function kill(pid: number, signal: NodeJS.Signals): void {
   for (const target of [-pid, pid]) {

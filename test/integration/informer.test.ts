@@ -21,7 +21,7 @@ import type { InformerOptions, WatchEventType } from '../../src/controller/infor
 import { createLogger } from '../../src/controller/logger.ts';
 import { createMetrics } from '../../src/controller/metrics.ts';
 import type { ControllerMetrics } from '../../src/controller/metrics.ts';
-import { controlPlaneInfo, kubeConfig, newNamespace } from './support/cluster.ts';
+import { controlPlaneInfo, kubeConfig, newNamespace, throughProxy } from './support/cluster.ts';
 
 jest.setTimeout(60_000);
 
@@ -124,18 +124,6 @@ class FaultyProxy {
   }
 }
 
-/** `kc` with its current cluster's server replaced by `server` (same CA: the proxy passes TLS through). */
-function throughProxy(kc: KubeConfig, port: number): KubeConfig {
-  const current = kc.getCurrentCluster()!;
-  const out = new KubeConfig();
-  out.loadFromOptions({
-    clusters: kc.getClusters().map((c) => (c.name === current.name ? { ...c, server: `https://127.0.0.1:${port}` } : c)),
-    users: kc.getUsers(),
-    contexts: kc.getContexts(),
-    currentContext: kc.getCurrentContext(),
-  });
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // recording what an informer delivers

@@ -14,7 +14,7 @@ import type { LeaderElectorOptions } from '../../src/controller/leader-election.
 import { createLogger } from '../../src/controller/logger.ts';
 import { createMetrics } from '../../src/controller/metrics.ts';
 import type { ControllerMetrics } from '../../src/controller/metrics.ts';
-import { kubeConfig, newNamespace } from './support/cluster.ts';
+import { kubeConfig, newNamespace, throughProxy } from './support/cluster.ts';
 
 jest.setTimeout(60_000);
 
@@ -281,14 +281,3 @@ class Blackhole {
   }
 }
 
-function throughProxy(kc: KubeConfig, port: number): KubeConfig {
-  const current = kc.getCurrentCluster()!;
-  const out = new KubeConfig();
-  out.loadFromOptions({
-    clusters: kc.getClusters().map((c) => (c.name === current.name ? { ...c, server: `https://127.0.0.1:${port}` } : c)),
-    users: kc.getUsers(),
-    contexts: kc.getContexts(),
-    currentContext: kc.getCurrentContext(),
-  });
-  return out;
-}

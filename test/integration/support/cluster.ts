@@ -98,3 +98,16 @@ export function kubectl(args: string[], opts: { input?: string; context?: string
   if (r.error) throw r.error;
   return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
+
+/** `kc` with its current cluster's server replaced by a loopback proxy's port (same CA: the proxy passes TLS through). */
+export function throughProxy(kc: KubeConfig, port: number): KubeConfig {
+  const current = kc.getCurrentCluster()!;
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: kc.getClusters().map((c) => (c.name === current.name ? { ...c, server: `https://127.0.0.1:${port}` } : c)),
+    users: kc.getUsers(),
+    contexts: kc.getContexts(),
+    currentContext: kc.getCurrentContext(),
+  });
+  return out;
+}
