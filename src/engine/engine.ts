@@ -54,13 +54,13 @@ export interface Membership {
 
 export interface Profile {
   /** Entity key → rights from grants on that entity (already ∩ kindRights). */
-  entities: Map<string, RightSetId>;
+  entities: ReadonlyMap<string, RightSetId>;
   /** Namespace → kind → rights on every entity of that kind there (ownership). */
-  defaults: Map<string, Map<string, RightSetId>>;
+  defaults: ReadonlyMap<string, ReadonlyMap<string, RightSetId>>;
   /** An Approved admin. */
   admin: boolean;
   /** Organization → M*(u, o), for every organization the user is a member of. */
-  organizations: Map<string, Membership>;
+  organizations: ReadonlyMap<string, Membership>;
 }
 
 const RIGHTS_STATES = new Set(['Approved', 'Flagged']);
@@ -103,8 +103,10 @@ export class Engine {
   organizations: OrganizationStructure;
   /** `namespace/name` → the collaboration's record. */
   private readonly records = new Map<string, GrantRecord>();
-  /** `User/alice`, `UserGroup/devs`, `Organization/acme` → grants with that subject. */
-  private readonly bySubject = new Map<string, Set<GrantRecord>>();
+  /** `User/alice`, `UserGroup/devs`, `Organization/acme` → grants on entities with that subject. */
+  private readonly grantsBySubject = new Map<string, Set<GrantRecord>>();
+  /** The same for memberships (Collaborations targeting an Organization). */
+  private readonly membershipsBySubject = new Map<string, Set<GrantRecord>>();
   /** Organization → membership grants targeting it. */
   private readonly byTargetOrganization = new Map<string, Set<GrantRecord>>();
   /** Entity key → grants targeting that entity (not organizations). */
@@ -112,17 +114,12 @@ export class Engine {
   private readonly byNamespace = new Map<string, Set<GrantRecord>>();
   private readonly expiring = new Set<GrantRecord>();
   private readonly entityInfos = new Map<string, EntityInfo>();
-  private readonly profiles = new Map<string, Profile>();
-  /** Organization → users with M*(u, o) ≠ ∅. */
+  /** User → organization → M*(u, o): the only per-user state kept; rights are derived from it on demand. */
+  private readonly memberships = new Map<string, Map<string, Membership>>();
+  /** Organization → users with a membership M*(u, o). */
   private readonly orgMembers = new Map<string, Set<string>>();
-  /** Entity key → user → rights from grants on it (entities of namespaces). */
-  private readonly entityRows = new Map<string, Map<string, RightSetId>>();
-  /** Namespace → keys of its entities that have rows. */
-  private readonly nsEntityKeys = new Map<string, Set<string>>();
-  /** Namespace → kind → user → default rights. */
-  private readonly nsDefaults = new Map<string, Map<string, Map<string, RightSetId>>>();
-  /** Organization → user → rights on Organization/o. */
-  private readonly orgRows = new Map<string, Map<string, RightSetId>>();
+  /** Organization → mask → kind → what ownership gives on every entity of the kind (expand(ownerRights) ∩ mask). */
+  private ownershipCache = new Map<string, Map<RightSetId, ReadonlyMap<string, RightSetId>>>();
   readonly admins = new Set<string>();
   private adminSets = new Map<string, RightSetId>();
 
@@ -136,8 +133,12 @@ export class Engine {
     this.groups = new GroupIndex(model);
     this.organizations = organizationStructure(model);
     for (const c of model.collaborations.values()) this.indexCollaboration(c);
-    const impact = emptyImpact();
-    for (const user of model.users.keys()) this.updateProfile(user, impact);
+    for (const user of model.users.values()) {
+      const memberships = this.computeMemberships(user.name);
+      if (memberships.size > 0) this.memberships.set(user.name, memberships);
+      for (const org of memberships.keys()) addTo(this.orgMembers, org, user.name);
+      if (isAdmin(user)) this.admins.add(user.name);
+    }
   }
 
   get now(): number {
@@ -150,8 +151,15 @@ export class Engine {
     return this.records.get(`${namespace}/${name}`)?.verdict;
   }
 
+  /** Everything a user holds, computed from the grants, groups and memberships (undefined for no such user). */
   profile(user: string): Profile | undefined {
-    return this.profiles.get(user);
+    const object = this.model.users.get(user);
+    return object ? this.computeProfile(object) : undefined;
+  }
+
+  /** M*(u, o), or undefined when the user is no member of the organization. */
+  membership(user: string, org: string): Membership | undefined {
+    return this.memberships.get(user)?.get(org);
   }
 
   membersOfOrganization(org: string): ReadonlySet<string> {
@@ -160,7 +168,10 @@ export class Engine {
 
   /** Keys (`namespace/name`) of the collaborations with a subject (`User/alice`, `UserGroup/devs`, ...). */
   collaborationsWithSubject(subjectKey: string): ReadonlySet<string> {
-    return new Set([...(this.bySubject.get(subjectKey) ?? [])].map((r) => r.key));
+    const keys = new Set<string>();
+    for (const record of this.grantsBySubject.get(subjectKey) ?? []) keys.add(record.key);
+    for (const record of this.membershipsBySubject.get(subjectKey) ?? []) keys.add(record.key);
+    return keys;
   }
 
   /** Keys of the membership collaborations targeting an organization. */
@@ -191,33 +202,89 @@ export class Engine {
     return [...set].sort();
   }
 
-  /** Entity rows of a namespace: entity key → user → rights from grants on it (not the defaults). */
+  /**
+   * Entity rows of a namespace: entity key → user → rights from grants on it (not the defaults), for users that hold
+   * rights (Approved or Flagged). Computed from the namespace's grants and their subjects' members.
+   */
   namespaceEntities(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>> {
-    const out = new Map<string, ReadonlyMap<string, RightSetId>>();
-    for (const key of this.nsEntityKeys.get(namespace) ?? []) out.set(key, this.entityRows.get(key)!);
+    const sets = this.sets;
+    const out = new Map<string, Map<string, RightSetId>>();
+    const holds = this.rightsHolders();
+    for (const record of this.byNamespace.get(namespace) ?? []) {
+      const verdict = record.verdict;
+      if (!verdict.active || record.target.organization !== undefined) continue;
+      let rows = out.get(record.target.key);
+      const add = (user: string, set: RightSetId): void => {
+        if (set === EMPTY || !holds(user)) return;
+        if (!rows) out.set(record.target.key, (rows = new Map()));
+        const current = rows.get(user);
+        rows.set(user, current === undefined ? set : sets.union(current, set));
+      };
+      const subject = record.collab.subject;
+      if (subject.kind === 'User') add(subject.name, verdict.granted);
+      else if (subject.kind === 'UserGroup') for (const user of this.groups.membersOf(subject.name)) add(user, verdict.granted);
+      else {
+        for (const user of this.orgMembers.get(subject.name) ?? []) add(user, sets.intersect(this.memberships.get(user)!.get(subject.name)!.mask, verdict.granted));
+      }
+    }
     return out;
   }
 
+  /** Kind → user → rights on every entity of that kind in the namespace, from its owner's memberships (§5.4). */
   namespaceDefaults(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>> {
-    return this.nsDefaults.get(namespace) ?? new Map();
+    const out = new Map<string, Map<string, RightSetId>>();
+    const owner = this.organizations.owner.get(namespace);
+    if (owner === undefined) return out;
+    const holds = this.rightsHolders();
+    for (const user of this.orgMembers.get(owner) ?? []) {
+      if (!holds(user)) continue;
+      for (const [kind, set] of this.ownership(owner, this.memberships.get(user)!.get(owner)!.mask)) {
+        let rows = out.get(kind);
+        if (!rows) out.set(kind, (rows = new Map()));
+        rows.set(user, set);
+      }
+    }
+    return out;
   }
 
-  /** user → rights on Organization/o. */
+  /** user → rights on Organization/o (M*(u, o) ∩ the Organization kind's rights). */
   organizationRows(org: string): ReadonlyMap<string, RightSetId> {
-    return this.orgRows.get(org) ?? new Map();
+    const out = new Map<string, RightSetId>();
+    const orgKind = this.sets.kindRights('Organization');
+    const holds = this.rightsHolders();
+    for (const user of this.orgMembers.get(org) ?? []) {
+      if (!holds(user)) continue;
+      const set = this.sets.intersect(this.memberships.get(user)!.get(org)!.mask, orgKind);
+      if (set !== EMPTY) out.set(user, set);
+    }
+    return out;
   }
 
   /**
-   * Effective rights of a user on a non-User entity from the profile (what the permission maps publish).
-   * The reference implementation with provenance is `evaluate` (evaluate.ts); tests hold the two equal.
+   * Effective rights of a user on a non-User entity (what the permission maps publish), from the grants on that
+   * entity, the owner's memberships and admin rights. The reference implementation with provenance is `evaluate`
+   * (evaluate.ts); tests hold the two equal.
    */
   rightsFromProfile(user: string, entity: { kind: string; namespace: string | undefined; key: string }): RightSetId {
-    const profile = this.profiles.get(user);
-    if (!profile) return EMPTY;
-    let set = profile.entities.get(entity.key) ?? EMPTY;
-    if (entity.namespace !== undefined) set = this.sets.union(set, profile.defaults.get(entity.namespace)?.get(entity.kind) ?? EMPTY);
-    if (profile.admin) set = this.sets.union(set, this.adminRightsOf(entity.kind));
-    return this.sets.intersect(set, this.sets.kindRights(entity.kind));
+    const object = this.model.users.get(user);
+    if (!object) return EMPTY;
+    const sets = this.sets;
+    let set = EMPTY;
+    if (RIGHTS_STATES.has(object.state)) {
+      if (entity.namespace === undefined) {
+        if (entity.kind === 'Organization') {
+          const m = this.memberships.get(user)?.get(entity.key.slice('Organization/'.length));
+          if (m) set = m.mask;
+        }
+      } else {
+        set = this.grantRightsOn(user, entity.key);
+        const owner = this.organizations.owner.get(entity.namespace);
+        const m = owner === undefined ? undefined : this.memberships.get(user)?.get(owner);
+        if (m) set = sets.union(set, this.ownership(owner!, m.mask).get(entity.kind) ?? EMPTY);
+      }
+    }
+    if (isAdmin(object)) set = sets.union(set, this.adminRightsOf(entity.kind));
+    return sets.intersect(set, sets.kindRights(entity.kind));
   }
 
   /** The collaborations that have an `expiresAt` (expired or not). */
@@ -254,6 +321,73 @@ export class Engine {
     return info;
   }
 
+  /** A predicate "this user exists and holds rights (Approved or Flagged)", memoized for one view. */
+  private rightsHolders(): (user: string) => boolean {
+    const users = this.model.users;
+    return (user) => {
+      const object = users.get(user);
+      return object !== undefined && RIGHTS_STATES.has(object.state);
+    };
+  }
+
+  /** Kind → expand(ownerRights) ∩ mask ∩ kind rights, for the namespaced kinds where it is not empty; cached. */
+  private ownership(org: string, mask: RightSetId): ReadonlyMap<string, RightSetId> {
+    let byMask = this.ownershipCache.get(org);
+    if (!byMask) this.ownershipCache.set(org, (byMask = new Map()));
+    let byKind = byMask.get(mask);
+    if (!byKind) {
+      const sets = this.sets;
+      const object = this.model.organizations.get(org);
+      const kinds = new Map<string, RightSetId>();
+      if (object) {
+        const own = sets.intersect(mask, sets.expand(object.ownerRights ?? (this.catalog.allRight ? [this.catalog.allRight] : [])));
+        if (own !== EMPTY) {
+          for (const kind of this.catalog.kinds.values()) {
+            if (kind.scope !== 'Namespaced') continue;
+            const set = sets.intersect(own, sets.kindRights(kind.name));
+            if (set !== EMPTY) kinds.set(kind.name, set);
+          }
+        }
+      }
+      byMask.set(mask, (byKind = kinds));
+    }
+    return byKind;
+  }
+
+  /** A user's rights from the grants on one entity (not an organization): the user's, its groups', its organizations'. */
+  private grantRightsOn(user: string, key: string): RightSetId {
+    const records = this.byTargetEntity.get(key);
+    if (!records) return EMPTY;
+    const sets = this.sets;
+    const groups = this.groups.groupsOf(user);
+    const memberships = this.memberships.get(user);
+    let set = EMPTY;
+    for (const record of records) {
+      if (!record.verdict.active) continue;
+      const subject = record.collab.subject;
+      if (subject.kind === 'User') {
+        if (subject.name === user) set = sets.union(set, record.verdict.granted);
+      } else if (subject.kind === 'UserGroup') {
+        if (groups.has(subject.name)) set = sets.union(set, record.verdict.granted);
+      } else {
+        const m = memberships?.get(subject.name);
+        if (m) set = sets.union(set, sets.intersect(m.mask, record.verdict.granted));
+      }
+    }
+    return set;
+  }
+
+  /** Namespaces whose map shows what members of `org` hold through it: those it owns and those of its grants' entities. */
+  private organizationNamespaces(org: string, into: Set<string>): void {
+    for (const ns of this.organizations.owned.get(org) ?? []) into.add(ns);
+    for (const record of this.grantsBySubject.get(`Organization/${org}`) ?? []) into.add(record.target.namespace!);
+  }
+
+  /** Namespaces of the entities the grants of a subject (`User/x`, `UserGroup/g`) name. */
+  private subjectNamespaces(subjectKey: string, into: Set<string>): void {
+    for (const record of this.grantsBySubject.get(subjectKey) ?? []) into.add(record.target.namespace!);
+  }
+
   // ---------------------------------------------------------------- changes
 
   /** Applies changes in order and reports everything they affected. */
@@ -277,7 +411,7 @@ export class Engine {
     }
     const users = new Set<string>();
     for (const record of changed) this.revalidate(record, users, impact);
-    this.recomputeUsers(users, impact);
+    this.recomputeMemberships(users, new Set(), impact);
     return impact;
   }
 
@@ -287,19 +421,35 @@ export class Engine {
     const name = change.type === 'upsert' ? change.object.name : change.name;
     const namespace = change.type === 'upsert' ? (change.object.kind === 'Collaboration' ? change.object.namespace : undefined) : change.namespace;
     impact.statuses.add(objectKey({ kind, name, namespace }));
+    /** Users whose memberships must be recomputed; `everything`: users whose rights as a whole may have moved. */
     const users = new Set<string>();
+    const everything = new Set<string>();
     switch (kind) {
       case 'User': {
         const before = this.model.users.get(name);
         if (change.type === 'upsert') this.model.users.set(name, change.object as UserObject);
         else this.model.users.delete(name);
+        const after = this.model.users.get(name);
         this.absorbGroupDiff(this.groups.userChanged(name, before), users, impact);
         users.add(name);
+        impact.users.add(name);
         // The organizations' authorized-user counts depend on the member's state and admin flag.
-        for (const org of this.profiles.get(name)?.organizations.keys() ?? []) impact.statuses.add(`Organization/${org}`);
-        if (!before !== !this.model.users.has(name)) {
+        for (const org of this.memberships.get(name)?.keys() ?? []) impact.statuses.add(`Organization/${org}`);
+        if (!before !== !after) {
           for (const g of this.groups.listing('User', name)) impact.statuses.add(`UserGroup/${g}`);
-          for (const record of this.bySubject.get(`User/${name}`) ?? []) this.revalidate(record, users, impact);
+          for (const record of this.membershipsBySubject.get(`User/${name}`) ?? []) this.revalidate(record, users, impact);
+          for (const record of this.grantsBySubject.get(`User/${name}`) ?? []) this.revalidate(record, users, impact);
+        }
+        if (holdsRights(before) !== holdsRights(after)) {
+          // Everything the user holds appears or disappears: its grants, its groups' (before and after), its organizations'.
+          everything.add(name);
+          this.subjectNamespaces(`User/${name}`, impact.namespaces);
+          for (const g of this.groups.groupsOf(name)) this.subjectNamespaces(`UserGroup/${g}`, impact.namespaces);
+        }
+        if (isAdmin(before) !== isAdmin(after)) {
+          if (isAdmin(after)) this.admins.add(name);
+          else this.admins.delete(name);
+          for (const ns of this.mapNamespaces()) impact.namespaces.add(ns); // admin rights appear in every map
         }
         break;
       }
@@ -308,11 +458,11 @@ export class Engine {
         const subjectKey = `UserGroup/${name}`;
         if (change.type === 'upsert') this.model.groups.set(name, change.object as never);
         else this.model.groups.delete(name);
-        // Members before, for collaborations that heal or break with the group's existence.
         this.absorbGroupDiff(this.groups.groupChanged(name, before), users, impact);
         if (!before !== !this.model.groups.has(name)) {
           for (const g of this.groups.listing('UserGroup', name)) impact.statuses.add(`UserGroup/${g}`);
-          for (const record of this.bySubject.get(subjectKey) ?? []) this.revalidate(record, users, impact);
+          for (const record of this.membershipsBySubject.get(subjectKey) ?? []) this.revalidate(record, users, impact);
+          for (const record of this.grantsBySubject.get(subjectKey) ?? []) this.revalidate(record, users, impact);
         }
         for (const g of this.groups.cyclic) impact.statuses.add(`UserGroup/${g}`);
         break;
@@ -320,41 +470,58 @@ export class Engine {
       case 'Organization':
         this.organizationChanged(name, change, users, impact);
         break;
-      case 'Collaboration': {
-        const key = `${namespace}/${name}`;
-        const before = this.model.collaborations.get(key);
-        const beforeTarget = before ? this.records.get(key)!.target : undefined;
-        const fanned = new Set<string>();
-        if (before) {
-          this.fanOut(before, fanned);
-          this.unindexCollaboration(before);
-        }
-        let after: CollaborationObject | undefined;
-        if (change.type === 'upsert') {
-          after = change.object as CollaborationObject;
-          this.model.collaborations.set(key, after);
-          this.indexCollaboration(after);
-          this.fanOut(after, fanned);
-        } else {
-          this.model.collaborations.delete(key);
-        }
-        const afterTarget = after ? this.records.get(key)!.target : undefined;
-        if (beforeTarget?.organization !== undefined) impact.statuses.add(`Organization/${beforeTarget.organization}`);
-        if (afterTarget?.organization !== undefined) impact.statuses.add(`Organization/${afterTarget.organization}`);
-        // A namespace appears in or disappears from the set of namespaces with a map.
-        if (!before !== !after) impact.namespaces.add(namespace!);
-        if (before?.target.kind === 'Organization' || after?.target.kind === 'Organization') {
-          for (const u of fanned) users.add(u); // a membership: M* of these users changes, so their whole profile
-        } else {
-          // A grant on one entity: only that entity's row of the subject's users can change.
-          const entities = [beforeTarget, afterTarget].filter((t, i, all): t is EntityInfo => t !== undefined && all.indexOf(t) === i);
-          for (const u of fanned) for (const entity of entities) this.refreshEntity(u, entity, impact);
-        }
+      case 'Collaboration':
+        this.collaborationChanged(`${namespace}/${name}`, change, users, impact);
         break;
-      }
     }
-    this.recomputeUsers(users, impact);
+    this.recomputeMemberships(users, everything, impact);
     return impact;
+  }
+
+  private collaborationChanged(key: string, change: Change, users: Set<string>, impact: Impact): void {
+    const before = this.model.collaborations.get(key);
+    const beforeTarget = before ? this.records.get(key)!.target : undefined;
+    const after = change.type === 'upsert' ? (change.object as CollaborationObject) : undefined;
+    if (!before && !after) return;
+    const fanned = new Set<string>();
+    if (before) this.fanOut(before, fanned);
+    if (after) this.fanOut(after, fanned);
+    const membership = before?.target.kind === 'Organization' || after?.target.kind === 'Organization';
+    // Grants on entities: only the subject's users' rights on those entities can change; compare them.
+    const entities = membership
+      ? []
+      : [beforeTarget, after ? this.entityInfo(this.targetKey(after)) : undefined].filter((t, i, all): t is EntityInfo => t !== undefined && all.indexOf(t) === i);
+    const rightsBefore = entities.map((entity) => new Map([...fanned].map((u) => [u, this.grantRightsOn(u, entity.key)])));
+    if (before) this.unindexCollaboration(before);
+    if (after) {
+      this.model.collaborations.set(key, after);
+      this.indexCollaboration(after);
+    } else {
+      this.model.collaborations.delete(key);
+    }
+    const afterTarget = after ? this.records.get(key)!.target : undefined;
+    if (beforeTarget?.organization !== undefined) impact.statuses.add(`Organization/${beforeTarget.organization}`);
+    if (afterTarget?.organization !== undefined) impact.statuses.add(`Organization/${afterTarget.organization}`);
+    const namespace = (after ?? before)!.namespace;
+    // A namespace appears in or disappears from the set of namespaces with a map.
+    if (!before !== !after) impact.namespaces.add(namespace);
+    if (membership) {
+      // M* of these users changes; a grant that was or becomes an entity grant shows in its namespace.
+      for (const u of fanned) users.add(u);
+      for (const target of [beforeTarget, afterTarget]) {
+        if (target?.namespace === undefined) continue;
+        impact.namespaces.add(target.namespace);
+        this.touchUsers(fanned, impact);
+      }
+      return;
+    }
+    entities.forEach((entity, i) => {
+      for (const u of fanned) {
+        if (rightsBefore[i]!.get(u) === this.grantRightsOn(u, entity.key)) continue;
+        this.touchUsers([u], impact);
+        impact.namespaces.add(entity.namespace!);
+      }
+    });
   }
 
   private organizationChanged(name: string, change: Change, users: Set<string>, impact: Impact): void {
@@ -365,6 +532,7 @@ export class Engine {
     else this.model.organizations.delete(name);
     const after = this.model.organizations.get(name);
     this.organizations = organizationStructure(this.model);
+    this.ownershipCache = new Map(); // ownerRights and ownership may have changed
     const structure = this.organizations;
     for (const d of structure.descendants.get(name) ?? []) touched.add(d);
     // Organizations whose ancestors or owned namespaces changed, and namespaces whose owner changed.
@@ -385,7 +553,8 @@ export class Engine {
       if (oldStructure.cyclic.has(org) !== structure.cyclic.has(org)) touched.add(org);
     }
     if (!before !== !after) {
-      for (const record of this.bySubject.get(`Organization/${name}`) ?? []) this.revalidate(record, users, impact);
+      for (const record of this.membershipsBySubject.get(`Organization/${name}`) ?? []) this.revalidate(record, users, impact);
+      for (const record of this.grantsBySubject.get(`Organization/${name}`) ?? []) this.revalidate(record, users, impact);
       // Groups naming the organization as owner warn while it does not exist (rare: a scan is fine).
       for (const g of this.model.groups.values()) if (g.organization === name) impact.statuses.add(`UserGroup/${g.name}`);
     }
@@ -400,21 +569,37 @@ export class Engine {
       for (const a of oldStructure.ancestors.get(o) ?? []) closure.add(a);
       for (const d of structure.descendants.get(o) ?? []) closure.add(d);
     }
+    const members = new Set<string>();
     for (const o of closure) {
       impact.statuses.add(`Organization/${o}`);
-      for (const u of this.orgMembers.get(o) ?? []) users.add(u);
-      for (const record of this.byTargetOrganization.get(o) ?? []) this.fanOut(record.collab, users);
+      // What ownership gives (ownerRights, owned namespaces) may have changed for every member.
+      for (const ns of oldStructure.owned.get(o) ?? []) impact.namespaces.add(ns);
+      for (const ns of structure.owned.get(o) ?? []) impact.namespaces.add(ns);
+      for (const u of this.orgMembers.get(o) ?? []) members.add(u);
+      for (const record of this.byTargetOrganization.get(o) ?? []) this.fanOut(record.collab, members);
     }
-    for (const record of this.bySubject.get(`Organization/${name}`) ?? []) this.fanOut(record.collab, users);
+    for (const record of this.membershipsBySubject.get(`Organization/${name}`) ?? []) this.fanOut(record.collab, members);
+    for (const u of members) users.add(u);
+    this.touchUsers(members, impact);
   }
 
+  /** Users whose closure of groups changed: their memberships are recomputed, their groups' grants' maps refreshed. */
   private absorbGroupDiff(diff: GroupDiff, users: Set<string>, impact: Impact): void {
-    for (const u of diff.users.keys()) {
+    const groups = new Set<string>();
+    for (const [u, toggled] of diff.users) {
       users.add(u);
+      for (const g of toggled) groups.add(g);
+    }
+    this.touchUsers(diff.users.keys(), impact);
+    for (const g of groups) this.subjectNamespaces(`UserGroup/${g}`, impact.namespaces);
+    for (const g of diff.groups) impact.statuses.add(`UserGroup/${g}`);
+  }
+
+  private touchUsers(users: Iterable<string>, impact: Impact): void {
+    for (const u of users) {
       impact.users.add(u);
       impact.statuses.add(`User/${u}`);
     }
-    for (const g of diff.groups) impact.statuses.add(`UserGroup/${g}`);
   }
 
   /** Re-judges a collaboration; when its verdict changed, its subject's users are affected. */
@@ -426,7 +611,15 @@ export class Engine {
       impact.statuses.add(`Collaboration/${record.key}`);
       if (record.target.organization !== undefined) impact.statuses.add(`Organization/${record.target.organization}`);
     }
-    if (before.active !== after.active || before.granted !== after.granted) this.fanOut(record.collab, users);
+    if (before.active === after.active && before.granted === after.granted) return;
+    if (record.target.organization !== undefined) {
+      this.fanOut(record.collab, users); // a membership: M* of the subject's users
+      return;
+    }
+    const fanned = new Set<string>();
+    this.fanOut(record.collab, fanned);
+    this.touchUsers(fanned, impact);
+    impact.namespaces.add(record.target.namespace!);
   }
 
   /** Adds the users a collaboration's subject stands for (whatever its verdict). */
@@ -451,10 +644,15 @@ export class Engine {
     const target = this.entityInfo(this.targetKey(c));
     const record: GrantRecord = { key, collab: c, verdict: this.judge(c), target };
     this.records.set(key, record);
-    addTo(this.bySubject, `${c.subject.kind}/${c.subject.name}`, record);
+    const subject = `${c.subject.kind}/${c.subject.name}`;
     addTo(this.byNamespace, c.namespace, record);
-    if (target.organization !== undefined && c.target.kind === 'Organization') addTo(this.byTargetOrganization, c.target.name, record);
-    else addTo(this.byTargetEntity, target.key, record);
+    if (target.organization !== undefined) {
+      addTo(this.membershipsBySubject, subject, record);
+      addTo(this.byTargetOrganization, target.organization, record);
+    } else {
+      addTo(this.grantsBySubject, subject, record);
+      addTo(this.byTargetEntity, target.key, record);
+    }
     if (c.expiresAt !== undefined) this.expiring.add(record);
   }
 
@@ -463,194 +661,82 @@ export class Engine {
     const record = this.records.get(key);
     if (!record) return;
     this.records.delete(key);
-    removeFrom(this.bySubject, `${c.subject.kind}/${c.subject.name}`, record);
+    const subject = `${c.subject.kind}/${c.subject.name}`;
     removeFrom(this.byNamespace, c.namespace, record);
-    removeFrom(this.byTargetOrganization, c.target.name, record);
-    removeFrom(this.byTargetEntity, record.target.key, record);
+    if (record.target.organization !== undefined) {
+      removeFrom(this.membershipsBySubject, subject, record);
+      removeFrom(this.byTargetOrganization, record.target.organization, record);
+    } else {
+      removeFrom(this.grantsBySubject, subject, record);
+      removeFrom(this.byTargetEntity, record.target.key, record);
+    }
     this.expiring.delete(record);
   }
 
-  // ---------------------------------------------------------------- profiles
-
-  private recomputeUsers(users: Set<string>, impact: Impact): void {
-    // A profile depends only on the user's own grants and memberships, so users are independent of each other.
-    for (const user of users) this.updateProfile(user, impact);
-  }
-
-  /** Recomputes one user's profile and folds the difference into the namespace views. */
-  private updateProfile(user: string, impact: Impact): void {
-    const before = this.profiles.get(user);
-    const after = this.model.users.has(user) ? this.computeProfile(this.model.users.get(user)!) : undefined;
-    if (after) this.profiles.set(user, after);
-    else this.profiles.delete(user);
-    let changed = false;
-    // Entities: what changed, without building sets of keys (this runs for every user on a full build).
-    if (after) {
-      for (const [key, b] of after.entities) {
-        if ((before?.entities.get(key) ?? EMPTY) === b) continue;
-        changed = true;
-        this.setEntityRow(key, user, b, impact);
-      }
-    }
-    if (before) {
-      for (const key of before.entities.keys()) {
-        if (after?.entities.has(key)) continue;
-        changed = true;
-        this.setEntityRow(key, user, EMPTY, impact);
-      }
-    }
-    // Defaults.
-    if (after) {
-      for (const [ns, db] of after.defaults) {
-        const da = before?.defaults.get(ns);
-        for (const [kind, b] of db) {
-          if ((da?.get(kind) ?? EMPTY) === b) continue;
-          changed = true;
-          this.setDefaultRow(ns, kind, user, b, impact);
-        }
-        if (da) for (const kind of da.keys()) if (!db.has(kind)) (changed = true), this.setDefaultRow(ns, kind, user, EMPTY, impact);
-      }
-    }
-    if (before) {
-      for (const [ns, da] of before.defaults) {
-        if (after?.defaults.has(ns)) continue;
-        for (const kind of da.keys()) (changed = true), this.setDefaultRow(ns, kind, user, EMPTY, impact);
-      }
-    }
-    // Admin rights appear in every map.
-    if ((before?.admin ?? false) !== (after?.admin ?? false)) {
-      changed = true;
-      if (after?.admin) this.admins.add(user);
-      else this.admins.delete(user);
-      for (const ns of this.mapNamespaces()) impact.namespaces.add(ns);
-    }
-    // Memberships.
-    const membershipChanged = (org: string): void => {
-      changed = true;
-      impact.statuses.add(`Organization/${org}`);
-    };
-    if (after) {
-      for (const [org, b] of after.organizations) {
-        const a = before?.organizations.get(org);
-        if (a && a.mask === b.mask && a.direct === b.direct && a.viaGroup === b.viaGroup) continue;
-        membershipChanged(org);
-        addTo(this.orgMembers, org, user);
-      }
-    }
-    if (before) {
-      for (const org of before.organizations.keys()) {
-        if (after?.organizations.has(org)) continue;
-        membershipChanged(org);
-        removeFrom(this.orgMembers, org, user);
-      }
-    }
-    if (changed || !before !== !after) {
-      impact.users.add(user);
-      impact.statuses.add(`User/${user}`);
-    }
-  }
-
-  /** Publishes a user's rights on an entity (EMPTY removes them) and records which map changed. */
-  private setEntityRow(key: string, user: string, set: RightSetId, impact: Impact): void {
-    const info = this.entityInfo(key);
-    if (info.organization !== undefined) {
-      // Organization/o: published in the maps of the namespaces o owns.
-      setRow(this.orgRows, info.organization, user, set);
-      impact.statuses.add(`Organization/${info.organization}`);
-      for (const ns of this.organizations.owned.get(info.organization) ?? []) impact.namespaces.add(ns);
-      return;
-    }
-    const ns = info.namespace!;
-    let rows = this.entityRows.get(key);
-    if (set === EMPTY) {
-      if (rows && rows.delete(user) && rows.size === 0) {
-        this.entityRows.delete(key);
-        removeFrom(this.nsEntityKeys, ns, key);
-      }
-    } else {
-      if (!rows) {
-        this.entityRows.set(key, (rows = new Map()));
-        addTo(this.nsEntityKeys, ns, key);
-      }
-      rows.set(user, set);
-    }
-    impact.namespaces.add(ns);
-  }
-
-  private setDefaultRow(ns: string, kind: string, user: string, set: RightSetId, impact: Impact): void {
-    let defaults = this.nsDefaults.get(ns);
-    if (!defaults) this.nsDefaults.set(ns, (defaults = new Map()));
-    setRow(defaults, kind, user, set);
-    if (defaults.size === 0) this.nsDefaults.delete(ns);
-    impact.namespaces.add(ns);
-  }
+  // ---------------------------------------------------------------- memberships and profiles
 
   /**
-   * Recomputes one user's rights on one entity (not an organization) when only grants on that entity changed:
-   * the same sum as computeProfile's, over the grants targeting the entity.
+   * Recomputes the memberships of users and reports where they moved: the organization's status, and the maps of the
+   * namespaces where the organization's members hold rights through it. For `everything` users (whose state or
+   * existence changed) every organization they belong to, before or after, counts as moved.
    */
-  private refreshEntity(user: string, entity: EntityInfo, impact: Impact): void {
-    const profile = this.profiles.get(user);
-    const object = this.model.users.get(user);
-    if (!profile || !object || !RIGHTS_STATES.has(object.state)) return;
-    const sets = this.sets;
-    let set = EMPTY;
-    const groups = this.groups.groupsOf(user);
-    for (const record of this.byTargetEntity.get(entity.key) ?? []) {
-      if (!record.verdict.active) continue;
-      const subject = record.collab.subject;
-      if (subject.kind === 'User') {
-        if (subject.name === user) set = sets.union(set, record.verdict.granted);
-      } else if (subject.kind === 'UserGroup') {
-        if (groups.has(subject.name)) set = sets.union(set, record.verdict.granted);
-      } else {
-        const membership = profile.organizations.get(subject.name);
-        if (membership) set = sets.union(set, sets.intersect(membership.mask, record.verdict.granted));
+  private recomputeMemberships(users: Set<string>, everything: Set<string>, impact: Impact): void {
+    const none = new Map<string, Membership>();
+    for (const user of users) {
+      const before = this.memberships.get(user) ?? none;
+      const after = this.model.users.has(user) ? this.computeMemberships(user) : none;
+      if (after.size > 0) this.memberships.set(user, after);
+      else this.memberships.delete(user);
+      const all = everything.has(user);
+      let changed = false;
+      for (const [org, b] of after) {
+        const a = before.get(org);
+        if (!all && a && a.mask === b.mask && a.direct === b.direct && a.viaGroup === b.viaGroup) continue;
+        changed = true;
+        impact.statuses.add(`Organization/${org}`);
+        if (!a) addTo(this.orgMembers, org, user);
+        if (all || !a || a.mask !== b.mask) this.organizationNamespaces(org, impact.namespaces);
       }
+      for (const org of before.keys()) {
+        if (after.has(org)) continue;
+        changed = true;
+        impact.statuses.add(`Organization/${org}`);
+        removeFrom(this.orgMembers, org, user);
+        this.organizationNamespaces(org, impact.namespaces);
+      }
+      if (changed) this.touchUsers([user], impact);
     }
-    if ((profile.entities.get(entity.key) ?? EMPTY) === set) return;
-    if (set === EMPTY) profile.entities.delete(entity.key);
-    else profile.entities.set(entity.key, set);
-    this.setEntityRow(entity.key, user, set, impact);
-    impact.users.add(user);
-    impact.statuses.add(`User/${user}`);
   }
 
-  /** semantics §5 for every entity a grant names, as one pass over the user's grants. */
-  private computeProfile(user: UserObject): Profile {
+  /** M*(u, o) for every organization o (semantics §5.3): memberships of the user and its groups, flowing down. */
+  private computeMemberships(user: string): Map<string, Membership> {
     const sets = this.sets;
-    const profile: Profile = { entities: new Map(), defaults: new Map(), admin: user.admin && user.state === 'Approved', organizations: new Map() };
-    const grantEntity = (key: string, set: RightSetId): void => {
-      if (set === EMPTY) return;
-      profile.entities.set(key, sets.union(profile.entities.get(key) ?? EMPTY, set));
-    };
     const direct = new Map<string, Membership>();
     const visit = (subject: string, viaGroup: boolean): void => {
-      for (const record of this.bySubject.get(subject) ?? []) {
+      const records = this.membershipsBySubject.get(subject);
+      if (!records) return;
+      for (const record of records) {
         const verdict = record.verdict;
         if (!verdict.active) continue;
-        if (record.collab.target.kind === 'Organization') {
-          const org = record.collab.target.name;
-          const m = direct.get(org);
-          if (m) {
-            m.mask = sets.union(m.mask, verdict.granted);
-            if (viaGroup) m.viaGroup = true;
-            else m.direct = true;
-          } else {
-            direct.set(org, { mask: verdict.granted, direct: !viaGroup, viaGroup });
-          }
+        const org = record.target.organization!;
+        const m = direct.get(org);
+        if (m) {
+          m.mask = sets.union(m.mask, verdict.granted);
+          if (viaGroup) m.viaGroup = true;
+          else m.direct = true;
         } else {
-          grantEntity(record.target.key, verdict.granted);
+          direct.set(org, { mask: verdict.granted, direct: !viaGroup, viaGroup });
         }
       }
     };
-    visit(`User/${user.name}`, false);
-    for (const g of this.groups.groupsOf(user.name)) visit(`UserGroup/${g}`, true);
+    visit(`User/${user}`, false);
+    for (const g of this.groups.groupsOf(user)) visit(`UserGroup/${g}`, true);
     // M*(u, o): memberships flow down to descendants.
+    const out = new Map<string, Membership>();
     for (const [org, m] of direct) {
       for (const o of [org, ...(this.organizations.descendants.get(org) ?? [])]) {
-        const current = profile.organizations.get(o);
-        profile.organizations.set(
+        const current = out.get(o);
+        out.set(
           o,
           current
             ? { mask: sets.union(current.mask, m.mask), direct: current.direct || m.direct, viaGroup: current.viaGroup || m.viaGroup }
@@ -658,43 +744,46 @@ export class Engine {
         );
       }
     }
-    if (!RIGHTS_STATES.has(user.state)) {
-      profile.entities.clear();
-      return profile;
-    }
+    return out;
+  }
+
+  /** semantics §5 for every entity a grant names, as one pass over the user's grants. */
+  private computeProfile(user: UserObject): Profile {
+    const sets = this.sets;
+    const organizations = this.memberships.get(user.name) ?? new Map<string, Membership>();
+    const profile: Profile = { entities: new Map(), defaults: new Map(), admin: isAdmin(user), organizations };
+    if (!RIGHTS_STATES.has(user.state)) return profile;
+    const entities = profile.entities as Map<string, RightSetId>;
+    const defaults = profile.defaults as Map<string, ReadonlyMap<string, RightSetId>>;
+    const grantEntity = (key: string, set: RightSetId): void => {
+      if (set === EMPTY) return;
+      const current = entities.get(key);
+      entities.set(key, current === undefined ? set : sets.union(current, set));
+    };
+    const visit = (subject: string): void => {
+      for (const record of this.grantsBySubject.get(subject) ?? []) if (record.verdict.active) grantEntity(record.target.key, record.verdict.granted);
+    };
+    visit(`User/${user.name}`);
+    for (const g of this.groups.groupsOf(user.name)) visit(`UserGroup/${g}`);
     const orgKind = sets.kindRights('Organization');
-    for (const [org, m] of profile.organizations) {
+    for (const [org, m] of organizations) {
       grantEntity(`Organization/${org}`, sets.intersect(m.mask, orgKind));
-      const object = this.model.organizations.get(org);
-      if (!object) continue;
-      const own = sets.expand(object.ownerRights ?? (this.catalog.allRight ? [this.catalog.allRight] : []));
-      const ownMasked = sets.intersect(m.mask, own);
-      if (ownMasked !== EMPTY) {
-        for (const ns of this.organizations.owned.get(org) ?? []) {
-          const byKind = new Map<string, RightSetId>();
-          for (const kind of this.catalog.kinds.values()) {
-            if (kind.scope !== 'Namespaced') continue;
-            const set = sets.intersect(ownMasked, sets.kindRights(kind.name));
-            if (set !== EMPTY) byKind.set(kind.name, set);
-          }
-          if (byKind.size > 0) profile.defaults.set(ns, byKind);
-        }
-      }
-      for (const record of this.bySubject.get(`Organization/${org}`) ?? []) {
-        if (!record.verdict.active) continue;
-        grantEntity(record.target.key, sets.intersect(m.mask, record.verdict.granted));
+      const byKind = this.ownership(org, m.mask);
+      if (byKind.size > 0) for (const ns of this.organizations.owned.get(org) ?? []) defaults.set(ns, byKind);
+      for (const record of this.grantsBySubject.get(`Organization/${org}`) ?? []) {
+        if (record.verdict.active) grantEntity(record.target.key, sets.intersect(m.mask, record.verdict.granted));
       }
     }
     return profile;
   }
 }
 
-function setRow<K>(table: Map<K, Map<string, RightSetId>>, key: K, user: string, set: RightSetId): void {
-  let rows = table.get(key);
-  if (set === EMPTY) {
-    if (rows && rows.delete(user) && rows.size === 0) table.delete(key);
-    return;
-  }
-  if (!rows) table.set(key, (rows = new Map()));
-  rows.set(user, set);
+/** Approved or Flagged: the states in which a user holds rights (§5.1). */
+function holdsRights(user: UserObject | undefined): boolean {
+  return user !== undefined && RIGHTS_STATES.has(user.state);
+}
+
+/** An Approved administrator (a Flagged one gets no admin rights). */
+function isAdmin(user: UserObject | undefined): boolean {
+  return user !== undefined && user.admin && user.state === 'Approved';
 }

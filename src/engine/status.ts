@@ -120,7 +120,7 @@ export function organizationStatus(engine: Engine, name: string): OrganizationSt
   for (const user of members) {
     const state = engine.model.users.get(user)?.state;
     if (state !== 'Approved' && state !== 'Flagged') continue;
-    const membership = engine.profile(user)!.organizations.get(name)!;
+    const membership = engine.membership(user, name)!;
     authorized.all++;
     if (membership.viaGroup) authorized.throughGroups++;
     if (membership.direct) authorized.throughCollaborations++;
