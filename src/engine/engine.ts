@@ -116,8 +116,10 @@ export class Engine {
   private readonly entityInfos = new Map<string, EntityInfo>();
   /** User → organization → M*(u, o): the only per-user state kept; rights are derived from it on demand. */
   private readonly memberships = new Map<string, Map<string, Membership>>();
-  /** Organization → users with a membership M*(u, o). */
-  private readonly orgMembers = new Map<string, Set<string>>();
+  /** Organization → user → M*(u, o), for the users with a membership (the same objects as `memberships`). */
+  private readonly orgMembers = new Map<string, Map<string, Membership>>();
+  /** Existing users that hold no rights (Requested, Rejected, Suspended: §5.1). */
+  private readonly restricted = new Set<string>();
   /** Organization → mask → kind → what ownership gives on every entity of the kind (expand(ownerRights) ∩ mask). */
   private ownershipCache = new Map<string, Map<RightSetId, ReadonlyMap<string, RightSetId>>>();
   readonly admins = new Set<string>();
@@ -136,8 +138,9 @@ export class Engine {
     for (const user of model.users.values()) {
       const memberships = this.computeMemberships(user.name);
       if (memberships.size > 0) this.memberships.set(user.name, memberships);
-      for (const org of memberships.keys()) addTo(this.orgMembers, org, user.name);
+      for (const [org, m] of memberships) setMember(this.orgMembers, org, user.name, m);
       if (isAdmin(user)) this.admins.add(user.name);
+      if (!RIGHTS_STATES.has(user.state)) this.restricted.add(user.name);
     }
   }
 
@@ -163,7 +166,12 @@ export class Engine {
   }
 
   membersOfOrganization(org: string): ReadonlySet<string> {
-    return this.orgMembers.get(org) ?? new Set();
+    return new Set(this.orgMembers.get(org)?.keys());
+  }
+
+  /** user → M*(u, o) for the members of an organization. */
+  organizationMembers(org: string): ReadonlyMap<string, Membership> {
+    return this.orgMembers.get(org) ?? new Map();
   }
 
   /** Keys (`namespace/name`) of the collaborations with a subject (`User/alice`, `UserGroup/devs`, ...). */
@@ -207,27 +215,41 @@ export class Engine {
    * rights (Approved or Flagged). Computed from the namespace's grants and their subjects' members.
    */
   namespaceEntities(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>> {
-    const sets = this.sets;
     const out = new Map<string, Map<string, RightSetId>>();
-    const holds = this.rightsHolders();
+    this.forEachEntityGrant(namespace, (key, user, set) => {
+      let rows = out.get(key);
+      if (!rows) out.set(key, (rows = new Map()));
+      const current = rows.get(user);
+      rows.set(user, current === undefined ? set : this.sets.union(current, set));
+    });
+    return out;
+  }
+
+  /**
+   * Every (entity, user, rights) that an active grant of the namespace gives a user holding rights, one call per
+   * grant and user (a user may get the same entity from several grants: the union is the caller's).
+   */
+  forEachEntityGrant(namespace: string, visit: (entityKey: string, user: string, set: RightSetId) => void): void {
+    const sets = this.sets;
+    const restricted = this.restricted;
     for (const record of this.byNamespace.get(namespace) ?? []) {
       const verdict = record.verdict;
-      if (!verdict.active || record.target.organization !== undefined) continue;
-      let rows = out.get(record.target.key);
-      const add = (user: string, set: RightSetId): void => {
-        if (set === EMPTY || !holds(user)) return;
-        if (!rows) out.set(record.target.key, (rows = new Map()));
-        const current = rows.get(user);
-        rows.set(user, current === undefined ? set : sets.union(current, set));
-      };
+      if (!verdict.active || verdict.granted === EMPTY || record.target.organization !== undefined) continue;
+      const key = record.target.key;
+      const granted = verdict.granted;
       const subject = record.collab.subject;
-      if (subject.kind === 'User') add(subject.name, verdict.granted);
-      else if (subject.kind === 'UserGroup') for (const user of this.groups.membersOf(subject.name)) add(user, verdict.granted);
-      else {
-        for (const user of this.orgMembers.get(subject.name) ?? []) add(user, sets.intersect(this.memberships.get(user)!.get(subject.name)!.mask, verdict.granted));
+      if (subject.kind === 'User') {
+        if (this.model.users.has(subject.name) && !restricted.has(subject.name)) visit(key, subject.name, granted);
+      } else if (subject.kind === 'UserGroup') {
+        for (const user of this.groups.membersOf(subject.name)) if (!restricted.has(user)) visit(key, user, granted);
+      } else {
+        for (const [user, m] of this.orgMembers.get(subject.name) ?? []) {
+          if (restricted.has(user)) continue;
+          const set = sets.intersect(m.mask, granted);
+          if (set !== EMPTY) visit(key, user, set);
+        }
       }
     }
-    return out;
   }
 
   /** Kind → user → rights on every entity of that kind in the namespace, from its owner's memberships (§5.4). */
@@ -235,10 +257,9 @@ export class Engine {
     const out = new Map<string, Map<string, RightSetId>>();
     const owner = this.organizations.owner.get(namespace);
     if (owner === undefined) return out;
-    const holds = this.rightsHolders();
-    for (const user of this.orgMembers.get(owner) ?? []) {
-      if (!holds(user)) continue;
-      for (const [kind, set] of this.ownership(owner, this.memberships.get(user)!.get(owner)!.mask)) {
+    for (const [user, m] of this.orgMembers.get(owner) ?? []) {
+      if (this.restricted.has(user)) continue;
+      for (const [kind, set] of this.ownership(owner, m.mask)) {
         let rows = out.get(kind);
         if (!rows) out.set(kind, (rows = new Map()));
         rows.set(user, set);
@@ -251,10 +272,9 @@ export class Engine {
   organizationRows(org: string): ReadonlyMap<string, RightSetId> {
     const out = new Map<string, RightSetId>();
     const orgKind = this.sets.kindRights('Organization');
-    const holds = this.rightsHolders();
-    for (const user of this.orgMembers.get(org) ?? []) {
-      if (!holds(user)) continue;
-      const set = this.sets.intersect(this.memberships.get(user)!.get(org)!.mask, orgKind);
+    for (const [user, m] of this.orgMembers.get(org) ?? []) {
+      if (this.restricted.has(user)) continue;
+      const set = this.sets.intersect(m.mask, orgKind);
       if (set !== EMPTY) out.set(user, set);
     }
     return out;
@@ -319,15 +339,6 @@ export class Engine {
       this.entityInfos.set(key, info);
     }
     return info;
-  }
-
-  /** A predicate "this user exists and holds rights (Approved or Flagged)", memoized for one view. */
-  private rightsHolders(): (user: string) => boolean {
-    const users = this.model.users;
-    return (user) => {
-      const object = users.get(user);
-      return object !== undefined && RIGHTS_STATES.has(object.state);
-    };
   }
 
   /** Kind → expand(ownerRights) ∩ mask ∩ kind rights, for the namespaced kinds where it is not empty; cached. */
@@ -446,6 +457,8 @@ export class Engine {
           this.subjectNamespaces(`User/${name}`, impact.namespaces);
           for (const g of this.groups.groupsOf(name)) this.subjectNamespaces(`UserGroup/${g}`, impact.namespaces);
         }
+        if (holdsRights(after) || !after) this.restricted.delete(name);
+        else this.restricted.add(name);
         if (isAdmin(before) !== isAdmin(after)) {
           if (isAdmin(after)) this.admins.add(name);
           else this.admins.delete(name);
@@ -575,7 +588,7 @@ export class Engine {
       // What ownership gives (ownerRights, owned namespaces) may have changed for every member.
       for (const ns of oldStructure.owned.get(o) ?? []) impact.namespaces.add(ns);
       for (const ns of structure.owned.get(o) ?? []) impact.namespaces.add(ns);
-      for (const u of this.orgMembers.get(o) ?? []) members.add(u);
+      for (const u of this.orgMembers.get(o)?.keys() ?? []) members.add(u);
       for (const record of this.byTargetOrganization.get(o) ?? []) this.fanOut(record.collab, members);
     }
     for (const record of this.membershipsBySubject.get(`Organization/${name}`) ?? []) this.fanOut(record.collab, members);
@@ -627,7 +640,7 @@ export class Engine {
     const { kind, name } = c.subject;
     if (kind === 'User') users.add(name);
     else if (kind === 'UserGroup') for (const u of this.groups.membersOf(name)) users.add(u);
-    else for (const u of this.orgMembers.get(name) ?? []) users.add(u);
+    else for (const u of this.orgMembers.get(name)?.keys() ?? []) users.add(u);
   }
 
   private judge(c: CollaborationObject): CollaborationVerdict {
@@ -694,14 +707,16 @@ export class Engine {
         if (!all && a && a.mask === b.mask && a.direct === b.direct && a.viaGroup === b.viaGroup) continue;
         changed = true;
         impact.statuses.add(`Organization/${org}`);
-        if (!a) addTo(this.orgMembers, org, user);
+        setMember(this.orgMembers, org, user, b);
         if (all || !a || a.mask !== b.mask) this.organizationNamespaces(org, impact.namespaces);
       }
       for (const org of before.keys()) {
         if (after.has(org)) continue;
         changed = true;
         impact.statuses.add(`Organization/${org}`);
-        removeFrom(this.orgMembers, org, user);
+        const members = this.orgMembers.get(org)!;
+        members.delete(user);
+        if (members.size === 0) this.orgMembers.delete(org);
         this.organizationNamespaces(org, impact.namespaces);
       }
       if (changed) this.touchUsers([user], impact);
@@ -786,4 +801,10 @@ function holdsRights(user: UserObject | undefined): boolean {
 /** An Approved administrator (a Flagged one gets no admin rights). */
 function isAdmin(user: UserObject | undefined): boolean {
   return user !== undefined && user.admin && user.state === 'Approved';
+}
+
+function setMember(table: Map<string, Map<string, Membership>>, org: string, user: string, m: Membership): void {
+  let members = table.get(org);
+  if (!members) table.set(org, (members = new Map()));
+  members.set(user, m);
 }

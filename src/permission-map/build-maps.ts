@@ -59,76 +59,90 @@ export function buildNamespaceMap(engine: Engine, namespace: string): NamespaceM
   return buildOne(engine, namespace, new MaskWriter(engine), expiriesByNamespace(engine).get(namespace));
 }
 
+/** What one user holds in a namespace, before rows are formed. */
 interface UserContent {
   organization: RightSetId;
-  defaults: Map<string, RightSetId>;
-  entities: Map<string, Map<string, RightSetId>>;
+  /** Kind → rights on every entity of the kind. */
+  defaults: Map<string, RightSetId> | undefined;
+  /** Entity (index into the namespace's entity list) → rights from grants, unioned over the grants. */
+  entities: Map<number, RightSetId> | undefined;
 }
 
 function buildOne(engine: Engine, namespace: string, masks: MaskWriter, nextExpiry: number | undefined): NamespaceMap {
   const sets = engine.sets;
   const organization = engine.organizations.owner.get(namespace);
   const kinds = masks.namespacedKinds;
-  const admins = new Set(engine.admins);
-  const adminSet = (kind: string): RightSetId => (kind === 'Organization' || kinds.includes(kind) ? engine.adminRightsOf(kind) : EMPTY);
+  const covered = new Set(kinds);
+  const admins = engine.admins;
+  const adminSet = (kind: string): RightSetId => (kind === 'Organization' || covered.has(kind) ? engine.adminRightsOf(kind) : EMPTY);
   const contents = new Map<string, UserContent>();
   const contentOf = (user: string): UserContent => {
     let content = contents.get(user);
-    if (!content) contents.set(user, (content = { organization: EMPTY, defaults: new Map(), entities: new Map() }));
+    if (!content) contents.set(user, (content = { organization: EMPTY, defaults: undefined, entities: undefined }));
     return content;
   };
   for (const [kind, rows] of engine.namespaceDefaults(namespace)) {
-    if (!kinds.includes(kind)) continue;
+    if (!covered.has(kind)) continue;
+    const kindRights = sets.kindRights(kind);
+    const admin = adminSet(kind);
     for (const [user, set] of rows) {
-      const masked = sets.intersect(set, sets.kindRights(kind));
-      if (masked === EMPTY || (admins.has(user) && sets.isSubset(masked, adminSet(kind)))) continue;
-      contentOf(user).defaults.set(kind, masked);
+      const masked = sets.intersect(set, kindRights);
+      if (masked === EMPTY || (admins.has(user) && sets.isSubset(masked, admin))) continue;
+      const content = contentOf(user);
+      (content.defaults ??= new Map()).set(kind, masked);
     }
   }
-  for (const [key, rows] of engine.namespaceEntities(namespace)) {
-    const [kind, , name] = key.split('/') as [string, string, string];
-    if (!kinds.includes(kind)) continue;
-    for (const [user, set] of rows) {
-      const masked = sets.intersect(set, sets.kindRights(kind));
-      const content = contents.get(user);
-      let known = content?.defaults.get(kind) ?? EMPTY;
-      if (admins.has(user)) known = sets.union(known, adminSet(kind));
-      if (masked === EMPTY || sets.isSubset(masked, known)) continue;
-      const byKind = contentOf(user).entities;
-      let names = byKind.get(kind);
-      if (!names) byKind.set(kind, (names = new Map()));
-      names.set(name, masked);
+  // Entities the grants name, in the order met; each user's rights on them unioned over the grants.
+  const entityIndex = new Map<string, number>();
+  const entityList: Array<{ kind: string; name: string }> = [];
+  engine.forEachEntityGrant(namespace, (key, user, set) => {
+    let i = entityIndex.get(key);
+    if (i === undefined) {
+      const [kind, , name] = key.split('/') as [string, string, string];
+      i = covered.has(kind) ? entityList.push({ kind, name }) - 1 : -1;
+      entityIndex.set(key, i);
     }
-  }
+    if (i < 0) return;
+    const content = contentOf(user);
+    const entities = (content.entities ??= new Map());
+    const current = entities.get(i);
+    entities.set(i, current === undefined ? set : sets.union(current, set));
+  });
   if (organization !== undefined) {
+    const kindRights = sets.kindRights('Organization');
+    const admin = adminSet('Organization');
     for (const [user, set] of engine.organizationRows(organization)) {
-      const masked = sets.intersect(set, sets.kindRights('Organization'));
-      if (masked === EMPTY || (admins.has(user) && sets.isSubset(masked, adminSet('Organization')))) continue;
+      const masked = sets.intersect(set, kindRights);
+      if (masked === EMPTY || (admins.has(user) && sets.isSubset(masked, admin))) continue;
       contentOf(user).organization = masked;
     }
   }
-  // Users with identical content share a row.
+  // Users with identical content share a row: the key is the content's right-set ids, entities in index order.
   const rows = new Map<string, MapRow>();
+  const kept: number[] = [];
   for (const user of [...contents.keys()].sort()) {
     const content = contents.get(user)!;
-    const row: Omit<MapRow, 'users'> = {};
-    if (content.organization !== EMPTY) row.organization = masks.mask(content.organization);
-    if (content.defaults.size > 0) {
-      row.defaults = Object.fromEntries([...content.defaults.keys()].sort().map((k) => [k, masks.mask(content.defaults.get(k)!)]));
+    kept.length = 0;
+    if (content.entities) {
+      const isAdmin = admins.has(user);
+      for (const [i, set] of content.entities) {
+        const kind = entityList[i]!.kind;
+        const masked = sets.intersect(set, sets.kindRights(kind));
+        let known = content.defaults?.get(kind) ?? EMPTY;
+        if (isAdmin) known = sets.union(known, adminSet(kind));
+        if (masked === EMPTY || sets.isSubset(masked, known)) continue;
+        kept.push(i, masked);
+      }
     }
-    if (content.entities.size > 0) {
-      row.entities = Object.fromEntries(
-        [...content.entities.keys()].sort().map((k) => {
-          const names = content.entities.get(k)!;
-          return [k, Object.fromEntries([...names.keys()].sort().map((n) => [n, masks.mask(names.get(n)!)]))];
-        }),
-      );
-    }
-    if (row.organization === undefined && !row.defaults && !row.entities) continue;
-    const key = JSON.stringify(row);
+    if (content.organization === EMPTY && content.defaults === undefined && kept.length === 0) continue;
+    let key = `${content.organization}|`;
+    if (content.defaults) for (const [kind, set] of content.defaults) key += `${kind}=${set},`;
+    key += '|';
+    if (kept.length > 2) sortPairs(kept);
+    key += kept.join(',');
     const existing = rows.get(key);
     if (existing) existing.users.push(user);
-    else rows.set(key, { users: [user], ...row });
+    else rows.set(key, rowOf(user, content, kept, entityList, masks));
   }
   const adminKinds = organization === undefined ? kinds : [...kinds, 'Organization'].sort();
   return {
@@ -142,6 +156,37 @@ function buildOne(engine: Engine, namespace: string, masks: MaskWriter, nextExpi
     admins: { users: [...admins].sort(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(adminSet(k))])) },
     rows: [...rows.values()],
   };
+}
+
+/** Sorts a flat array of (index, set) pairs by index. */
+function sortPairs(pairs: number[]): void {
+  const order: Array<[number, number]> = [];
+  for (let j = 0; j < pairs.length; j += 2) order.push([pairs[j]!, pairs[j + 1]!]);
+  order.sort((a, b) => a[0] - b[0]);
+  order.forEach(([i, set], j) => ((pairs[2 * j] = i), (pairs[2 * j + 1] = set)));
+}
+
+/** The row for the first user with a content: kinds and names sorted, sets as masks. */
+function rowOf(user: string, content: UserContent, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): MapRow {
+  const row: MapRow = { users: [user] };
+  if (content.organization !== EMPTY) row.organization = masks.mask(content.organization);
+  if (content.defaults) {
+    const defaults = content.defaults;
+    row.defaults = Object.fromEntries([...defaults.keys()].sort().map((k) => [k, masks.mask(defaults.get(k)!)]));
+  }
+  if (kept.length > 0) {
+    const byKind = new Map<string, Array<[string, string]>>();
+    for (let j = 0; j < kept.length; j += 2) {
+      const { kind, name } = entityList[kept[j]!]!;
+      let names = byKind.get(kind);
+      if (!names) byKind.set(kind, (names = []));
+      names.push([name, masks.mask(kept[j + 1]!)]);
+    }
+    row.entities = Object.fromEntries(
+      [...byKind.keys()].sort().map((kind) => [kind, Object.fromEntries(byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))]),
+    );
+  }
+  return row;
 }
 
 /** Right sets → hexadecimal masks over the rights of the covered kinds (namespaced kinds and Organization). */
