@@ -122,6 +122,9 @@ export class GroupIndex {
   groupChanged(name: string, before: UserGroupObject | undefined): GroupDiff {
     const after = this.model.groups.get(name);
     if (!before && !after) return { users: new Map(), groups: new Set() };
+    if (before && after && sameList(before.groups, after.groups) && JSON.stringify(before.selector) === JSON.stringify(after.selector)) {
+      return this.usersEdited(name, before, after);
+    }
     if (before) this.unindex(before);
     if (after) this.index(after);
     const existenceChanged = !before !== !after;
@@ -145,6 +148,27 @@ export class GroupIndex {
     const users = new Set<string>();
     for (const u of oldDirect) if (!newDirect.has(u)) users.add(u);
     for (const u of newDirect) if (!oldDirect.has(u)) users.add(u);
+    return this.recompute(new Set([name]), users);
+  }
+
+  /**
+   * Only the `users` list changed: touches the names added or removed, not the whole list (a one-user edit of a group
+   * listing 50,000 users re-read the list three times).
+   */
+  private usersEdited(name: string, before: UserGroupObject, after: UserGroupObject): GroupDiff {
+    const direct = this.direct.get(name)!;
+    const users = new Set<string>();
+    for (const user of listDifference(before.users, after.users)) {
+      const listed = after.users.includes(user);
+      if (listed === before.users.includes(user)) continue; // a duplicate entry came or went
+      if (listed) addTo(this.listsUser, user, name);
+      else removeFrom(this.listsUser, user, name);
+      const selected = this.selects(after, this.model.users.get(user));
+      if (selected === direct.has(user)) continue;
+      if (selected) direct.add(user);
+      else direct.delete(user);
+      users.add(user);
+    }
     return this.recompute(new Set([name]), users);
   }
 
@@ -294,4 +318,22 @@ export class GroupIndex {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Names that occur in one list and maybe not in the other: the two lists without their common beginning and end
+ * (an edit of a long list usually touches a few names in one place), compared as sets.
+ */
+function listDifference(a: readonly string[], b: readonly string[]): Set<string> {
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) (endA--, endB--);
+  const inA = new Set(a.slice(start, endA));
+  const inB = new Set(b.slice(start, endB));
+  const out = new Set<string>();
+  for (const x of inA) if (!inB.has(x)) out.add(x);
+  for (const x of inB) if (!inA.has(x)) out.add(x);
+  return out;
 }
