@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/catalog/load-catalog.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { buildNamespaceMap, buildPermissionMaps, type NamespaceMap } from '../src/permission-map/build-maps.ts';
+import { allObjectKeys, statusOf } from '../src/engine/status.ts';
 import { dataBytes, shardMap } from '../src/permission-map/shard.ts';
 import { ChangeMix, type ChangeCategory, type MixChange } from './change-mix.ts';
 import { PhaseProfiler } from './cpu-profile.ts';
@@ -138,6 +139,13 @@ log(`reader check: ${round(checks.checkNs)} ns (engine profile: ${round(checks.e
 const mapCount = maps.size;
 maps = undefined;
 
+// Every object's status once, as the operator computes them after a start (rights are derived on demand).
+start = process.hrtime.bigint();
+const statusKeys = allObjectKeys(live);
+for (const key of statusKeys) statusOf(live, key);
+const statusesMs = msSince(start);
+log(`statuses: ${statusKeys.length} objects in ${round(statusesMs)} ms`);
+
 // ------------------------------------------------------------------ incremental changes
 interface Timed extends MixChange {
   ms: number;
@@ -234,6 +242,9 @@ const report = {
   heapWithMapsMiB: round(heapWithMapsMiB),
   mapBytes,
   maps: { namespaces: mapCount, configMaps, largestMapBytes, buildMs: round(mapBuildMs), shardMs: round(shardMs) },
+  statuses: { objects: statusKeys.length, ms: round(statusesMs) },
+  /** What a start costs before the first write: build, every map built and sharded, every status. */
+  startMs: round(median(coldSamples) + mapBuildMs + shardMs + statusesMs),
   checkNs: round(checks.checkNs),
   checks: { ...checks, checkNs: round(checks.checkNs), runsNs: checks.runsNs.map(round), engineCheckNs: round(checks.engineCheckNs), loadMsPerNamespace: round(checks.loadMsPerNamespace), positiveShare: round(checks.positiveShare) },
   incrementalScope: 'changes not touching a hot group (hot ones: `hot`)',
@@ -320,6 +331,8 @@ function printHuman(): void {
   line('cold build (median, ms)', `${r.coldMs}   runs ${r.coldRunsMs.join(', ')}`, t['coldMs']);
   line('heap after build (MiB)', `${r.heapMiB}   (model alone ${r.heapModelMiB}, with all maps ${r.heapWithMapsMiB})`, t['heapMiB']);
   line('permission maps', `${round(r.mapBytes / 2 ** 20)} MiB in ${r.maps.configMaps} ConfigMaps for ${r.maps.namespaces} namespaces; built ${r.maps.buildMs} ms + sharded ${r.maps.shardMs} ms`);
+  line('statuses of every object', `${r.statuses.objects} in ${r.statuses.ms} ms`);
+  line('start: build + maps + statuses (ms)', `${r.startMs}`);
   line('reader check (median, ns)', `${r.checkNs}   (engine profile ${r.checks.engineCheckNs} ns; ${r.checks.readerMismatches} mismatches)`, t['checkNs']);
   line('incremental, non-hot (ms)', s({ ...nonHotSummary, p50: r.incrementalP50Ms, p99: r.incrementalP99Ms, max: r.incrementalMaxMs }), t['incrementalP99Ms']);
   line('incremental, hot (ms)', `${s(r.hot)}; ${r.hot.usPerTouchedUser} µs per user touched or listed`);
