@@ -160,6 +160,34 @@ export class Engine {
     return object ? this.computeProfile(object) : undefined;
   }
 
+  /**
+   * What a user's status summarises, without building right sets: every entity a grant gives the user some right on
+   * (each once; `Organization/o` for the organizations where its membership holds rights of that kind) and the
+   * namespaces where ownership gives it rights on every entity of a kind. The same entities and namespaces as
+   * `profile`'s, at a fraction of its cost (126,000 statuses at the medium benchmark tier).
+   */
+  holdings(user: string): { entities: ReadonlySet<EntityInfo>; defaultNamespaces: ReadonlySet<string> } {
+    const entities = new Set<EntityInfo>();
+    const defaultNamespaces = new Set<string>();
+    const object = this.model.users.get(user);
+    if (!object || !RIGHTS_STATES.has(object.state)) return { entities, defaultNamespaces };
+    const sets = this.sets;
+    const held = (records: ReadonlySet<GrantRecord> | undefined): void => {
+      if (records) for (const record of records) if (record.verdict.granted !== EMPTY) entities.add(record.target);
+    };
+    held(this.grantsBySubject.get(`User/${user}`));
+    for (const g of this.groups.groupsOf(user)) held(this.grantsBySubject.get(`UserGroup/${g}`));
+    const orgKind = sets.kindRights('Organization');
+    for (const [org, m] of this.memberships.get(user) ?? []) {
+      if (sets.intersect(m.mask, orgKind) !== EMPTY) entities.add(this.entityInfo(`Organization/${org}`));
+      if (this.ownership(org, m.mask).size > 0) for (const ns of this.organizations.owned.get(org) ?? []) defaultNamespaces.add(ns);
+      for (const record of this.grantsBySubject.get(`Organization/${org}`) ?? []) {
+        if (sets.intersect(m.mask, record.verdict.granted) !== EMPTY) entities.add(record.target);
+      }
+    }
+    return { entities, defaultNamespaces };
+  }
+
   /** M*(u, o), or undefined when the user is no member of the organization. */
   membership(user: string, org: string): Membership | undefined {
     return this.memberships.get(user)?.get(org);
@@ -319,6 +347,34 @@ export class Engine {
       const at = record.collab.expiresAt!;
       if (at > this.nowMs && (next === undefined || at < next)) next = at;
     }
+    return next;
+  }
+
+  /**
+   * The earliest `expiresAt` after now among the active grants a namespace's permission map depends on, undefined
+   * when none expires: grants on the namespace's entities; memberships of its owner or of the owner's ancestors
+   * (memberships are inherited downward); memberships of an organization that is the subject of one of the
+   * namespace's Collaborations, or of that organization's ancestors. Costs the namespace's own Collaborations and
+   * those organizations' memberships, not a scan of every expiring grant.
+   */
+  nextExpiryIn(namespace: string): number | undefined {
+    let next: number | undefined;
+    const consider = (record: GrantRecord): void => {
+      const at = record.collab.expiresAt;
+      if (at !== undefined && at > this.nowMs && record.verdict.active && (next === undefined || at < next)) next = at;
+    };
+    const organizations = new Set<string>();
+    const withAncestors = (org: string): void => {
+      organizations.add(org);
+      for (const a of this.organizations.ancestors.get(org) ?? []) organizations.add(a);
+    };
+    for (const record of this.byNamespace.get(namespace) ?? []) {
+      if (record.target.organization === undefined) consider(record);
+      if (record.collab.subject.kind === 'Organization') withAncestors(record.collab.subject.name);
+    }
+    const owner = this.organizations.owner.get(namespace);
+    if (owner !== undefined) withAncestors(owner);
+    for (const org of organizations) for (const record of this.byTargetOrganization.get(org) ?? []) consider(record);
     return next;
   }
 

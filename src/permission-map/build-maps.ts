@@ -45,9 +45,8 @@ export interface NamespaceMap {
 /** Builds the map of every namespace that gets one (`engine.mapNamespaces()`), keyed by namespace. */
 export function buildPermissionMaps(engine: Engine): Map<string, NamespaceMap> {
   const masks = new MaskWriter(engine);
-  const expiries = expiriesByNamespace(engine);
   const maps = new Map<string, NamespaceMap>();
-  for (const ns of engine.mapNamespaces()) maps.set(ns, buildOne(engine, ns, masks, expiries.get(ns)));
+  for (const ns of engine.mapNamespaces()) maps.set(ns, buildOne(engine, ns, masks));
   return maps;
 }
 
@@ -56,7 +55,7 @@ export function buildPermissionMaps(engine: Engine): Map<string, NamespaceMap> {
  * @example buildNamespaceMap(engine, 'acme').rows[0] // { users: ['bob'], defaults: { Application: '3fff' } }
  */
 export function buildNamespaceMap(engine: Engine, namespace: string): NamespaceMap {
-  return buildOne(engine, namespace, new MaskWriter(engine), expiriesByNamespace(engine).get(namespace));
+  return buildOne(engine, namespace, new MaskWriter(engine));
 }
 
 /** What one user holds in a namespace, before rows are formed. */
@@ -68,7 +67,7 @@ interface UserContent {
   entities: Map<number, RightSetId> | undefined;
 }
 
-function buildOne(engine: Engine, namespace: string, masks: MaskWriter, nextExpiry: number | undefined): NamespaceMap {
+function buildOne(engine: Engine, namespace: string, masks: MaskWriter): NamespaceMap {
   const sets = engine.sets;
   const organization = engine.organizations.owner.get(namespace);
   const kinds = masks.namespacedKinds;
@@ -150,7 +149,7 @@ function buildOne(engine: Engine, namespace: string, masks: MaskWriter, nextExpi
     namespace,
     organization,
     evaluatedAt: engine.now,
-    nextExpiry,
+    nextExpiry: engine.nextExpiryIn(namespace),
     rights: masks.rights,
     kinds: [...kinds],
     admins: { users: [...admins].sort(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(adminSet(k))])) },
@@ -226,32 +225,4 @@ class MaskWriter {
     }
     return hex;
   }
-}
-
-/**
- * Namespace → the earliest future expiry among the active grants its map depends on:
- * a grant on an entity of the namespace; a membership of an organization o whose namespaces are owned by o or a
- * descendant (memberships are inherited), or where o or a descendant is the subject of a grant.
- */
-function expiriesByNamespace(engine: Engine): Map<string, number> {
-  const out = new Map<string, number>();
-  const note = (ns: string, at: number): void => {
-    const current = out.get(ns);
-    if (current === undefined || at < current) out.set(ns, at);
-  };
-  const structure = engine.organizations;
-  // Only the grants that expire: a scan of every collaboration per map refresh cost 73 ms at the medium tier.
-  for (const c of engine.expiringCollaborations()) {
-    const at = c.expiresAt;
-    if (at === undefined || at <= engine.now || !engine.verdict(c.namespace, c.name)?.active) continue;
-    if (c.target.kind !== 'Organization') {
-      note(c.namespace, at);
-      continue;
-    }
-    for (const o of [c.target.name, ...(structure.descendants.get(c.target.name) ?? [])]) {
-      for (const ns of structure.owned.get(o) ?? []) note(ns, at);
-      for (const key of engine.collaborationsWithSubject(`Organization/${o}`)) note(key.slice(0, key.indexOf('/')), at);
-    }
-  }
-  return out;
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { EngineOptions } from '../../src/engine/engine.ts';
 import type { CollaborationObject, Model, OrganizationObject, UserGroupObject, UserObject, UserState } from '../../src/model/model.ts';
-import { buildPermissionMaps } from '../../src/permission-map/build-maps.ts';
+import { buildPermissionMaps, type NamespaceMap } from '../../src/permission-map/build-maps.ts';
 import { dataBytes, shardMap } from '../../src/permission-map/shard.ts';
 import { collab, engineOf, group, modelOf, org, user } from './engine/support.ts';
 import { differences, readBack, writeProblems } from './permission-map.support.ts';
@@ -105,5 +105,30 @@ describe('permission maps on random models', () => {
     );
     expect(runs).toBeGreaterThan(20);
     expect(sharded).toBeGreaterThan(runs / 10); // maps, sharded ones among them
+  }, 90_000);
+
+  test('nextExpiry: no map changes at an expiry before its nextExpiry, which is the expiry of an active grant', () => {
+    let bounded = 0;
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const model = modelOfScenario(s);
+        const content = (map: NamespaceMap | undefined): string => JSON.stringify(map && { rows: map.rows, admins: map.admins, organization: map.organization });
+        const now = buildPermissionMaps(engineOf(model, { adminRights: s.adminRights, now: NOW }));
+        const expiries = [...new Set(s.collabs.flatMap((c) => (c.expiresAt !== undefined && c.expiresAt > NOW ? [c.expiresAt] : [])))];
+        // The maps at each time a grant expires: the only times a map can change.
+        const later = new Map(expiries.map((t) => [t, buildPermissionMaps(engineOf(modelOfScenario(s), { adminRights: s.adminRights, now: t }))]));
+        for (const [ns, map] of now) {
+          if (map.nextExpiry !== undefined) {
+            bounded++;
+            expect(expiries).toContain(map.nextExpiry);
+          }
+          for (const [t, maps] of later) {
+            if (map.nextExpiry === undefined || t < map.nextExpiry) expect([ns, t, content(maps.get(ns))]).toEqual([ns, t, content(map)]);
+          }
+        }
+      }),
+      { numRuns: 3000, interruptAfterTimeLimit: 60_000 },
+    );
+    expect(bounded).toBeGreaterThan(20);
   }, 90_000);
 });
