@@ -78,7 +78,7 @@ function mergeImpact(into: Impact, from: Impact): void {
 const collabKey = (c: { namespace: string; name: string }): string => `${c.namespace}/${c.name}`;
 
 /** Where an entity key points: its kind and namespace, or the organization for `Organization/o`. */
-interface EntityInfo {
+export interface EntityInfo {
   key: string;
   kind: string;
   namespace: string | undefined;
@@ -186,6 +186,11 @@ export class Engine {
       }
     }
     return { entities, defaultNamespaces };
+  }
+
+  /** organization → M*(u, o), for every organization the user is a member of. */
+  membershipsOf(user: string): ReadonlyMap<string, Membership> {
+    return this.memberships.get(user) ?? new Map();
   }
 
   /** M*(u, o), or undefined when the user is no member of the organization. */

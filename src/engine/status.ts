@@ -47,16 +47,15 @@ export interface UserStatus {
 export function userStatus(engine: Engine, name: string): UserStatus | undefined {
   const user = engine.model.users.get(name);
   if (!user) return undefined;
-  const profile = engine.profile(name)!;
+  const holdings = engine.holdings(name);
+  const organizations = engine.membershipsOf(name);
   const groups = engine.groups.groupsOf(name);
   const byKind: Record<string, number> = {};
-  const namespaces = new Set<string>(profile.defaults.keys());
-  for (const [key, set] of profile.entities) {
-    if (set === EMPTY) continue;
-    const parts = key.split('/');
-    byKind[parts[0]!] = (byKind[parts[0]!] ?? 0) + 1;
-    if (parts.length === 3) namespaces.add(parts[1]!);
-    else for (const ns of engine.organizations.owned.get(parts[1]!) ?? []) namespaces.add(ns);
+  const namespaces = new Set<string>(holdings.defaultNamespaces);
+  for (const entity of holdings.entities) {
+    byKind[entity.kind] = (byKind[entity.kind] ?? 0) + 1;
+    if (entity.namespace !== undefined) namespaces.add(entity.namespace);
+    else for (const ns of engine.organizations.owned.get(entity.organization!) ?? []) namespaces.add(ns);
   }
   let reason = 'RightsComputed';
   let message = 'Effective rights are computed and published';
@@ -70,15 +69,15 @@ export function userStatus(engine: Engine, name: string): UserStatus | undefined
   return {
     observedGeneration: user.generation,
     conditions: [condition('Ready', true, reason, message, user.generation)],
-    organizations: bounded(profile.organizations.keys()),
-    organizationCount: profile.organizations.size,
+    organizations: bounded(organizations.keys()),
+    organizationCount: organizations.size,
     groups: bounded(groups),
     groupCount: groups.size,
     rightsSummary: {
       entities: Object.values(byKind).reduce((a, b) => a + b, 0),
       byKind: Object.fromEntries(Object.entries(byKind).sort(([a], [b]) => (a < b ? -1 : 1))),
       namespaces: bounded(namespaces),
-      admin: profile.admin,
+      admin: engine.admins.has(name),
     },
   };
 }
