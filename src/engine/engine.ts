@@ -135,10 +135,14 @@ export class Engine {
     this.groups = new GroupIndex(model);
     this.organizations = organizationStructure(model);
     for (const c of model.collaborations.values()) this.indexCollaboration(c);
+    const direct = this.directMembershipsOfAll();
     for (const user of model.users.values()) {
-      const memberships = this.computeMemberships(user.name);
-      if (memberships.size > 0) this.memberships.set(user.name, memberships);
-      for (const [org, m] of memberships) setMember(this.orgMembers, org, user.name, m);
+      const own = direct.get(user.name);
+      if (own) {
+        const memberships = this.inherited(own);
+        this.memberships.set(user.name, memberships);
+        for (const [org, m] of memberships) setMember(this.orgMembers, org, user.name, m);
+      }
       if (isAdmin(user)) this.admins.add(user.name);
       if (!RIGHTS_STATES.has(user.state)) this.restricted.add(user.name);
     }
@@ -786,28 +790,58 @@ export class Engine {
 
   /** M*(u, o) for every organization o (semantics §5.3): memberships of the user and its groups, flowing down. */
   private computeMemberships(user: string): Map<string, Membership> {
-    const sets = this.sets;
     const direct = new Map<string, Membership>();
     const visit = (subject: string, viaGroup: boolean): void => {
-      const records = this.membershipsBySubject.get(subject);
-      if (!records) return;
-      for (const record of records) {
-        const verdict = record.verdict;
-        if (!verdict.active) continue;
-        const org = record.target.organization!;
-        const m = direct.get(org);
-        if (m) {
-          m.mask = sets.union(m.mask, verdict.granted);
-          if (viaGroup) m.viaGroup = true;
-          else m.direct = true;
-        } else {
-          direct.set(org, { mask: verdict.granted, direct: !viaGroup, viaGroup });
-        }
-      }
+      for (const record of this.membershipsBySubject.get(subject) ?? []) this.addMembership(direct, record, viaGroup);
     };
     visit(`User/${user}`, false);
     for (const g of this.groups.groupsOf(user)) visit(`UserGroup/${g}`, true);
-    // M*(u, o): memberships flow down to descendants.
+    return this.inherited(direct);
+  }
+
+  /**
+   * M(u, o) of every user, before inheritance, from one pass over the membership grants (the first build): cheaper
+   * than asking, for each user, each of its groups for memberships, since most groups have none.
+   */
+  private directMembershipsOfAll(): Map<string, Map<string, Membership>> {
+    const out = new Map<string, Map<string, Membership>>();
+    const add = (user: string, record: GrantRecord, viaGroup: boolean): void => {
+      let direct = out.get(user);
+      if (!direct) out.set(user, (direct = new Map()));
+      this.addMembership(direct, record, viaGroup);
+    };
+    for (const records of this.byTargetOrganization.values()) {
+      for (const record of records) {
+        if (!record.verdict.active) continue;
+        const subject = record.collab.subject;
+        if (subject.kind === 'User') {
+          if (this.model.users.has(subject.name)) add(subject.name, record, false);
+        } else if (subject.kind === 'UserGroup') {
+          for (const user of this.groups.membersOf(subject.name)) add(user, record, true);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Adds an active membership grant to a user's M(u, ·). */
+  private addMembership(direct: Map<string, Membership>, record: GrantRecord, viaGroup: boolean): void {
+    const verdict = record.verdict;
+    if (!verdict.active) return;
+    const org = record.target.organization!;
+    const m = direct.get(org);
+    if (m) {
+      m.mask = this.sets.union(m.mask, verdict.granted);
+      if (viaGroup) m.viaGroup = true;
+      else m.direct = true;
+    } else {
+      direct.set(org, { mask: verdict.granted, direct: !viaGroup, viaGroup });
+    }
+  }
+
+  /** M*(u, ·) from M(u, ·): memberships flow down to descendants. */
+  private inherited(direct: ReadonlyMap<string, Membership>): Map<string, Membership> {
+    const sets = this.sets;
     const out = new Map<string, Membership>();
     for (const [org, m] of direct) {
       for (const o of [org, ...(this.organizations.descendants.get(org) ?? [])]) {

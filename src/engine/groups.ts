@@ -36,7 +36,7 @@ export class GroupIndex {
     this.model = model;
     for (const group of model.groups.values()) this.index(group);
     for (const name of model.groups.keys()) this.direct.set(name, this.directOf(model.groups.get(name)!));
-    this.recompute(new Set(model.groups.keys()), undefined);
+    this.recompute(new Set(model.groups.keys()), undefined, undefined, false);
   }
 
   membersOf(group: string): ReadonlySet<string> {
@@ -194,9 +194,10 @@ export class GroupIndex {
   /**
    * Recomputes the members of `seeds` and all their ancestors. With `onlyUsers`, only those users' memberships can
    * have changed (the nesting did not change), so only they are re-evaluated; otherwise whole member sets are rebuilt.
-   * `removed` names a group that no longer exists (its members are dropped).
+   * `removed` names a group that no longer exists (its members are dropped). `report: false` (the first build)
+   * skips recording the diff: every (user, group) pair would be in it.
    */
-  private recompute(seeds: Set<string>, onlyUsers: Set<string> | undefined, removed?: string): GroupDiff {
+  private recompute(seeds: Set<string>, onlyUsers: Set<string> | undefined, removed?: string, report = true): GroupDiff {
     const affected = new Set<string>();
     const stack = [...seeds];
     while (stack.length > 0) {
@@ -207,6 +208,7 @@ export class GroupIndex {
     }
     const diff: GroupDiff = { users: new Map(), groups: new Set() };
     const record = (group: string, user: string): void => {
+      if (!report) return;
       addTo(diff.users, user, group);
       diff.groups.add(group);
     };
