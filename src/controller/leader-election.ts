@@ -105,7 +105,8 @@ export class LeaderElector {
       throw new RangeError(`The renew deadline must exceed 1.2 × the retry period; found ${this.renewDeadlineMs} ms and ${this.retryPeriodMs} ms`);
     }
     if (this.leaseDurationMs < 1000) throw new RangeError(`The lease duration must be at least 1 s; found ${this.leaseDurationMs} ms`);
-    this.api = new ApiClient(opts.kubeConfig);
+    // No waits inside a request: the elector's own retry period and renew deadline decide when to try again.
+    this.api = new ApiClient(opts.kubeConfig, { maxRetries: 0 });
   }
 
   /** True while this replica holds the Lease (between onStartedLeading and onStoppedLeading). */
