@@ -1,0 +1,86 @@
+/**
+ * Random scenarios for property tests: every user, organization and group of small universes present (random
+ * states, labels, parents, namespaces, members), and up to 20 Collaborations among them — dense enough that most
+ * users hold rights somewhere, which the generic `modelArb` (any objects, any may be missing) rarely gives.
+ */
+import fc from 'fast-check';
+import type { EngineOptions } from '../../../src/engine/engine.ts';
+import type { CollaborationObject, Model, OrganizationObject, UserGroupObject, UserObject, UserState } from '../../../src/model/model.ts';
+import { collab, group, modelOf, org, user } from './support.ts';
+
+export const NOW = Date.parse('2026-06-01T00:00:00Z');
+const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
+const ORGS = ['o0', 'o1', 'o2'];
+const GROUPS = ['g0', 'g1', 'g2'];
+const NAMESPACES = ['n0', 'n1', 'n2', 'n3'];
+const RIGHTS = [
+  'RIGHT_ALL',
+  'RIGHT_APPLICATION_ALL',
+  'RIGHT_APPLICATION_INFO',
+  'RIGHT_APPLICATION_LINK',
+  'RIGHT_APPLICATION_DEVICES_READ_KEYS',
+  'RIGHT_GATEWAY_ALL',
+  'RIGHT_GATEWAY_LINK',
+  'RIGHT_GATEWAY_INFO',
+  'RIGHT_CLIENT_ALL',
+  'RIGHT_ORGANIZATION_INFO',
+  'RIGHT_ORGANIZATION_ALL',
+  'RIGHT_USER_INFO',
+];
+/** Every entity a scenario's grants can name (User/u0 among them: an invalid target). */
+export const TARGETS = ['Organization/o0', 'Organization/o1', 'Organization/o2', 'Application/a0', 'Application/a1', 'Gateway/gw0', 'Gateway/gw1', 'Client/c0', 'User/u0'];
+
+const someOf = <T>(items: readonly T[], max = items.length) => fc.subarray([...items], { maxLength: max });
+
+const userArb = (name: string): fc.Arbitrary<UserObject> =>
+  fc
+    .record({
+      admin: fc.boolean(),
+      state: fc.constantFrom<UserState>('Approved', 'Approved', 'Approved', 'Flagged', 'Requested', 'Rejected', 'Suspended'),
+      team: fc.constantFrom('a', 'b', undefined),
+    })
+    .map(({ admin, state, team }) => user(name, { admin, state, labels: team ? { team } : {} }));
+
+const orgArb = (name: string): fc.Arbitrary<OrganizationObject> =>
+  fc
+    .record({
+      namespaces: someOf(NAMESPACES, 2),
+      parent: fc.option(fc.constantFrom(...ORGS), { nil: undefined }),
+      ownerRights: fc.option(someOf(RIGHTS, 3), { nil: undefined }),
+    })
+    .map(({ namespaces, parent, ownerRights }) => org(name, { namespaces, parent: parent === name ? undefined : parent, ownerRights }));
+
+const groupArb = (name: string): fc.Arbitrary<UserGroupObject> =>
+  fc
+    .record({ users: someOf([...USERS, 'ghost'], 3), groups: someOf([...GROUPS, 'nope'], 2), selector: fc.boolean() })
+    .map(({ users, groups, selector }) => group(name, { users, groups, selector: selector ? { matchLabels: { team: 'a' } } : undefined }));
+
+const collabArb = (i: number): fc.Arbitrary<CollaborationObject> =>
+  fc
+    .record({
+      namespace: fc.constantFrom(...NAMESPACES),
+      subject: fc.oneof(
+        fc.constantFrom(...USERS, 'ghost').map((n) => `User/${n}`),
+        fc.constantFrom(...GROUPS).map((n) => `UserGroup/${n}`),
+        fc.constantFrom(...ORGS).map((n) => `Organization/${n}`),
+      ),
+      target: fc.constantFrom(...TARGETS),
+      rights: someOf(RIGHTS, 3),
+      expiresAt: fc.option(fc.constantFrom(NOW - 1000, NOW + 1000, NOW + 86_400_000), { nil: undefined }),
+    })
+    .map(({ namespace, subject, target, rights, expiresAt }) => collab(`${namespace}/c${i}`, subject, target, rights, { expiresAt }));
+
+/** A scenario: every user, organization and group present (random fields), 0–20 Collaborations. */
+export const scenarioArb = fc.record({
+  users: fc.tuple(...USERS.map(userArb)),
+  orgs: fc.tuple(...ORGS.map(orgArb)),
+  groups: fc.tuple(...GROUPS.map(groupArb)),
+  collabs: fc.integer({ min: 0, max: 20 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => collabArb(i)))),
+  adminRights: fc.constantFrom<NonNullable<EngineOptions['adminRights']>>('default', 'all'),
+  /** For sharding tests: bytes beyond what the index alone takes (small enough that most maps with content shard). */
+  slack: fc.integer({ min: 100, max: 700 }),
+});
+
+/** The model of a scenario (a fresh one at each call: an engine owns and mutates its model). */
+export const modelOfScenario = (s: { users: UserObject[]; orgs: OrganizationObject[]; groups: UserGroupObject[]; collabs: CollaborationObject[] }): Model =>
+  modelOf(...s.users, ...s.orgs, ...s.groups, ...s.collabs);
