@@ -10,7 +10,8 @@ const GROUPS = ['g0', 'g1', 'g2', 'g3', 'g4'];
 const ORGS = ['o0', 'o1', 'o2', 'o3'];
 const NAMESPACES = ['n0', 'n1', 'n2', 'n3'];
 const ENTITIES = ['e0', 'e1', 'e2'];
-const RIGHTS = [
+/** Rights the random Collaborations draw from, an unknown one among them. */
+export const RIGHTS = [
   'RIGHT_ALL',
   'RIGHT_APPLICATION_ALL',
   'RIGHT_APPLICATION_INFO',

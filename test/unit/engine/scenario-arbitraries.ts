@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { EngineOptions } from '../../../src/engine/engine.ts';
 import type { CollaborationObject, Model, OrganizationObject, UserGroupObject, UserObject, UserState } from '../../../src/model/model.ts';
+import { RIGHTS as SOME_RIGHTS } from './arbitraries.ts';
 import { collab, group, modelOf, org, user } from './support.ts';
 
 export const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -13,20 +14,8 @@ const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
 const ORGS = ['o0', 'o1', 'o2'];
 const GROUPS = ['g0', 'g1', 'g2'];
 const NAMESPACES = ['n0', 'n1', 'n2', 'n3'];
-const RIGHTS = [
-  'RIGHT_ALL',
-  'RIGHT_APPLICATION_ALL',
-  'RIGHT_APPLICATION_INFO',
-  'RIGHT_APPLICATION_LINK',
-  'RIGHT_APPLICATION_DEVICES_READ_KEYS',
-  'RIGHT_GATEWAY_ALL',
-  'RIGHT_GATEWAY_LINK',
-  'RIGHT_GATEWAY_INFO',
-  'RIGHT_CLIENT_ALL',
-  'RIGHT_ORGANIZATION_INFO',
-  'RIGHT_ORGANIZATION_ALL',
-  'RIGHT_USER_INFO',
-];
+/** Known rights only: the scenarios are about who holds what, not about invalid grants. */
+const RIGHTS = [...SOME_RIGHTS.filter((r) => r !== 'RIGHT_NOT_A_RIGHT'), 'RIGHT_CLIENT_ALL'];
 /** Every entity a scenario's grants can name (User/u0 among them: an invalid target). */
 export const TARGETS = ['Organization/o0', 'Organization/o1', 'Organization/o2', 'Application/a0', 'Application/a1', 'Gateway/gw0', 'Gateway/gw1', 'Client/c0', 'User/u0'];
 
