@@ -113,9 +113,10 @@ export class GroupIndex {
     return users;
   }
 
-  private selects(group: UserGroupObject, user: UserObject | undefined): boolean {
+  /** Listed or matched by the selector; `listed` when the caller already knows whether the list names the user. */
+  private selects(group: UserGroupObject, user: UserObject | undefined, listed?: boolean): boolean {
     if (!user) return false;
-    return group.users.includes(user.name) || (group.selector !== undefined && selectorMatches(group.selector, user.labels));
+    return (listed ?? group.users.includes(user.name)) || (group.selector !== undefined && selectorMatches(group.selector, user.labels));
   }
 
   /** Call after the model's group `name` was added, changed or removed; `before` is its previous version. */
@@ -157,13 +158,14 @@ export class GroupIndex {
    */
   private usersEdited(name: string, before: UserGroupObject, after: UserGroupObject): GroupDiff {
     const direct = this.direct.get(name)!;
+    const changed = listDifference(before.users, after.users);
+    const inAfter = listLookup(after.users, changed.size);
     const users = new Set<string>();
-    for (const user of listDifference(before.users, after.users)) {
-      const listed = after.users.includes(user);
-      if (listed === before.users.includes(user)) continue; // a duplicate entry came or went
+    for (const user of changed) {
+      const listed = inAfter(user); // a name may also stand outside the edited stretch: the whole list decides
       if (listed) addTo(this.listsUser, user, name);
       else removeFrom(this.listsUser, user, name);
-      const selected = this.selects(after, this.model.users.get(user));
+      const selected = this.selects(after, this.model.users.get(user), listed);
       if (selected === direct.has(user)) continue;
       if (selected) direct.add(user);
       else direct.delete(user);
@@ -320,6 +322,17 @@ export class GroupIndex {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Whether a list names a user, for `queries` questions: a scan of the list per question when they are few (a
+ * one-name edit of a long list), an index built once when they are many (a list replaced wholesale: 20,000 changed
+ * names against a 10,000-name list took 5 s scanning). Linear in the list either way.
+ */
+function listLookup(list: readonly string[], queries: number): (name: string) => boolean {
+  if (queries <= 8) return (name) => list.includes(name);
+  const names = new Set(list);
+  return (name) => names.has(name);
 }
 
 /**

@@ -9,6 +9,7 @@ import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
 import { Engine } from '../../../src/engine/engine.ts';
 import { T0, applyToModel, changeArb, cloneModel, modelArb } from './arbitraries.ts';
 import { snapshot, type Snapshot } from './snapshot.ts';
+import { collab, group, modelOf, org, user } from './support.ts';
 
 const catalog = loadCatalog();
 
@@ -38,6 +39,37 @@ describe('incremental == full recompute', () => {
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  test('long users lists edited wholesale (many names in and out, duplicates, missing users) equal a full recompute', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `u${i}`);
+    // Lists of up to 60 entries over 40 users and 5 names that do not exist: edits change far more than 8 names.
+    const listArb = fc.array(fc.constantFrom(...names, 'ghost0', 'ghost1', 'ghost2', 'ghost3', 'ghost4'), { maxLength: 60 });
+    fc.assert(
+      fc.property(listArb, fc.array(listArb, { minLength: 1, maxLength: 4 }), fc.boolean(), (initial, edits, selector) => {
+        const teamOf = (n: string): string => (Number(n.slice(1)) % 3 === 0 ? 'a' : 'b');
+        const team = (users: string[]) => group('team', { users, selector: selector ? { matchLabels: { team: 'a' } } : undefined });
+        const base = [
+          ...names.map((n) => user(n, { labels: { team: teamOf(n) } })),
+          org('acme', { namespaces: ['acme'] }),
+          group('all', { groups: ['team'] }),
+          collab('acme/m-all', 'UserGroup/all', 'Organization/acme', ['RIGHT_APPLICATION_INFO']),
+          collab('acme/g-team', 'UserGroup/team', 'Application/app1', ['RIGHT_APPLICATION_LINK']),
+        ];
+        const engine = new Engine(modelOf(...base, team(initial)), catalog, {}, T0);
+        let before = snapshot(engine);
+        for (const users of edits) {
+          const impact = engine.apply([{ type: 'upsert', object: team(users) }]);
+          const incremental = snapshot(engine);
+          expect(incremental).toEqual(snapshot(new Engine(modelOf(...base, team(users)), catalog, {}, T0)));
+          for (const u of changedKeys(before.profiles, incremental.profiles)) expect(impact.users).toContain(u);
+          for (const ns of changedKeys(before.namespaces, incremental.namespaces)) expect(impact.namespaces).toContain(ns);
+          for (const key of changedKeys(before.statuses, incremental.statuses)) expect(impact.statuses).toContain(key);
+          before = incremental;
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 
