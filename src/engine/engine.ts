@@ -344,11 +344,6 @@ export class Engine {
     return sets.intersect(set, sets.kindRights(entity.kind));
   }
 
-  /** The collaborations that have an `expiresAt` (expired or not). */
-  *expiringCollaborations(): Iterable<CollaborationObject> {
-    for (const record of this.expiring) yield record.collab;
-  }
-
   /** The earliest `expiresAt` after now, for scheduling; undefined when nothing expires. */
   nextExpiry(): number | undefined {
     let next: number | undefined;
