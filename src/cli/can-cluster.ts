@@ -1,9 +1,12 @@
 /**
  * `charter can --cluster`: answers from the permission maps the operator published, the way a workload would
- * (through src/reader), instead of from manifests. Exit 3 when no map covers the entity.
+ * (through src/reader), instead of from manifests. Exit 3 when no map covers the entity; exit 2, with one line
+ * naming the server, when the cluster cannot be asked (unreachable, timed out, refused, or answered an error) —
+ * each request gives up after --request-timeout (default REQUEST_TIMEOUT_MS), so a server that never answers does
+ * not hang the command.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient } from '../controller/api-client.ts';
+import { ApiClient, ApiError } from '../controller/api-client.ts';
 import { PermissionMapError, parsePermissionMap, type PermissionMap } from '../reader/permission-reader.ts';
 import type { Output } from './output.ts';
 import { InputError } from './workspace.ts';
@@ -12,6 +15,10 @@ export interface CanClusterOptions {
   user: string;
   on: string;
   kubeconfig?: string;
+  /** A context of the kubeconfig other than its current one. */
+  context?: string;
+  /** Seconds one request may take (default REQUEST_TIMEOUT_MS). */
+  requestTimeout?: string;
   output?: 'text' | 'json';
 }
 
@@ -20,29 +27,58 @@ interface ConfigMapList {
 }
 
 const SELECTOR = 'app.kubernetes.io/managed-by=charter,charter.dev/permission-map=true';
+/** The longest one request may take (connecting, TLS, the answer) before the command gives up. */
+export const REQUEST_TIMEOUT_MS = 15_000;
 
-async function mapOf(api: ApiClient, namespace: string): Promise<PermissionMap | undefined> {
-  const list = await api.request<ConfigMapList>('GET', `/api/v1/namespaces/${namespace}/configmaps`, { query: { labelSelector: SELECTOR } });
+async function mapOf(api: ApiClient, namespace: string, timeoutMs: number): Promise<PermissionMap | undefined> {
+  const list = await api.request<ConfigMapList>('GET', `/api/v1/namespaces/${namespace}/configmaps`, { query: { labelSelector: SELECTOR }, timeoutMs });
   if (list.items.length === 0) return undefined;
   const byName = new Map(list.items.map((cm) => [cm.metadata.name, cm.data ?? {}]));
   return parsePermissionMap((key, configMap) => byName.get(configMap)?.[key]);
 }
 
+/** The organization an index names; undefined for an index that does not parse (the reader reports it later). */
+function organizationOf(index: string): string | undefined {
+  try {
+    return (JSON.parse(index) as { organization?: string }).organization;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A network error in one line: node reports a refused `localhost` (IPv4 and IPv6 tried) as an AggregateError with no message of its own. */
+function networkFailure(error: unknown): string {
+  // Duck-typed: errors of node's core modules may come from another realm (jest's vm), where instanceof fails.
+  const e = error as { name?: string; message?: string; code?: string; errors?: unknown[] } | undefined;
+  if (e?.name === 'AggregateError' && Array.isArray(e.errors) && e.errors.length > 0) return [...new Set(e.errors.map(networkFailure))].join('; ');
+  if (typeof e?.message === 'string') return e.message || e.code || e.name || 'unknown error';
+  return String(error);
+}
+
 /** The namespace whose map covers an entity: its own, or for Organization/o one o owns. */
-async function namespaceFor(api: ApiClient, entity: string): Promise<string | undefined> {
+async function namespaceFor(api: ApiClient, entity: string, timeoutMs: number): Promise<string | undefined> {
   const parts = entity.split('/');
   if (parts[0] === 'User') throw new InputError(`--on: ${entity}: User entities are not published in permission maps (a user's rights on itself follow from its state); use charter can on the manifests`);
   if (parts.length === 3) return parts[1];
   if (parts[0] !== 'Organization' || parts.length !== 2) throw new InputError(`--on: expected Organization/<name> or <Kind>/<namespace>/<name>; found ${JSON.stringify(entity)}`);
-  const list = await api.request<ConfigMapList>('GET', '/api/v1/configmaps', { query: { labelSelector: `${SELECTOR},charter.dev/permission-map-part=index` } });
+  const list = await api.request<ConfigMapList>('GET', '/api/v1/configmaps', {
+    query: { labelSelector: `${SELECTOR},charter.dev/permission-map-part=index` },
+    timeoutMs,
+  });
   for (const cm of list.items) {
     const index = cm.data?.['index.json'];
-    if (index && (JSON.parse(index) as { organization?: string }).organization === parts[1]) return cm.metadata.namespace;
+    if (index && organizationOf(index) === parts[1]) return cm.metadata.namespace;
   }
   return undefined;
 }
 
 export async function runCanCluster(options: CanClusterOptions, out: Output): Promise<number> {
+  let timeoutMs = REQUEST_TIMEOUT_MS;
+  if (options.requestTimeout !== undefined) {
+    const seconds = /^\d+(\.\d+)?$/.test(options.requestTimeout) ? Number(options.requestTimeout) : Number.NaN;
+    if (!(seconds > 0)) throw new InputError(`--request-timeout: expected a number of seconds > 0; found ${JSON.stringify(options.requestTimeout)}`);
+    timeoutMs = seconds * 1000;
+  }
   const kubeConfig = new KubeConfig();
   try {
     if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
@@ -50,10 +86,19 @@ export async function runCanCluster(options: CanClusterOptions, out: Output): Pr
   } catch (error) {
     throw new InputError(`--kubeconfig: ${(error as Error).message}`);
   }
-  const api = new ApiClient(kubeConfig);
+  if (options.context) {
+    if (!kubeConfig.getContextObject(options.context)) {
+      throw new InputError(`--context: the kubeconfig has no context "${options.context}"; it has ${kubeConfig.getContexts().map((c) => `"${c.name}"`).join(', ') || 'none'}`);
+    }
+    kubeConfig.setCurrentContext(options.context);
+  }
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!server) throw new InputError(`--kubeconfig: the current context "${kubeConfig.getCurrentContext()}" names no cluster with a server address`);
+  // A throttled request waits at most twice: a command line should answer or fail within seconds.
+  const api = new ApiClient(kubeConfig, { maxRetries: 2, maxRetryWaitMs: 5_000 });
   try {
-    const namespace = await namespaceFor(api, options.on);
-    const map = namespace === undefined ? undefined : await mapOf(api, namespace);
+    const namespace = await namespaceFor(api, options.on, timeoutMs);
+    const map = namespace === undefined ? undefined : await mapOf(api, namespace, timeoutMs);
     if (!map || !map.covers(options.on)) {
       out.err(`charter: no permission map covers ${options.on}${namespace ? ` (namespace ${namespace} has none)` : ''}`);
       return 3;
@@ -67,7 +112,13 @@ export async function runCanCluster(options: CanClusterOptions, out: Output): Pr
       out.err(`charter: ${error.message}`);
       return 3;
     }
-    throw error;
+    if (error instanceof InputError) throw error;
+    if (error instanceof ApiError) {
+      out.err(`charter: the API server ${server} answered ${error.message}`);
+      return 2;
+    }
+    out.err(`charter: cannot reach the API server ${server}: ${networkFailure(error)}`);
+    return 2;
   } finally {
     api.close();
   }

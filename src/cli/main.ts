@@ -26,6 +26,8 @@ function program(out: Output, setExit: (code: number) => void): Command {
     .argument('[path...]', 'manifest files or folders (not with --cluster)')
     .option('--cluster', 'answer from the permission maps the operator published, as a workload would')
     .option('--kubeconfig <file>', 'with --cluster: the kubeconfig (default: KUBECONFIG, ~/.kube/config or in-cluster)')
+    .option('--context <name>', "with --cluster: a context of the kubeconfig (default: its current context)")
+    .option('--request-timeout <seconds>', 'with --cluster: give up on a request after this long (default: 15)')
     .requiredOption('--user <name>', 'the user')
     .requiredOption('--on <entity>', 'Organization/<name>, User/<name> or <Kind>/<namespace>/<name>')
     .addOption(at)

@@ -1,5 +1,4 @@
 /** `charter render`: writes what the operator would write to a cluster — each object's status and every ConfigMap. */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { API_GROUP_VERSION } from '../api/kinds.ts';
@@ -9,6 +8,7 @@ import type { Engine } from '../engine/engine.ts';
 import { buildPermissionMaps } from '../permission-map/build-maps.ts';
 import { shardMap } from '../permission-map/shard.ts';
 import type { Output } from './output.ts';
+import { outputFolder } from './output-folder.ts';
 import { openWorkspace, problemLines, type WorkspaceOptions } from './workspace.ts';
 
 export interface RenderOptions extends WorkspaceOptions {
@@ -42,13 +42,10 @@ export function runRender(paths: string[], options: RenderOptions, out: Output):
   for (const [namespace, map] of buildPermissionMaps(workspace.engine)) {
     for (const cm of shardMap(map).configMaps) rendered.push({ path: join('configmaps', namespace, `${cm.metadata.name}.yaml`), object: cm as unknown as Record<string, unknown> });
   }
-  rmSync(join(options.out, 'status'), { recursive: true, force: true });
-  rmSync(join(options.out, 'configmaps'), { recursive: true, force: true });
-  for (const item of rendered) {
-    const full = join(options.out, item.path);
-    mkdirSync(join(full, '..'), { recursive: true });
-    writeFileSync(full, stringify(item.object, { lineWidth: 0 }));
-  }
+  const folder = outputFolder(options.out);
+  folder.clear('status');
+  folder.clear('configmaps');
+  for (const item of rendered) folder.write(item.path, stringify(item.object, { lineWidth: 0 }));
   out.err(`wrote ${rendered.length} files to ${options.out}${problems.length ? ` (${problems.length} objects skipped: invalid)` : ''}`);
   return problems.length > 0 ? 2 : 0;
 }
