@@ -215,11 +215,11 @@ export interface Organization {
      */
     ancestors?: string[];
     /**
-     * Users with rights in the organization, by the way they got them (the Aspera filters).
+     * Users with rights in the organization, by the way they got them: Aspera's authorized-users filters (All, Admins, Through Groups, Through Teams, Through Projects / Shares as throughEntities by kind).
      */
     authorizedUsers?: {
       /**
-       * Every member.
+       * Every member holding rights (Approved or Flagged), and every user that a grant on an entity in the organization's namespaces gives rights.
        */
       all?: number;
       /**
@@ -227,13 +227,23 @@ export interface Organization {
        */
       admins?: number;
       /**
-       * Members through a UserGroup.
+       * Members through a UserGroup without spec.organization (Aspera's groups).
        */
       throughGroups?: number;
+      /**
+       * Members through a UserGroup owned by an organization (spec.organization: Aspera's teams).
+       */
+      throughTeams?: number;
       /**
        * Members through a Collaboration naming the user.
        */
       throughCollaborations?: number;
+      /**
+       * Entity kind → how many users grants on entities of that kind in the organization's namespaces give rights (Aspera's Through Shares, Through Projects); kinds with none are left out.
+       */
+      throughEntities?: {
+        [k: string]: number;
+      };
     };
   };
 }

@@ -4,12 +4,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CatalogError } from '../catalog/catalog.ts';
 import { runCan } from './can.ts';
-import { runCanCluster } from './can-cluster.ts';
+import { runCanCluster, runCanClusterEverything } from './can-cluster.ts';
+import { runCanEverything } from './can-everything.ts';
 import { runDiff } from './diff.ts';
 import { runExplain } from './explain.ts';
 import { processOutput, type Output } from './output.ts';
 import { runRender } from './render.ts';
 import { runValidate } from './validate.ts';
+import { runWho } from './who.ts';
 import { InputError } from './workspace.ts';
 
 function program(out: Output, setExit: (code: number) => void): Command {
@@ -22,14 +24,14 @@ function program(out: Output, setExit: (code: number) => void): Command {
   const at = new Option('--at <time>', 'evaluation time, RFC 3339 (default: now)');
   root
     .command('can')
-    .description('print the effective rights of a user on an entity (from manifests, or with --cluster from the published maps)')
+    .description('print the effective rights of a user on an entity, or without --on everything the user holds (from manifests, or with --cluster from the published maps)')
     .argument('[path...]', 'manifest files or folders (not with --cluster)')
     .option('--cluster', 'answer from the permission maps the operator published, as a workload would')
     .option('--kubeconfig <file>', 'with --cluster: the kubeconfig (default: KUBECONFIG, ~/.kube/config or in-cluster)')
     .option('--context <name>', "with --cluster: a context of the kubeconfig (default: its current context)")
     .option('--request-timeout <seconds>', 'with --cluster: give up on a request after this long (default: 15)')
     .requiredOption('--user <name>', 'the user')
-    .requiredOption('--on <entity>', 'Organization/<name>, User/<name> or <Kind>/<namespace>/<name>')
+    .option('--on <entity>', 'Organization/<name>, User/<name> or <Kind>/<namespace>/<name> (without it: every entity and right of the user)')
     .addOption(at)
     .addOption(catalog)
     .addOption(adminRights)
@@ -37,12 +39,23 @@ function program(out: Output, setExit: (code: number) => void): Command {
     .action(async (paths: string[], opts) => {
       if (opts.cluster) {
         if (paths.length > 0) throw new InputError('--cluster reads the cluster: give no manifest paths');
-        setExit(await runCanCluster(opts, out));
+        setExit(opts.on === undefined ? await runCanClusterEverything(opts, out) : await runCanCluster(opts, out));
       } else {
         if (paths.length === 0) throw new InputError('expected at least one manifest path (or --cluster)');
-        setExit(runCan(paths, opts, out));
+        setExit(opts.on === undefined ? runCanEverything(paths, opts, out) : runCan(paths, opts, out));
       }
     });
+  root
+    .command('who')
+    .description('the users holding rights on an entity, with how they hold them (admin, direct, group, organization, self)')
+    .argument('<path...>', 'manifest files or folders')
+    .requiredOption('--on <entity>', 'the entity')
+    .option('--right <right>', 'only the users holding this right (and how they hold it)')
+    .addOption(at)
+    .addOption(catalog)
+    .addOption(adminRights)
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .action((paths: string[], opts) => setExit(runWho(paths, opts, out)));
   root
     .command('validate')
     .description('schema and semantic checks; exit 1 on errors (and warnings with --strict)')

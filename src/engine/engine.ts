@@ -483,7 +483,19 @@ export class Engine {
     const users = new Set<string>();
     for (const record of changed) this.revalidate(record, users, impact);
     this.recomputeMemberships(users, new Set(), impact);
+    this.ownersOfChangedMaps(impact);
     return impact;
+  }
+
+  /**
+   * An organization's status counts the users its namespaces' grants give rights (authorizedUsers.throughEntities):
+   * whatever changed those changed the namespace's map, so the owners of changed maps get their status recomputed.
+   */
+  private ownersOfChangedMaps(impact: Impact): void {
+    for (const ns of impact.namespaces) {
+      const owner = this.organizations.owner.get(ns);
+      if (owner !== undefined) impact.statuses.add(`Organization/${owner}`);
+    }
   }
 
   private applyOne(change: Change): Impact {
@@ -548,6 +560,7 @@ export class Engine {
         break;
     }
     this.recomputeMemberships(users, everything, impact);
+    this.ownersOfChangedMaps(impact);
     return impact;
   }
 

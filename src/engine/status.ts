@@ -89,7 +89,25 @@ export interface OrganizationStatus {
   memberNames: string[];
   namespaces: string[];
   ancestors: string[];
-  authorizedUsers: { all: number; admins: number; throughGroups: number; throughCollaborations: number };
+  authorizedUsers: AuthorizedUsers;
+}
+
+/**
+ * Aspera's authorized-users filters, as counts (docs/semantics-notes.md): `all` is every member holding rights plus
+ * every user a grant on an entity of the organization's namespaces gives rights; the others are filters of it.
+ */
+export interface AuthorizedUsers {
+  all: number;
+  /** Members holding every Organization right. */
+  admins: number;
+  /** Members through a global UserGroup (no spec.organization): Aspera's groups. */
+  throughGroups: number;
+  /** Members through a UserGroup owned by an organization: Aspera's teams. */
+  throughTeams: number;
+  /** Members through a Collaboration naming the user. */
+  throughCollaborations: number;
+  /** Kind → users that grants on entities of that kind in the organization's namespaces give rights (Through Shares, Through Projects); kinds with none left out. */
+  throughEntities: Record<string, number>;
 }
 
 export function organizationProblems(engine: Engine, name: string): Finding[] {
@@ -110,22 +128,70 @@ export function organizationProblems(engine: Engine, name: string): Finding[] {
   return findings;
 }
 
+/** The users behind each authorized-users count (`authorizedUsers` counts them; tests and docs name them). */
+export interface AuthorizedUserSets {
+  all: Set<string>;
+  admins: Set<string>;
+  throughGroups: Set<string>;
+  throughTeams: Set<string>;
+  throughCollaborations: Set<string>;
+  throughEntities: Map<string, Set<string>>;
+}
+
+/**
+ * The authorized users of an organization by filter. Costs its members, the members of the groups its memberships
+ * name (once per group) and the grants of its namespaces with their subjects' users (what its maps cost).
+ */
+export function authorizedUserSets(engine: Engine, name: string): AuthorizedUserSets {
+  const orgKind = engine.sets.kindRights('Organization');
+  const out: AuthorizedUserSets = { all: new Set(), admins: new Set(), throughGroups: new Set(), throughTeams: new Set(), throughCollaborations: new Set(), throughEntities: new Map() };
+  for (const [user, membership] of engine.organizationMembers(name)) {
+    const state = engine.model.users.get(user)?.state;
+    if (state !== 'Approved' && state !== 'Flagged') continue;
+    out.all.add(user);
+    if (membership.direct) out.throughCollaborations.add(user);
+    const rights = engine.rightsFromProfile(user, { kind: 'Organization', namespace: undefined, key: `Organization/${name}` });
+    if (rights === orgKind) out.admins.add(user);
+  }
+  // Which members came through a group, and which through a team: the active memberships naming a UserGroup, in the
+  // organization or an ancestor (memberships flow down).
+  for (const o of [name, ...(engine.organizations.ancestors.get(name) ?? [])]) {
+    for (const key of engine.membershipCollaborations(o)) {
+      const c = engine.model.collaborations.get(key)!;
+      if (c.subject.kind !== 'UserGroup' || !engine.verdict(c.namespace, c.name)?.active) continue;
+      const into = engine.model.groups.get(c.subject.name)?.organization === undefined ? out.throughGroups : out.throughTeams;
+      for (const user of engine.groups.membersOf(c.subject.name)) if (out.all.has(user)) into.add(user);
+    }
+  }
+  for (const ns of engine.organizations.owned.get(name) ?? []) {
+    engine.forEachEntityGrant(ns, (key, user) => {
+      const kind = key.slice(0, key.indexOf('/'));
+      let users = out.throughEntities.get(kind);
+      if (!users) out.throughEntities.set(kind, (users = new Set()));
+      users.add(user);
+      out.all.add(user);
+    });
+  }
+  return out;
+}
+
+/** The authorized-users counts of an organization's status. */
+export function authorizedUsers(engine: Engine, name: string): AuthorizedUsers {
+  const sets = authorizedUserSets(engine, name);
+  return {
+    all: sets.all.size,
+    admins: sets.admins.size,
+    throughGroups: sets.throughGroups.size,
+    throughTeams: sets.throughTeams.size,
+    throughCollaborations: sets.throughCollaborations.size,
+    throughEntities: Object.fromEntries([...sets.throughEntities].sort(([a], [b]) => (a < b ? -1 : 1)).map(([kind, users]) => [kind, users.size])),
+  };
+}
+
 export function organizationStatus(engine: Engine, name: string): OrganizationStatus | undefined {
   const org = engine.model.organizations.get(name);
   if (!org) return undefined;
   const members = engine.membersOfOrganization(name);
-  const orgKind = engine.sets.kindRights('Organization');
-  const authorized = { all: 0, admins: 0, throughGroups: 0, throughCollaborations: 0 };
-  for (const user of members) {
-    const state = engine.model.users.get(user)?.state;
-    if (state !== 'Approved' && state !== 'Flagged') continue;
-    const membership = engine.membership(user, name)!;
-    authorized.all++;
-    if (membership.viaGroup) authorized.throughGroups++;
-    if (membership.direct) authorized.throughCollaborations++;
-    const rights = engine.rightsFromProfile(user, { kind: 'Organization', namespace: undefined, key: `Organization/${name}` });
-    if (rights === orgKind) authorized.admins++;
-  }
   const problems = organizationProblems(engine, name);
   const first = problems[0];
   return {
@@ -139,7 +205,7 @@ export function organizationStatus(engine: Engine, name: string): OrganizationSt
     memberNames: bounded(members),
     namespaces: engine.organizations.owned.get(name) ?? [],
     ancestors: engine.organizations.ancestors.get(name) ?? [],
-    authorizedUsers: authorized,
+    authorizedUsers: authorizedUsers(engine, name),
   };
 }
 

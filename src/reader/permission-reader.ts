@@ -95,6 +95,7 @@ export class PermissionMap {
    */
   private readonly kindCache = new Map<string, number>();
   private readonly organizationKey: string | undefined;
+  private readonly admins: ReadonlySet<string>;
 
   constructor(index: PermissionMapIndex, shards: readonly PermissionMapShard[]) {
     this.namespace = index.namespace;
@@ -120,6 +121,7 @@ export class PermissionMap {
       }),
     );
     const admins = new Set(index.admins.users);
+    this.admins = admins;
     const memo = new Map<string, UserRecord>();
     const recordOf = (rows: Array<[number, number]>, admin: boolean): UserRecord => {
       const key = `${rows.map(([s, r]) => `${s}.${r}`).join(',')}${admin ? '+admin' : ''}`;
@@ -165,6 +167,33 @@ export class PermissionMap {
     if (words === undefined) return [];
     const out: string[] = [];
     for (let i = 0; i < this.rightNames.length; i++) if ((words[i >>> 5]! & (1 << (i & 31))) !== 0) out.push(this.rightNames[i]!);
+    return out;
+  }
+
+  /**
+   * Everything `user` holds in this map: kind → rights on every entity of the kind in the namespace (ownership and
+   * admin rights), and the entities the map names (its Organization among them) where the user holds more than that.
+   * Rights ascending. A map cannot name entities nobody holds more on than the defaults, nor other namespaces.
+   */
+  holdings(user: string): { admin: boolean; every: Record<string, string[]>; entities: Record<string, string[]> } {
+    const record = this.users.get(user);
+    const out = { admin: this.admins.has(user), every: {} as Record<string, string[]>, entities: {} as Record<string, string[]> };
+    if (record === undefined) return out;
+    const names = (words: Uint32Array): string[] => {
+      const list: string[] = [];
+      for (let i = 0; i < this.rightNames.length; i++) if ((words[i >>> 5]! & (1 << (i & 31))) !== 0) list.push(this.rightNames[i]!);
+      return list;
+    };
+    record.defaults.forEach((words, k) => {
+      if (words !== undefined && words.some((w) => w !== 0)) out.every[this.kinds[k]!] = names(words);
+    });
+    for (const key of [...record.entities.keys()].sort()) {
+      const words = record.entities.get(key)!;
+      const kind = this.kindOf(key);
+      const fallback = kind < 0 ? undefined : record.defaults[kind];
+      if (fallback !== undefined && words.every((w, i) => (w & ~fallback[i]!) === 0)) continue;
+      if (words.some((w) => w !== 0)) out.entities[key] = names(words);
+    }
     return out;
   }
 

@@ -1,6 +1,6 @@
 /**
  * `charter can --cluster` answers from the permission maps the operator published, like a workload, and exits 3
- * when no map covers the entity.
+ * when no map covers the entity; without `--on` it lists what the user holds in every published map.
  */
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import { main } from '../../src/cli/main.ts';
@@ -60,6 +60,27 @@ test('exit 3 when no map covers the entity', async () => {
   const run = await charter('can', '--cluster', '--kubeconfig', kubeconfigPath(), '--user', `${P}-bob`, '--on', `Application/${P}-nowhere/app`);
   expect(run.code).toBe(3);
   expect(run.stderr.join('\n')).toContain('no permission map covers');
+});
+
+test('without --on: what the user holds in every map, by namespace (ownership as "every <Kind>")', async () => {
+  const run = await charter('can', '--cluster', '--kubeconfig', kubeconfigPath(), '--user', `${P}-bob`, '-o', 'json');
+  expect(run.code).toBe(0);
+  expect(JSON.parse(run.stdout.join('\n'))).toEqual({
+    user: `${P}-bob`,
+    source: 'cluster',
+    namespaces: [{ namespace: ns, organization: `${P}-org`, every: { Application: ['RIGHT_APPLICATION_INFO'] }, entities: {} }],
+    cluster: { [`Organization/${P}-org`]: ['RIGHT_ORGANIZATION_INFO'] },
+  });
+  const text = await charter('can', '--cluster', '--kubeconfig', kubeconfigPath(), '--user', `${P}-bob`);
+  expect(text.stdout).toEqual([
+    `User/${P}-bob (from the published permission maps): 1 entity named, 1 namespace`,
+    `namespace ${ns} (owned by Organization/${P}-org)`,
+    '  every Application: RIGHT_APPLICATION_INFO',
+    'cluster-scoped',
+    `  Organization/${P}-org: RIGHT_ORGANIZATION_INFO`,
+  ]);
+  const nobody = await charter('can', '--cluster', '--kubeconfig', kubeconfigPath(), '--user', `${P}-nobody`, '-o', 'json');
+  expect(JSON.parse(nobody.stdout.join('\n'))).toMatchObject({ namespaces: [], cluster: {} });
 });
 
 test('manifest paths and --cluster do not mix', async () => {

@@ -39,6 +39,6 @@ describe('semantics §6 provenance', () => {
     expect(types).toEqual(['organization', 'admin']);
   });
   test('the organization status summarises authorized users by category (Aspera filters)', () => {
-    expect(organizationStatus(engine, 'acme')!.authorizedUsers).toEqual({ all: 2, admins: 1, throughGroups: 1, throughCollaborations: 1 });
+    expect(organizationStatus(engine, 'acme')!.authorizedUsers).toEqual({ all: 3, admins: 1, throughGroups: 1, throughTeams: 0, throughCollaborations: 1, throughEntities: { Application: 2 } });
   });
 });
