@@ -1,11 +1,17 @@
-/** `charter explain`: every right with the paths that grant it (semantics §6). */
+/**
+ * `charter explain`: every right with the paths that grant it (semantics §6) — as text, as JSON (with each path's key,
+ * the form access tests use: src/testing/path-keys.ts), or as a graph (Graphviz DOT, Mermaid).
+ */
 import { evaluate, type Provenance } from '../engine/evaluate.ts';
+import { pathKey } from '../testing/path-keys.ts';
+import { provenanceGraph, toDot, toMermaid } from './explain-graph.ts';
 import type { Output } from './output.ts';
 import { openForQuestion, type WorkspaceOptions } from './workspace.ts';
 
 export interface ExplainOptions extends WorkspaceOptions {
   user: string;
   on: string;
+  output?: 'text' | 'json' | 'dot' | 'mermaid';
 }
 
 const chainText = (chain: string[] | undefined, user: string): string => (chain ? `${chain.map((g) => `UserGroup/${g}`).join(' ⊃ ')} ∋ User/${user}` : `User/${user}`);
@@ -40,6 +46,18 @@ export function runExplain(paths: string[], options: ExplainOptions, out: Output
   const evaluation = evaluate(workspace.engine, options.user, entity);
   const rights = workspace.engine.sets.rightNames(evaluation.rights);
   const user = workspace.model.users.get(options.user);
+  const at = new Date(workspace.now).toISOString();
+  if (options.output === 'json') {
+    const paths = Object.fromEntries(rights.map((r) => [r, (evaluation.paths.get(r) ?? []).map((p) => ({ key: pathKey(p), ...p }))]));
+    out.out(JSON.stringify({ user: options.user, entity: options.on, at, state: user?.state, rights: paths }, null, 2));
+    return 0;
+  }
+  if (options.output === 'dot' || options.output === 'mermaid') {
+    const graph = provenanceGraph(options.user, options.on, evaluation.paths);
+    const title = `User/${options.user} on ${options.on} at ${at}: ${rights.length} right${rights.length === 1 ? '' : 's'}`;
+    out.out(options.output === 'dot' ? toDot(graph, title) : toMermaid(graph, title));
+    return 0;
+  }
   out.out(`User/${options.user} on ${options.on} at ${new Date(workspace.now).toISOString()}: ${rights.length} right${rights.length === 1 ? '' : 's'}`);
   if (!user) out.out(`  (User/${options.user} does not exist, so it holds nothing)`);
   else if (user.state !== 'Approved') out.out(`  (User/${options.user} is ${user.state}${user.state === 'Flagged' && user.admin ? ': admin rights do not apply' : ''})`);

@@ -11,6 +11,7 @@ import { runExplain } from './explain.ts';
 import { processOutput, type Output } from './output.ts';
 import { runRender } from './render.ts';
 import { runValidate } from './validate.ts';
+import { runTest } from './test.ts';
 import { runWho } from './who.ts';
 import { InputError } from './workspace.ts';
 
@@ -46,6 +47,15 @@ function program(out: Output, setExit: (code: number) => void): Command {
       }
     });
   root
+    .command('test')
+    .description('run access test files: cases of who can do what (docs/access-tests.md); exit 1 on a failure')
+    .argument('<file...>', 'access test files (YAML)')
+    .option('--cluster', 'check the can/cannot/rights cases against the published permission maps')
+    .option('--kubeconfig <file>', 'with --cluster: the kubeconfig')
+    .option('--coverage', 'report which users, groups and Collaborations the cases exercise')
+    .option('--min-coverage <percent>', 'exit 1 when the coverage of a file is below this')
+    .action(async (files: string[], opts) => setExit(await runTest(files, opts, out)));
+  root
     .command('who')
     .description('the users holding rights on an entity, with how they hold them (admin, direct, group, organization, self)')
     .argument('<path...>', 'manifest files or folders')
@@ -73,6 +83,7 @@ function program(out: Output, setExit: (code: number) => void): Command {
     .addOption(at)
     .addOption(catalog)
     .addOption(adminRights)
+    .addOption(new Option('-o, --output <format>', 'text, json (with path keys), dot (Graphviz) or mermaid').choices(['text', 'json', 'dot', 'mermaid']).default('text'))
     .action((paths: string[], opts) => setExit(runExplain(paths, opts, out)));
   root
     .command('render')

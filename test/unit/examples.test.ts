@@ -1,12 +1,13 @@
 /**
- * The examples' README tables are executable documentation: every row is asked of the `charter` CLI exactly as a
- * user would ask it (`charter can <folder> --user U --on E -o json [--catalog catalogs/<set>.yaml] [--at T]`),
- * and the answer must be the row's expected rights.
+ * The examples' README tables are executable documentation: each table is, row by row, the exact-rights cases of the
+ * example's access test file (test/access/<set>.yaml), and `charter test` runs those files exactly as a user would
+ * (`charter test test/access/*.yaml`), so the tables cannot drift from what Charter answers.
  */
 import { describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -78,13 +79,18 @@ function charter(args: readonly string[]): CliResult {
   }
 }
 
-function canArgs(set: string, row: Row): string[] {
-  const args = ['can', `examples/${set}`, '--user', row.user, '--on', row.entity, '-o', 'json'];
-  const catalog = `catalogs/${set}.yaml`;
-  if (existsSync(join(root, catalog))) args.push('--catalog', catalog);
-  if (row.at !== '') args.push('--at', row.at);
-  return args;
-}
+/** The examples' access test files: test/access/<set>.yaml (outside examples/, which `kubectl apply -R` reads). */
+const testFile = (set: string): string => join('test', 'access', `${set}.yaml`);
+
+test('charter test passes on the three examples\' access test files, as a user runs it', () => {
+  const args = ['test', ...EXAMPLE_SETS.map(testFile)];
+  const result = charter(args);
+  expect({ status: result.status, stderr: result.stderr.trim(), last: result.stdout.trim().split('\n').at(-1) }).toEqual({
+    status: 0,
+    stderr: '',
+    last: expect.stringMatching(/^\d+ passed, 0 failed$/),
+  });
+}, 120_000);
 
 for (const set of EXAMPLE_SETS) {
   describe(`examples/${set}`, () => {
@@ -106,20 +112,18 @@ for (const set of EXAMPLE_SETS) {
       }
     });
 
-    const title = (row: Row): string => `${row.user} on ${row.entity}${row.at ? ` at ${row.at}` : ''} (README.md line ${row.line})`;
-    test.each(rows.map((row) => [title(row), row] as const))('charter can: %s', (_title, row) => {
-      const args = canArgs(set, row);
-      const result = charter(args);
-      const command = `charter ${args.join(' ')}`;
-      // The status first (with stderr beside it), so that a failing CLI says why rather than "not JSON".
-      expect({ command, status: result.status, stderr: result.stderr.trim() }).toEqual({ command, status: 0, stderr: expect.any(String) });
-      let actual: unknown;
-      try {
-        actual = JSON.parse(result.stdout);
-      } catch {
-        actual = `not JSON: ${result.stdout}`;
-      }
-      expect({ command, rights: actual }).toEqual({ command, rights: row.expected });
-    }, 60_000);
+    test(`its README table is the exact-rights cases of ${testFile(set)}, row by row`, () => {
+      // One source of truth checked against the other: the file is what runs, the table is what people read.
+      const doc = parse(readFileSync(join(root, testFile(set)), 'utf8')) as { spec: { manifests: string[]; catalog?: string; cases: Array<Record<string, unknown>> } };
+      expect(doc.spec.manifests).toEqual([`../../examples/${set}`]);
+      expect(doc.spec.catalog).toEqual(existsSync(join(root, 'catalogs', `${set}.yaml`)) ? `../../catalogs/${set}.yaml` : undefined);
+      const exact = doc.spec.cases
+        .filter((c) => c.check !== undefined && c.rights !== undefined && c.name === undefined)
+        .map((c) => {
+          const check = c.check as { user: string; on: string; at?: string };
+          return { user: check.user, entity: check.on, at: check.at ?? '', expected: [...(c.rights as string[])] };
+        });
+      expect(exact).toEqual(rows.map(({ user, entity, at, expected }) => ({ user, entity, at, expected })));
+    });
   });
 }
