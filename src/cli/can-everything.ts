@@ -43,7 +43,7 @@ export function printAccess(report: AccessReport, output: 'text' | 'json' | unde
 }
 
 export function runCanEverything(paths: string[], options: CanEverythingOptions, out: Output): number {
-  const workspace = openWorkspace(paths, options);
+  const workspace = openWorkspace(paths, options, out.progress?.bind(out));
   const problems = problemLines(workspace);
   if (problems.length > 0) {
     for (const line of problems) out.err(line);

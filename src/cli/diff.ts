@@ -58,8 +58,8 @@ export function rightsChanges(before: Engine, after: Engine): RightsChange[] {
 }
 
 export function runDiff(pathA: string, pathB: string, options: DiffOptions, out: Output): number {
-  const a = openWorkspace([pathA], options);
-  const b = openWorkspace([pathB], options);
+  const a = openWorkspace([pathA], options, out.progress?.bind(out));
+  const b = openWorkspace([pathB], options, out.progress?.bind(out));
   const problems = [...problemLines(a), ...problemLines(b)];
   if (problems.length > 0) {
     for (const line of problems) out.err(line);

@@ -35,7 +35,7 @@ export function renderStatuses(engine: Engine): RenderedObject[] {
 }
 
 export function runRender(paths: string[], options: RenderOptions, out: Output): number {
-  const workspace = openWorkspace(paths, options);
+  const workspace = openWorkspace(paths, options, out.progress?.bind(out));
   const problems = problemLines(workspace);
   for (const line of problems) out.err(line);
   const rendered = renderStatuses(workspace.engine);
@@ -45,7 +45,10 @@ export function runRender(paths: string[], options: RenderOptions, out: Output):
   const folder = outputFolder(options.out);
   folder.clear('status');
   folder.clear('configmaps');
-  for (const item of rendered) folder.write(item.path, stringify(item.object, { lineWidth: 0 }));
+  for (const [i, item] of rendered.entries()) {
+    out.progress?.(`writing ${i}/${rendered.length} files`);
+    folder.write(item.path, stringify(item.object, { lineWidth: 0 }));
+  }
   out.err(`wrote ${rendered.length} files to ${options.out}${problems.length ? ` (${problems.length} objects skipped: invalid)` : ''}`);
   return problems.length > 0 ? 2 : 0;
 }

@@ -44,7 +44,7 @@ export async function runTest(files: string[], options: TestOptions, out: Output
     for (const file of files) {
       let result: FileResult;
       try {
-        result = await runAccessTest(loadAccessTest(file), { source: cluster });
+        result = await runAccessTest(loadAccessTest(file), { source: cluster, progress: out.progress?.bind(out) });
       } catch (error) {
         if (error instanceof AccessTestError) {
           for (const line of error.lines) out.err(line);

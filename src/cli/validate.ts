@@ -9,7 +9,7 @@ export interface ValidateOptions extends WorkspaceOptions {
 
 /** Exit 1 when an object is schema-invalid or a Collaboration is not accepted; warnings too with --strict. */
 export function runValidate(paths: string[], options: ValidateOptions, out: Output): number {
-  const workspace = openWorkspace(paths, options);
+  const workspace = openWorkspace(paths, options, out.progress?.bind(out));
   const schemaProblems = problemLines(workspace);
   for (const line of schemaProblems) out.out(line.replace(/^(.*?: .*?): /, '$1: SchemaInvalid: '));
   const findings = allFindings(workspace.engine);

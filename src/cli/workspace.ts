@@ -35,17 +35,22 @@ export function parseTime(text: string | undefined): number {
   return ms;
 }
 
-/** Loads the manifests and builds the engine; problems are returned, not thrown (the caller decides the exit). */
-export function openWorkspace(paths: readonly string[], options: WorkspaceOptions): Workspace {
+/**
+ * Loads the manifests and builds the engine; problems are returned, not thrown (the caller decides the exit).
+ * `progress` shows how far it got on a terminal (Output.progress).
+ */
+export function openWorkspace(paths: readonly string[], options: WorkspaceOptions, progress?: (text: string) => void): Workspace {
   const now = parseTime(options.at);
   const catalog = loadCatalog(options.catalog);
   let loaded: LoadedManifests;
   try {
-    loaded = loadManifests(paths);
+    loaded = loadManifests(paths, progress && ((done, total) => progress(`reading manifests: ${done}/${total} files`)));
   } catch (error) {
     throw new InputError((error as Error).message);
   }
+  progress?.(`computing rights: ${loaded.sources.size} objects`);
   const engine = new Engine(loaded.model, catalog, { adminRights: options.adminRights ?? 'default' }, now);
+  progress?.('');
   return { ...loaded, catalog, engine, now };
 }
 
@@ -59,7 +64,7 @@ export function problemLines(workspace: Pick<LoadedManifests, 'problems'>): stri
  * printing the manifests' problems (exit status 2).
  */
 export function openForQuestion(paths: readonly string[], options: WorkspaceOptions & { on: string }, out: Output): { workspace: Workspace; entity: EntityRef } | undefined {
-  const workspace = openWorkspace(paths, options);
+  const workspace = openWorkspace(paths, options, out.progress?.bind(out));
   const problems = problemLines(workspace);
   if (problems.length > 0) {
     for (const line of problems) out.err(line);

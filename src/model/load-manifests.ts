@@ -61,12 +61,17 @@ export function addToModel(model: Model, object: ModelObject): string | undefine
   }
 }
 
-/** Loads every charter.dev object of the paths. Throws only when a path does not exist. */
-export function loadManifests(paths: readonly string[]): LoadedManifests {
+/**
+ * Loads every charter.dev object of the paths. Throws only when a path does not exist. `onFile(done, total)` is
+ * called before each file (the CLI's progress on large trees).
+ */
+export function loadManifests(paths: readonly string[], onFile?: (done: number, total: number) => void): LoadedManifests {
   const model = emptyModel();
   const sources = new Map<string, string>();
   const problems: LoadProblem[] = [];
-  for (const file of manifestFiles(paths)) {
+  const files = manifestFiles(paths);
+  for (const [done, file] of files.entries()) {
+    onFile?.(done, files.length);
     let text: string;
     try {
       text = readFileSync(file, 'utf8');

@@ -82,14 +82,14 @@ function rawObjects(paths: readonly string[]): Map<string, Record<string, unknow
   return out;
 }
 
-export async function runAccessTest(test: LoadedAccessTest, options: { source?: RightsSource } = {}): Promise<FileResult> {
+export async function runAccessTest(test: LoadedAccessTest, options: { source?: RightsSource; progress?: (text: string) => void } = {}): Promise<FileResult> {
   const spec = test.doc.spec;
   const workspaces = new Map<string, Workspace>();
   const workspaceAt = (at: string | undefined): Workspace => {
     const key = at ?? '';
     let w = workspaces.get(key);
     if (!w) {
-      w = openWorkspace(test.manifests, { catalog: test.catalog, at, adminRights: spec.adminRights });
+      w = openWorkspace(test.manifests, { catalog: test.catalog, at, adminRights: spec.adminRights }, options.progress);
       const problems = problemLines(w);
       if (problems.length > 0) throw new AccessTestError(problems.map((l) => `${test.file}: spec.manifests: ${l}`));
       workspaces.set(key, w);
@@ -103,6 +103,7 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
   let raw: Map<string, Record<string, unknown>> | undefined;
 
   for (const [index, c] of spec.cases.entries()) {
+    options.progress?.(`${test.file}: case ${index + 1}/${spec.cases.length}`);
     const title = caseTitle(c, index);
     const bad = (field: string, message: string): AccessTestError => new AccessTestError([`${test.file}: ${title}: ${field}: ${message}`]);
     const entityOf = (text: string, field: string, w: Workspace): EntityRef => {
@@ -215,6 +216,7 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
     results.push({ title, status, messages });
     messages = [];
   }
+  options.progress?.('');
   const universe = {
     users: sorted(engine.model.users.keys()),
     groups: sorted(engine.model.groups.keys()),
