@@ -52,6 +52,8 @@ function program(out: Output, setExit: (code: number) => void): Command {
     .argument('<file...>', 'access test files (YAML)')
     .option('--cluster', 'check the can/cannot/rights cases against the published permission maps')
     .option('--kubeconfig <file>', 'with --cluster: the kubeconfig')
+    .option('--context <name>', 'with --cluster: a context of the kubeconfig other than its current one')
+    .option('--request-timeout <seconds>', 'with --cluster: how long one request to the API server may take (default 15)')
     .option('--coverage', 'report which users, groups and Collaborations the cases exercise')
     .option('--min-coverage <percent>', 'exit 1 when the coverage of a file is below this')
     .action(async (files: string[], opts) => setExit(await runTest(files, opts, out)));

@@ -12,6 +12,8 @@ import { InputError } from './workspace.ts';
 export interface TestOptions {
   cluster?: boolean;
   kubeconfig?: string;
+  context?: string;
+  requestTimeout?: string;
   coverage?: boolean;
   minCoverage?: string;
 }
@@ -40,7 +42,7 @@ export async function runTest(files: string[], options: TestOptions, out: Output
   let lowCoverage = false;
   let cluster: (RightsSource & { close(): void }) | undefined;
   try {
-    if (options.cluster) cluster = clusterRightsSource(options.kubeconfig);
+    if (options.cluster) cluster = clusterRightsSource(options);
     for (const file of files) {
       let result: FileResult;
       try {
@@ -48,6 +50,11 @@ export async function runTest(files: string[], options: TestOptions, out: Output
       } catch (error) {
         if (error instanceof AccessTestError) {
           for (const line of error.lines) out.err(line);
+          return 2;
+        }
+        if (cluster && !(error instanceof InputError)) {
+          // The cluster could not be asked (unreachable, refused, an error answer, a map that does not load).
+          out.err(`charter: ${file}: --cluster: ${(error as Error).message}`);
           return 2;
         }
         throw error;

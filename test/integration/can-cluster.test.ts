@@ -3,6 +3,10 @@
  * when no map covers the entity; without `--on` it lists what the user holds in every published map.
  */
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
 import type { ApiClient } from '../../src/controller/api-client.ts';
 import type { Operator } from '../../src/controller/operator.ts';
@@ -81,6 +85,39 @@ test('without --on: what the user holds in every map, by namespace (ownership as
   ]);
   const nobody = await charter('can', '--cluster', '--kubeconfig', kubeconfigPath(), '--user', `${P}-nobody`, '-o', 'json');
   expect(JSON.parse(nobody.stdout.join('\n'))).toMatchObject({ namespaces: [], cluster: {} });
+});
+
+test('charter test --cluster: can / cannot / rights from the maps; what a map cannot answer is not run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'charter-test-cluster-'));
+  try {
+    writeFileSync(join(dir, 'objects.yaml'), objects.map((o) => stringify(o)).join('---\n'));
+    const bob = `${P}-bob`;
+    const cases = [
+      { check: { user: bob, on: `Application/${ns}/app7` }, rights: ['RIGHT_APPLICATION_INFO'] },
+      { check: { user: bob, on: `Organization/${P}-org` }, can: ['RIGHT_ORGANIZATION_INFO'] },
+      { name: 'wrong on purpose', check: { user: bob, on: `Application/${ns}/app7` }, cannot: ['RIGHT_APPLICATION_INFO'] },
+      { check: { user: bob, on: `Application/${P}-nowhere/app` }, rights: [] },
+      { check: { user: bob, on: `Application/${ns}/app7` }, paths: { RIGHT_APPLICATION_INFO: [] } },
+      { who: { on: `Application/${ns}/app7` }, users: [bob] },
+    ];
+    writeFileSync(join(dir, 'test.yaml'), stringify({ apiVersion: 'charter.dev/v1alpha1', kind: 'AccessTest', spec: { manifests: ['objects.yaml'], cases } }));
+    const file = join(dir, 'test.yaml');
+    const run = await charter('test', file, '--cluster', '--kubeconfig', kubeconfigPath());
+    expect(run).toEqual({
+      code: 1,
+      stderr: [],
+      stdout: [
+        `FAIL ${file}: cases[2] (wrong on purpose)`,
+        `  cannot: ${bob} holds RIGHT_APPLICATION_INFO on Application/${ns}/app7`,
+        `FAIL ${file}: cases[3] (${bob} on Application/${P}-nowhere/app)`,
+        `  no permission map covers Application/${P}-nowhere/app`,
+        "2 cases not run against the cluster (paths, who, admit, or a case's own time: only the manifests answer them)",
+        '2 passed, 2 failed',
+      ],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('manifest paths and --cluster do not mix', async () => {
