@@ -48,11 +48,11 @@ export interface User {
     identities?: string[];
   };
   /**
-   * Written by the operator only.
+   * Written by the operator only. Until it first does, the API server shows the default, observedGeneration -1, so that kstatus (Flux) and Argo CD see a new object as in progress instead of current.
    */
   status?: {
     /**
-     * The metadata.generation this status was computed from.
+     * The metadata.generation this status was computed from; -1 before the operator has reconciled the object.
      */
     observedGeneration?: number;
     conditions?: Conditions;
@@ -184,11 +184,11 @@ export interface Organization {
     ownerRights?: string[];
   };
   /**
-   * Written by the operator only.
+   * Written by the operator only. Until it first does, the API server shows the default, observedGeneration -1, so that kstatus (Flux) and Argo CD see a new object as in progress instead of current.
    */
   status?: {
     /**
-     * The metadata.generation this status was computed from.
+     * The metadata.generation this status was computed from; -1 before the operator has reconciled the object.
      */
     observedGeneration?: number;
     conditions?: Conditions;
@@ -290,11 +290,11 @@ export interface UserGroup {
     };
   };
   /**
-   * Written by the operator only.
+   * Written by the operator only. Until it first does, the API server shows the default, observedGeneration -1, so that kstatus (Flux) and Argo CD see a new object as in progress instead of current.
    */
   status?: {
     /**
-     * The metadata.generation this status was computed from.
+     * The metadata.generation this status was computed from; -1 before the operator has reconciled the object.
      */
     observedGeneration?: number;
     conditions?: Conditions;
@@ -397,11 +397,11 @@ export interface Collaboration {
     expiresAt?: string;
   };
   /**
-   * Written by the operator only.
+   * Written by the operator only. Until it first does, the API server shows the default, observedGeneration -1, so that kstatus (Flux) and Argo CD see a new object as in progress instead of current.
    */
   status?: {
     /**
-     * The metadata.generation this status was computed from.
+     * The metadata.generation this status was computed from; -1 before the operator has reconciled the object.
      */
     observedGeneration?: number;
     conditions?: Conditions;

@@ -7,7 +7,7 @@ import type { Condition } from '../api/types.generated.ts';
 import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
 import { withTransitionTimes } from '../engine/conditions.ts';
 import type { Engine } from '../engine/engine.ts';
-import { statusOf, type ConditionValue } from '../engine/status.ts';
+import { stalledCondition, statusOf, type ConditionValue } from '../engine/status.ts';
 import { APPLY_PATCH, MERGE_PATCH, type ApiClient, isConflict, isNotFound } from './api-client.ts';
 import { sameJson } from './canonical.ts';
 import type { RawObject } from './cluster-model.ts';
@@ -16,8 +16,8 @@ import { objectPath, parseObjectKey } from './resources.ts';
 
 export const FIELD_MANAGER = 'charter';
 
-/** Conditions whose True status is a warning (the ones `charter validate` reports). */
-const WARNING_CONDITIONS = new Set(['MembershipCycle', 'MissingMembers', 'OrganizationNotFound']);
+/** Conditions whose True status is a warning (the ones `charter validate` reports, and Stalled). */
+const WARNING_CONDITIONS = new Set(['MembershipCycle', 'MissingMembers', 'OrganizationNotFound', 'Stalled']);
 
 export type StatusWriteResult = 'written' | 'unchanged' | 'gone';
 
@@ -29,11 +29,15 @@ export interface StatusWriterOptions {
   onWrite?: (ok: boolean, conflict: boolean, verb?: 'apply' | 'patch') => void;
 }
 
-/** The status of an object Charter cannot read (schema problems): Ready=False, and Accepted=False for grants. */
+/**
+ * The status of an object Charter cannot read (schema problems): Ready=False, and Accepted=False for grants; Stalled,
+ * since only a change to its spec can fix it.
+ */
 export function invalidStatus(kind: KindName, problems: string[], generation: number): { observedGeneration: number; conditions: ConditionValue[] } {
   const message = problems.join('; ').slice(0, 1024);
   const ready: ConditionValue = { type: 'Ready', status: 'False', reason: 'SchemaInvalid', message, observedGeneration: generation };
-  return { observedGeneration: generation, conditions: kind === 'Collaboration' ? [{ ...ready, type: 'Accepted' }, ready] : [ready] };
+  const stalled = stalledCondition('SchemaInvalid', message, generation);
+  return { observedGeneration: generation, conditions: kind === 'Collaboration' ? [{ ...ready, type: 'Accepted' }, ready, stalled] : [ready, stalled] };
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -2,6 +2,11 @@
  * The status of each object (api.md), computed from the engine's state. Conditions carry no lastTransitionTime
  * here: `withTransitionTimes` (conditions.ts) merges them with the previous status, so that times move only when a
  * condition's status flips.
+ *
+ * Health as GitOps tools read it (kstatus, docs/deploy.md#health-in-flux-and-argo-cd): observedGeneration is the
+ * generation the engine computed the status from; Ready=True is Current; `Stalled=True` (abnormal-true, present only
+ * when true) marks an object that only a change to its own spec can make Ready; Ready=False without it is an object
+ * waiting for other objects (a subject, an owning organization), which kstatus reports as InProgress.
  */
 import type { Engine } from './engine.ts';
 import { EMPTY } from './right-sets.ts';
@@ -33,6 +38,18 @@ const listText = (items: string[]): string => (items.length > 10 ? `${items.slic
 function condition(type: string, ok: boolean, reason: string, message: string, generation: number): ConditionValue {
   return { type, status: ok ? 'True' : 'False', reason, message: clip(message), observedGeneration: generation };
 }
+
+/** kstatus's Stalled condition: the object cannot become Ready until its spec changes. */
+export function stalledCondition(reason: string, message: string, generation: number): ConditionValue {
+  return condition('Stalled', true, reason, message, generation);
+}
+
+/**
+ * The reasons a Collaboration fails that only its own spec can clear (rights, role, target, expiry, checked against
+ * the catalog). The others, SubjectNotFound and NamespaceNotOwned, wait for other objects: in a GitOps apply those
+ * often arrive in the same commit, a moment later, so they are not reported as a failure.
+ */
+const SPEC_FAILURES = new Set(['UnknownRight', 'UnknownRole', 'RightsNotApplicable', 'InvalidTarget', 'NestedOrganizations', 'Expired']);
 
 export interface UserStatus {
   observedGeneration: number;
@@ -286,9 +303,11 @@ export function collaborationStatus(engine: Engine, namespace: string, name: str
     : targetMissing
       ? condition('ResolvedRefs', false, 'TargetNotFound', `Organization ${collab.target.name} does not exist`, g)
       : condition('ResolvedRefs', true, 'Resolved', 'The subject exists', g);
+  const specFailures = verdict.failures.filter((f) => SPEC_FAILURES.has(f.reason));
+  const stalled = specFailures.length > 0 ? [stalledCondition(specFailures[0]!.reason, specFailures.map((f) => f.message).join('; '), g)] : [];
   return {
     observedGeneration: g,
-    conditions: [accepted, resolved, { ...accepted, type: 'Ready' }],
+    conditions: [accepted, resolved, { ...accepted, type: 'Ready' }, ...stalled],
     grantedRights: [...engine.sets.rightNames(verdict.granted)],
   };
 }

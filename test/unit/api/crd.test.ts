@@ -27,6 +27,8 @@ describe('CRDs generated from the JSON Schemas', () => {
     expect((crd.spec.names.shortNames as string[]).length).toBe(1);
     expect(crd.spec.scope).toBe(kind === 'Collaboration' ? 'Namespaced' : 'Cluster');
     expect((version.additionalPrinterColumns as unknown[]).length).toBeGreaterThan(2);
+    // A new object shows observedGeneration -1 until the operator writes, so that kstatus does not call it Current.
+    expect(((schema.properties as Record<string, Record<string, unknown>>).status!).default).toEqual({ observedGeneration: -1 });
   });
   test('Collaboration carries the CEL rule for rights/role and bounds its lists', () => {
     const crd = JSON.stringify(crdFor('Collaboration'));
