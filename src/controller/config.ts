@@ -42,6 +42,8 @@ export interface OperatorConfig {
   metricsPort: number;
   logLevel: LogLevel;
   stallTimeoutMs: number;
+  /** Most shard ConfigMaps of a namespace's permission map (the names workloads mount); a bigger map is withheld. */
+  maxShards: number;
 }
 
 /** A bad flag or variable (exit code 2), or --help (exit code 0, the help text in `message`). */
@@ -91,6 +93,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'CHARTER_STALL_TIMEOUT',
     description: 'restart a watch that delivered nothing (no event, no bookmark) for this long',
     defaultText: '300',
+  },
+  {
+    flags: '--max-shards <n>',
+    env: 'CHARTER_MAX_SHARDS',
+    description: 'most shard ConfigMaps of a permission map (charter-permissions-0 … -<n-1>: mount them all); a bigger map is withheld',
+    defaultText: '8',
   },
 ];
 
@@ -171,6 +179,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     metricsPort: num('metricsPort', '--metrics-port', 'CHARTER_METRICS_PORT', 8080, { min: 0, max: 65535, integer: true, what: 'a port from 0 to 65535' }),
     logLevel: logLevel as LogLevel,
     stallTimeoutMs: Math.round(num('stallTimeout', '--stall-timeout', 'CHARTER_STALL_TIMEOUT', 300, seconds) * 1000),
+    maxShards: num('maxShards', '--max-shards', 'CHARTER_MAX_SHARDS', 8, { min: 1, max: 1000, integer: true, what: 'an integer from 1 to 1000' }),
   };
   if (config.leaderElect) {
     if (config.leaseDurationMs <= config.renewDeadlineMs) {

@@ -1,12 +1,19 @@
 /**
  * Publishes a namespace's permission map: the ConfigMaps of src/permission-map, written shards first and the
  * index last, each only when its content differs from the cluster's (drift is restored, an unchanged map is never
- * rewritten), and obsolete ones deleted after the index.
+ * rewritten), and obsolete shards deleted after the index.
+ *
+ * The index ConfigMap is never deleted while the namespace exists: workloads may mount it, and a reader cannot tell
+ * a deleted map from a volume it was never given. A namespace that no longer gets a map (its last grant deleted, no
+ * organization owns it) gets the empty map instead — it covers nothing, every check is false — and keeps it until
+ * the namespace is deleted (its ConfigMaps go with it). A map that would need more shards than `maxShards` is
+ * withheld: the empty map again, saying why, and a Warning Event on the index ConfigMap.
  */
 import type { Engine } from '../engine/engine.ts';
-import { buildNamespaceMap } from '../permission-map/build-maps.ts';
+import { buildNamespaceMap, emptyNamespaceMap } from '../permission-map/build-maps.ts';
 import { INDEX_KEY, MAP_LABELS, dataBytes, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
 import { ApiError, type ApiClient, isConflict, isNotFound } from './api-client.ts';
+import type { EventRecorder } from './event-recorder.ts';
 import { sameJson } from './canonical.ts';
 
 export interface ExistingConfigMap {
@@ -18,11 +25,19 @@ export interface MapWriteOutcome {
   written: string[];
   deleted: string[];
   bytes: number;
+  /** What was published: the namespace's map, the empty map (it has none any more), a withheld map, or nothing. */
+  published: 'map' | 'empty' | 'withheld' | 'none';
+  /** Why a withheld map was published. */
+  withheld?: string;
 }
 
 export interface ConfigMapWriterOptions {
   api: ApiClient;
   budgetBytes?: number;
+  /** Most shard ConfigMaps a map may use (default 8); a bigger map is withheld. */
+  maxShards?: number;
+  /** Where a withheld map is reported (a Warning Event on the index ConfigMap). */
+  events?: EventRecorder;
   /** Each write; `conflict`: it failed with 409 (a stale resourceVersion, or a create of an existing name). */
   onWrite?: (verb: 'create' | 'update' | 'delete', ok: boolean, conflict?: boolean) => void;
 }
@@ -62,20 +77,29 @@ export class ConfigMapWriter {
   /** Brings a namespace's map up to date with the engine; `existing` are Charter's map ConfigMaps there now. */
   async sync(engine: Engine, namespace: string, existing: readonly ExistingConfigMap[]): Promise<MapWriteOutcome> {
     const byName = new Map(existing.map((cm) => [cm.metadata?.name ?? '', cm]));
-    const outcome: MapWriteOutcome = { written: [], deleted: [], bytes: 0 };
+    const outcome: MapWriteOutcome = { written: [], deleted: [], bytes: 0, published: 'none' };
     const wanted = engine.mapNamespaces().includes(namespace);
-    let keep: string[] = [];
-    if (wanted) {
-      const write = shardMap(buildNamespaceMap(engine, namespace), this.options.budgetBytes ? { budgetBytes: this.options.budgetBytes } : {});
-      for (const cm of write.configMaps) {
-        outcome.bytes += dataBytes(cm.data);
-        if (upToDate(byName.get(cm.metadata.name), cm)) continue;
-        await this.put(cm, byName.get(cm.metadata.name));
-        outcome.written.push(cm.metadata.name);
-      }
-      keep = write.keep;
+    // No map wanted but ConfigMaps there: something may mount them, so the empty map replaces them (never a delete).
+    const map = wanted ? buildNamespaceMap(engine, namespace) : byName.size > 0 ? emptyNamespaceMap(engine, namespace) : undefined;
+    if (map === undefined) return outcome;
+    const { budgetBytes, maxShards } = this.options;
+    const write = shardMap(map, { ...(budgetBytes ? { budgetBytes } : {}), ...(maxShards ? { maxShards } : {}) });
+    outcome.published = write.withheld ? 'withheld' : wanted ? 'map' : 'empty';
+    for (const cm of write.configMaps) {
+      outcome.bytes += dataBytes(cm.data);
+      if (upToDate(byName.get(cm.metadata.name), cm)) continue;
+      await this.put(cm, byName.get(cm.metadata.name));
+      outcome.written.push(cm.metadata.name);
     }
-    for (const name of obsoleteConfigMaps(byName.keys(), { keep } as never)) {
+    if (write.withheld) {
+      outcome.withheld = write.withheld.message;
+      const index = write.configMaps.at(-1)!.metadata.name;
+      if (outcome.written.length > 0) {
+        await this.options.events?.record({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: index }, { type: 'Warning', reason: write.withheld.reason, note: write.withheld.message });
+      }
+    }
+    // Shards the index no longer lists (it is written): no reader looks for them any more.
+    for (const name of obsoleteConfigMaps(byName.keys(), write)) {
       await this.delete(namespace, name);
       outcome.deleted.push(name);
     }

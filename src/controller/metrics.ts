@@ -49,6 +49,8 @@ export interface ControllerMetrics {
   apiWrites: Counter<'kind' | 'verb' | 'result'>;
   /** charter_permission_map_bytes{namespace}: size of a namespace's published permission map. */
   permissionMapBytes: Gauge<'namespace'>;
+  /** charter_permission_map_withheld{namespace}: 1 while a namespace's map is withheld (too many shards); absent otherwise. */
+  permissionMapWithheld: Gauge<'namespace'>;
   /** charter_watch_restarts_total{resource,reason} */
   watchRestarts: Counter<'resource' | 'reason'>;
   /** charter_leader: 1 while this replica holds the leader lease, else 0. */
@@ -151,6 +153,12 @@ export function createMetrics(registry: Registry = globalRegistry, options: Metr
     permissionMapBytes: new Gauge({
       name: 'charter_permission_map_bytes',
       help: "Size in bytes of a namespace's published permission map (all its ConfigMaps).",
+      labelNames: ['namespace'],
+      registers,
+    }),
+    permissionMapWithheld: new Gauge({
+      name: 'charter_permission_map_withheld',
+      help: "1 while a namespace's permission map is withheld: it would need more shard ConfigMaps than --max-shards (every check there is false).",
       labelNames: ['namespace'],
       registers,
     }),

@@ -33,6 +33,8 @@ export interface OperatorOptions {
   port?: number | undefined;
   stallTimeoutMs?: number;
   mapBudgetBytes?: number;
+  /** Most shard ConfigMaps a namespace's map may use (--max-shards; default 8). */
+  maxShards?: number;
   registry?: Registry;
   /** Called when this replica loses the lease: the process should exit (as controller-runtime does). */
   onLostLeadership?: () => void;
@@ -67,6 +69,8 @@ export class Operator {
     const configMapWriter = new ConfigMapWriter({
       api: this.api,
       ...(options.mapBudgetBytes ? { budgetBytes: options.mapBudgetBytes } : {}),
+      ...(options.maxShards ? { maxShards: options.maxShards } : {}),
+      events,
       onWrite: (verb, ok, conflict) => write('configmap', verb, ok ? 'success' : conflict ? 'conflict' : 'error'),
     });
     const informer = <T extends KubernetesObject>(name: string, path: string, labelSelector?: string): Informer<T> => {
@@ -108,6 +112,7 @@ export class Operator {
         },
         engine: (operation, seconds) => metrics.engineDuration.observe({ operation }, seconds),
         mapBytes: (namespace, bytes) => metrics.permissionMapBytes.set({ namespace }, bytes),
+        mapWithheld: (namespace, withheld) => (withheld ? metrics.permissionMapWithheld.set({ namespace }, 1) : metrics.permissionMapWithheld.remove({ namespace })),
       },
       log: (level, message, fields) => options.logger.log(level, message, fields ?? {}),
     });

@@ -28,6 +28,8 @@ export interface ReconcileObserver {
   reconciled?(kind: 'status' | 'map' | 'expiry', result: 'success' | 'error' | 'unchanged', seconds: number): void;
   engine?(operation: 'build' | 'apply', seconds: number): void;
   mapBytes?(namespace: string, bytes: number): void;
+  /** Whether the namespace's map is withheld now (it would need more shards than allowed). */
+  mapWithheld?(namespace: string, withheld: boolean): void;
 }
 
 export interface ReconcilerOptions {
@@ -141,8 +143,10 @@ export class Reconciler {
         const existing = this.options.caches.configMaps.list().filter((cm) => cm.metadata?.namespace === namespace);
         const outcome = await this.options.configMapWriter.sync(engine, namespace, existing);
         this.options.observer?.mapBytes?.(namespace, outcome.bytes);
+        this.options.observer?.mapWithheld?.(namespace, outcome.published === 'withheld');
+        if (outcome.withheld && outcome.written.length > 0) this.options.log?.('warn', 'permission map withheld', { namespace, reason: outcome.withheld });
         if (outcome.written.length + outcome.deleted.length === 0) result = 'unchanged';
-        else this.options.log?.('debug', 'permission map written', { namespace, written: outcome.written, deleted: outcome.deleted });
+        else this.options.log?.('debug', 'permission map written', { namespace, published: outcome.published, written: outcome.written, deleted: outcome.deleted });
       } else {
         const objectKey = key.slice('status/'.length);
         const [k, a, b] = objectKey.split('/') as [KindName, string, string | undefined];

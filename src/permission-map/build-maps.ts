@@ -40,6 +40,8 @@ export interface NamespaceMap {
   admins: { users: string[]; rights: Record<string, string> };
   /** Sorted by their first user. */
   rows: MapRow[];
+  /** Set on a withheld map (no rows, no admins, nothing covered): why the rights are not published. */
+  withheld?: { reason: string; message: string };
 }
 
 /** Builds the map of every namespace that gets one (`engine.mapNamespaces()`), keyed by namespace. */
@@ -56,6 +58,20 @@ export function buildPermissionMaps(engine: Engine): Map<string, NamespaceMap> {
  */
 export function buildNamespaceMap(engine: Engine, namespace: string): NamespaceMap {
   return buildOne(engine, namespace, new MaskWriter(engine));
+}
+
+/**
+ * The map a namespace gets when it has no map any more but workloads may still mount its ConfigMaps: it covers
+ * nothing and grants nothing (every check false), so that a running reader drops the rights it had.
+ * @example emptyNamespaceMap(engine, 'lab').rows // []
+ */
+export function emptyNamespaceMap(engine: Engine, namespace: string): NamespaceMap {
+  return { catalog: engine.catalog.name, namespace, organization: undefined, evaluatedAt: engine.now, nextExpiry: undefined, rights: [], kinds: [], admins: { users: [], rights: {} }, rows: [] };
+}
+
+/** `map` with its rights withheld: the empty map, saying why. */
+export function withheldMap(map: NamespaceMap, withheld: { reason: string; message: string }): NamespaceMap {
+  return { catalog: map.catalog, namespace: map.namespace, organization: undefined, evaluatedAt: map.evaluatedAt, nextExpiry: undefined, rights: [], kinds: [], admins: { users: [], rights: {} }, rows: [], withheld };
 }
 
 /** What one user holds in a namespace, before rows are formed. */

@@ -72,6 +72,19 @@ export interface PermissionMapIndex {
    * @minItems 1
    */
   shards: PermissionMapShardRef[];
+  /**
+   * Present when the operator withholds the namespace's rights instead of publishing them: the map then answers nothing (no rows, no administrators: every check is false) and says why. Part of contentHash.
+   */
+  withheld?: {
+    /**
+     * A CamelCase word. TooManyShards: the map would need more shard ConfigMaps than the operator may write (--max-shards).
+     */
+    reason: string;
+    /**
+     * What happened, for people.
+     */
+    message: string;
+  };
 }
 export interface PermissionMapShardRef {
   /**

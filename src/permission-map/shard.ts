@@ -12,12 +12,17 @@
  * Splitting is deterministic. A row (users sharing content) is cut into units — content parts × user chunks — each at
  * most a quarter of the budget; units go to shard hash(first user, part) mod n for the smallest n that fits (so a
  * change usually rewrites only the shards it touches), or first-fit when hashing does not fit within a few tries.
+ * At most `maxShards` shards (default 8): workloads mount a fixed set of shard names, so a map that would need more
+ * is not published — the namespace gets a withheld map instead (it answers nothing: fail closed), and the write says
+ * why (`PermissionMapWrite.withheld`), for the operator to report.
  */
 import { createHash } from 'node:crypto';
-import type { MapRow, NamespaceMap } from './build-maps.ts';
+import { withheldMap, type MapRow, type NamespaceMap } from './build-maps.ts';
 import type { PermissionMapIndex, PermissionMapRow, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
 
 export const DEFAULT_BUDGET_BYTES = 900 * 1024;
+/** Shard ConfigMaps a map may use (`<name>-0` … `<name>-7`): the names a workload mounts (docs/permission-map.md). */
+export const DEFAULT_MAX_SHARDS = 8;
 export const DEFAULT_MAP_NAME = 'charter-permissions';
 export const INDEX_KEY = 'index.json';
 export const INDEX_FORMAT = 'charter.dev/permission-map-index';
@@ -48,6 +53,8 @@ export interface ShardOptions {
   budgetBytes?: number;
   /** Name of the index ConfigMap, and prefix of the shards'; default `charter-permissions`. */
   name?: string;
+  /** Most shard ConfigMaps a map may use; a map that needs more is withheld. Default 8. */
+  maxShards?: number;
 }
 
 /** What to write for one namespace, in order. */
@@ -65,6 +72,11 @@ export interface PermissionMapWrite {
    * is obsolete (left from a map with more shards): delete it (see `obsoleteConfigMaps`).
    */
   keep: string[];
+  /**
+   * Set when the map's rights are withheld (the ConfigMaps hold a map that answers nothing): the map would need
+   * `shardsNeeded` shards, more than `maxShards`.
+   */
+  withheld?: { reason: 'TooManyShards'; message: string; shardsNeeded: number; maxShards: number };
 }
 
 /** The ConfigMaps (names) of `existing` that a write makes obsolete; delete them after the index is written. */
@@ -89,6 +101,7 @@ export const sha256 = (text: string): string => createHash('sha256').update(text
 export function shardMap(map: NamespaceMap, options: ShardOptions = {}): PermissionMapWrite {
   const budget = options.budgetBytes ?? DEFAULT_BUDGET_BYTES;
   const name = options.name ?? DEFAULT_MAP_NAME;
+  const maxShards = options.maxShards ?? DEFAULT_MAX_SHARDS;
   // One ConfigMap when everything fits.
   const whole = renderShard(map.namespace, map.rows);
   const single = finish(map, name, [{ configMap: name, key: `${name}.json`, text: whole.text, doc: whole.doc }]);
@@ -97,7 +110,12 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
   const header = Buffer.byteLength(renderShard(map.namespace, []).text);
   const capacity = budget - header - Buffer.byteLength(`${name}-000000.json`);
   const units = unitsOf(map, Math.floor(capacity / 4));
-  const buckets = pack(units, capacity);
+  const buckets = pack(units, capacity, maxShards);
+  if (buckets.length > maxShards) {
+    const message = `the map of namespace ${map.namespace} needs ${buckets.length} shard ConfigMaps; the operator may write ${maxShards} (--max-shards): its rights are withheld (every check false) until it fits`;
+    const empty = shardMap(withheldMap(map, { reason: 'TooManyShards', message }), { ...options, maxShards });
+    return { ...empty, withheld: { reason: 'TooManyShards', message, shardsNeeded: buckets.length, maxShards } };
+  }
   const shards = buckets.map((bucket, i) => {
     const { text, doc } = renderShard(map.namespace, bucket.map((u) => u.row));
     return { configMap: `${name}-${i}`, key: `${name}-${i}.json`, text, doc };
@@ -132,6 +150,7 @@ function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): Permi
     kinds: map.kinds,
     admins: map.admins,
     shards: refs,
+    ...(map.withheld ? { withheld: map.withheld } : {}),
   };
   const contentHash = `sha256:${sha256(JSON.stringify(hashed))}`;
   const index: PermissionMapIndex = {
@@ -147,6 +166,7 @@ function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): Permi
     kinds: map.kinds,
     admins: map.admins,
     shards: refs,
+    ...(map.withheld ? { withheld: map.withheld } : {}),
   };
   const configMap = (cmName: string, part: 'index' | 'shard', data: Record<string, string>, annotations: Record<string, string>): ConfigMapObject => ({
     apiVersion: 'v1',
@@ -278,12 +298,12 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** Units → shards, each holding at most `capacity` bytes of units. */
-function pack(units: readonly Unit[], capacity: number): Unit[][] {
+/** Units → shards, each holding at most `capacity` bytes of units; hashing tries at most `maxShards` shards. */
+function pack(units: readonly Unit[], capacity: number, maxShards: number): Unit[][] {
   const sorted = [...units].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const total = sorted.reduce((sum, u) => sum + u.bytes, 0);
   const lower = Math.max(1, Math.ceil(total / capacity));
-  for (let n = lower; n <= lower * 2 + 4; n++) {
+  for (let n = lower; n <= Math.min(lower * 2 + 4, maxShards); n++) {
     const buckets: Unit[][] = Array.from({ length: n }, () => []);
     const sizes = new Array<number>(n).fill(0);
     let fits = true;

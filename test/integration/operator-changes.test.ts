@@ -182,9 +182,11 @@ describe('changes propagate to the maps', () => {
   });
 
   test('objects deleted', async () => {
-    // The only grant of nsC, which no organization owns: its map goes away.
+    // The only grant of nsC, which no organization owns: its map is replaced by the empty map (never deleted: a
+    // workload may mount it), which covers nothing.
     await remove(current.get(`Collaboration/${nsC}/c-dave`)!);
-    await eventually(async () => (await clusterMap(api, nsC)) === undefined, 'the map of nsC deleted', { timeoutMs: 15_000 });
+    await eventually(async () => (await clusterMap(api, nsC))?.isEmpty === true, 'the map of nsC published empty', { timeoutMs: 15_000 });
+    expect((await clusterMap(api, nsC))?.covers(`Gateway/${nsC}/gw1`)).toBe(false);
     // A selector group: dave loses what it gave.
     await remove(current.get(`UserGroup/${n('red')}`)!);
     await rightsEventually(nsA, 'dave', app(nsA, 'app1'), (r) => expect(r).toEqual([]), 'group red deleted');

@@ -53,6 +53,7 @@ async function operatorSeries(): Promise<Map<string, Array<Record<string, string
   initQueueMetrics(metrics, 'charter'); // the operator's queue
   initWatchMetrics(metrics, 'User'); // as each informer does
   metrics.permissionMapBytes.set({ namespace: 'acme' }, 1); // set per mapped namespace
+  metrics.permissionMapWithheld.set({ namespace: 'big' }, 1); // set per withheld namespace
   const series = new Map<string, Array<Record<string, string | number>>>();
   for (const metric of await registry.getMetricsAsJSON()) {
     series.set(

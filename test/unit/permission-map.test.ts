@@ -6,11 +6,11 @@ import { repoRoot } from '../../src/api/generated-files.ts';
 import { loadCatalog } from '../../src/catalog/load-catalog.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { loadManifests } from '../../src/model/load-manifests.ts';
-import { buildNamespaceMap, buildPermissionMaps } from '../../src/permission-map/build-maps.ts';
+import { buildNamespaceMap, buildPermissionMaps, emptyNamespaceMap } from '../../src/permission-map/build-maps.ts';
 import { CONTENT_HASH_ANNOTATION, MAP_LABELS, obsoleteConfigMaps, shardMap } from '../../src/permission-map/shard.ts';
-import { PermissionMapError, parsePermissionMap } from '../../src/reader/permission-reader.ts';
+import { PermissionMapError, hashedContent, parsePermissionMap } from '../../src/reader/permission-reader.ts';
 import { collab, engineOf, group, modelOf, org, user } from './engine/support.ts';
-import { differences, filesOf, readBack, schemaErrors, writeProblems, writesOf } from './permission-map.support.ts';
+import { differences, filesOf, readBack, resealed, schemaErrors, writeProblems, writesOf } from './permission-map.support.ts';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const DAY = 24 * 3600 * 1000;
@@ -287,7 +287,7 @@ describe('torn and invalid updates', () => {
     const files = filesOf(v2);
     files.delete(v2.index.shards.at(-1)!.key);
     expect(reason((key) => files.get(key))).toBe('Missing');
-    expect(reason(() => undefined)).toBe('Missing');
+    expect(reason(() => undefined)).toBe('Absent');
   });
 
   test('another format or version is unsupported; broken JSON or references are invalid', () => {
@@ -301,5 +301,126 @@ describe('torn and invalid updates', () => {
     const text = JSON.stringify(shardDoc);
     const bad = JSON.stringify({ ...index, shards: [{ configMap: 'charter-permissions', key: 'charter-permissions.json', sha256: createHash('sha256').update(text).digest('hex'), bytes: text.length }] });
     expect(reason((key) => (key === 'index.json' ? bad : key === 'charter-permissions.json' ? text : undefined))).toBe('Invalid');
+  });
+});
+
+describe('integrity: every rule of the format is checked (re-sealed, so that no hash catches the edit first)', () => {
+  const engine = engineOf(richModel());
+  const write = shardMap(buildNamespaceMap(engine, 'acme'), { budgetBytes: TINY });
+  const files = filesOf(write);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type Doc = any;
+  const firstShard = (shards: Map<string, Doc>): Doc => [...shards.values()].find((d) => d.rows.length > 0 && d.sets.length > 1);
+  const load = (edited: ReadonlyMap<string, string>): string => {
+    try {
+      parsePermissionMap((key) => edited.get(key));
+      return 'loaded';
+    } catch (error) {
+      expect(error).toBeInstanceOf(PermissionMapError);
+      return `${(error as PermissionMapError).reason}: ${(error as Error).message}`;
+    }
+  };
+
+  test('re-sealing an unchanged map loads it (the cases below fail for their own reason)', () => {
+    expect(write.index.shards.length).toBeGreaterThanOrEqual(2);
+    expect(load(resealed(files, () => undefined))).toBe('loaded');
+    expect(load(resealed(files, (index) => (index.evaluatedAt = '2030-01-01T00:00:00Z')))).toBe('loaded');
+    expect(load(resealed(files, (index) => (index.someFutureField = { x: 1 })))).toBe('loaded'); // readers ignore unknown fields
+  });
+
+  test.each<[string, (index: Doc, shards: Map<string, Doc>) => void, RegExp]>([
+    ['rights reordered', (index) => index.rights.reverse(), /rights\[1\]: expected a name after/],
+    ['a right duplicated', (index) => index.rights.splice(1, 0, index.rights[0]), /rights\[1\]/],
+    ['a right that is not a right name', (index) => (index.rights[0] = 'x y'), /rights\[0\]/],
+    ['kinds reordered', (index) => index.kinds.reverse(), /kinds\[1\]/],
+    ['an administrator twice', (index) => index.admins.users.push(index.admins.users[0]), /admins.users\[1\]: expected no duplicate/],
+    ['admin rights of a kind the map does not cover', (index) => (index.admins.rights.Widget = '1'), /admins.rights.Widget/],
+    ['admin rights beyond the right table', (index) => (index.admins.rights.Application = `1${'0'.repeat(20)}`), /within the \d+ rights/],
+    ['a shard listed twice', (index) => index.shards.push(index.shards[0]), /shards\[\d+\].configMap/],
+    ['a shard key that leaves the directory', (index) => (index.shards[0].key = '../../etc/passwd'), /shards\[0\].key/],
+    ['a shard in a ConfigMap the layout does not name', (index) => (index.shards[1].configMap = 'elsewhere'), /shards\[1\].configMap/],
+    ['shards out of order', (index) => index.shards.reverse(), /shards\[0\].configMap/],
+    ['a shard of another namespace', (_index, shards) => (firstShard(shards).namespace = 'other'), /namespace: expected acme/],
+    ['a set twice', (_index, shards) => firstShard(shards).sets.push(firstShard(shards).sets[0]), /sets\[\d+\]: expected no duplicate/],
+    ['a set beyond the right table', (_index, shards) => firstShard(shards).sets.push(`1${'0'.repeat(20)}`), /sets\[\d+\]: expected a mask within/],
+    ['a set that is not a mask', (_index, shards) => firstShard(shards).sets.push('00ff'), /sets\[\d+\]: expected masks/],
+    ['a user twice in a row', (_index, shards) => firstShard(shards).rows[0].users.push(firstShard(shards).rows[0].users[0]), /users\[\d+\]: expected no duplicate/],
+    ['a row without users', (_index, shards) => (firstShard(shards).rows[0].users = []), /at least one user/],
+    ['a position past the sets', (_index, shards) => (firstShard(shards).rows[0].defaults = { Application: firstShard(shards).sets.length }), /expected a position in sets/],
+    ['a negative position', (_index, shards) => (firstShard(shards).rows[0].defaults = { Application: -1 }), /expected a position in sets/],
+    ['a fractional position', (_index, shards) => (firstShard(shards).rows[0].defaults = { Application: 0.5 }), /expected a position in sets/],
+    ['an entity name with a slash', (_index, shards) => (firstShard(shards).rows[0].entities = { Application: { 'a/b': 0 } }), /entity names/],
+    ['a kind the index does not cover', (_index, shards) => (firstShard(shards).rows[0].defaults = JSON.parse('{"__proto__": 0}')), /one of the index's kinds/],
+    ['an organization entry in a map without organization', (index, shards) => { delete index.organization; delete index.admins.rights.Organization; firstShard(shards).rows[0].organization = 0; }, /the index names no organization/],
+    ['an impossible date', (index) => (index.evaluatedAt = '2026-02-30T00:00:00Z'), /evaluatedAt: expected an RFC 3339 time/],
+    ['an impossible hour', (index) => (index.nextExpiry = '2026-07-01T24:00:00Z'), /nextExpiry: expected an RFC 3339 time/],
+    ['a time without zone', (index) => (index.evaluatedAt = '2026-07-01T00:00:00'), /evaluatedAt: expected an RFC 3339 time/],
+    ['a withheld map that still grants', (index) => (index.withheld = { reason: 'TooManyShards', message: 'x' }), /a withheld map lists no administrator and no row/],
+  ])('%s: Invalid', (_name, edit, message) => {
+    const out = load(resealed(files, edit));
+    expect(out).toMatch(/^Invalid: /);
+    expect(out).toMatch(message);
+  });
+
+  test('the index edited without re-sealing: its contentHash no longer matches', () => {
+    const index = JSON.parse(files.get('index.json')!) as Doc;
+    index.admins.rights.Application = '1';
+    expect(load(new Map(files).set('index.json', JSON.stringify(index)))).toMatch(/^Invalid: .*contentHash: the content hashes to/);
+    index.admins.rights.Application = JSON.parse(files.get('index.json')!).admins.rights.Application;
+    expect(load(new Map(files).set('index.json', JSON.stringify(index)))).toBe('loaded');
+    index.admins.users.push('mallory');
+    expect(load(new Map(files).set('index.json', JSON.stringify(index)))).toMatch(/^Invalid: .*contentHash/);
+  });
+
+  test('a shard whose length is not the one the index lists is torn (even with its hash right)', () => {
+    const index = JSON.parse(files.get('index.json')!) as Doc;
+    index.shards[0].bytes += 1;
+    index.contentHash = `sha256:${createHash('sha256').update(JSON.stringify(hashedContent(index))).digest('hex')}`;
+    expect(load(new Map(files).set('index.json', JSON.stringify(index)))).toMatch(/^Torn: .*bytes/);
+  });
+
+  test('the empty map covers nothing and grants nothing; it validates against the schema', () => {
+    const empty = shardMap(emptyNamespaceMap(engine, 'lab'));
+    expect(schemaErrors(empty.index)).toEqual([]);
+    expect(empty.writeOrder).toEqual(['charter-permissions']);
+    const map = readBack(empty);
+    expect(map.isEmpty).toBe(true);
+    expect(map.withheld).toBeUndefined();
+    for (const user of ['alice', 'root', 'nobody']) {
+      for (const entity of ['Application/lab/x', 'Organization/acme', 'Gateway/lab/g']) {
+        expect(map.covers(entity)).toBe(false);
+        expect(map.rights(user, entity)).toEqual([]);
+        expect(map.can(user, 'RIGHT_APPLICATION_INFO', entity)).toBe(false);
+      }
+    }
+  });
+
+  test('a map that needs more shards than allowed is withheld: it grants nothing and says why', () => {
+    const full = shardMap(buildNamespaceMap(engine, 'acme'), { budgetBytes: TINY });
+    const n = full.index.shards.length;
+    expect(shardMap(buildNamespaceMap(engine, 'acme'), { budgetBytes: TINY, maxShards: n }).withheld).toBeUndefined();
+    const withheld = shardMap(buildNamespaceMap(engine, 'acme'), { budgetBytes: TINY, maxShards: n - 1 });
+    expect(withheld.withheld).toMatchObject({ reason: 'TooManyShards', shardsNeeded: n, maxShards: n - 1 });
+    expect(withheld.writeOrder).toEqual(['charter-permissions']);
+    expect(schemaErrors(withheld.index)).toEqual([]);
+    const map = readBack(withheld);
+    expect(map.withheld?.reason).toBe('TooManyShards');
+    expect(map.isEmpty).toBe(true);
+    expect(map.can('bob', 'RIGHT_APPLICATION_INFO', 'Application/acme/app1')).toBe(false);
+    expect(readBack(full).can('bob', 'RIGHT_APPLICATION_INFO', 'Application/acme/app1')).toBe(true);
+  });
+
+  test('the cache of checked entity keys is bounded in bytes, not only in entries', () => {
+    const map = readBack(shardMap(buildNamespaceMap(engine, 'acme')));
+    expect(map.cacheBytes).toBe(0);
+    const long = 'x'.repeat(700);
+    for (let i = 0; i < 20_000; i++) map.can('carol', 'RIGHT_APPLICATION_INFO', `Application/acme/${long}${i}`);
+    expect(map.cacheBytes).toBeGreaterThan(4 * 1024 * 1024);
+    expect(map.cacheBytes).toBeLessThanOrEqual(8 * 1024 * 1024);
+    const before = map.cacheBytes;
+    const huge = 'y'.repeat(1 << 20);
+    for (let i = 0; i < 50; i++) expect(map.can('carol', 'RIGHT_APPLICATION_INFO', `Application/acme/${huge}${i}`)).toBe(false);
+    expect(map.cacheBytes).toBe(before); // a key longer than any a map covers is never kept
+    expect(map.can('bob', 'RIGHT_APPLICATION_INFO', 'Application/acme/fresh')).toBe(true);
   });
 });

@@ -28,6 +28,8 @@ import { createLogger } from '../../../src/controller/logger.ts';
 import { Operator, type OperatorOptions } from '../../../src/controller/operator.ts';
 import { objectPath, PLURALS } from '../../../src/controller/resources.ts';
 import { KINDS, type KindName } from '../../../src/api/kinds.ts';
+import type { NamespaceMap } from '../../../src/permission-map/build-maps.ts';
+import { shardMap } from '../../../src/permission-map/shard.ts';
 import { parsePermissionMap, type PermissionMap } from '../../../src/reader/permission-reader.ts';
 import { kubeConfig, kubeconfigPath } from './cluster.ts';
 
@@ -450,6 +452,9 @@ export async function parity(api: ApiClient, mine: readonly Obj[], options: Pari
   for (const ns of namespaces) {
     const live = await mapConfigMaps(api, ns);
     const expected = new Map([...rendered.configMaps].filter(([k]) => k.startsWith(`${ns}/`)).map(([, cm]) => [cm.metadata.name as string, cm]));
+    // A namespace that had a map and has none any more keeps the empty map (the operator never deletes what a
+    // workload may mount); `charter render` knows no history and writes nothing there.
+    if (expected.size === 0 && live.size > 0) for (const cm of emptyMapConfigMaps(ns, options.catalog)) expected.set(cm.metadata.name as string, cm);
     diffFields(`namespace ${ns}: map ConfigMaps`, [...expected.keys()].sort(), [...live.keys()].sort(), differences);
     for (const [name, cm] of expected) {
       const found = live.get(name);
@@ -465,6 +470,13 @@ export async function parity(api: ApiClient, mine: readonly Obj[], options: Pari
     }
   }
   return { differences, rendered, compared: { statuses, configMaps } };
+}
+
+/** The ConfigMaps of the empty map of a namespace (what the operator publishes where a map was and none is due). */
+function emptyMapConfigMaps(namespace: string, catalogFile: string | undefined): Obj[] {
+  const catalog = loadCatalog(catalogFile).name;
+  const empty: NamespaceMap = { catalog, namespace, organization: undefined, evaluatedAt: 0, nextExpiry: undefined, rights: [], kinds: [], admins: { users: [], rights: {} }, rows: [] };
+  return shardMap(empty).configMaps as unknown as Obj[];
 }
 
 /** Waits until `parity` finds no difference; on timeout, fails listing the differences left. Returns the last report. */

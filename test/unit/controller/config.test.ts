@@ -56,6 +56,7 @@ describe('parseConfig', () => {
       metricsPort: 8080,
       logLevel: 'info',
       stallTimeoutMs: 300_000,
+      maxShards: 8,
     });
   });
 
@@ -77,6 +78,7 @@ describe('parseConfig', () => {
         '--metrics-port', '0',
         '--log-level', 'debug',
         '--stall-timeout', '90',
+        '--max-shards', '12',
       ],
       { HOME: emptyHome },
     );
@@ -96,6 +98,7 @@ describe('parseConfig', () => {
       metricsPort: 0,
       logLevel: 'debug',
       stallTimeoutMs: 90_000,
+      maxShards: 12,
     });
   });
 
@@ -117,6 +120,7 @@ describe('parseConfig', () => {
       CHARTER_METRICS_PORT: '9090',
       CHARTER_LOG_LEVEL: 'warn',
       CHARTER_STALL_TIMEOUT: '120',
+      CHARTER_MAX_SHARDS: '4',
     };
     expect(parseConfig([], env)).toEqual({
       kubeconfig: { source: 'files', paths: [join(home, 'b.yaml')] },
@@ -134,6 +138,7 @@ describe('parseConfig', () => {
       metricsPort: 9090,
       logLevel: 'warn',
       stallTimeoutMs: 120_000,
+      maxShards: 4,
     });
     const c = parseConfig(['--workers', '2', '--leader-elect', '--log-level', 'error', '--kubeconfig', 'in-cluster'], env);
     expect(c).toMatchObject({ workers: 2, leaderElect: true, logLevel: 'error', kubeconfig: { source: 'in-cluster' }, metricsPort: 9090 });
