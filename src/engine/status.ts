@@ -180,6 +180,8 @@ export function authorizedUserSets(engine: Engine, name: string): AuthorizedUser
       for (const user of engine.groups.membersOf(c.subject.name)) if (out.all.has(user)) into.add(user);
     }
   }
+  // The users of the grants on its namespaces' entities: the same walk as building those namespaces' maps (at the
+  // medium benchmark tier it makes the 1,000 organization statuses about ten times slower; docs/performance.md).
   for (const ns of engine.organizations.owned.get(name) ?? []) {
     engine.forEachEntityGrant(ns, (key, user) => {
       const kind = key.slice(0, key.indexOf('/'));
