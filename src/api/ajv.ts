@@ -6,6 +6,8 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import { evaluate } from '@marcbachmann/cel-js';
 import { KINDS, type JsonSchema, type KindName, readSchema } from './kinds.ts';
+import { KUBERNETES_FORMATS } from './kubernetes-names.ts';
+import { isTimestamp } from './timestamp.ts';
 
 interface CelRule {
   rule: string;
@@ -15,10 +17,16 @@ interface CelRule {
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
-/** A fresh ajv that knows the Kubernetes extension keywords and the formats Kubernetes checks. */
+/**
+ * A fresh ajv that knows the Kubernetes extension keywords and the formats Kubernetes checks: `date-time` is the
+ * one timestamp parser's (src/api/timestamp.ts), not ajv-formats' (which takes leap seconds the runtime cannot
+ * represent and the API server refuses); the metadata formats are Kubernetes' name rules (kubernetes-names.ts).
+ */
 export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: false });
   addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isTimestamp });
+  for (const [name, format] of Object.entries(KUBERNETES_FORMATS)) ajv.addFormat(name, { type: 'string', validate: format.validate });
   for (const keyword of ['x-charter', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields']) {
     ajv.addKeyword({ keyword });
   }

@@ -104,21 +104,31 @@ export interface User {
   };
 }
 /**
- * Standard object metadata. Offline validation checks the fields Charter reads.
+ * Standard object metadata (ObjectMeta). The API server checks it itself (the CRDs do not carry this schema); offline validation checks the same rules: unknown fields, namespace, label and annotation keys and values.
  */
 export interface ObjectMeta {
   /**
    * The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
    */
   name: string;
+  generateName?: string;
   namespace?: string;
-  generation?: number;
   labels?: {
     [k: string]: string;
   };
   annotations?: {
     [k: string]: string;
   };
+  uid?: string;
+  resourceVersion?: string;
+  selfLink?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  generation?: number;
+  deletionGracePeriodSeconds?: number;
+  ownerReferences?: unknown[];
+  finalizers?: unknown[];
+  managedFields?: unknown[];
 }
 /**
  * A metav1.Condition: one aspect of the object's state.
@@ -392,7 +402,7 @@ export interface Collaboration {
      */
     role?: string;
     /**
-     * When the grant stops counting (RFC 3339).
+     * When the grant stops counting (RFC 3339, with a time zone).
      */
     expiresAt?: string;
   };

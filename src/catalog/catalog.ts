@@ -93,18 +93,32 @@ export function compileCatalog(doc: CatalogDocument, source: string): Catalog {
     problems.push(`${where}: unknown right ${right}`);
     return false;
   };
-  // Implications: direct edges, then closed transitively (a right implied by a pseudo-right means all of it).
+  // Implications: direct edges between concrete rights of one kind (docs/catalogs.md#implications), acyclic, then
+  // closed transitively. A pseudo-right on either side would let a narrow right grant a whole kind (a READ that
+  // grants WRITE); a cycle would make distinct rights one; a right of another kind means nothing on the entity.
   const direct: number[][] = rights.map(() => []);
+  const kindText = (right: string): string => (owner.get(right) === undefined ? 'a global right' : `a right of ${owner.get(right)}`);
   for (const [i, implication] of (spec.implications ?? []).entries()) {
     const from = rightIndex.get(implication.right);
     if (from === undefined) {
-      problems.push(`spec.implications[${i}].right: expected a concrete right; found ${implication.right}`);
+      problems.push(`spec.implications[${i}].right: expected a concrete right; found ${pseudoRights.has(implication.right) ? `the pseudo-right ${implication.right}` : `unknown right ${implication.right}`}`);
       continue;
     }
     for (const to of implication.implies) {
+      if (pseudoRights.has(to)) {
+        problems.push(`spec.implications[${i}].implies: expected concrete rights; found the pseudo-right ${to} (an implication names each right it implies)`);
+        continue;
+      }
       if (!known(to, `spec.implications[${i}].implies`)) continue;
-      direct[from]!.push(...(pseudoRights.get(to) ?? [rightIndex.get(to)!]));
+      if (owner.get(to) !== owner.get(implication.right)) {
+        problems.push(`spec.implications[${i}].implies: ${to} is ${kindText(to)}, ${implication.right} ${kindText(implication.right)}: an implication stays within one kind`);
+        continue;
+      }
+      direct[from]!.push(rightIndex.get(to)!);
     }
+  }
+  for (const cycle of implicationCycles(direct)) {
+    problems.push(`spec.implications: a cycle ${[...cycle, cycle[0]!].map((r) => rights[r]).join(' ⇒ ')} (rights that imply each other are one right: declare one)`);
   }
   const implied = rights.map((_, start) => {
     const seen = new Set<number>([start]);
@@ -154,4 +168,31 @@ export function compileCatalog(doc: CatalogDocument, source: string): Catalog {
     roles,
     stateRights,
   };
+}
+
+/** One cycle per strongly connected part of the implication graph that has one (a right implying itself included). */
+function implicationCycles(direct: readonly number[][]): number[][] {
+  const state = new Array<0 | 1 | 2>(direct.length).fill(0); // unvisited, on the path, done
+  const cycles: number[][] = [];
+  for (let root = 0; root < direct.length; root++) {
+    if (state[root] !== 0) continue;
+    const path: number[] = [root];
+    const next: number[] = [0];
+    state[root] = 1;
+    while (path.length > 0) {
+      const node = path[path.length - 1]!;
+      const position = next[next.length - 1]!;
+      if (position < direct[node]!.length) {
+        next[next.length - 1]!++;
+        const child = direct[node]![position]!;
+        if (state[child] === 1) cycles.push(path.slice(path.indexOf(child)));
+        else if (state[child] === 0) (state[child] = 1, path.push(child), next.push(0));
+        continue;
+      }
+      state[node] = 2;
+      path.pop();
+      next.pop();
+    }
+  }
+  return cycles;
 }

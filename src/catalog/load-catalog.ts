@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { createAjv } from '../api/ajv.ts';
-import { describeSchemaError } from '../model/schema-errors.ts';
+import { describeSchemaErrors } from '../model/schema-errors.ts';
 import type { Catalog as CatalogDocument } from './catalog.generated.ts';
 import { CatalogError, compileCatalog, type Catalog } from './catalog.ts';
 
@@ -24,7 +24,7 @@ export function catalogFromText(text: string, source: string): Catalog {
   }
   const ajv = createAjv();
   const validate = ajv.compile(JSON.parse(readFileSync(join(here, 'catalog.schema.json'), 'utf8')));
-  if (!validate(doc)) throw new CatalogError(source, (validate.errors ?? []).map((e) => describeSchemaError(e, doc)));
+  if (!validate(doc)) throw new CatalogError(source, describeSchemaErrors(validate.errors ?? [], doc));
   return compileCatalog(doc as CatalogDocument, source);
 }
 

@@ -4,7 +4,8 @@
 import { loadCatalog } from '../catalog/load-catalog.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
-import { loadManifests, type LoadedManifests } from '../model/load-manifests.ts';
+import { loadManifests, ManifestPathError, type LoadedManifests } from '../model/load-manifests.ts';
+import { parseTimestamp, TIMESTAMP_EXPECTED } from '../api/timestamp.ts';
 import { parseEntity, type EntityRef } from '../engine/entities.ts';
 import type { Output } from './output.ts';
 
@@ -28,10 +29,11 @@ export class InputError extends Error {
   }
 }
 
+/** `--at`: the same parser as `expiresAt` (a time zone is required: the answer must not depend on the machine's). */
 export function parseTime(text: string | undefined): number {
   if (text === undefined) return Date.now();
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(ms)) throw new InputError(`--at: expected an RFC 3339 time such as 2027-01-01T00:00:00Z; found ${JSON.stringify(text)}`);
+  const ms = parseTimestamp(text);
+  if (ms === undefined) throw new InputError(`--at: expected ${TIMESTAMP_EXPECTED}; found ${JSON.stringify(text)}`);
   return ms;
 }
 
@@ -46,7 +48,8 @@ export function openWorkspace(paths: readonly string[], options: WorkspaceOption
   try {
     loaded = loadManifests(paths, progress && ((done, total) => progress(`reading manifests: ${done}/${total} files`)));
   } catch (error) {
-    throw new InputError((error as Error).message);
+    if (error instanceof ManifestPathError) throw new InputError(error.message);
+    throw error;
   }
   progress?.(`computing rights: ${loaded.sources.size} objects`);
   const engine = new Engine(loaded.model, catalog, { adminRights: options.adminRights ?? 'default' }, now);

@@ -2,10 +2,8 @@
  * Server-side applies the manifests of files or folders (Namespaces first): how `npm start` loads `examples/`
  * into the local control plane, and how tests load fixtures, without depending on kubectl.
  */
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
 import { isKindName } from '../api/kinds.ts';
-import { manifestFiles } from '../model/load-manifests.ts';
+import { manifestFiles, parseManifestDocuments, readManifestText } from '../model/load-manifests.ts';
 import { APPLY_PATCH, type ApiClient } from './api-client.ts';
 import { objectPath } from './resources.ts';
 
@@ -24,9 +22,14 @@ function pathOf(m: Manifest): string {
 /** Applies every Namespace and charter.dev object of the paths; returns how many objects were applied. */
 export async function applyManifests(api: ApiClient, paths: readonly string[], fieldManager = 'charter-examples'): Promise<number> {
   const manifests: Manifest[] = [];
-  for (const file of manifestFiles(paths)) {
-    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      const m = doc.toJS() as Manifest | null;
+  const { files, problems } = manifestFiles(paths);
+  if (problems.length > 0) throw new Error(problems.map((p) => `${p.file}: ${p.message}`).join('\n'));
+  for (const file of files) {
+    const read = readManifestText(file);
+    if ('problem' in read) throw new Error(`${file}: ${read.problem}`);
+    for (const doc of parseManifestDocuments(read.text)) {
+      if ('problem' in doc) throw new Error(`${file}: ${doc.problem}`);
+      const m = doc.value as Manifest | null;
       if (!m?.kind || !m.metadata?.name) continue;
       if (m.kind === 'Namespace' || (isKindName(m.kind) && m.apiVersion?.startsWith('charter.dev/'))) manifests.push(m);
     }

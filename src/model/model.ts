@@ -3,6 +3,7 @@
  * It is built the same way from manifest files (CLI) and from informer objects (controller).
  */
 import type { Collaboration, LabelSelector, Organization, User, UserGroup } from '../api/types.generated.ts';
+import { parseTimestamp } from '../api/timestamp.ts';
 
 export type UserState = 'Requested' | 'Approved' | 'Rejected' | 'Flagged' | 'Suspended';
 export type SubjectKind = 'User' | 'UserGroup' | 'Organization';
@@ -68,7 +69,10 @@ export function objectKey(object: { kind: string; name: string; namespace?: stri
   return object.namespace ? `${object.kind}/${object.namespace}/${object.name}` : `${object.kind}/${object.name}`;
 }
 
-/** Converts a schema-valid User manifest. */
+/**
+ * Converts a schema-valid User manifest. The `...From` functions take objects the schema accepted: every value
+ * they convert (a timestamp) has already been checked by the same parser.
+ */
 export function userFrom(raw: User): UserObject {
   return {
     kind: 'User',
@@ -113,6 +117,8 @@ export function collaborationFrom(raw: Collaboration, namespace: string): Collab
     target: { kind: raw.spec.target.kind, name: raw.spec.target.name },
     rights: [...new Set(raw.spec.rights ?? [])],
     role: raw.spec.role || undefined,
-    expiresAt: raw.spec.expiresAt === undefined ? undefined : Date.parse(raw.spec.expiresAt),
+    // The schema's date-time format is this parser, so it parses; were it ever not to, the grant counts as long
+    // expired (the epoch), never as one that does not expire.
+    expiresAt: raw.spec.expiresAt === undefined ? undefined : (parseTimestamp(raw.spec.expiresAt) ?? 0),
   };
 }

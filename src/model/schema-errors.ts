@@ -2,6 +2,8 @@
  * Turns ajv errors into one clear sentence per problem: the field path, what was expected, what was found.
  */
 import type { ErrorObject } from 'ajv';
+import { KUBERNETES_FORMATS } from '../api/kubernetes-names.ts';
+import { TIMESTAMP_EXPECTED, TIMESTAMP_PATTERN } from '../api/timestamp.ts';
 
 /** `spec.subject.kind` from ajv's `/spec/subject/kind`; array indices as `[3]`. */
 export function fieldPath(instancePath: string, extra?: string): string {
@@ -43,8 +45,12 @@ export function describeSchemaError(error: ErrorObject, object: unknown): string
     case 'type':
       return `${fieldPath(error.instancePath)}: expected ${String(p.type)}; found ${found(value)}`;
     case 'format':
+      // A format of the object's keys (propertyNames): the key is what is wrong, not the value.
+      if (error.propertyName !== undefined) return `${fieldPath(error.instancePath)}: key ${found(error.propertyName)}: expected ${describeFormat(String(p.format))}`;
       return `${fieldPath(error.instancePath)}: expected ${describeFormat(String(p.format))}; found ${found(value)}`;
     case 'pattern':
+      // The timestamp pattern narrows the date-time format: one message for both (problems are deduplicated).
+      if (p.pattern === TIMESTAMP_PATTERN) return `${fieldPath(error.instancePath)}: expected ${TIMESTAMP_EXPECTED}; found ${found(value)}`;
       return `${fieldPath(error.instancePath)}: expected a string matching ${String(p.pattern)}; found ${found(value)}`;
     case 'maxItems':
       return `${fieldPath(error.instancePath)}: expected at most ${String(p.limit)} items; found ${(value as unknown[]).length}`;
@@ -68,8 +74,13 @@ function describeFormat(format: string): string {
     case 'email':
       return 'an email address';
     case 'date-time':
-      return 'an RFC 3339 date-time such as 2027-01-01T00:00:00Z';
+      return TIMESTAMP_EXPECTED;
     default:
-      return `a value of format ${format}`;
+      return KUBERNETES_FORMATS[format]?.expected ?? `a value of format ${format}`;
   }
+}
+
+/** One message per problem: ajv's `propertyNames` wrapper is dropped (the key's own error says what is wrong). */
+export function describeSchemaErrors(errors: readonly ErrorObject[], object: unknown): string[] {
+  return [...new Set(errors.filter((e) => e.keyword !== 'propertyNames').map((e) => describeSchemaError(e, object)))];
 }

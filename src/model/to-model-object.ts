@@ -1,22 +1,45 @@
 /**
  * Validates one raw object (from a file or an informer) against its kind's schema and converts it.
  */
-import { isKindName } from '../api/kinds.ts';
-import { API_GROUP_VERSION } from '../api/kinds.ts';
+import { API_GROUP, KINDS, isKindName } from '../api/kinds.ts';
 import { kindValidators } from '../api/ajv.ts';
 import type { Collaboration, Organization, User, UserGroup } from '../api/types.generated.ts';
 import { collaborationFrom, organizationFrom, userFrom, userGroupFrom, type ModelObject } from './model.ts';
-import { describeSchemaError } from './schema-errors.ts';
+import { describeSchemaErrors } from './schema-errors.ts';
 
 export type Conversion =
   | { ok: true; object: ModelObject }
   | { ok: false; kind: string; name: string; namespace?: string; problems: string[] };
 
-/** True for objects of the four charter.dev kinds; everything else in a manifest folder is ignored. */
-export function isCharterObject(raw: unknown): raw is { apiVersion: string; kind: string } {
-  if (raw === null || typeof raw !== 'object') return false;
-  const { apiVersion, kind } = raw as Record<string, unknown>;
-  return typeof apiVersion === 'string' && apiVersion.startsWith('charter.dev/') && isKindName(kind);
+/** What a manifest document is to Charter. */
+export type DocumentClass =
+  /** Not Charter's: another API group (or no object at all); the contract ignores it. */
+  | { type: 'ignored' }
+  /** One of the four kinds (its apiVersion is checked by toModelObject). */
+  | { type: 'object' }
+  /** Meant for Charter but not one of its kinds: reported, as `kubectl apply --validate=strict` would refuse it. */
+  | { type: 'unknown-kind'; kind: string; name: string; message: string };
+
+/**
+ * Sorts a manifest document: objects of other API groups are ignored (semantics: "objects of other kinds are
+ * ignored"); a document of the charter.dev group with a kind Charter does not have (a typo: `Colaboration`) is a
+ * problem, not silence — a typo in a GitOps repository must not become a silently missing grant; a Charter kind
+ * without an apiVersion is an object (whose apiVersion toModelObject reports). `Catalog` is charter.dev's file
+ * format for `--catalog`, not an API object: a catalog kept beside the manifests is ignored.
+ */
+export function classifyDocument(raw: unknown): DocumentClass {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { type: 'ignored' };
+  const { apiVersion, kind, metadata } = raw as Record<string, unknown>;
+  const charterGroup = typeof apiVersion === 'string' && (apiVersion === API_GROUP || apiVersion.startsWith(`${API_GROUP}/`));
+  if (isKindName(kind)) return charterGroup || apiVersion === undefined ? { type: 'object' } : { type: 'ignored' };
+  if (!charterGroup || kind === 'Catalog') return { type: 'ignored' };
+  const name = metadata !== null && typeof metadata === 'object' && typeof (metadata as Record<string, unknown>).name === 'string' ? String((metadata as Record<string, unknown>).name) : '(unnamed)';
+  return {
+    type: 'unknown-kind',
+    kind: typeof kind === 'string' ? kind : '(no kind)',
+    name,
+    message: `kind: expected one of ${KINDS.join(', ')} (the kinds of ${API_GROUP}); found ${JSON.stringify(kind) ?? 'nothing'}`,
+  };
 }
 
 /** Schema-validates and converts; the problems name the field, what was expected and what was found. */
@@ -26,13 +49,12 @@ export function toModelObject(raw: Record<string, unknown>): Conversion {
   const name = typeof metadata.name === 'string' ? metadata.name : '(unnamed)';
   const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
   if (!isKindName(kind)) return { ok: false, kind, name, problems: [`kind: expected User, Organization, UserGroup or Collaboration; found ${kind}`] };
-  const problems: string[] = [];
-  if (raw.apiVersion !== API_GROUP_VERSION) problems.push(`apiVersion: expected ${API_GROUP_VERSION}; found ${JSON.stringify(raw.apiVersion)}`);
+  const problems: string[] = []; // apiVersion (required, const charter.dev/v1alpha1) is the schema's to check
   const validate = kindValidators().get(kind)!;
   // Status is the operator's output: it is not validated as input (and never read).
   const { status: _status, ...input } = raw;
   if (!validate(input)) {
-    for (const error of validate.errors ?? []) problems.push(describeSchemaError(error, input));
+    problems.push(...describeSchemaErrors(validate.errors ?? [], input));
   }
   if (kind === 'Collaboration' && !namespace) {
     problems.push('metadata.namespace: expected a namespace (Collaboration is namespaced); found nothing');

@@ -8,15 +8,13 @@
  * It records what each case exercised (users, groups, Collaborations) for `--coverage`. Bad input (an unknown kind,
  * right or user, an object to delete that the manifests lack) throws AccessTestError naming the file, case and field.
  */
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
 import { decide, type AdmissionRequest } from '../admission/decide.ts';
 import { isKindName, type KindName } from '../api/kinds.ts';
 import { entityAccess, type PathCategory } from '../engine/access-views.ts';
 import { parseEntity, type EntityRef } from '../engine/entities.ts';
 import { evaluate, type Provenance } from '../engine/evaluate.ts';
-import { manifestFiles } from '../model/load-manifests.ts';
-import { isCharterObject } from '../model/to-model-object.ts';
+import { manifestFiles, parseManifestDocuments, readManifestText } from '../model/load-manifests.ts';
+import { classifyDocument } from '../model/to-model-object.ts';
 import { openWorkspace, problemLines, type Workspace } from '../cli/workspace.ts';
 import type { AdmitCase, Case, CheckCase, WhoCase } from './access-test.generated.ts';
 import { AccessTestError, caseTitle, type LoadedAccessTest } from './load-access-test.ts';
@@ -70,13 +68,16 @@ function exercise(exercised: Exercised, path: Provenance): void {
 /** Raw manifests by object key (`Kind/name`, `Collaboration/ns/name`): what an admission request carries as oldObject. */
 function rawObjects(paths: readonly string[]): Map<string, Record<string, unknown>> {
   const out = new Map<string, Record<string, unknown>>();
-  for (const file of manifestFiles(paths)) {
-    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      const raw = doc.toJS() as unknown;
-      if (!isCharterObject(raw)) continue;
-      const meta = ((raw as Record<string, unknown>).metadata ?? {}) as { name?: string; namespace?: string };
+  // Read with the manifest loader's own reader (the workspace loaded these files without a problem already).
+  for (const file of manifestFiles(paths).files) {
+    const read = readManifestText(file);
+    if ('problem' in read) continue;
+    for (const doc of parseManifestDocuments(read.text)) {
+      if (!('value' in doc) || classifyDocument(doc.value).type !== 'object') continue;
+      const raw = doc.value as Record<string, unknown> & { kind: string };
+      const meta = (raw.metadata ?? {}) as { name?: string; namespace?: string };
       const key = raw.kind === 'Collaboration' ? `${raw.kind}/${meta.namespace}/${meta.name}` : `${raw.kind}/${meta.name}`;
-      if (!out.has(key)) out.set(key, raw as Record<string, unknown>);
+      if (!out.has(key)) out.set(key, raw);
     }
   }
   return out;

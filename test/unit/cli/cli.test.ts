@@ -68,7 +68,7 @@ describe('charter can', () => {
     expect(entity.stderr.join('\n')).toContain('expected Application/<namespace>/<name>');
     const at = await charter('can', path, '--user', 'alice', '--on', 'Organization/acme', '--at', 'soon');
     expect(at.code).toBe(2);
-    expect(at.stderr.join('\n')).toContain('--at: expected an RFC 3339 time');
+    expect(at.stderr.join('\n')).toContain('--at: expected an RFC 3339 date-time');
   });
   test('an unreadable catalog is exit 2', async () => {
     const path = write('ok2.yaml', ORG);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadManifests } from '../../../src/model/load-manifests.ts';
+import { loadManifests, ManifestPathError } from '../../../src/model/load-manifests.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -79,7 +79,7 @@ describe('loading manifests', () => {
         'nested/deeper/bad.yml: Collaboration/c: spec.target.name: expected a value, found nothing (the field is required)',
         'nested/deeper/bad.yml: Collaboration/c: spec.rights: rights and role are both empty: set at least one of them',
         'nested/deeper/bad.yml: Collaboration/c: metadata.namespace: expected a namespace (Collaboration is namespaced); found nothing',
-        'nested/deeper/bad.yml: Collaboration/acme/d: spec.expiresAt: expected an RFC 3339 date-time such as 2027-01-01T00:00:00Z; found "tomorrow"',
+        'nested/deeper/bad.yml: Collaboration/acme/d: spec.expiresAt: expected an RFC 3339 date-time with a time zone such as 2027-01-01T00:00:00Z (a real calendar date, seconds 00–59); found "tomorrow"',
         'nested/deeper/bad.yml: UserGroup/big: spec.members.groups: expected at most 256 items; found 300',
       ]),
     );
@@ -88,6 +88,7 @@ describe('loading manifests', () => {
     expect(lines.some((l) => l.startsWith('good.yaml: User/alice: defined twice: the definition in') && l.endsWith('dup.yaml is used'))).toBe(true);
   });
   test('a path that does not exist is an error', () => {
-    expect(() => loadManifests([join(dir, 'nope')])).toThrow(/ENOENT/);
+    expect(() => loadManifests([join(dir, 'nope')])).toThrow(ManifestPathError);
+    expect(() => loadManifests([join(dir, 'nope')])).toThrow(/nope: no such file or directory/);
   });
 });

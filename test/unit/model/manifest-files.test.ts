@@ -1,0 +1,105 @@
+/**
+ * Shapes and sizes of input: special files, symbolic links, encodings, aliases, duplicate keys. Every problem names
+ * its file, the other files are still read, nothing blocks or throws.
+ */
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadManifests, MAX_EXPANDED_NODES } from '../../../src/model/load-manifests.ts';
+import { charter } from '../cli/support.ts';
+
+const USER = (name: string): string => `apiVersion: charter.dev/v1alpha1\nkind: User\nmetadata: { name: ${name} }\n`;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'charter-files-'));
+  writeFileSync(join(dir, 'good.yaml'), USER('alice'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `file: object: message` lines relative to the folder, and the users loaded. */
+function load(...paths: string[]): { lines: string[]; users: string[] } {
+  const { model, problems } = loadManifests(paths.length ? paths : [dir]);
+  return { lines: problems.map((p) => `${p.file.slice(dir.length + 1)}: ${p.object}: ${p.message}`), users: [...model.users.keys()].sort() };
+}
+
+describe('special files and links', () => {
+  test('a FIFO named *.yaml is reported by path, never opened (a read would block forever)', () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
+    expect(load()).toEqual({ lines: ['pipe.yaml: (file): not a regular file (a FIFO): skipped'], users: ['alice'] });
+    expect(load(join(dir, 'pipe.yaml')).lines).toEqual(['pipe.yaml: (file): not a regular file (a FIFO): skipped']);
+  });
+  test('a symbolic link loop is reported and the rest is read', () => {
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'bob.yaml'), USER('bob'));
+    symlinkSync('..', join(dir, 'sub', 'up'));
+    symlinkSync('self.yaml', join(dir, 'self.yaml'));
+    const { lines, users } = load();
+    expect(users).toEqual(['alice', 'bob']);
+    expect(lines).toEqual([
+      'self.yaml: (file): cannot be followed: a loop of symbolic links',
+      expect.stringMatching(/^sub\/up: \(file\): a symbolic link loop: leads back to .*, which is being read; skipped$/),
+    ]);
+  });
+  test('links to files and folders are followed; what is reached twice is read once; a dangling link is reported', () => {
+    mkdirSync(join(dir, 'real'));
+    writeFileSync(join(dir, 'real', 'bob.yaml'), USER('bob'));
+    symlinkSync('real', join(dir, 'alias-dir'));
+    symlinkSync('good.yaml', join(dir, 'link.yaml'));
+    symlinkSync('nowhere.yaml', join(dir, 'dangling.yaml'));
+    expect(load()).toEqual({ lines: ['dangling.yaml: (file): cannot be followed: a symbolic link to nothing'], users: ['alice', 'bob'] });
+  });
+  test('the CLI exits 2 naming the FIFO, and does not hang', async () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
+    const run = await charter('can', dir, '--user', 'alice', '--on', 'User/alice');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toEqual([`${join(dir, 'pipe.yaml')}: (file): not a regular file (a FIFO): skipped`]);
+  });
+});
+
+describe('encodings', () => {
+  test.each<[string, Buffer, RegExp]>([
+    ['UTF-16 LE with a byte-order mark', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(USER('bob'), 'utf16le')]), /^not UTF-8: it starts with a UTF-16 or UTF-32 byte-order mark/],
+    ['UTF-16 BE with a byte-order mark', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(USER('bob'), 'utf16le').swap16()]), /^not UTF-8: it starts with a UTF-16/],
+    ['UTF-16 without a byte-order mark', Buffer.from(USER('bob'), 'utf16le'), /^not UTF-8 text: a NUL byte at line 1/],
+    ['invalid UTF-8', Buffer.concat([Buffer.from(USER('bob')), Buffer.from('# caf\xe9\n', 'latin1')]), /^not valid UTF-8: an invalid byte sequence at line 4$/],
+    ['a byte-order mark in the middle', Buffer.from(`${USER('bob')}---\n\uFEFF${USER('carol')}`), /^a byte-order mark \(U\+FEFF\) in the middle of the file, at line 5/],
+  ])('%s is reported, naming the file', (_name, bytes, message) => {
+    writeFileSync(join(dir, 'bad.yaml'), bytes);
+    const { lines, users } = load();
+    expect(users).toEqual(['alice']);
+    expect(lines).toEqual([expect.stringMatching(/^bad\.yaml: \(file\): /)]);
+    expect(lines[0]!.replace('bad.yaml: (file): ', '')).toMatch(message);
+  });
+  test('a byte-order mark at the start is fine', () => {
+    writeFileSync(join(dir, 'bom.yaml'), `\uFEFF${USER('bob')}`);
+    expect(load()).toEqual({ lines: [], users: ['alice', 'bob'] });
+  });
+});
+
+describe('aliases and keys', () => {
+  test('an anchor reused 150 times is fine', () => {
+    const users = Array.from({ length: 150 }, () => '*u').join(', ');
+    writeFileSync(join(dir, 'group.yaml'), `apiVersion: charter.dev/v1alpha1\nkind: UserGroup\nmetadata: { name: g, labels: { x: &u alice } }\nspec: { members: { users: [${users}] } }\n`);
+    expect(load().lines).toEqual([]);
+  });
+  test('a billion laughs is refused in its document, naming the file; the other documents and files go on', () => {
+    const levels = ['a: &l0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) levels.push(`l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(', ')}]`);
+    writeFileSync(join(dir, 'laughs.yaml'), `${USER('bob')}---\napiVersion: charter.dev/v1alpha1\nkind: User\nmetadata: { name: carol }\nspec:\n${levels.map((l) => `  ${l}`).join('\n')}\n`);
+    const { lines, users } = load();
+    expect(users).toEqual(['alice', 'bob']);
+    expect(lines).toEqual([`laughs.yaml: (document 2): too large once its aliases are expanded: more than ${MAX_EXPANDED_NODES} values (aliases used to multiply data)`]);
+  });
+  test('an alias to an anchor that does not exist names the file', () => {
+    writeFileSync(join(dir, 'alias.yaml'), `${USER('bob')}spec: { displayName: *nothing }\n`);
+    expect(load().lines).toEqual([expect.stringMatching(/^alias\.yaml: \(document 1\): not valid YAML: /)]);
+  });
+  test('a duplicate key is refused with its line, also among many labels', () => {
+    const labels = Array.from({ length: 1000 }, (_, i) => `    k${i}: v`).join('\n');
+    writeFileSync(join(dir, 'dup.yaml'), `${USER('bob').replace('metadata: { name: bob }', 'metadata:\n  name: bob\n  labels:')}\n${labels}\n    k7: again\n`);
+    expect(load().lines).toEqual(['dup.yaml: (document 1): not valid YAML: map keys must be unique: "k7" appears twice (line 1007)']);
+  });
+});
