@@ -636,7 +636,7 @@ export class Engine {
       for (const o of [...(oldStructure.conflicts.get(ns) ?? []), ...(structure.conflicts.get(ns) ?? [])]) touched.add(o);
     }
     for (const org of this.model.organizations.keys()) {
-      if (oldStructure.cyclic.has(org) !== structure.cyclic.has(org)) touched.add(org);
+      if (oldStructure.cyclic.has(org) !== structure.cyclic.has(org) || oldStructure.tooDeep.has(org) !== structure.tooDeep.has(org)) touched.add(org);
     }
     if (!before !== !after) {
       for (const record of this.membershipsBySubject.get(`Organization/${name}`) ?? []) this.revalidate(record, users, impact);

@@ -1,7 +1,7 @@
 /**
  * The organization hierarchy and namespace ownership (semantics §4): ancestors through `parent` (none for an
- * organization on a cycle of parents), and which organization owns each namespace (none when two claim it).
- * Recomputed whole when an Organization changes: organizations are few and change rarely.
+ * organization on a cycle of parents; at most MAX_ANCESTORS), and which organization owns each namespace (none when
+ * two claim it). Recomputed whole when an Organization changes (linear: organizations are few and change rarely).
  */
 import type { Model } from '../model/model.ts';
 
@@ -12,6 +12,8 @@ export interface OrganizationStructure {
   descendants: Map<string, Set<string>>;
   /** Organizations on a cycle of parents. */
   cyclic: Set<string>;
+  /** Organizations with more than MAX_ANCESTORS ancestors (their ancestors are cut there). */
+  tooDeep: Set<string>;
   /** Namespace → the organization owning it (claimed by exactly one). */
   owner: Map<string, string>;
   /** Namespace → the organizations claiming it, for namespaces claimed by two or more. */
@@ -20,25 +22,47 @@ export interface OrganizationStructure {
   owned: Map<string, string[]>;
 }
 
-/** Computes the hierarchy and ownership of the model's organizations. */
+/**
+ * How many ancestors an organization can have. A deeper chain of parents is cut here: the organization's
+ * ancestors are its nearest MAX_ANCESTORS and it reports `ParentChainTooDeep` (members of the farther ancestors do
+ * not become its members: fewer rights, never more). The bound keeps the hierarchy linear in the number of
+ * organizations (a chain of 5,000 made it quadratic) and is the size of `status.ancestors` (maxItems 64 in the CRD).
+ */
+export const MAX_ANCESTORS = 64;
+
+/** Computes the hierarchy and ownership of the model's organizations, in time linear in their number. */
 export function organizationStructure(model: Model): OrganizationStructure {
+  const parentOf = (o: string): string | undefined => {
+    const p = model.organizations.get(o)?.parent;
+    return p !== undefined && model.organizations.has(p) ? p : undefined;
+  };
+  // Cycles: each organization is walked once; a walk that meets its own path has found a cycle.
   const cyclic = new Set<string>();
+  const done = new Set<string>();
   for (const start of model.organizations.keys()) {
-    const seen = new Set<string>();
-    for (let o: string | undefined = start; o !== undefined && model.organizations.has(o); o = model.organizations.get(o)!.parent) {
-      if (seen.has(o)) {
-        if (o === start) cyclic.add(start);
-        break;
-      }
-      seen.add(o);
+    if (done.has(start)) continue;
+    const path: string[] = [];
+    const onPath = new Map<string, number>();
+    let o: string | undefined = start;
+    while (o !== undefined && !done.has(o) && !onPath.has(o)) {
+      onPath.set(o, path.length);
+      path.push(o);
+      o = parentOf(o);
     }
+    if (o !== undefined && onPath.has(o)) for (const member of path.slice(onPath.get(o)!)) cyclic.add(member);
+    for (const member of path) done.add(member);
   }
   const ancestors = new Map<string, string[]>();
   const descendants = new Map<string, Set<string>>();
+  const tooDeep = new Set<string>();
   for (const name of model.organizations.keys()) {
     const chain: string[] = [];
     if (!cyclic.has(name)) {
-      for (let p = model.organizations.get(name)!.parent; p !== undefined && model.organizations.has(p); p = model.organizations.get(p)!.parent) {
+      for (let p = parentOf(name); p !== undefined; p = parentOf(p)) {
+        if (chain.length === MAX_ANCESTORS) {
+          tooDeep.add(name);
+          break;
+        }
         chain.push(p);
         if (cyclic.has(p)) break; // an organization on a cycle has no ancestors of its own
       }
@@ -72,5 +96,5 @@ export function organizationStructure(model: Model): OrganizationStructure {
     }
   }
   for (const list of owned.values()) list.sort();
-  return { ancestors, descendants, cyclic, owner, conflicts, owned };
+  return { ancestors, descendants, cyclic, tooDeep, owner, conflicts, owned };
 }

@@ -9,6 +9,7 @@
  * waiting for other objects (a subject, an owning organization), which kstatus reports as InProgress.
  */
 import type { Engine } from './engine.ts';
+import { MAX_ANCESTORS } from './organizations.ts';
 import { EMPTY } from './right-sets.ts';
 
 export interface ConditionValue {
@@ -136,6 +137,13 @@ export function organizationProblems(engine: Engine, name: string): Finding[] {
     findings.push({ object, severity: 'warning', reason: 'ParentCycle', message: `spec.parent: ${name} is on a cycle of parents, so it has no ancestors` });
   } else if (org.parent !== undefined && !engine.model.organizations.has(org.parent)) {
     findings.push({ object, severity: 'warning', reason: 'ParentNotFound', message: `spec.parent: Organization ${org.parent} does not exist` });
+  } else if (engine.organizations.tooDeep.has(name)) {
+    findings.push({
+      object,
+      severity: 'warning',
+      reason: 'ParentChainTooDeep',
+      message: `spec.parent: more than ${MAX_ANCESTORS} ancestors; only the nearest ${MAX_ANCESTORS} count (members of farther ancestors are not members here)`,
+    });
   }
   const conflicts = org.namespaces.filter((ns) => engine.organizations.conflicts.has(ns));
   for (const ns of conflicts) {
