@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { charter } from './support.ts';
 
 let dir: string;
-beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'charter-names-'))));
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'charter-names-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const manifests = (namespace: string): string => `apiVersion: charter.dev/v1alpha1
