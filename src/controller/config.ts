@@ -46,6 +46,9 @@ export interface OperatorConfig {
   maxShards: number;
 }
 
+/** The Lease's namespace unless told otherwise; `npm run cluster:up` creates it in the development cluster. */
+export const DEFAULT_LEASE_NAMESPACE = 'charter-system';
+
 /** A bad flag or variable (exit code 2), or --help (exit code 0, the help text in `message`). */
 export class ConfigError extends Error {
   readonly exitCode: number;
@@ -77,7 +80,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flags: '--context <name>', env: 'CHARTER_CONTEXT', description: 'the kubeconfig context to use', defaultText: 'the current context' },
   { flags: '--leader-elect', env: 'CHARTER_LEADER_ELECT', description: 'hold a Lease so that only one replica writes', defaultText: 'on' },
   { flags: '--no-leader-elect', description: 'run without leader election (a single replica)', defaultText: '' },
-  { flags: '--lease-namespace <ns>', env: 'CHARTER_LEASE_NAMESPACE', description: "the Lease's namespace (it must exist)", defaultText: 'charter-system' },
+  { flags: '--lease-namespace <ns>', env: 'CHARTER_LEASE_NAMESPACE', description: "the Lease's namespace (it must exist)", defaultText: DEFAULT_LEASE_NAMESPACE },
   { flags: '--lease-name <name>', env: 'CHARTER_LEASE_NAME', description: "the Lease's name", defaultText: 'charter-leader' },
   { flags: '--identity <id>', env: 'CHARTER_IDENTITY', description: "this replica's name in the Lease; unique per replica", defaultText: '<hostname>-<pid>' },
   { flags: '--lease-duration <seconds>', env: 'CHARTER_LEASE_DURATION', description: 'how long an unrenewed Lease holds', defaultText: '15' },
@@ -167,7 +170,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     kubeconfig: kubeconfigSource(raw('kubeconfig', '--kubeconfig', 'KUBECONFIG')?.value, env),
     context: raw('context', '--context', 'CHARTER_CONTEXT')?.value,
     leaderElect,
-    leaseNamespace: str('leaseNamespace', '--lease-namespace', 'CHARTER_LEASE_NAMESPACE', 'charter-system'),
+    leaseNamespace: str('leaseNamespace', '--lease-namespace', 'CHARTER_LEASE_NAMESPACE', DEFAULT_LEASE_NAMESPACE),
     leaseName: str('leaseName', '--lease-name', 'CHARTER_LEASE_NAME', 'charter-leader'),
     identity: str('identity', '--identity', 'CHARTER_IDENTITY', `${hostname()}-${process.pid}`),
     leaseDurationMs: Math.round(num('leaseDuration', '--lease-duration', 'CHARTER_LEASE_DURATION', 15, seconds) * 1000),

@@ -5,7 +5,8 @@
  *   GET /healthz   200 "ok" while `healthy()` (liveness: a failing one gets the pod restarted)
  *   GET /readyz    200 "ok" while `ready()` (readiness: informers synced, engine built)
  *
- * Both probes answer 503 with a one-line reason otherwise (also when the check itself throws).
+ * Both probes answer 503 with a one-line reason otherwise (also when the check itself throws); /readyz gives
+ * `notReadyReason()` when there is one (e.g. "not ready: cannot create the leader Lease …").
  *
  *   const server = await startHttpServer({ port: 8080, registry, ready: () => operator.ready, healthy: () => true });
  *   // …
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   host?: string;
   registry: Registry;
   ready: () => boolean;
+  /** Why not ready, for /readyz's answer (default: just "not ready"). */
+  notReadyReason?: () => string | undefined;
   healthy: () => boolean;
 }
 
@@ -82,18 +85,20 @@ async function handle(opts: HttpServerOptions, req: IncomingMessage, res: Server
       probe(res, opts.healthy, 'unhealthy', head);
       return;
     case '/readyz':
-      probe(res, opts.ready, 'not ready', head);
+      probe(res, opts.ready, 'not ready', head, opts.notReadyReason);
       return;
     default:
       send(res, 404, `not found: ${path} (try /metrics, /healthz or /readyz)\n`, head);
   }
 }
 
-function probe(res: ServerResponse, check: () => boolean, failure: string, head: boolean): void {
+function probe(res: ServerResponse, check: () => boolean, failure: string, head: boolean, reason?: () => string | undefined): void {
   let ok: boolean;
   let why = failure;
   try {
     ok = check();
+    const detail = ok ? undefined : reason?.();
+    if (detail) why = `${failure}: ${detail}`;
   } catch (e) {
     ok = false;
     why = `${failure}: ${e instanceof Error ? e.message : String(e)}`;

@@ -28,6 +28,7 @@ import type { Logger } from './logger.ts';
 import { initWatchMetrics } from './metrics.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { InterruptibleSleep } from './interruptible-sleep.ts';
+import { misconfiguration, ProblemReporter } from './misconfiguration.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -61,6 +62,11 @@ export interface InformerOptions {
   listTimeoutMs?: number;
   /** Restart backoff: first delay (default 200 ms) and cap (default 30 s); each delay is jittered to [½, 1]×. */
   backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * A misconfiguration met (401, 403, 404: the reason) or gone (undefined): see misconfiguration.ts. It is logged
+   * once as an error, and retried with the same backoff without a warning each time.
+   */
+  onProblem?: (reason: string | undefined) => void;
 }
 
 /** A failed request or an ERROR watch event: the HTTP status (410 for Gone/Expired) and the server's reason. */
@@ -116,11 +122,13 @@ export class Informer<T extends KubernetesObject> {
   private abortCurrent: AbortController | undefined;
   /** Ends a backoff sleep early (stop()). */
   private readonly sleeper = new InterruptibleSleep();
+  private readonly problems: ProblemReporter;
 
   constructor(opts: InformerOptions) {
     this.opts = opts;
     this.name = opts.name;
     this.logger = opts.logger;
+    this.problems = new ProblemReporter(opts.logger, { resource: opts.name }, opts.onProblem);
     this.metrics = opts.metrics;
     this.stallTimeoutMs = opts.stallTimeoutMs ?? 5 * 60_000;
     if (this.metrics) initWatchMetrics(this.metrics, this.name);
@@ -199,7 +207,9 @@ export class Informer<T extends KubernetesObject> {
         } catch (e) {
           if (this.stopped) break;
           failures++;
-          this.logger.warn('list failed; retrying', { resource: this.name, attempt: failures, error: describe(e) });
+          const problem = this.problemOf(e, 'list');
+          if (problem) this.problems.report(problem);
+          else this.logger.warn('list failed; retrying', { resource: this.name, attempt: failures, error: describe(e) });
           continue;
         }
       }
@@ -208,6 +218,9 @@ export class Informer<T extends KubernetesObject> {
       this.metrics?.watchRestarts.inc({ resource: this.name, reason: outcome });
       if (delivered) failures = 0;
       if (!delivered || outcome === 'error') failures++;
+      const problem = outcome === 'error' ? this.problemOf(error, 'watch') : undefined;
+      if (problem || delivered) this.problems.report(problem);
+      if (problem) continue;
       const fields = { resource: this.name, resourceVersion: this.rv, ...(error ? { error: describe(error) } : {}) };
       switch (outcome) {
         case 'expired':
@@ -227,8 +240,16 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 
+  /** The misconfiguration behind a failed list or watch, if it is one (see misconfiguration.ts). */
+  private problemOf(e: unknown, verb: 'list' | 'watch'): string | undefined {
+    if (!(e instanceof WatchRequestError)) return undefined;
+    const crd = this.opts.path.startsWith('/apis/') ? ': is its CustomResourceDefinition installed? (kubectl apply -f crds/, or the Helm chart)' : '';
+    return misconfiguration(e.status, `cannot ${verb} ${this.opts.path}: ${e.message}`, { 404: `the API server does not serve it${crd}` });
+  }
+
   private async relist(): Promise<void> {
     const { items, resourceVersion } = await this.listAll();
+    this.problems.report(undefined);
     this.cache.clear();
     for (const item of items) this.cache.set(objectKey(item), item);
     this.rv = resourceVersion;

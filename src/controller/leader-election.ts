@@ -17,10 +17,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, isConflict, isNotFound } from './api-client.ts';
+import { ApiClient, ApiError, isConflict, isNotFound } from './api-client.ts';
 import type { Logger } from './logger.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { InterruptibleSleep } from './interruptible-sleep.ts';
+import { misconfiguration, ProblemReporter } from './misconfiguration.ts';
 
 export interface LeaderElectorOptions {
   kubeConfig: KubeConfig;
@@ -38,6 +39,11 @@ export interface LeaderElectorOptions {
   retryPeriodMs?: number;
   logger: Logger;
   metrics?: ControllerMetrics;
+  /**
+   * A misconfiguration met (the Lease's namespace does not exist, 401, 403: the reason) or gone (undefined): see
+   * misconfiguration.ts. Logged once as an error; the elector keeps trying every retry period without a warning each.
+   */
+  onProblem?: (reason: string | undefined) => void;
 }
 
 export interface LeaderCallbacks {
@@ -85,6 +91,7 @@ export class LeaderElector {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private readonly sleeper = new InterruptibleSleep();
+  private readonly problems: ProblemReporter;
   /** The Lease as last seen: its resourceVersion, holder and duration, and when (monotonic) it last changed. */
   private observed: { resourceVersion: string; holder: string; durationMs: number; at: number } | undefined;
 
@@ -97,6 +104,7 @@ export class LeaderElector {
     this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
     this.logger = opts.logger;
     this.metrics = opts.metrics;
+    this.problems = new ProblemReporter(opts.logger, { lease: `${opts.namespace}/${this.leaseName}`, identity: opts.identity }, opts.onProblem);
     if (!this.identity) throw new RangeError('A leader elector needs a non-empty identity');
     if (!(this.leaseDurationMs > this.renewDeadlineMs)) {
       throw new RangeError(`The lease duration must exceed the renew deadline; found ${this.leaseDurationMs} ms ≤ ${this.renewDeadlineMs} ms`);
@@ -244,33 +252,59 @@ export class LeaderElector {
         leaseTransitions: mine ? (old?.leaseTransitions ?? 0) : old ? (old.leaseTransitions ?? 0) + 1 : 0,
       };
     };
+    let step = 'get';
     try {
       const lease = await this.read(left());
       if (!lease) {
+        step = 'create';
         const created = await this.write(
           'create',
           { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.leaseName, namespace: this.namespace }, spec: spec() },
           left(),
         );
         this.observe(created);
+        this.problems.report(undefined);
         return true;
       }
       this.observe(lease);
+      this.problems.report(undefined);
       const holder = lease.spec?.holderIdentity ?? '';
       const o = this.observed!;
       if (holder && holder !== this.identity && performance.now() < o.at + o.durationMs) return false;
+      step = 'update';
       const updated = await this.write('update', { ...lease, spec: spec(lease.spec) }, left());
       this.observe(updated);
       if (holder && holder !== this.identity) this.logger.info('took over an expired leader lease', { ...this.fields(), from: holder });
       return true;
     } catch (e) {
+      const problem = this.problemOf(e, step);
       if (isConflict(e)) {
         this.logger.debug('leader lease changed meanwhile (conflict)', this.fields());
+      } else if (problem) {
+        this.problems.report(problem);
       } else {
         this.logger.warn('leader lease request failed', { ...this.fields(), error: describe(e) });
       }
       return false;
     }
+  }
+
+  /**
+   * The misconfiguration behind a failed Lease request, if it is one: 401, 403, or a 404 on create (the namespace
+   * does not exist; a 404 on update is a Lease deleted meanwhile, which the next attempt creates again).
+   */
+  private problemOf(e: unknown, step: string): string | undefined {
+    if (!(e instanceof ApiError) || (e.status === 404 && step !== 'create')) return undefined;
+    const ns = this.namespace;
+    return misconfiguration(e.status, `cannot ${step} the leader Lease ${ns}/${this.leaseName}: ${e.message}`, {
+      404: `the Lease's namespace "${ns}" does not exist: create it (kubectl create namespace ${ns}) or choose another with --lease-namespace`,
+      403: `the operator's identity needs get, create and update on leases in ${ns} (the Helm chart's Role grants them)`,
+    });
+  }
+
+  /** The misconfiguration in effect (see onProblem), if any. */
+  get problem(): string | undefined {
+    return this.problems.reason;
   }
 
   private observe(lease: Lease): void {

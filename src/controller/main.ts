@@ -29,7 +29,8 @@ async function ensureNamespace(api: ApiClient, name: string): Promise<void> {
 async function devCluster(config: OperatorConfig, log: Logger): Promise<{ kubeConfig: KubeConfig; kubeconfigPath: string; stop: () => Promise<void> }> {
   log.info('no cluster configured: starting the local control plane (the first run builds kube-apiserver and etcd; see docs/control-plane.md)');
   const { useDevCluster } = await import('../devcluster/index.ts');
-  const dev = await useDevCluster();
+  // main() stops it, after the operator has released the Lease (a control plane stopped first makes that fail).
+  const dev = await useDevCluster({ handleSignals: false });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(dev.kubeconfigPath);
   const api = new ApiClient(kubeConfig);
@@ -100,9 +101,27 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     log.info('stopping', { signal });
     resolveDone();
   };
+  // Once: a second Ctrl-C ends the process at once (the control plane's children die with it, see control-plane.md).
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  await operator.start();
+  // A start that cannot finish (a kind the API server does not serve, a list forbidden) keeps retrying, unready
+  // (/readyz says why); a signal meanwhile still stops in order.
+  const outcome = await Promise.race([
+    operator.start().then(
+      () => 'started' as const,
+      (error: unknown) => ({ error }),
+    ),
+    done.then(() => 'stopping' as const),
+  ]);
+  if (outcome !== 'started') {
+    if (outcome !== 'stopping') {
+      log.error('the operator could not start', { error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) });
+      exitCode = 1;
+    }
+    await operator.stop();
+    await stopDev?.();
+    return exitCode;
+  }
   log.info('operator started', { metricsPort: operator.port, leaderElection: config.leaderElect });
   if (devKubeconfig) {
     process.stdout.write(
@@ -119,6 +138,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     );
   }
   await done;
+  // In this order: the operator finishes its keys and releases the Lease while the API server still answers.
   await operator.stop();
   await stopDev?.();
   return exitCode;

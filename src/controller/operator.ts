@@ -53,6 +53,8 @@ export class Operator {
   private built = false;
   private leading = false;
   private stopped = false;
+  /** Misconfigurations in effect, by where they were met (an informer's name, 'leader election'): misconfiguration.ts. */
+  private readonly problems = new Map<string, string>();
 
   constructor(options: OperatorOptions) {
     this.options = options;
@@ -82,6 +84,7 @@ export class Operator {
         metrics,
         ...(labelSelector ? { labelSelector } : {}),
         ...(options.stallTimeoutMs ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
+        onProblem: (reason) => this.setProblem(name, reason),
       });
       this.informers.set(name, created as unknown as Informer<KubernetesObject>);
       return created;
@@ -142,6 +145,7 @@ export class Operator {
         ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
         ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
         ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
+        onProblem: (reason) => this.setProblem('leader election', reason),
       });
     }
   }
@@ -157,8 +161,25 @@ export class Operator {
     return this.leading;
   }
 
+  private setProblem(where: string, reason: string | undefined): void {
+    if (reason) this.problems.set(where, reason);
+    else this.problems.delete(where);
+  }
+
+  /**
+   * Ready: every informer has listed, the engine is built, and no misconfiguration is in effect (a replica that
+   * cannot list a kind, or cannot even campaign for the Lease, is not a warm standby).
+   */
   get ready(): boolean {
-    return this.built && [...this.informers.values()].every((i) => i.synced);
+    return this.problems.size === 0 && this.built && [...this.informers.values()].every((i) => i.synced);
+  }
+
+  /** Why not ready, in one line (undefined when ready). */
+  get notReadyReason(): string | undefined {
+    if (this.problems.size > 0) return [...this.problems.values()].join('; ');
+    const waiting = [...this.informers.values()].filter((i) => !i.synced).map((i) => i.name);
+    if (waiting.length > 0) return `waiting for the first list of ${waiting.join(', ')}`;
+    return this.built ? undefined : 'building the engine';
   }
 
   /** The port /metrics is served on, once started. */
@@ -169,7 +190,13 @@ export class Operator {
   /** Starts informers, builds the engine, then leads (or follows). Resolves once the engine is built. */
   async start(): Promise<void> {
     if (this.options.port !== undefined) {
-      this.server = await startHttpServer({ port: this.options.port, registry: this.registry, ready: () => this.ready, healthy: () => !this.stopped });
+      this.server = await startHttpServer({
+        port: this.options.port,
+        registry: this.registry,
+        ready: () => this.ready,
+        notReadyReason: () => this.notReadyReason,
+        healthy: () => !this.stopped,
+      });
     }
     await Promise.all([...this.informers.values()].map((i) => i.start()));
     this.reconciler.rebuild();

@@ -5,14 +5,16 @@
  *
  * `up` builds the binaries first if needed (see docs/control-plane.md), then starts `cli.ts serve`
  * detached, which owns the control plane until `down` (SIGTERM) stops it. Running `up` again while it
- * runs only re-applies the CRDs of crds/.
+ * runs only re-applies the CRDs of crds/. The cluster has the CRDs and the namespace the operator's leader Lease
+ * goes in by default (charter-system), so that `KUBECONFIG=.charter/kubeconfig npm start` leads at once.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findControlPlaneBinaries, repoRoot } from './binaries.ts';
-import { installCRDsWithKubeconfig, startControlPlane } from './controlplane.ts';
+import { DEFAULT_LEASE_NAMESPACE } from '../controller/config.ts';
+import { installCRDsWithKubeconfig, requesterFromKubeconfig, startControlPlane, type Requester } from './controlplane.ts';
 import {
   devKubeconfigPath,
   devLogPath,
@@ -36,10 +38,17 @@ function tail(file: string, lines: number): string {
   }
 }
 
+/** Creates a namespace unless it exists. */
+async function ensureNamespace(request: Requester, name: string): Promise<void> {
+  const r = await request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  if (r.status >= 300 && r.status !== 409) throw new Error(`could not create namespace ${name}: ${r.status} ${JSON.stringify(r.body?.message ?? r.body)}`);
+}
+
 async function up(): Promise<number> {
   const running = runningDevCluster();
   if (running) {
     const names = await installCRDsWithKubeconfig(running.kubeconfig, [join(repoRoot, 'crds')]);
+    await ensureNamespace(requesterFromKubeconfig(running.kubeconfig), DEFAULT_LEASE_NAMESPACE);
     console.log(`control plane already running at ${running.server} (pid ${running.pid}); kubeconfig: ${rel(running.kubeconfig)}`);
     if (names.length) console.log(`re-applied CRDs: ${names.join(', ')}`);
     return 0;
@@ -87,6 +96,7 @@ async function serve(): Promise<number> {
   const t0 = Date.now();
   const log = (m: string): void => console.log(`${new Date().toISOString()} ${m}`);
   const cp = await startControlPlane({ handleSignals: false, log });
+  await ensureNamespace(cp.request, DEFAULT_LEASE_NAMESPACE);
   copyFileSync(cp.kubeconfigPath, devKubeconfigPath);
   const state: DevClusterState = {
     pid: process.pid,

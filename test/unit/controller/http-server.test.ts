@@ -10,7 +10,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(state: { ready: boolean; healthy: boolean | (() => boolean) }) {
+async function start(state: { ready: boolean; healthy: boolean | (() => boolean); reason?: string }) {
   const registry = new Registry();
   const metrics = createMetrics(registry);
   server = await startHttpServer({
@@ -18,6 +18,7 @@ async function start(state: { ready: boolean; healthy: boolean | (() => boolean)
     host: '127.0.0.1',
     registry,
     ready: () => state.ready,
+    notReadyReason: () => state.reason,
     healthy: () => (typeof state.healthy === 'function' ? state.healthy() : state.healthy),
   });
   const get = async (path: string, method = 'GET') => {
@@ -51,6 +52,17 @@ describe('startHttpServer', () => {
       throw new Error('informer Users stalled');
     };
     expect(await get('/healthz')).toMatchObject({ status: 503, body: 'unhealthy: informer Users stalled\n' });
+  });
+
+  test('/readyz gives the reason when there is one', async () => {
+    const state = { ready: false, healthy: true, reason: 'cannot create the leader Lease x/y: 404 — create the namespace' as string | undefined };
+    const { get } = await start(state);
+    expect(await get('/readyz')).toMatchObject({ status: 503, body: 'not ready: cannot create the leader Lease x/y: 404 — create the namespace\n' });
+    state.reason = undefined;
+    expect(await get('/readyz')).toMatchObject({ status: 503, body: 'not ready\n' });
+    state.ready = true;
+    state.reason = 'stale';
+    expect(await get('/readyz')).toMatchObject({ status: 200, body: 'ok\n' });
   });
 
   test('answers HEAD without a body, 404 for other paths and 405 for other methods', async () => {
