@@ -3,15 +3,16 @@
  * when no map covers the entity; without `--on` it lists what the user holds in every published map.
  */
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
 import type { ApiClient } from '../../src/controller/api-client.ts';
 import type { Operator } from '../../src/controller/operator.ts';
 import { kubeconfigPath, newNamespace } from './support/cluster.ts';
-import { adminApi, applyAll, deleteAll, eventually, mapRights, randomId, startOperator, type Obj } from './support/operator.ts';
+import { adminApi, applyAll, deleteAll, eventually, mapRights, randomId, repoRoot, startOperator, type Obj } from './support/operator.ts';
 
 jest.setTimeout(60_000);
 
@@ -123,4 +124,31 @@ test('charter test --cluster: can / cannot / rights from the maps; what a map ca
 test('manifest paths and --cluster do not mix', async () => {
   const run = await charter('can', 'examples', '--cluster', '--user', 'bob', '--on', 'Organization/acme');
   expect(run.code).toBe(2);
+});
+
+test('kubectl charter: the same answers through kubectl\'s plugin mechanism, from the current context', () => {
+  // "Installed": an executable named kubectl-charter on PATH (what `npm install -g` or `npm link` puts there).
+  const dir = mkdtempSync(join(tmpdir(), 'charter-plugin-'));
+  try {
+    symlinkSync(join(repoRoot, 'bin', 'kubectl-charter.js'), join(dir, 'kubectl-charter'));
+    const env = { ...process.env, PATH: [dir, dirname(process.execPath), process.env.PATH].join(':'), KUBECONFIG: kubeconfigPath() };
+    const kubectl = (...args: string[]) => spawnSync('kubectl', args, { env, encoding: 'utf8', timeout: 60_000 });
+    expect(kubectl('plugin', 'list').stdout).toContain(join(dir, 'kubectl-charter'));
+    const text = kubectl('charter', 'can', '--cluster', '--user', `${P}-bob`, '--on', `Application/${ns}/app7`);
+    expect({ status: text.status, stdout: text.stdout, stderr: text.stderr }).toEqual({ status: 0, stdout: 'RIGHT_APPLICATION_INFO\n', stderr: '' });
+    const json = kubectl('charter', 'can', '--cluster', '--user', `${P}-bob`, '--on', `Organization/${P}-org`, '-o', 'json');
+    expect(JSON.parse(json.stdout)).toEqual(['RIGHT_ORGANIZATION_INFO']);
+    // The current context decides who asks: carol may not list ConfigMaps (exit 2, the server's answer in one line).
+    const config = parse(readFileSync(kubeconfigPath(), 'utf8')) as Obj;
+    writeFileSync(join(dir, 'carol.kubeconfig'), stringify({ ...config, 'current-context': 'carol' }));
+    const carolEnv = { ...env, KUBECONFIG: join(dir, 'carol.kubeconfig') };
+    const asCarol = spawnSync('kubectl', ['charter', 'can', '--cluster', '--user', `${P}-bob`, '--on', `Application/${ns}/app7`], { env: carolEnv, encoding: 'utf8', timeout: 60_000 });
+    expect(asCarol.status).toBe(2);
+    expect(asCarol.stderr).toMatch(/^charter: the API server https:\/\/127\.0\.0\.1:\d+ answered GET \/api\/v1\/namespaces\/.*\/configmaps: 403 Forbidden: configmaps is forbidden: User "carol" cannot list/);
+    // --context (given to the plugin, after `charter`) picks another context of the same kubeconfig.
+    const back = spawnSync('kubectl', ['charter', 'can', '--cluster', '--context', 'admin', '--user', `${P}-bob`, '--on', `Application/${ns}/app7`], { env: carolEnv, encoding: 'utf8', timeout: 60_000 });
+    expect(back.stdout).toBe('RIGHT_APPLICATION_INFO\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
