@@ -3,7 +3,7 @@
  * when no map covers the entity; without `--on` it lists what the user holds in every published map.
  */
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -126,29 +126,39 @@ test('manifest paths and --cluster do not mix', async () => {
   expect(run.code).toBe(2);
 });
 
-test('kubectl charter: the same answers through kubectl\'s plugin mechanism, from the current context', () => {
+/** Runs a command without blocking the event loop (the in-process operator's connections must keep being served). */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ status: code, stdout, stderr });
+    });
+  });
+}
+
+test('kubectl charter: the same answers through kubectl\'s plugin mechanism, from the current context', async () => {
   // "Installed": an executable named kubectl-charter on PATH (what `npm install -g` or `npm link` puts there).
   const dir = mkdtempSync(join(tmpdir(), 'charter-plugin-'));
   try {
     symlinkSync(join(repoRoot, 'bin', 'kubectl-charter.js'), join(dir, 'kubectl-charter'));
     const env = { ...process.env, PATH: [dir, dirname(process.execPath), process.env.PATH].join(':'), KUBECONFIG: kubeconfigPath() };
-    const kubectl = (...args: string[]) => spawnSync('kubectl', args, { env, encoding: 'utf8', timeout: 60_000 });
-    expect(kubectl('plugin', 'list').stdout).toContain(join(dir, 'kubectl-charter'));
-    const text = kubectl('charter', 'can', '--cluster', '--user', `${P}-bob`, '--on', `Application/${ns}/app7`);
+    const kubectl = (...args: string[]) => run('kubectl', args, env);
+    expect((await kubectl('plugin', 'list')).stdout).toContain(join(dir, 'kubectl-charter'));
+    const text = await kubectl('charter', 'can', '--cluster', '--user', `${P}-bob`, '--on', `Application/${ns}/app7`);
     expect({ status: text.status, stdout: text.stdout, stderr: text.stderr }).toEqual({ status: 0, stdout: 'RIGHT_APPLICATION_INFO\n', stderr: '' });
-    const json = kubectl('charter', 'can', '--cluster', '--user', `${P}-bob`, '--on', `Organization/${P}-org`, '-o', 'json');
+    const json = await kubectl('charter', 'can', '--cluster', '--user', `${P}-bob`, '--on', `Organization/${P}-org`, '-o', 'json');
     expect(JSON.parse(json.stdout)).toEqual(['RIGHT_ORGANIZATION_INFO']);
     // The current context decides who asks: carol may not list ConfigMaps (exit 2, the server's answer in one line).
     const config = parse(readFileSync(kubeconfigPath(), 'utf8')) as Obj;
     writeFileSync(join(dir, 'carol.kubeconfig'), stringify({ ...config, 'current-context': 'carol' }));
     const carolEnv = { ...env, KUBECONFIG: join(dir, 'carol.kubeconfig') };
-    const asCarol = spawnSync('kubectl', ['charter', 'can', '--cluster', '--user', `${P}-bob`, '--on', `Application/${ns}/app7`], { env: carolEnv, encoding: 'utf8', timeout: 60_000 });
+    const asCarol = await run('kubectl', ['charter', 'can', '--cluster', '--user', `${P}-bob`, '--on', `Application/${ns}/app7`], carolEnv);
     expect(asCarol.status).toBe(2);
     expect(asCarol.stderr).toMatch(/^charter: the API server https:\/\/127\.0\.0\.1:\d+ answered GET \/api\/v1\/namespaces\/.*\/configmaps: 403 Forbidden: configmaps is forbidden: User "carol" cannot list/);
     // --context (given to the plugin, after `charter`) picks another context of the same kubeconfig.
-    const back = spawnSync('kubectl', ['charter', 'can', '--cluster', '--context', 'admin', '--user', `${P}-bob`, '--on', `Application/${ns}/app7`], { env: carolEnv, encoding: 'utf8', timeout: 60_000 });
+    const back = await run('kubectl', ['charter', 'can', '--cluster', '--context', 'admin', '--user', `${P}-bob`, '--on', `Application/${ns}/app7`], carolEnv);
     expect(back.stdout).toBe('RIGHT_APPLICATION_INFO\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}, 240_000); // five kubectl + node process starts: slow on a busy machine
