@@ -194,6 +194,8 @@ function generateUsers(w: Workload): void {
       labels,
       admin: false,
       state: random.weighted(STATES),
+      identities: [`user-${i}@example.com`],
+      organization: undefined,
     };
     model.users.set(user.name, user);
     w.userNames.push(user.name);
@@ -227,6 +229,8 @@ function generateOrganizations(w: Workload): void {
       parent,
       namespaces,
       ownerRights: random.chance(0.1) ? random.pick(OWNER_RIGHTS) : undefined,
+      availableUsers: undefined,
+      createdBy: undefined,
     };
     model.organizations.set(name, org);
     w.organizationNames.push(name);

@@ -1,12 +1,24 @@
 /**
- * Admission: who may change access (the contract is shared/design/admission.md). One pure judgement, used by the
- * operator's validating webhook and by `charter admit`, so both give the same answers.
+ * Admission: who may change access (the contract is shared/design/admission.md). One judgement, used by the
+ * operator's validating webhook and by `charter admit`, so both give the same answers: the requester is mapped
+ * (platform, a User through spec.identities, or nobody), the request read, and the rules of its kind applied
+ * (collaboration-rules.ts, user-rules.ts, organization-rules.ts, usergroup-rules.ts). Every failed rule is reported,
+ * in the order of reasons.ts. Anything unexpected denies (fail closed); `decide` never throws.
  *
- * Today: the requester mapping's first step only — platform identities (bypass lists) are allowed, every other
- * request is denied with `NotPermitted` (fail closed) until the rules of admission.md §3 are built here.
+ * Pure as seen from outside: no I/O, no clock beyond `state.engine.now`. LastOwner looks at the state after the
+ * change by applying it to the engine and undoing it before returning (what-if.ts), within the same synchronous call.
  */
 import type { KindName } from '../api/kinds.ts';
 import type { Engine } from '../engine/engine.ts';
+import { judgeCollaboration } from './collaboration-rules.ts';
+import type { Context } from './context.ts';
+import { Holdings } from './holdings.ts';
+import { judgeOrganization } from './organization-rules.ts';
+import { denial, ordered } from './reasons.ts';
+import { parseRequest } from './request.ts';
+import { actingAs, actingLabel } from './requester.ts';
+import { judgeSelfRegistration, judgeUser } from './user-rules.ts';
+import { judgeUserGroup } from './usergroup-rules.ts';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -14,6 +26,8 @@ export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE';
 export interface Requester {
   username: string;
   groups: readonly string[];
+  /** Act as this Charter User directly, without the identity mapping (`charter admit --as User/<name>`). */
+  user?: string;
 }
 
 /** One change to judge: raw manifests as the API server sends them (AdmissionReview `object` / `oldObject`). */
@@ -31,8 +45,9 @@ export interface AdmissionRequest {
 }
 
 export interface Denial {
-  /** `NotPermitted`, `NoEscalation`, `LastOwner`, … (admission.md §3). */
+  /** `NotPermitted`, `NoEscalation`, `LastOwner`, … (admission.md §3; the order is reasons.ts's). */
   reason: string;
+  /** What was missing, without the reason: `User/alice does not hold RIGHT_X on Application/acme/app1 (...)`. */
   message: string;
 }
 
@@ -59,11 +74,46 @@ export interface AdmissionState {
   engine: Engine;
 }
 
-/** Judges one request against the current state. Pure: no I/O, no clock beyond `state.engine.now`. */
-export function decide(_state: AdmissionState, request: AdmissionRequest, options: AdmissionOptions = DEFAULT_ADMISSION_OPTIONS): AdmissionDecision {
-  const { username, groups } = request.requester;
-  if (options.bypassUsers.includes(username) || groups.some((g) => options.bypassGroups.includes(g))) {
-    return { allowed: true, actingAs: 'platform', denials: [] };
+/** Judges one request against the current state. Never throws: anything unexpected is a denial. */
+export function decide(state: AdmissionState, request: AdmissionRequest, options: AdmissionOptions = DEFAULT_ADMISSION_OPTIONS): AdmissionDecision {
+  try {
+    return judge(state.engine, request, options);
+  } catch (error) {
+    return { allowed: false, actingAs: 'nobody', denials: [denial('InvalidRequest', `the request could not be judged: ${(error as Error)?.message ?? String(error)}`)] };
   }
-  return { allowed: false, actingAs: 'nobody', denials: [{ reason: 'NotPermitted', message: `${username} may not change Charter objects (the admission rules are not built yet)` }] };
+}
+
+function judge(engine: Engine, request: AdmissionRequest, options: AdmissionOptions): AdmissionDecision {
+  if (request === null || typeof request !== 'object') return { allowed: false, actingAs: 'nobody', denials: [denial('InvalidRequest', `expected an admission request; found ${String(request)}`)] };
+  const acting = actingAs(engine, request.requester, options);
+  if (acting.type === 'platform') return { allowed: true, actingAs: 'platform', denials: [] };
+  const done = (denials: ReturnType<typeof denial>[]): AdmissionDecision => {
+    const list = ordered(denials);
+    return { allowed: list.length === 0, actingAs: actingLabel(acting), denials: list };
+  };
+  const parsed = parseRequest(request);
+  const denials = [];
+  if (acting.type === 'ambiguous') {
+    denials.push(denial('AmbiguousIdentity', `${acting.username} is listed in spec.identities of ${acting.users.map((u) => `User/${u}`).join(', ')}: every request from it is denied until only one lists it`));
+  }
+  const selfRegistration = acting.type === 'nobody' && parsed.ok && parsed.request.kind === 'User' && parsed.request.operation === 'CREATE';
+  if (acting.type === 'nobody' && !selfRegistration) {
+    denials.push(denial('UnknownRequester', `${acting.username || '(no username)'} is not an identity of any User (spec.identities), so it may not change Charter objects`));
+  }
+  if (!parsed.ok) return done([...denials, denial('InvalidRequest', parsed.problems.join('; '))]);
+  if (acting.type !== 'user') {
+    if (selfRegistration && acting.type === 'nobody') denials.push(...judgeSelfRegistration(engine, acting.username, parsed.request, options));
+    return done(denials);
+  }
+  const ctx: Context = { engine, holdings: new Holdings(engine, acting.name), options };
+  switch (parsed.request.kind) {
+    case 'Collaboration':
+      return done(judgeCollaboration(ctx, parsed.request));
+    case 'User':
+      return done(judgeUser(ctx, parsed.request));
+    case 'Organization':
+      return done(judgeOrganization(ctx, parsed.request));
+    case 'UserGroup':
+      return done(judgeUserGroup(ctx, parsed.request));
+  }
 }

@@ -33,19 +33,23 @@ export interface User {
      */
     email?: string;
     /**
-     * An administrator gets every right of every kind except those the catalog withholds from admins (the _KEYS rights by default), while Approved.
+     * An administrator gets every right of every kind except those the catalog withholds from admins (the _KEYS rights by default), while Approved. Changed by admins only (admission).
      */
     admin?: boolean;
     /**
-     * Requested, Rejected and Suspended users hold nothing but a few rights on themselves; Flagged users keep their rights but lose admin rights.
+     * Requested, Rejected and Suspended users hold nothing but a few rights on themselves; Flagged users keep their rights but lose admin rights. Changed by admins only, or by the managers of the owner organization between Requested, Approved and Suspended.
      */
     state?: 'Requested' | 'Approved' | 'Rejected' | 'Flagged' | 'Suspended';
     /**
-     * Kubernetes usernames that act as this user (for admission checks).
+     * Kubernetes usernames that act as this user when the admission webhook or `charter admit` judges a change (a ServiceAccount is system:serviceaccount:<namespace>:<name>). An identity listed by two Users is ambiguous: requests from it are denied (AmbiguousIdentity) and both Users report it in their status. Changed by admins only.
      *
      * @maxItems 32
      */
     identities?: string[];
+    /**
+     * The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
+     */
+    organization?: string;
   };
   /**
    * Written by the operator only. Until it first does, the API server shows the default, observedGeneration -1, so that kstatus (Flux) and Argo CD see a new object as in progress instead of current.
@@ -160,7 +164,7 @@ export interface Condition {
   lastTransitionTime: string;
 }
 /**
- * A group of users that owns the entities of its namespaces and can collaborate on others. Cluster-scoped.
+ * A group of users that owns the entities of its namespaces and can collaborate on others. Cluster-scoped. An Organization created by a non-admin carries the annotation charter.dev/created-by: <its creator's User name> (set by the creator, immutable afterwards): while the organization has no member, its creator may add members.
  */
 export interface Organization {
   apiVersion: 'charter.dev/v1alpha1';
@@ -179,19 +183,20 @@ export interface Organization {
      */
     parent?: string;
     /**
-     * Namespaces whose entities the organization owns. A namespace claimed by two organizations is owned by neither.
+     * Namespaces whose entities the organization owns. A namespace claimed by two organizations is owned by neither. Set by admins only: claiming a namespace hands over every entity in it.
      *
      * @maxItems 256
      */
     namespaces?: string[];
     /**
-     * What the organization holds on entities it owns; default [RIGHT_ALL]. An explicit [] means nothing by ownership.
+     * What the organization holds on entities it owns; default [RIGHT_ALL]. An explicit [] means nothing by ownership. Set by admins only.
      *
      * @maxItems 256
      *
      * Items: The name of a right or pseudo-right of the catalog, e.g. RIGHT_APPLICATION_INFO or RIGHT_ALL.
      */
     ownerRights?: string[];
+    availableUsers?: Members;
   };
   /**
    * Written by the operator only. Until it first does, the API server shows the default, observedGeneration -1, so that kstatus (Flux) and Argo CD see a new object as in progress instead of current.
@@ -255,70 +260,33 @@ export interface Organization {
         [k: string]: number;
       };
     };
+    /**
+     * How many Users name this organization in spec.organization (its owned users).
+     */
+    ownedUsers?: number;
   };
 }
 /**
- * A set of users: listed users, users matching a label selector, and members of nested groups. Cluster-scoped.
+ * The users the organization's administrators may authorize (Aspera "available users"): when set, a Collaboration in a namespace the organization owns, or targeting it, may name a user (or a group of users) only if each is available or already a member, unless the requester is an admin or holds the catalog's seeAllUsers right on the organization. Same shape as a UserGroup's members. Being available grants nothing.
  */
-export interface UserGroup {
-  apiVersion: 'charter.dev/v1alpha1';
-  kind: 'UserGroup';
-  metadata: ObjectMeta;
+export interface Members {
   /**
-   * Who belongs to the group.
+   * Users by name.
+   *
+   * @maxItems 5000
+   *
+   * Items: The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
    */
-  spec?: {
-    /**
-     * A human-readable name.
-     */
-    displayName?: string;
-    /**
-     * The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
-     */
-    organization?: string;
-    /**
-     * The members: the union of users, selector and nested groups.
-     */
-    members?: {
-      /**
-       * Users by name.
-       *
-       * @maxItems 5000
-       *
-       * Items: The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
-       */
-      users?: string[];
-      /**
-       * Nested groups: their members are members here too, transitively. Cycles are allowed and reported.
-       *
-       * @maxItems 256
-       *
-       * Items: The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
-       */
-      groups?: string[];
-      selector?: LabelSelector;
-    };
-  };
+  users?: string[];
   /**
-   * Written by the operator only. Until it first does, the API server shows the default, observedGeneration -1, so that kstatus (Flux) and Argo CD see a new object as in progress instead of current.
+   * Nested groups: their members are members here too, transitively. Cycles are allowed and reported.
+   *
+   * @maxItems 256
+   *
+   * Items: The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
    */
-  status?: {
-    /**
-     * The metadata.generation this status was computed from; -1 before the operator has reconciled the object.
-     */
-    observedGeneration?: number;
-    conditions?: Conditions;
-    /**
-     * How many users are members, transitively.
-     */
-    memberCount?: number;
-    /**
-     * The members, sorted; at most 100 listed.
-     *
-     * @maxItems 100
-     */
-    memberNames?: string[];
-  };
+  groups?: string[];
+  selector?: LabelSelector;
 }
 /**
  * Users whose labels match this selector.
@@ -351,6 +319,70 @@ export interface LabelSelector {
      */
     values?: string[];
   }[];
+}
+/**
+ * A set of users: listed users, users matching a label selector, and members of nested groups. Cluster-scoped.
+ */
+export interface UserGroup {
+  apiVersion: 'charter.dev/v1alpha1';
+  kind: 'UserGroup';
+  metadata: ObjectMeta;
+  /**
+   * Who belongs to the group.
+   */
+  spec?: {
+    /**
+     * A human-readable name.
+     */
+    displayName?: string;
+    /**
+     * The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
+     */
+    organization?: string;
+    members?: Members1;
+  };
+  /**
+   * Written by the operator only. Until it first does, the API server shows the default, observedGeneration -1, so that kstatus (Flux) and Argo CD see a new object as in progress instead of current.
+   */
+  status?: {
+    /**
+     * The metadata.generation this status was computed from; -1 before the operator has reconciled the object.
+     */
+    observedGeneration?: number;
+    conditions?: Conditions;
+    /**
+     * How many users are members, transitively.
+     */
+    memberCount?: number;
+    /**
+     * The members, sorted; at most 100 listed.
+     *
+     * @maxItems 100
+     */
+    memberNames?: string[];
+  };
+}
+/**
+ * A set of users: the union of listed users, users matching the selector and members of nested groups.
+ */
+export interface Members1 {
+  /**
+   * Users by name.
+   *
+   * @maxItems 5000
+   *
+   * Items: The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
+   */
+  users?: string[];
+  /**
+   * Nested groups: their members are members here too, transitively. Cycles are allowed and reported.
+   *
+   * @maxItems 256
+   *
+   * Items: The name of a Kubernetes object (a lowercase RFC 1123 subdomain).
+   */
+  groups?: string[];
+  selector?: LabelSelector;
 }
 /**
  * A grant: a subject (User, UserGroup or Organization) holds rights on a target in this namespace, or is a member of an Organization.

@@ -63,6 +63,45 @@ export interface Catalog {
       Rejected?: Right[];
       Suspended?: Right[];
     };
+    /**
+     * The rights that gate administration (admission.md §2): who may change Users, Organizations, UserGroups and Collaborations. A missing entry means only admins (and the platform) may do that action; a catalog without the section: only admins and the platform administer.
+     */
+    administration?: {
+      /**
+       * Per namespaced entity kind: the right, held on the entity, that lets a user manage its collaborators (Collaborations targeting it), e.g. Application: RIGHT_APPLICATION_SETTINGS_COLLABORATORS.
+       */
+      collaborators?: {
+        [k: string]: Right;
+      };
+      /**
+       * Held on an Organization: manage its members (Collaborations targeting it), its UserGroups and its owned Users.
+       */
+      members?: string;
+      /**
+       * Held on an Organization: edit its displayName.
+       */
+      organizationSettings?: string;
+      /**
+       * Held on an Organization: delete it.
+       */
+      organizationDelete?: string;
+      /**
+       * Held on the requester's own User: create an Organization.
+       */
+      organizationCreate?: string;
+      /**
+       * Held on a User: edit its displayName and email (a user holds it on itself).
+       */
+      userSettings?: string;
+      /**
+       * Held on a User: delete it (a user holds it on itself).
+       */
+      userDelete?: string;
+      /**
+       * Held on an Organization that limits its availableUsers: name any user as a subject there (Aspera's "see all users").
+       */
+      seeAllUsers?: string;
+    };
   };
 }
 export interface EntityKind {

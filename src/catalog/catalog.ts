@@ -16,6 +16,36 @@ export interface EntityKindInfo {
 
 export type RestrictedState = 'Requested' | 'Rejected' | 'Suspended';
 
+/** The rights that gate administration (admission.md §2); an absent entry: only admins may. */
+export interface Administration {
+  /** Entity kind → the right on the entity that manages its collaborators. */
+  collaborators: ReadonlyMap<string, string>;
+  /** On an Organization: its members, groups and owned users. */
+  members: string | undefined;
+  /** On an Organization: its displayName. */
+  organizationSettings: string | undefined;
+  /** On an Organization: deleting it. */
+  organizationDelete: string | undefined;
+  /** On the requester's own User: creating an Organization. */
+  organizationCreate: string | undefined;
+  /** On a User: its displayName and email. */
+  userSettings: string | undefined;
+  /** On a User: deleting it. */
+  userDelete: string | undefined;
+  /** On an Organization with availableUsers: naming any user. */
+  seeAllUsers: string | undefined;
+}
+
+const ADMINISTRATION_KINDS = {
+  members: 'Organization',
+  organizationSettings: 'Organization',
+  organizationDelete: 'Organization',
+  organizationCreate: 'User',
+  userSettings: 'User',
+  userDelete: 'User',
+  seeAllUsers: 'Organization',
+} as const;
+
 export interface Catalog {
   name: string;
   /** Concrete rights, ascending; a right's index is its position here. */
@@ -33,6 +63,7 @@ export interface Catalog {
   adminWithheld: readonly number[];
   roles: ReadonlyMap<string, readonly string[]>;
   stateRights: Readonly<Record<RestrictedState, readonly number[]>>;
+  administration: Administration;
 }
 
 export class CatalogError extends Error {
@@ -154,6 +185,40 @@ export function compileCatalog(doc: CatalogDocument, source: string): Catalog {
     stateRights[state].sort((a, b) => a - b);
   }
 
+  // Administration: each right is a concrete right of the kind it is held on.
+  const ofKind = (right: string, kind: string, where: string): string | undefined => {
+    const i = rightIndex.get(right);
+    const info = kinds.get(kind);
+    if (i === undefined || !info?.rights.includes(i)) {
+      problems.push(`${where}: expected a concrete right of kind ${kind}; found ${right}${i === undefined && !pseudoRights.has(right) ? ' (not in the catalog)' : ''}`);
+      return undefined;
+    }
+    return right;
+  };
+  const admin = spec.administration ?? {};
+  const collaborators = new Map<string, string>();
+  for (const [kind, right] of Object.entries(admin.collaborators ?? {})) {
+    const info = kinds.get(kind);
+    if (!info || info.scope !== 'Namespaced') {
+      problems.push(`spec.administration.collaborators: expected a namespaced kind of the catalog; found ${kind}`);
+      continue;
+    }
+    const checked = ofKind(right, kind, `spec.administration.collaborators.${kind}`);
+    if (checked) collaborators.set(kind, checked);
+  }
+  const right = (field: keyof typeof ADMINISTRATION_KINDS): string | undefined =>
+    admin[field] === undefined ? undefined : ofKind(admin[field], ADMINISTRATION_KINDS[field], `spec.administration.${field}`);
+  const administration: Administration = {
+    collaborators,
+    members: right('members'),
+    organizationSettings: right('organizationSettings'),
+    organizationDelete: right('organizationDelete'),
+    organizationCreate: right('organizationCreate'),
+    userSettings: right('userSettings'),
+    userDelete: right('userDelete'),
+    seeAllUsers: right('seeAllUsers'),
+  };
+
   if (problems.length > 0) throw new CatalogError(source, problems);
   return {
     name: doc.metadata.name,
@@ -167,6 +232,7 @@ export function compileCatalog(doc: CatalogDocument, source: string): Catalog {
     adminWithheld: [...withheld].sort((a, b) => a - b),
     roles,
     stateRights,
+    administration,
   };
 }
 

@@ -14,6 +14,7 @@ import { GroupIndex, type GroupDiff } from './groups.ts';
 import { organizationStructure, type OrganizationStructure } from './organizations.ts';
 import { EMPTY, RightSets, type RightSetId } from './right-sets.ts';
 import { addTo, removeFrom } from './set-index.ts';
+import { UserIndex } from './user-index.ts';
 
 export interface EngineOptions {
   /** `all`: administrators get every right, nothing withheld (The Things Stack's admin-rights.all). */
@@ -123,6 +124,8 @@ export class Engine {
   /** Organization → mask → kind → what ownership gives on every entity of the kind (expand(ownerRights) ∩ mask). */
   private ownershipCache = new Map<string, Map<RightSetId, ReadonlyMap<string, RightSetId>>>();
   readonly admins = new Set<string>();
+  /** Identities and owners of Users (admission's requester mapping; AmbiguousIdentity; owned-user counts). */
+  readonly userIndex: UserIndex;
   private adminSets = new Map<string, RightSetId>();
 
   /** Builds the engine over a model (which it then owns and mutates through `apply`). */
@@ -133,6 +136,7 @@ export class Engine {
     this.model = model;
     this.nowMs = now;
     this.groups = new GroupIndex(model);
+    this.userIndex = new UserIndex(model);
     this.organizations = organizationStructure(model);
     for (const c of model.collaborations.values()) this.indexCollaboration(c);
     const direct = this.directMembershipsOfAll();
@@ -217,6 +221,11 @@ export class Engine {
     for (const record of this.grantsBySubject.get(subjectKey) ?? []) keys.add(record.key);
     for (const record of this.membershipsBySubject.get(subjectKey) ?? []) keys.add(record.key);
     return keys;
+  }
+
+  /** Keys (`namespace/name`) of the collaborations targeting an entity (not an organization), e.g. `Application/acme/app1`. */
+  collaborationsOn(entityKey: string): ReadonlySet<string> {
+    return new Set([...(this.byTargetEntity.get(entityKey) ?? [])].map((r) => r.key));
   }
 
   /** Keys of the membership collaborations targeting an organization. */
@@ -322,7 +331,7 @@ export class Engine {
    * entity, the owner's memberships and admin rights. The reference implementation with provenance is `evaluate`
    * (evaluate.ts); tests hold the two equal.
    */
-  rightsFromProfile(user: string, entity: { kind: string; namespace: string | undefined; key: string }): RightSetId {
+  rightsFromProfile(user: string, entity: { kind: string; namespace: string | undefined; key: string }, withAdminRights = true): RightSetId {
     const object = this.model.users.get(user);
     if (!object) return EMPTY;
     const sets = this.sets;
@@ -340,7 +349,7 @@ export class Engine {
         if (m) set = sets.union(set, this.ownership(owner!, m.mask).get(entity.kind) ?? EMPTY);
       }
     }
-    if (isAdmin(object)) set = sets.union(set, this.adminRightsOf(entity.kind));
+    if (withAdminRights && isAdmin(object)) set = sets.union(set, this.adminRightsOf(entity.kind));
     return sets.intersect(set, sets.kindRights(entity.kind));
   }
 
@@ -513,6 +522,7 @@ export class Engine {
         if (change.type === 'upsert') this.model.users.set(name, change.object as UserObject);
         else this.model.users.delete(name);
         const after = this.model.users.get(name);
+        for (const key of this.userIndex.userChanged(before, after)) impact.statuses.add(key);
         this.absorbGroupDiff(this.groups.userChanged(name, before), users, impact);
         users.add(name);
         impact.users.add(name);

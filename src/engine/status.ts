@@ -84,9 +84,15 @@ export function userStatus(engine: Engine, name: string): UserStatus | undefined
     reason = 'FlaggedAdmin';
     message = 'The user is Flagged: admin rights do not apply';
   }
+  const conditions = [condition('Ready', true, reason, message, user.generation)];
+  const ambiguities = engine.userIndex.ambiguities(user);
+  if (ambiguities.size > 0) {
+    const text = [...ambiguities].map(([identity, others]) => `${identity} is also listed by ${others.map((u) => `User/${u}`).join(', ')}`).join('; ');
+    conditions.push(condition('AmbiguousIdentity', true, 'AmbiguousIdentity', `spec.identities: ${text}: every request from it is denied at admission`, user.generation));
+  }
   return {
     observedGeneration: user.generation,
-    conditions: [condition('Ready', true, reason, message, user.generation)],
+    conditions,
     organizations: bounded(organizations.keys()),
     organizationCount: organizations.size,
     groups: bounded(groups),
@@ -108,6 +114,7 @@ export interface OrganizationStatus {
   namespaces: string[];
   ancestors: string[];
   authorizedUsers: AuthorizedUsers;
+  ownedUsers: number;
 }
 
 /**
@@ -233,6 +240,7 @@ export function organizationStatus(engine: Engine, name: string): OrganizationSt
     namespaces: engine.organizations.owned.get(name) ?? [],
     ancestors: engine.organizations.ancestors.get(name) ?? [],
     authorizedUsers: authorizedUsers(engine, name),
+    ownedUsers: engine.userIndex.ownedUsers(name).size,
   };
 }
 

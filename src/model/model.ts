@@ -15,7 +15,21 @@ export interface UserObject {
   labels: Readonly<Record<string, string>>;
   admin: boolean;
   state: UserState;
+  /** Kubernetes usernames that act as this user at admission (admission.md §1). */
+  identities: readonly string[];
+  /** The owner Organization (ThingsBoard-style owned users, admission.md §3.2). */
+  organization: string | undefined;
 }
+
+/** A set of users named the way a group's members are: listed users, nested groups, a label selector. */
+export interface MemberSet {
+  users: readonly string[];
+  groups: readonly string[];
+  selector: LabelSelector | undefined;
+}
+
+/** The annotation a non-admin creator sets on its Organization (admission.md §3.3). */
+export const CREATED_BY_ANNOTATION = 'charter.dev/created-by';
 
 export interface OrganizationObject {
   kind: 'Organization';
@@ -25,6 +39,10 @@ export interface OrganizationObject {
   namespaces: readonly string[];
   /** Default [RIGHT_ALL] (the catalog's all-right) is applied by the engine, which knows the catalog. */
   ownerRights: readonly string[] | undefined;
+  /** Users the organization's administrators may authorize (admission.md §3.4); undefined: no limit. */
+  availableUsers: MemberSet | undefined;
+  /** The `charter.dev/created-by` annotation: the User that created it (admission.md §3.3). */
+  createdBy: string | undefined;
 }
 
 export interface UserGroupObject {
@@ -81,6 +99,8 @@ export function userFrom(raw: User): UserObject {
     labels: { ...(raw.metadata.labels ?? {}) },
     admin: raw.spec?.admin ?? false,
     state: raw.spec?.state ?? 'Approved',
+    identities: [...new Set(raw.spec?.identities ?? [])],
+    organization: raw.spec?.organization,
   };
 }
 
@@ -92,6 +112,14 @@ export function organizationFrom(raw: Organization): OrganizationObject {
     parent: raw.spec?.parent,
     namespaces: [...new Set(raw.spec?.namespaces ?? [])],
     ownerRights: raw.spec?.ownerRights ? [...raw.spec.ownerRights] : undefined,
+    availableUsers: raw.spec?.availableUsers
+      ? {
+          users: [...new Set(raw.spec.availableUsers.users ?? [])],
+          groups: [...new Set(raw.spec.availableUsers.groups ?? [])],
+          selector: raw.spec.availableUsers.selector,
+        }
+      : undefined,
+    createdBy: raw.metadata.annotations?.[CREATED_BY_ANNOTATION],
   };
 }
 

@@ -203,8 +203,8 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
       const w = workspaceAt(k.admit.at ?? spec.at);
       raw ??= rawObjects(test.manifests);
       const request = admissionRequest(k, raw, (field, message) => bad(field, message));
-      if (request.requester.username.startsWith('User/')) exercised.users.add(request.requester.username.slice('User/'.length));
-      else for (const u of w.model.users.values()) if ((u as { identities?: string[] }).identities?.includes(request.requester.username)) exercised.users.add(u.name);
+      if (request.requester.user !== undefined) exercised.users.add(request.requester.user);
+      else for (const u of w.model.users.values()) if (u.identities.includes(request.requester.username)) exercised.users.add(u.name);
       if (request.kind === 'Collaboration') exercised.collaborations.add(`${request.namespace}/${request.name}`);
       if (request.kind === 'UserGroup') exercised.groups.add(request.name);
       if (request.kind === 'User') exercised.users.add(request.name);
@@ -228,7 +228,9 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
 
 /** The admission request an `admit` case describes: apply = create or update of what the manifests hold; delete. */
 function admissionRequest(k: AdmitCase, raw: Map<string, Record<string, unknown>>, bad: (field: string, message: string) => Error): AdmissionRequest {
-  const requester = { username: k.admit.as, groups: k.admit.asGroups ?? [] };
+  // `User/<name>` names the User directly (as `charter admit --as User/<name>`); anything else is a Kubernetes username.
+  const groups = k.admit.asGroups ?? [];
+  const requester = k.admit.as.startsWith('User/') ? { username: '', groups, user: k.admit.as.slice('User/'.length) } : { username: k.admit.as, groups };
   if (k.admit.apply !== undefined) {
     const object = k.admit.apply as Record<string, unknown>;
     const kind = object.kind;

@@ -36,6 +36,9 @@ export const userArb: fc.Arbitrary<UserObject> = fc.record({
   labels: fc.dictionary(fc.constantFrom('team', 'tier'), fc.constantFrom('x', 'y'), { maxKeys: 2 }),
   admin: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
   state: fc.constantFrom('Approved', 'Approved', 'Approved', 'Flagged', 'Requested', 'Rejected', 'Suspended' as const) as fc.Arbitrary<UserObject['state']>,
+  // Few identities, so that two users sometimes list the same one (AmbiguousIdentity in both statuses).
+  identities: fc.uniqueArray(fc.constantFrom('id-a', 'id-b', 'id-c'), { maxLength: 2 }),
+  organization: fc.option(fc.constantFrom(...ORGS), { nil: undefined, freq: 3 }),
 });
 
 export const groupArb: fc.Arbitrary<UserGroupObject> = fc.record({
@@ -61,6 +64,8 @@ export const orgArb: fc.Arbitrary<OrganizationObject> = fc.record({
   parent: fc.option(fc.constantFrom(...ORGS, 'noorg'), { nil: undefined }),
   namespaces: fc.uniqueArray(fc.constantFrom(...NAMESPACES), { maxLength: 2 }),
   ownerRights: fc.option(fc.subarray(['RIGHT_ALL', 'RIGHT_APPLICATION_INFO', 'RIGHT_GATEWAY_ALL', 'RIGHT_APPLICATION_LINK']), { nil: undefined }),
+  availableUsers: fc.constant(undefined),
+  createdBy: fc.option(fc.constantFrom(...USERS), { nil: undefined, freq: 3 }),
 });
 
 export const collabArb: fc.Arbitrary<CollaborationObject> = fc.record({

@@ -7,11 +7,11 @@ import type { CollaborationObject, Model, OrganizationObject, UserGroupObject, U
 import { emptyModel } from '../../../src/model/model.ts';
 
 export function user(name: string, opts: Partial<Omit<UserObject, 'kind' | 'name'>> = {}): UserObject {
-  return { kind: 'User', name, generation: 1, labels: {}, admin: false, state: 'Approved', ...opts };
+  return { kind: 'User', name, generation: 1, labels: {}, admin: false, state: 'Approved', identities: [], organization: undefined, ...opts };
 }
 
 export function org(name: string, opts: Partial<Omit<OrganizationObject, 'kind' | 'name'>> = {}): OrganizationObject {
-  return { kind: 'Organization', name, generation: 1, parent: undefined, namespaces: [], ownerRights: undefined, ...opts };
+  return { kind: 'Organization', name, generation: 1, parent: undefined, namespaces: [], ownerRights: undefined, availableUsers: undefined, createdBy: undefined, ...opts };
 }
 
 export function group(name: string, opts: Partial<Omit<UserGroupObject, 'kind' | 'name'>> = {}): UserGroupObject {

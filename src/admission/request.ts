@@ -1,0 +1,83 @@
+/**
+ * Reads an admission request: the raw `object` / `oldObject` are validated against their kind's schema and converted
+ * to model objects, the same conversion manifests and informer objects go through. Anything that does not read
+ * (wrong operation, missing object, another kind or name than the request's) is a problem: the request is denied.
+ */
+import { isKindName, type KindName } from '../api/kinds.ts';
+import type { ModelObject } from '../model/model.ts';
+import { classifyDocument, toModelObject } from '../model/to-model-object.ts';
+import type { AdmissionRequest } from './decide.ts';
+
+export interface ParsedRequest {
+  operation: 'CREATE' | 'UPDATE' | 'DELETE';
+  kind: KindName;
+  /** `Kind/name` or `Collaboration/namespace/name`, for messages. */
+  key: string;
+  /** The object before the change (UPDATE, DELETE). */
+  before: ModelObject | undefined;
+  /** The object after the change (CREATE, UPDATE). */
+  after: ModelObject | undefined;
+  /** The raw manifests, for fields the model does not keep (displayName, email). */
+  rawBefore: Record<string, unknown> | undefined;
+  rawAfter: Record<string, unknown> | undefined;
+}
+
+export type ParseResult = { ok: true; request: ParsedRequest } | { ok: false; problems: string[] };
+
+const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Converts one side of the request; pushes problems naming it (`object`, `oldObject`). */
+function side(raw: unknown, field: string, request: AdmissionRequest, problems: string[]): { object: ModelObject; raw: Record<string, unknown> } | undefined {
+  if (!isRecord(raw)) {
+    problems.push(`${field}: expected the ${String(request.kind)} manifest; found ${raw === undefined ? 'nothing' : typeof raw}`);
+    return undefined;
+  }
+  const metadata = isRecord(raw.metadata) ? raw.metadata : {};
+  // The API server fills the namespace in; a manifest from a file may leave it to the request.
+  const withNamespace = request.kind === 'Collaboration' && metadata.namespace === undefined && request.namespace ? { ...raw, metadata: { ...metadata, namespace: request.namespace } } : raw;
+  if (classifyDocument(withNamespace).type !== 'object' || (withNamespace as Record<string, unknown>).kind !== request.kind) {
+    problems.push(`${field}.kind: expected charter.dev ${String(request.kind)}; found ${JSON.stringify((raw as Record<string, unknown>).kind)}`);
+    return undefined;
+  }
+  const converted = toModelObject(withNamespace as Record<string, unknown>);
+  if (!converted.ok) {
+    for (const p of converted.problems) problems.push(`${field}: ${p}`);
+    return undefined;
+  }
+  const object = converted.object;
+  if (object.name !== request.name) problems.push(`${field}.metadata.name: expected ${JSON.stringify(request.name)}; found ${JSON.stringify(object.name)}`);
+  if (object.kind === 'Collaboration' && request.namespace !== undefined && object.namespace !== request.namespace) {
+    problems.push(`${field}.metadata.namespace: expected ${JSON.stringify(request.namespace)}; found ${JSON.stringify(object.namespace)}`);
+  }
+  return { object, raw: withNamespace as Record<string, unknown> };
+}
+
+export function parseRequest(request: AdmissionRequest): ParseResult {
+  const problems: string[] = [];
+  if (!isRecord(request)) return { ok: false, problems: ['expected an admission request; found ' + typeof request] };
+  if (!OPERATIONS.has(request.operation as string)) problems.push(`operation: expected CREATE, UPDATE or DELETE; found ${JSON.stringify(request.operation)}`);
+  if (!isKindName(request.kind)) problems.push(`kind: expected User, Organization, UserGroup or Collaboration; found ${JSON.stringify(request.kind)}`);
+  if (typeof request.name !== 'string' || request.name === '') problems.push(`name: expected the object's name; found ${JSON.stringify(request.name)}`);
+  if (request.kind === 'Collaboration' && (typeof request.namespace !== 'string' || request.namespace === '')) problems.push(`namespace: expected the Collaboration's namespace; found ${JSON.stringify(request.namespace)}`);
+  if (problems.length > 0) return { ok: false, problems };
+  const after = request.operation === 'DELETE' ? undefined : side(request.object, 'object', request, problems);
+  const before = request.operation === 'CREATE' ? undefined : side(request.oldObject, 'oldObject', request, problems);
+  if (problems.length > 0) return { ok: false, problems };
+  const kind = request.kind;
+  const key = kind === 'Collaboration' ? `Collaboration/${request.namespace}/${request.name}` : `${kind}/${request.name}`;
+  return {
+    ok: true,
+    request: { operation: request.operation, kind, key, before: before?.object, after: after?.object, rawBefore: before?.raw, rawAfter: after?.raw },
+  };
+}
+
+/** `spec.<field>` of a raw manifest, compared as JSON (undefined when absent). */
+export function specField(raw: Record<string, unknown> | undefined, field: string): string | undefined {
+  const spec = raw && isRecord(raw.spec) ? raw.spec : undefined;
+  const value = spec?.[field];
+  return value === undefined ? undefined : JSON.stringify(value);
+}

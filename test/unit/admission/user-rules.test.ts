@@ -1,0 +1,80 @@
+/** admission.md §3.2: Users — admins, self-registration, owned users, the user itself, AdminOnly, NameInUse, LastAdmin. */
+import { describe, expect, test } from '@jest/globals';
+import { objects as o, world } from './fixture.ts';
+import { collab, group, judge, lines, reasons, user } from './support.ts';
+
+describe('create', () => {
+  const newbie = user('newbie', { identities: ['newbie@example.com'], state: 'Requested' });
+  test('self-registration: no User yet, its own identity, state Requested', () => {
+    expect(judge(world(), { as: 'newbie@example.com' }, undefined, newbie)).toEqual({ allowed: true, actingAs: 'nobody', denials: [] });
+  });
+  test('self-registration may not set admin or another state (AdminOnly)', () => {
+    const d = judge(world(), { as: 'newbie@example.com' }, undefined, { ...newbie, admin: true, state: 'Approved' });
+    expect(lines(d)).toEqual(['AdminOnly: a self-registration may not set spec.admin, spec.state Approved (a registration is Requested until an admin approves it) (admins only)']);
+  });
+  test('self-registration must list the requester\'s identity', () => {
+    expect(reasons(judge(world(), { as: 'someone@example.com' }, undefined, newbie))).toEqual(['UnknownRequester']);
+  });
+  test('self-registration can be turned off', () => {
+    expect(reasons(judge(world(), { as: 'newbie@example.com', options: { selfRegistration: false } }, undefined, newbie))).toEqual(['UnknownRequester']);
+  });
+  test('NameInUse: Collaborations or groups already name the new user', () => {
+    const d = judge(world(collab('acme/c-newbie', 'User/newbie', 'Application/app1', ['RIGHT_APPLICATION_INFO'])), { as: 'newbie@example.com' }, undefined, newbie);
+    expect(lines(d)).toEqual(['NameInUse: Collaboration/acme/c-newbie already names User/newbie: a new user of that name would inherit its rights (only an admin may create it)']);
+  });
+  test('an admin creates anyone', () => {
+    expect(judge(world(), { as: 'User/root' }, undefined, user('x', { admin: true })).allowed).toBe(true);
+  });
+  test('a non-admin without an owner organization may not create users', () => {
+    expect(reasons(judge(world(), { as: 'User/alice' }, undefined, user('x')))).toEqual(['NotPermitted']);
+  });
+  test('owned users: the members right on spec.organization creates them, not as admin', () => {
+    expect(judge(world(), { as: 'User/fred' }, undefined, user('x', { organization: 'acme', identities: ['x@example.com'] })).allowed).toBe(true);
+    expect(lines(judge(world(), { as: 'User/fred' }, undefined, user('x', { organization: 'acme', admin: true })))).toEqual(['AdminOnly: spec.admin of User/x are set by admins only']);
+    expect(reasons(judge(world(), { as: 'User/bob' }, undefined, user('x', { organization: 'acme' })))).toEqual(['NotPermitted']);
+  });
+  test('an identity another User lists would become ambiguous', () => {
+    expect(reasons(judge(world(), { as: 'User/fred' }, undefined, user('x', { organization: 'acme', identities: ['alice@example.com'] })))).toEqual(['AmbiguousIdentity']);
+  });
+});
+
+describe('update', () => {
+  test('the user itself changes its displayName; another user may not', () => {
+    expect(judge(world(), { as: 'User/carol', afterExtra: { displayName: 'C' } }, o.carol, o.carol).allowed).toBe(true);
+    expect(reasons(judge(world(), { as: 'User/dan', afterExtra: { displayName: 'C' } }, o.carol, o.carol))).toEqual(['NotPermitted']);
+  });
+  test('admin, state, identities and labels: admins only', () => {
+    const d = judge(world(), { as: 'User/carol' }, o.carol, { ...o.carol, admin: true, labels: { team: 'x' }, identities: ['c@example.com'] });
+    expect(lines(d)).toEqual(['AdminOnly: spec.admin, spec.identities, metadata.labels of User/carol are changed by admins only']);
+  });
+  test('owned users: the owner\'s managers activate and suspend them', () => {
+    const owned = user('x', { organization: 'acme', state: 'Requested' });
+    expect(judge(world(owned), { as: 'User/fred' }, owned, { ...owned, state: 'Approved' }).allowed).toBe(true);
+    expect(reasons(judge(world(owned), { as: 'User/fred' }, owned, { ...owned, state: 'Rejected' }))).toEqual(['AdminOnly']);
+  });
+  test('LastAdmin: the last admin may not be demoted', () => {
+    expect(lines(judge(world(), { as: 'User/root' }, o.root, { ...o.root, admin: false }))).toEqual(['LastAdmin: User/root is the last admin (admin: true, state: Approved); demoting it would leave none']);
+    expect(judge(world(user('root2', { admin: true })), { as: 'User/root' }, o.root, { ...o.root, admin: false }).allowed).toBe(true);
+  });
+  test('a label change that makes the user join a selector group is judged as granting that group\'s rights', () => {
+    const keys = group('key-holders', { selector: { matchLabels: { team: 'keys' } } });
+    const grant = collab('acme/c-keys', 'UserGroup/key-holders', 'Application/app1', ['RIGHT_APPLICATION_DEVICES_READ_KEYS']);
+    const d = judge(world(keys, grant), { as: 'User/root' }, o.carol, { ...o.carol, labels: { team: 'keys' } });
+    expect(lines(d)).toEqual([
+      'NoEscalation: User/root does not hold RIGHT_APPLICATION_DEVICES_READ_KEYS on Application/acme/app1 (granting or revoking a right requires holding it; UserGroup/key-holders gains members and Collaboration/acme/c-keys grants it)',
+    ]);
+  });
+});
+
+describe('delete', () => {
+  test('the user itself, an admin, or the owner\'s managers', () => {
+    expect(judge(world(), { as: 'User/carol' }, o.carol, undefined).allowed).toBe(true);
+    expect(reasons(judge(world(), { as: 'User/dan' }, o.carol, undefined))).toEqual(['NotPermitted']);
+    const owned = user('x', { organization: 'acme' });
+    expect(judge(world(owned), { as: 'User/fred' }, owned, undefined).allowed).toBe(true);
+  });
+  test('LastAdmin and LastOwner apply', () => {
+    expect(reasons(judge(world(), { as: 'User/root' }, o.root, undefined))).toEqual(['LastAdmin']);
+    expect(lines(judge(world(), { as: 'User/alice' }, o.alice, undefined))).toEqual(['LastOwner: Organization/acme would be left without a member holding every Organization right (an organization keeps at least one)']);
+  });
+});
