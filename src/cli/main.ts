@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CatalogError } from '../catalog/catalog.ts';
+import { runAdmit } from './admit.ts';
 import { runCan } from './can.ts';
 import { runCanCluster, runCanClusterEverything } from './can-cluster.ts';
 import { runCanEverything } from './can-everything.ts';
@@ -107,6 +108,18 @@ function program(out: Output, setExit: (code: number) => void): Command {
     .option('--exit-code', 'exit 1 when anything changed')
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .action((a: string, b: string, opts) => setExit(runDiff(a, b, opts, out)));
+  root
+    .command('admit')
+    .description('judge every change between two versions of the manifests as the admission webhook would, from one requester; exit 1 when denied')
+    .argument('<before>', 'the manifests before (the state the changes are judged against)')
+    .argument('<after>', 'the manifests after')
+    .requiredOption('--as <user>', 'the requester: a Kubernetes username (mapped through spec.identities) or User/<name>')
+    .option('--as-groups <groups>', 'the requester\'s Kubernetes groups, comma-separated (system:masters bypasses the rules)')
+    .addOption(at)
+    .addOption(catalog)
+    .addOption(adminRights)
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .action((a: string, b: string, opts) => setExit(runAdmit(a, b, opts, out)));
   return root;
 }
 

@@ -21,6 +21,8 @@ export interface LoadedManifests {
   model: Model;
   /** Object key → the file it came from. */
   sources: Map<string, string>;
+  /** Object key → the manifest as written (what an admission request carries). */
+  manifests: Map<string, Record<string, unknown>>;
   problems: LoadProblem[];
 }
 
@@ -260,6 +262,7 @@ function expandedSize(value: unknown, limit: number): number {
 export function loadManifests(paths: readonly string[], onFile?: (done: number, total: number) => void): LoadedManifests {
   const model = emptyModel();
   const sources = new Map<string, string>();
+  const manifests = new Map<string, Record<string, unknown>>();
   const { files, problems } = manifestFiles(paths);
   for (const [done, file] of files.entries()) {
     onFile?.(done, files.length);
@@ -292,7 +295,8 @@ export function loadManifests(paths: readonly string[], onFile?: (done: number, 
         return;
       }
       sources.set(key, file);
+      manifests.set(key, raw as Record<string, unknown>);
     });
   }
-  return { model, sources, problems };
+  return { model, sources, manifests, problems };
 }
