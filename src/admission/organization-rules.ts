@@ -41,6 +41,13 @@ export function judgeOrganization(ctx: Context, request: ParsedRequest): Denial[
     if (!holdings.admin && !(del !== undefined && holdings.holds(del, `Organization/${name}`))) {
       denials.push(denial('NotPermitted', del === undefined ? `${requester} is not an admin, and only admins delete organizations` : `${requester} does not hold ${del} on Organization/${name} (deleting it requires it)`));
     }
+    if (!holdings.admin) {
+      // A namespace two organizations claim is owned by neither; deleting one claimant hands it to the other.
+      for (const ns of before!.namespaces) {
+        const others = (engine.organizations.conflicts.get(ns) ?? []).filter((o) => o !== name);
+        if (others.length > 0) denials.push(denial('AdminOnly', `deleting Organization/${name} hands namespace ${ns} to ${others.map((o) => `Organization/${o}`).join(', ')} (it claims it too): admins only`));
+      }
+    }
     denials.push(...lastOwner(engine, { kind: 'Organization', name }, undefined));
     return denials;
   }

@@ -34,6 +34,11 @@ describe('Organization', () => {
     expect(reasons(judge(world(), { as: 'User/bob' }, o.acme, undefined))).toEqual(['NotPermitted']);
     expect(reasons(judge(world(org('child', { parent: 'acme' })), { as: 'User/alice' }, o.acme, undefined))).toEqual(['LastOwner']);
   });
+  test('delete: handing a contested namespace to the other claimant is for admins', () => {
+    const acme = { ...o.acme, namespaces: ['acme', 'shared'] };
+    const rival = org('rival', { namespaces: ['shared'] });
+    expect(lines(judge(world(acme, rival), { as: 'User/alice' }, acme, undefined))).toEqual(['AdminOnly: deleting Organization/acme hands namespace shared to Organization/rival (it claims it too): admins only']);
+  });
 });
 
 describe('UserGroup', () => {
