@@ -52,7 +52,13 @@ export function judgeCollaboration(ctx: Context, request: ParsedRequest): Denial
     if (d) denials.push(d);
   }
   const c = (after ?? before)!;
-  denials.push(...lastOwner(engine, { kind: 'Collaboration', name: c.name, namespace: c.namespace }, after));
+  const current = engine.model.collaborations.get(`${c.namespace}/${c.name}`);
+  if (current) {
+    // Only the users the old and new subjects stand for can lose rights or memberships.
+    const stands = (s: CollaborationObject['subject'] | undefined, u: string): boolean =>
+      s !== undefined && (s.kind === 'User' ? s.name === u : s.kind === 'UserGroup' ? engine.groups.groupsOf(u).has(s.name) : engine.membership(u, s.name) !== undefined);
+    denials.push(...lastOwner(engine, { kind: 'Collaboration', name: c.name, namespace: c.namespace }, after, (u) => stands(current.subject, u) || stands(after?.subject, u)));
+  }
   if (after && (!before || before.subject.kind !== after.subject.kind || before.subject.name !== after.subject.name || before.namespace !== after.namespace || before.target.name !== after.target.name)) {
     denials.push(...subjectNotAvailable(engine, holdings, after));
   }

@@ -58,27 +58,54 @@ function reachable(engine: Engine, object: ChangedObject, after: ModelObject | u
   return { organizations, entities };
 }
 
-function organizationHasOwner(engine: Engine, org: string): boolean {
+/**
+ * Whether an organization or entity has an owner, and whether the change can take it away: `kept` when an owner the
+ * change does not touch remains (nothing more to look at), `atRisk` when every owner is touched, `none` without one.
+ */
+type OwnerState = 'none' | 'kept' | 'atRisk';
+
+/** Users a change can touch: their memberships and rights may move; everyone else's stay as they are. */
+export type Touches = (user: string) => boolean;
+
+function scan(users: Iterable<string>, full: (user: string) => boolean, touches: Touches): OwnerState {
+  let atRisk = false;
+  for (const user of users) {
+    if (!full(user)) continue;
+    if (!touches(user)) return 'kept';
+    atRisk = true;
+  }
+  return atRisk ? 'atRisk' : 'none';
+}
+
+function organizationOwner(engine: Engine, org: string, touches: Touches): OwnerState {
   const orgKind = engine.sets.kindRights('Organization');
-  if (orgKind === EMPTY) return false;
-  for (const [user, m] of engine.organizationMembers(org)) if (engine.model.users.has(user) && engine.sets.isSubset(orgKind, m.mask)) return true;
-  return false;
+  if (orgKind === EMPTY) return 'none';
+  const members = engine.organizationMembers(org);
+  return scan(members.keys(), (u) => engine.model.users.has(u) && engine.sets.isSubset(orgKind, members.get(u)!.mask), touches);
+}
+
+function organizationHasOwner(engine: Engine, org: string): boolean {
+  return organizationOwner(engine, org, () => true) !== 'none';
 }
 
 function entityHasOwner(engine: Engine, key: string): boolean {
+  return entityOwner(engine, key, () => true) !== 'none';
+}
+
+function entityOwner(engine: Engine, key: string, touches: Touches): OwnerState {
   const parts = key.split('/');
   const kind = parts[0]!;
   const namespace = parts[1]!;
   const sets = engine.sets;
   const kindSet = sets.kindRights(kind);
-  if (kindSet === EMPTY) return false;
+  if (kindSet === EMPTY) return 'none';
   const owner = engine.organizations.owner.get(namespace);
   const ownerObject = owner === undefined ? undefined : engine.model.organizations.get(owner);
   // An upper bound first: when the grants on it and ownership together cannot cover the kind, nobody is full.
   let bound = ownerObject ? sets.expand(ownerObject.ownerRights ?? (engine.catalog.allRight ? [engine.catalog.allRight] : [])) : EMPTY;
   const grants = [...engine.collaborationsOn(key)].map((k) => engine.model.collaborations.get(k)!).filter((c) => c && engine.verdict(c.namespace, c.name)?.active);
   for (const c of grants) bound = sets.union(bound, engine.verdict(c.namespace, c.name)!.granted);
-  if (!sets.isSubset(kindSet, bound)) return false;
+  if (!sets.isSubset(kindSet, bound)) return 'none';
   const entity = { kind, namespace, key };
   const seen = new Set<string>();
   const full = (user: string): boolean => {
@@ -86,26 +113,30 @@ function entityHasOwner(engine: Engine, key: string): boolean {
     seen.add(user);
     return sets.isSubset(kindSet, engine.rightsFromProfile(user, entity, false));
   };
+  let atRisk = false;
+  const visit = (users: Iterable<string>): boolean => {
+    const state = scan(users, full, touches);
+    if (state === 'atRisk') atRisk = true;
+    return state === 'kept';
+  };
   for (const c of grants) {
     const { kind: sk, name } = c.subject;
-    if (sk === 'User') {
-      if (full(name)) return true;
-    } else if (sk === 'UserGroup') {
-      for (const u of engine.groups.membersOf(name)) if (full(u)) return true;
-    } else {
-      for (const u of engine.organizationMembers(name).keys()) if (full(u)) return true;
-    }
+    if (visit(sk === 'User' ? [name] : sk === 'UserGroup' ? engine.groups.membersOf(name) : engine.organizationMembers(name).keys())) return 'kept';
   }
-  if (owner !== undefined) for (const u of engine.organizationMembers(owner).keys()) if (full(u)) return true;
-  return false;
+  if (owner !== undefined && visit(engine.organizationMembers(owner).keys())) return 'kept';
+  return atRisk ? 'atRisk' : 'none';
 }
 
-/** LastOwner denials for replacing (or, `after` undefined, deleting) the object. */
-export function lastOwner(engine: Engine, object: ChangedObject, after: ModelObject | undefined): Denial[] {
+/**
+ * LastOwner denials for replacing (or, `after` undefined, deleting) the object. `touches` says which users the change
+ * can move (default: anyone); an owner it does not touch stays an owner, so the state after is computed only when
+ * every owner of something reachable is touched.
+ */
+export function lastOwner(engine: Engine, object: ChangedObject, after: ModelObject | undefined, touches: Touches = () => true): Denial[] {
   const { organizations, entities } = reachable(engine, object, after);
   const owned = {
-    organizations: [...organizations].filter((o) => organizationHasOwner(engine, o)),
-    entities: [...entities].filter((e) => entityHasOwner(engine, e)),
+    organizations: [...organizations].filter((o) => organizationOwner(engine, o, touches) === 'atRisk'),
+    entities: [...entities].filter((e) => entityOwner(engine, e, touches) === 'atRisk'),
   };
   if (owned.organizations.length + owned.entities.length === 0) return [];
   const lost = afterChange(engine, object, after, () => ({

@@ -102,7 +102,7 @@ export function judgeUser(ctx: Context, request: ParsedRequest): Denial[] {
     }
     const d = lastAdmin(engine, name, undefined);
     if (d) denials.push(d);
-    denials.push(...lastOwner(engine, { kind: 'User', name }, undefined));
+    denials.push(...lastOwner(engine, { kind: 'User', name }, undefined, (u) => u === name));
     return denials;
   }
 
@@ -133,6 +133,7 @@ export function judgeUser(ctx: Context, request: ParsedRequest): Denial[] {
   }
   const d = lastAdmin(engine, name, now);
   if (d) denials.push(d);
-  if (labelsChanged || stateChanged) denials.push(...lastOwner(engine, { kind: 'User', name }, now));
+  // A label change moves the user between selector groups; a state change can take its rights: only its own.
+  if (labelsChanged || stateChanged) denials.push(...lastOwner(engine, { kind: 'User', name }, now, (u) => u === name));
   return denials;
 }

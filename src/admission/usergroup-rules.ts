@@ -34,6 +34,7 @@ export function judgeUserGroup(ctx: Context, request: ParsedRequest): Denial[] {
   const toggles = groupToggles(engine, name, before, after);
   if (toggles.joined.size > 0) denials.push(...throughGroups(engine, holdings, [name], true));
   if (toggles.left.size > 0) denials.push(...throughGroups(engine, holdings, [name], false));
-  if (before && engine.model.groups.has(name)) denials.push(...lastOwner(engine, { kind: 'UserGroup', name }, after));
+  // Only members who leave can take an ownership with them.
+  if (toggles.left.size > 0 && engine.model.groups.has(name)) denials.push(...lastOwner(engine, { kind: 'UserGroup', name }, after, (u) => toggles.left.has(u)));
   return denials;
 }

@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { decide, DEFAULT_ADMISSION_OPTIONS, type AdmissionRequest } from '../../../src/admission/decide.ts';
+import { decide, DEFAULT_ADMISSION_OPTIONS, type AdmissionDecision, type AdmissionRequest } from '../../../src/admission/decide.ts';
 import { objects as o, world } from './fixture.ts';
 import { manifest } from './support.ts';
 
@@ -38,7 +38,7 @@ test('malformed requests never throw and are never allowed', () => {
         requester: as.startsWith('User/') ? { username: '', groups: [], user: as.slice(5) } : { username: as, groups: [] },
       };
       const request = breakIt(base);
-      let decision;
+      let decision: AdmissionDecision | undefined;
       expect(() => (decision = decide({ engine }, request, DEFAULT_ADMISSION_OPTIONS))).not.toThrow();
       expect({ request, allowed: decision!.allowed }).toEqual({ request, allowed: false });
       expect(decision!.denials.map((d) => d.reason)).toContain('InvalidRequest');
@@ -53,7 +53,7 @@ test('junk for the whole request or its requester never throws and never allows'
     fc.property(fc.anything(), fc.anything(), (junk, requester) => {
       const requests = [junk, { ...(typeof junk === 'object' && junk !== null ? junk : {}), requester }, { operation: 'CREATE', kind: 'Collaboration', name: 'x', namespace: 'acme', object: junk, requester }];
       for (const request of requests) {
-        let decision;
+        let decision: AdmissionDecision | undefined;
         expect(() => (decision = decide({ engine }, request as AdmissionRequest, DEFAULT_ADMISSION_OPTIONS))).not.toThrow();
         expect(decision!.allowed).toBe(false);
       }
