@@ -25,6 +25,9 @@ export class Holdings {
   on(entityKey: string): RightSetId {
     const parts = entityKey.split('/');
     const kind = parts[0]!;
+    const scope = this.engine.catalog.kinds.get(kind)?.scope;
+    // A key that does not fit its kind's scope (a Collaboration naming a User as target) is no entity: nothing is held.
+    if (scope === undefined || (scope === 'Cluster') !== (parts.length === 2)) return EMPTY;
     if (kind === 'User') return evaluate(this.engine, this.user, { kind, namespace: undefined, name: parts[1]! }).rights;
     const namespace = parts.length === 3 ? parts[1] : undefined;
     return this.engine.rightsFromProfile(this.user, { kind, namespace, key: entityKey });

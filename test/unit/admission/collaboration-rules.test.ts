@@ -126,3 +126,10 @@ describe('the creator of an organization adds its first members (§3.3)', () => 
     expect(reasons(judge(withMember, { as: 'User/eve' }, undefined, { ...mEve, namespace: 'newco' }))).toEqual(['NotPermitted', 'NoEscalation']);
   });
 });
+
+describe('targets that are no entity', () => {
+  test('a User target (never active) is not something anyone holds rights on', () => {
+    const d = judge(world(), { as: 'User/root' }, undefined, collab('acme/c-x', 'User/eve', 'User/carol', ['RIGHT_USER_INFO']));
+    expect(lines(d)).toEqual([`NoEscalation: User/root does not hold RIGHT_USER_INFO on User/acme/carol ${NO_ESC}`]);
+  });
+});
