@@ -7,8 +7,11 @@
 # Charter is TypeScript run by Node's type stripping: there is no build step, the image runs src/ as it is.
 # The `node` package in devDependencies is only the local toolchain of `npm start`/`npm test`; here the base
 # image's node runs the operator, and only production dependencies are installed.
+# The reader for workloads (src/reader, Node built-ins only) is in the image too: /app/src/reader/mounted-map.ts.
 # See docs/deploy.md.
 
+# Any image with Node 24 and npm on PATH. The tests build on a base image made locally with debootstrap
+# (scripts/node-build.sh): --build-arg NODE_IMAGE=localhost/charter-base:<suite>-node<version>.
 ARG NODE_IMAGE=node:24-slim
 
 FROM ${NODE_IMAGE} AS deps

@@ -1,7 +1,7 @@
-/** Finds (or builds, once) the kube-apiserver and etcd binaries: scripts/controlplane-build.sh does the work. */
+/** Finds (or builds, once) the binaries of the test cluster: the control plane (scripts/controlplane-build.sh) and a node (scripts/node-build.sh). */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file is src/devcluster/binaries.ts). */
@@ -53,4 +53,60 @@ export async function findControlPlaneBinaries(opts: FindOptions = {}): Promise<
   const found = binariesIn(dir);
   if (!found) throw new Error(`scripts/controlplane-build.sh printed '${dir}', which holds no kube-apiserver and etcd`);
   return found;
+}
+
+export const nodeBuildScript = join(repoRoot, 'scripts', 'node-build.sh');
+
+/** What a test node runs (./node.ts), as scripts/node-build.sh builds and caches it. */
+export interface NodeBinaries {
+  dir: string;
+  kubelet: string;
+  kubeScheduler: string;
+  kubeControllerManager: string;
+  helm: string;
+  /** The pause container's static binary, and its version (upstream's build/pause/Makefile TAG). */
+  pause: string;
+  pauseVersion: string;
+  /** The base image's root file system (debootstrap + Node), for `docker import`. */
+  baseImageTar: string;
+}
+
+/** Runs scripts/node-build.sh (which builds what is missing, once, unless build is false) and reads its cache folder. */
+export async function findNodeBinaries(opts: FindOptions = {}): Promise<NodeBinaries> {
+  const args = [nodeBuildScript];
+  if (opts.build === false) args.push('--no-build');
+  const child = spawn('bash', args, { stdio: ['ignore', 'pipe', opts.progress ?? 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => (out += d));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) {
+    throw new Error(
+      code === 3
+        ? 'the node binaries or base image are not built yet: run `bash scripts/node-build.sh` (see docs/control-plane.md)'
+        : `scripts/node-build.sh failed (exit ${code}); its messages above say why (see docs/control-plane.md)`,
+    );
+  }
+  const dir = out.trim().split('\n').pop() ?? '';
+  const file = (name: string): string => {
+    const p = join(dir, name);
+    if (!existsSync(p)) throw new Error(`scripts/node-build.sh printed '${dir}', which holds no ${name}`);
+    return p;
+  };
+  const versions = readFileSync(file('VERSIONS'), 'utf8');
+  const pauseVersion = /^pause (\S+)$/m.exec(versions)?.[1];
+  if (!pauseVersion) throw new Error(`${join(dir, 'VERSIONS')} names no pause version`);
+  return {
+    dir,
+    kubelet: file('kubelet'),
+    kubeScheduler: file('kube-scheduler'),
+    kubeControllerManager: file('kube-controller-manager'),
+    helm: file('helm'),
+    pause: file('pause'),
+    pauseVersion,
+    baseImageTar: join(dirname(dir), readFileSync(file('BASE_IMAGE'), 'utf8').trim()),
+  };
 }

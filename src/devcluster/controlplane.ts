@@ -371,7 +371,7 @@ async function startOnce(
 // ---------------------------------------------------------------------------------------------------------
 // processes
 
-interface Child {
+export interface Child {
   name: string;
   proc: ChildProcess;
   exited: boolean;
@@ -379,7 +379,7 @@ interface Child {
   exitSignal?: NodeJS.Signals | null;
 }
 
-function startChild(name: string, bin: string, dir: string, args: string[]): Child {
+export function startChild(name: string, bin: string, dir: string, args: string[]): Child {
   const logFd = openSync(join(dir, `${name}.log`), 'a');
   // setpriv --pdeathsig: the kernel kills the child when this process dies, however it dies.
   // (CHARTER_CONTROLPLANE_NO_PDEATHSIG=1 leaves it to the watchdog alone: the cleanup test uses it.)
@@ -406,13 +406,13 @@ function startChild(name: string, bin: string, dir: string, args: string[]): Chi
   return child;
 }
 
-function watchChild(c: Child, stopped: () => boolean, report: (why: string) => void): void {
+export function watchChild(c: Child, stopped: () => boolean, report: (why: string) => void): void {
   c.proc.on('exit', (code, signal) => {
     if (!stopped()) report(`${c.name} exited (${signal ?? `code ${code}`})`);
   });
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
   try {
     process.kill(-pid, signal);
@@ -425,7 +425,7 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-async function stopChild(c: Child): Promise<void> {
+export async function stopChild(c: Child): Promise<void> {
   if (c.exited || !c.proc.pid) return;
   const exited = new Promise<void>((r) => {
     if (c.exited) r();
@@ -439,7 +439,7 @@ async function stopChild(c: Child): Promise<void> {
 }
 
 /** Whether `p` settles within `ms`; the timer is cleared so that it keeps no process alive. */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
   try {
@@ -449,7 +449,7 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-async function waitFor(
+export async function waitFor(
   name: string,
   c: Child,
   dir: string,
@@ -472,7 +472,7 @@ async function waitFor(
   }
 }
 
-function tail(file: string, lines: number): string {
+export function tail(file: string, lines: number): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
@@ -480,7 +480,7 @@ function tail(file: string, lines: number): string {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Distinct free loopback ports: all listened on at once, then released. */
 export async function freePorts(n: number): Promise<number[]> {
@@ -500,7 +500,7 @@ export async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

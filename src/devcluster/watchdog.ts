@@ -2,9 +2,12 @@
  * The control plane's watchdog: a small detached process whose stdin is a pipe from the harness.
  * The harness tells it (one JSON object a line) which folder and processes it owns; when the pipe
  * closes without a {"done":true} first, the harness died (SIGKILL, crash, a killed test runner), and
- * the watchdog stops those processes and removes the folder. Run by controlplane.ts; not a CLI.
+ * the watchdog stops those processes and removes the folder. A test node's folder (`nodeDir`, ./node.ts) is torn
+ * down by ./node-cleanup.ts: its containers, processes and mounts, then the folder. Run by controlplane.ts and
+ * node.ts; not a CLI.
  */
 import { rmSync } from 'node:fs';
+import { destroyNodeDir } from './node-cleanup.ts';
 import { isLiveProcess } from './process-check.ts';
 
 interface Owned {
@@ -15,6 +18,7 @@ interface Owned {
 
 const owned: Owned[] = [];
 const dirs: string[] = [];
+const nodeDirs: string[] = [];
 let done = false;
 let buffered = '';
 
@@ -31,6 +35,8 @@ function kill(pid: number, signal: NodeJS.Signals): void {
 }
 
 async function cleanup(): Promise<void> {
+  // A node first: its kubelet and containers use the control plane, not the other way round.
+  for (const d of nodeDirs) destroyNodeDir(d);
   const live = owned.filter((o) => alive(o.pid, o.match));
   // Reverse start order: kube-apiserver before etcd.
   for (const o of live.reverse()) kill(o.pid, 'SIGTERM');
@@ -44,8 +50,9 @@ async function cleanup(): Promise<void> {
 
 function onLine(line: string): void {
   if (!line.trim()) return;
-  const msg = JSON.parse(line) as { pid?: number; match?: string; dir?: string; done?: boolean };
+  const msg = JSON.parse(line) as { pid?: number; match?: string; dir?: string; nodeDir?: string; done?: boolean };
   if (msg.dir) dirs.push(msg.dir);
+  if (msg.nodeDir) nodeDirs.push(msg.nodeDir);
   if (msg.pid) owned.push({ pid: msg.pid, match: msg.match ?? '' });
   if (msg.done) done = true;
 }
