@@ -44,6 +44,19 @@ export interface OperatorConfig {
   stallTimeoutMs: number;
   /** Most shard ConfigMaps of a namespace's permission map (the names workloads mount); a bigger map is withheld. */
   maxShards: number;
+  /** The validating admission webhook (docs/admission.md); off when no serving certificate is configured. */
+  admission: AdmissionConfig;
+}
+
+export interface AdmissionConfig {
+  /** The HTTPS port of /validate (0: any free port). */
+  port: number;
+  /** The serving certificate and key (PEM files, re-read when they change); undefined: the webhook is off. */
+  certFile: string | undefined;
+  keyFile: string | undefined;
+  bypassUsers: string[];
+  bypassGroups: string[];
+  selfRegistration: boolean;
 }
 
 /** The Lease's namespace unless told otherwise; `npm run cluster:up` creates it in the development cluster. */
@@ -102,6 +115,33 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'CHARTER_MAX_SHARDS',
     description: 'most shard ConfigMaps of a permission map (charter-permissions-0 … -<n-1>: mount them all); a bigger map is withheld',
     defaultText: '8',
+  },
+  { flags: '--admission-port <port>', env: 'CHARTER_ADMISSION_PORT', description: 'HTTPS port of the admission webhook, /validate (0: any free port)', defaultText: '9443' },
+  {
+    flags: '--admission-cert-dir <dir>',
+    env: 'CHARTER_ADMISSION_CERT_DIR',
+    description: "the webhook's serving certificate: a folder with tls.crt and tls.key (a mounted kubernetes.io/tls Secret); re-read when it changes",
+    defaultText: 'none: the webhook is off',
+  },
+  { flags: '--admission-cert-file <file>', env: 'CHARTER_ADMISSION_CERT_FILE', description: 'the serving certificate (PEM) instead of <cert-dir>/tls.crt', defaultText: '<cert-dir>/tls.crt' },
+  { flags: '--admission-key-file <file>', env: 'CHARTER_ADMISSION_KEY_FILE', description: 'its private key (PEM) instead of <cert-dir>/tls.key', defaultText: '<cert-dir>/tls.key' },
+  {
+    flags: '--admission-bypass-users <names>',
+    env: 'CHARTER_ADMISSION_BYPASS_USERS',
+    description: 'comma-separated usernames the webhook always allows (platform identities: GitOps controllers, CI)',
+    defaultText: 'none',
+  },
+  {
+    flags: '--admission-bypass-groups <names>',
+    env: 'CHARTER_ADMISSION_BYPASS_GROUPS',
+    description: 'comma-separated groups whose members the webhook always allows ("" for none)',
+    defaultText: 'system:masters',
+  },
+  {
+    flags: '--admission-self-registration [bool]',
+    env: 'CHARTER_ADMISSION_SELF_REGISTRATION',
+    description: 'let an identity with no User create its own User in state Requested',
+    defaultText: 'true',
   },
 ];
 
@@ -166,6 +206,24 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
   }
 
   const seconds: NumberCheck = { min: 0.001, what: 'a number of seconds > 0' };
+  const list = (key: string, flag: string, envName: string, fallback: string[]): string[] => {
+    const r = raw(key, flag, envName);
+    return r ? r.value.split(',').map((x) => x.trim()).filter((x) => x) : fallback;
+  };
+  const selfRegistration = ((): boolean => {
+    if (fromCli('admissionSelfRegistration')) {
+      const v = cli.admissionSelfRegistration;
+      return v === true || parseBoolean(String(v), '--admission-self-registration');
+    }
+    const v = env.CHARTER_ADMISSION_SELF_REGISTRATION;
+    return v === undefined || v === '' ? true : parseBoolean(v, 'CHARTER_ADMISSION_SELF_REGISTRATION');
+  })();
+  const certDir = raw('admissionCertDir', '--admission-cert-dir', 'CHARTER_ADMISSION_CERT_DIR')?.value;
+  const certFile = raw('admissionCertFile', '--admission-cert-file', 'CHARTER_ADMISSION_CERT_FILE')?.value ?? (certDir ? join(certDir, 'tls.crt') : undefined);
+  const keyFile = raw('admissionKeyFile', '--admission-key-file', 'CHARTER_ADMISSION_KEY_FILE')?.value ?? (certDir ? join(certDir, 'tls.key') : undefined);
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(`The admission webhook needs both a certificate and a key; found only the ${certFile ? 'certificate' : 'key'} (set --admission-cert-dir, or both --admission-cert-file and --admission-key-file)`);
+  }
   const config: OperatorConfig = {
     kubeconfig: kubeconfigSource(raw('kubeconfig', '--kubeconfig', 'KUBECONFIG')?.value, env),
     context: raw('context', '--context', 'CHARTER_CONTEXT')?.value,
@@ -183,6 +241,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     logLevel: logLevel as LogLevel,
     stallTimeoutMs: Math.round(num('stallTimeout', '--stall-timeout', 'CHARTER_STALL_TIMEOUT', 300, seconds) * 1000),
     maxShards: num('maxShards', '--max-shards', 'CHARTER_MAX_SHARDS', 8, { min: 1, max: 1000, integer: true, what: 'an integer from 1 to 1000' }),
+    admission: {
+      port: num('admissionPort', '--admission-port', 'CHARTER_ADMISSION_PORT', 9443, { min: 0, max: 65535, integer: true, what: 'a port from 0 to 65535' }),
+      certFile,
+      keyFile,
+      bypassUsers: list('admissionBypassUsers', '--admission-bypass-users', 'CHARTER_ADMISSION_BYPASS_USERS', []),
+      bypassGroups: list('admissionBypassGroups', '--admission-bypass-groups', 'CHARTER_ADMISSION_BYPASS_GROUPS', ['system:masters']),
+      selfRegistration,
+    },
   };
   if (config.leaderElect) {
     if (config.leaseDurationMs <= config.renewDeadlineMs) {

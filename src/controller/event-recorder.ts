@@ -18,6 +18,8 @@ export interface RecordedEvent {
   type: 'Normal' | 'Warning';
   reason: string;
   note: string;
+  /** What was being done (default `Reconcile`; the admission webhook's denials say `Admit`). */
+  action?: string;
 }
 
 export interface EventRecorderOptions {
@@ -91,7 +93,7 @@ export class EventRecorder {
           eventTime: time,
           reportingController: 'charter.dev/operator',
           reportingInstance: this.options.reportingInstance.slice(0, 128),
-          action: 'Reconcile',
+          action: (event.action ?? 'Reconcile').slice(0, 128),
           reason: event.reason.slice(0, 128),
           note: event.note.slice(0, 1024),
           type: event.type,

@@ -25,6 +25,28 @@ export const ENGINE_OPERATIONS = ['build', 'apply'] as const;
  */
 export const WATCH_RESTART_REASONS = ['expired', 'stalled', 'error', 'closed'] as const;
 
+/** Operations the admission webhook judges; `unknown` for a review too malformed to say. */
+export const ADMISSION_OPERATIONS = ['CREATE', 'UPDATE', 'DELETE'] as const;
+/**
+ * Why the webhook answered as it did. Allowed: `Platform` (a bypass identity) or `Permitted` (the rules allow it).
+ * Denied: the first failed rule's reason (admission.md §3), `Malformed` (a review it could not read: fail closed) or
+ * `NotReady` (the replica has no engine yet).
+ */
+export const ADMISSION_ALLOW_REASONS = ['Platform', 'Permitted'] as const;
+export const ADMISSION_DENY_REASONS = [
+  'NotPermitted',
+  'NoEscalation',
+  'LastOwner',
+  'LastAdmin',
+  'SubjectNotAvailable',
+  'AdminOnly',
+  'NameInUse',
+  'AmbiguousIdentity',
+  'UnknownRequester',
+  'Malformed',
+  'NotReady',
+] as const;
+
 export interface ControllerMetrics {
   registry: Registry;
   /** charter_reconcile_total{kind,result} */
@@ -55,6 +77,10 @@ export interface ControllerMetrics {
   watchRestarts: Counter<'resource' | 'reason'>;
   /** charter_leader: 1 while this replica holds the leader lease, else 0. */
   leader: Gauge<string>;
+  /** charter_admission_requests_total{kind,operation,verdict,reason}: the webhook's answers. */
+  admissionRequests: Counter<'kind' | 'operation' | 'verdict' | 'reason'>;
+  /** charter_admission_duration_seconds{kind,operation}: from a review received to its answer sent. */
+  admissionDuration: Histogram<'kind' | 'operation'>;
 }
 
 export interface MetricsOptions {
@@ -65,6 +91,7 @@ export interface MetricsOptions {
 }
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const ADMISSION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const QUEUE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 1000];
 
 const created = new WeakMap<Registry, ControllerMetrics>();
@@ -173,6 +200,19 @@ export function createMetrics(registry: Registry = globalRegistry, options: Metr
       help: '1 while this replica holds the leader lease, else 0.',
       registers,
     }),
+    admissionRequests: new Counter({
+      name: 'charter_admission_requests_total',
+      help: 'Admission reviews answered, by kind, operation, verdict (allowed, denied) and reason.',
+      labelNames: ['kind', 'operation', 'verdict', 'reason'],
+      registers,
+    }),
+    admissionDuration: new Histogram({
+      name: 'charter_admission_duration_seconds',
+      help: 'How long the webhook took to answer a review (reading, waiting for earlier allowed changes, deciding).',
+      labelNames: ['kind', 'operation'],
+      buckets: ADMISSION_BUCKETS,
+      registers,
+    }),
   };
 
   for (const kind of options.kinds ?? KINDS) {
@@ -187,6 +227,14 @@ export function createMetrics(registry: Registry = globalRegistry, options: Metr
     }
   }
   m.leader.set(0);
+  for (const kind of options.kinds ?? KINDS) {
+    for (const operation of ADMISSION_OPERATIONS) {
+      for (const reason of ADMISSION_ALLOW_REASONS) m.admissionRequests.inc({ kind, operation, verdict: 'allowed', reason }, 0);
+      for (const reason of ADMISSION_DENY_REASONS) m.admissionRequests.inc({ kind, operation, verdict: 'denied', reason }, 0);
+      m.admissionDuration.zero({ kind, operation });
+    }
+  }
+  m.admissionRequests.inc({ kind: 'unknown', operation: 'unknown', verdict: 'denied', reason: 'Malformed' }, 0);
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
 
   created.set(registry, m);

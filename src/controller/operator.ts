@@ -6,8 +6,11 @@
 import { hostname } from 'node:os';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
+import { DEFAULT_ADMISSION_OPTIONS, type AdmissionOptions } from '../admission/decide.ts';
 import { KINDS, type KindName } from '../api/kinds.ts';
 import type { Catalog } from '../catalog/catalog.ts';
+import { startAdmissionServer, type RunningAdmissionServer } from './admission-server.ts';
+import { AdmissionWebhook } from './admission-webhook.ts';
 import { ApiClient } from './api-client.ts';
 import { ConfigMapWriter, MAP_SELECTOR, type ExistingConfigMap } from './configmap-writer.ts';
 import type { RawObject } from './cluster-model.ts';
@@ -38,18 +41,37 @@ export interface OperatorOptions {
   registry?: Registry;
   /** Called when this replica loses the lease: the process should exit (as controller-runtime does). */
   onLostLeadership?: () => void;
+  /** The validating admission webhook, served over HTTPS once the engine is built; undefined: not served. */
+  admission?: AdmissionServing;
+}
+
+export interface AdmissionServing {
+  /** 0 picks a free port (see `admissionPort`). */
+  port: number;
+  /** Default: every interface. */
+  host?: string;
+  certFile: string;
+  keyFile: string;
+  options?: AdmissionOptions;
+  /** How long a request waits for changes allowed before it to come back through the watch (default 2000 ms). */
+  holdMs?: number;
+  /** How often the certificate files are compared without a change event (default 10 s). */
+  certificatePollMs?: number;
 }
 
 export class Operator {
   readonly metrics: ControllerMetrics;
   readonly registry: Registry;
   readonly reconciler: Reconciler;
+  /** The admission webhook's judgement (served when `admission` is given). */
+  readonly webhook: AdmissionWebhook;
   private readonly options: OperatorOptions;
   private readonly api: ApiClient;
   private readonly queue: WorkQueue;
   private readonly informers = new Map<string, Informer<KubernetesObject>>();
   private elector: LeaderElector | undefined;
   private server: { port: number; close(): Promise<void> } | undefined;
+  private admissionServer: RunningAdmissionServer | undefined;
   private built = false;
   private leading = false;
   private stopped = false;
@@ -119,10 +141,26 @@ export class Operator {
       },
       log: (level, message, fields) => options.logger.log(level, message, fields ?? {}),
     });
+    this.webhook = new AdmissionWebhook({
+      engine: () => this.reconciler.currentEngine(),
+      lookup: (kind, namespace, name) => objects.get(kind)!.get(namespace, name),
+      options: options.admission?.options ?? DEFAULT_ADMISSION_OPTIONS,
+      logger: options.logger,
+      metrics,
+      recordEvent: (target, event) => events.record(target, event),
+      ...(options.admission?.holdMs !== undefined ? { holdMs: options.admission.holdMs } : {}),
+    });
     for (const kind of KINDS) {
       objects.get(kind)!.on({
-        onEvent: (type, object) => this.reconciler.onObjectEvent(kind, type, object as RawObject),
-        onRelist: () => this.relisted(kind),
+        // Followers apply every event too: their engine, which the webhook judges with, is as current as the leader's.
+        onEvent: (type, object) => {
+          this.reconciler.onObjectEvent(kind, type, object as RawObject);
+          this.webhook.observed();
+        },
+        onRelist: () => {
+          this.relisted(kind);
+          this.webhook.observed();
+        },
       });
     }
     configMaps.on({
@@ -187,6 +225,16 @@ export class Operator {
     return this.server?.port;
   }
 
+  /** The port the admission webhook is served on, once started. */
+  get admissionPort(): number | undefined {
+    return this.admissionServer?.port;
+  }
+
+  /** The admission webhook's certificate being served now. */
+  get admissionCertificate(): { serialNumber: string; validTo: string } | undefined {
+    return this.admissionServer?.certificate();
+  }
+
   /** Starts informers, builds the engine, then leads (or follows). Resolves once the engine is built. */
   async start(): Promise<void> {
     if (this.options.port !== undefined) {
@@ -201,6 +249,20 @@ export class Operator {
     await Promise.all([...this.informers.values()].map((i) => i.start()));
     this.reconciler.rebuild();
     this.built = true;
+    const admission = this.options.admission;
+    if (admission) {
+      // After the build: a webhook that answers is one that judges with the whole state.
+      this.admissionServer = await startAdmissionServer({
+        port: admission.port,
+        ...(admission.host ? { host: admission.host } : {}),
+        certFile: admission.certFile,
+        keyFile: admission.keyFile,
+        webhook: this.webhook,
+        logger: this.options.logger,
+        ...(admission.certificatePollMs ? { certificatePollMs: admission.certificatePollMs } : {}),
+      });
+      this.options.logger.info('admission webhook serving', { port: this.admissionServer.port, path: '/validate', serialNumber: this.admissionServer.certificate().serialNumber });
+    }
     if (!this.elector) {
       this.lead();
       return;
@@ -230,6 +292,8 @@ export class Operator {
     this.stopped = true;
     await this.queue.shutdown();
     if (this.elector) await this.elector.release().catch(() => undefined);
+    // The webhook answers until here: a terminating replica still judges the requests the API server sends it.
+    await this.admissionServer?.close();
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     await this.server?.close();
     this.api.close();

@@ -62,6 +62,18 @@ export class Reconciler {
     return this.engineInstance;
   }
 
+  /**
+   * The engine with its clock moved to now (grants that expired meanwhile are gone), for the admission webhook. On a
+   * follower nothing else moves the clock (the expiry key runs on the leader's queue only); what the move changes is
+   * queued like any other impact.
+   */
+  currentEngine(): Engine | undefined {
+    const engine = this.engineInstance;
+    if (!engine) return undefined;
+    this.enqueueImpact(engine.advanceTime(this.options.now()));
+    return engine;
+  }
+
   /** Full recompute from the informers' caches (on start and after a re-list); enqueues every key. */
   rebuild(): void {
     const start = process.hrtime.bigint();

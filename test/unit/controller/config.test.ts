@@ -57,7 +57,30 @@ describe('parseConfig', () => {
       logLevel: 'info',
       stallTimeoutMs: 300_000,
       maxShards: 8,
+      admission: { port: 9443, certFile: undefined, keyFile: undefined, bypassUsers: [], bypassGroups: ['system:masters'], selfRegistration: true },
     });
+  });
+
+  test('admission webhook: a certificate folder, or files; bypass lists; self-registration', () => {
+    const a = parseConfig(['--admission-cert-dir', '/certs', '--admission-port', '0', '--admission-bypass-users', 'argocd, flux ', '--admission-self-registration=false'], { HOME: emptyHome });
+    expect(a.admission).toEqual({ port: 0, certFile: '/certs/tls.crt', keyFile: '/certs/tls.key', bypassUsers: ['argocd', 'flux'], bypassGroups: ['system:masters'], selfRegistration: false });
+    const b = parseConfig(['--admission-cert-dir', '/certs', '--admission-key-file', '/k.pem', '--admission-bypass-groups', ''], {
+      HOME: emptyHome,
+      CHARTER_ADMISSION_SELF_REGISTRATION: 'true',
+      CHARTER_ADMISSION_BYPASS_USERS: 'ci',
+    });
+    expect(b.admission).toMatchObject({ certFile: '/certs/tls.crt', keyFile: '/k.pem', bypassUsers: ['ci'], bypassGroups: [], selfRegistration: true });
+    const c = parseConfig(['--admission-self-registration'], { HOME: emptyHome, CHARTER_ADMISSION_CERT_FILE: '/c.pem', CHARTER_ADMISSION_KEY_FILE: '/k.pem', CHARTER_ADMISSION_BYPASS_GROUPS: 'platform,system:masters' });
+    expect(c.admission).toMatchObject({ certFile: '/c.pem', keyFile: '/k.pem', bypassGroups: ['platform', 'system:masters'], selfRegistration: true });
+  });
+
+  test('admission webhook: a certificate without a key, a bad port or a bad boolean is an error', () => {
+    expect(errorOf(['--admission-cert-file', '/c.pem']).message).toBe(
+      'The admission webhook needs both a certificate and a key; found only the certificate (set --admission-cert-dir, or both --admission-cert-file and --admission-key-file)',
+    );
+    expect(errorOf(['--admission-port', '70000']).message).toBe('--admission-port must be a port from 0 to 65535; found "70000"');
+    expect(errorOf([], { CHARTER_ADMISSION_SELF_REGISTRATION: 'maybe' }).message).toBe('CHARTER_ADMISSION_SELF_REGISTRATION must be true or false; found "maybe"');
+    expect(errorOf(['--admission-self-registration=nah']).message).toBe('--admission-self-registration must be true or false; found "nah"');
   });
 
   test('every flag', () => {

@@ -1,0 +1,249 @@
+/**
+ * The validating admission webhook's judgement on a replica: a review body in, an answer out. It decides with
+ * decide() (src/admission) against this replica's live engine, the one the reconciler keeps current from the
+ * informers on leaders and followers alike: no API call per request.
+ *
+ * Two requests judged on the same state can both pass where together they should not (each removes one of two
+ * owners). On a replica that window is closed: requests that are not from a platform identity are judged one at a
+ * time, and each waits until every change this replica allowed before it has come back through the watch (its
+ * object's resourceVersion in the informer cache moved on) — at most `holdMs`, after which an allowed change that
+ * never arrived (refused later by the API server, or a no-op) is given up. Platform requests never wait: they are
+ * allowed whatever the state. What remains (docs/admission.md, "Operation"): two replicas, each judging one of two
+ * such requests within the watch latency, and a change that takes longer than `holdMs` to come back.
+ *
+ *   const webhook = new AdmissionWebhook({ engine: () => reconciler.currentEngine(), lookup, options, logger, metrics });
+ *   const { status, answer } = await webhook.review(body);
+ */
+import { decide as realDecide, type AdmissionDecision, type AdmissionOptions, type AdmissionRequest, type AdmissionState } from '../admission/decide.ts';
+import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
+import type { Engine } from '../engine/engine.ts';
+import { answerReview, malformedAnswer, parseReview, type ParsedReview, type ReviewAnswer } from './admission-review.ts';
+import type { EventTarget, RecordedEvent } from './event-recorder.ts';
+import type { Logger } from './logger.ts';
+import type { ControllerMetrics } from './metrics.ts';
+
+/** The part of an informer-cached object the webhook reads. */
+export interface CachedObject {
+  metadata?: { resourceVersion?: string };
+}
+
+export interface AdmissionWebhookOptions {
+  /** The engine to judge against, its clock moved to now; undefined before the first build (answers `NotReady`). */
+  engine: () => Engine | undefined;
+  /** The informer cache: the object as this replica last saw it. */
+  lookup: (kind: KindName, namespace: string | undefined, name: string) => CachedObject | undefined;
+  options: AdmissionOptions;
+  logger: Logger;
+  metrics?: ControllerMetrics;
+  /** Records a Warning Event on an existing object that a request was denied on. */
+  recordEvent?: (target: EventTarget, event: RecordedEvent) => Promise<unknown>;
+  /** The longest a request waits for changes allowed before it to come back through the watch (default 2000 ms). */
+  holdMs?: number;
+  /** The judgement (tests replace it). */
+  decide?: (state: AdmissionState, request: AdmissionRequest, options: AdmissionOptions) => AdmissionDecision;
+  now?: () => number;
+}
+
+export interface ReviewResult {
+  /** 200 for every review with a uid (the API server shows the answer); 400 for a body it cannot answer. */
+  status: number;
+  answer: ReviewAnswer;
+}
+
+interface Pending {
+  kind: KindName;
+  namespace: string | undefined;
+  name: string;
+  /** The cached object's resourceVersion when the change was allowed (undefined: it was not cached). */
+  baseline: string | undefined;
+  expiresAt: number;
+}
+
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+/** Metadata the API server sets or changes on every write: an update that differs only there changes nothing. */
+const SERVER_FIELDS = ['resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'uid', 'selfLink'];
+
+export class AdmissionWebhook {
+  private readonly opts: AdmissionWebhookOptions & { holdMs: number; now: () => number };
+  private readonly decide: NonNullable<AdmissionWebhookOptions['decide']>;
+  /** Changes allowed here and not yet seen in the informer cache, by object key. */
+  private readonly pending = new Map<string, Pending>();
+  /** The last judgement of the serial line: each non-platform request runs after the one before it. */
+  private line: Promise<unknown> = Promise.resolve();
+  private readonly wakers = new Set<() => void>();
+
+  constructor(options: AdmissionWebhookOptions) {
+    this.opts = { holdMs: 2000, now: Date.now, ...options };
+    this.decide = options.decide ?? realDecide;
+  }
+
+  /** Changes allowed by this replica that the watch has not brought back yet. */
+  get pendingChanges(): number {
+    this.prune();
+    return this.pending.size;
+  }
+
+  /** An informer delivered an event: a request waiting for it may go on. */
+  observed(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  /** Judges one review body. Never throws: whatever goes wrong is a denial. */
+  async review(body: string | Uint8Array): Promise<ReviewResult> {
+    const start = process.hrtime.bigint();
+    const parsed = parseReview(body);
+    if (!parsed.ok) {
+      this.count(parsed.kind, parsed.operation, false, 'Malformed', start);
+      this.opts.logger.warn('admission review malformed: denied', { uid: parsed.uid, problem: parsed.message });
+      return { status: parsed.uid ? 200 : 400, answer: malformedAnswer(parsed) };
+    }
+    const { request } = parsed;
+    let decision: AdmissionDecision;
+    try {
+      decision = this.isPlatform(request) ? this.judge(parsed) : await this.inLine(() => this.judge(parsed));
+    } catch (error) {
+      // decide() is pure and should not throw; if it does, the request is denied, not let through.
+      const message = error instanceof Error ? error.message : String(error);
+      this.opts.logger.error('admission decision failed: denied', { object: describe(request), error: message });
+      decision = { allowed: false, actingAs: 'unknown', denials: [{ reason: 'NotPermitted', message: `the decision failed: ${message}` }] };
+    }
+    const reason = decision.allowed ? (decision.actingAs === 'platform' ? 'Platform' : 'Permitted') : (decision.denials[0]?.reason ?? 'NotPermitted');
+    this.count(request.kind, request.operation, decision.allowed, reason, start);
+    if (!decision.allowed) this.reportDenial(parsed, decision);
+    return { status: 200, answer: answerReview(parsed.uid, decision) };
+  }
+
+  /** A request refused before its body was read (too large, wrong method or type): a malformed review's denial. */
+  refuse(problem: string): ReviewAnswer {
+    this.count('unknown', 'unknown', false, 'Malformed', process.hrtime.bigint());
+    this.opts.logger.warn('admission request refused: denied', { problem });
+    return malformedAnswer({ ok: false, uid: '', kind: 'unknown', operation: 'unknown', message: problem });
+  }
+
+  /** Runs `work` after every judgement queued before it (the serial line). */
+  private inLine<T>(work: () => Promise<T> | T): Promise<T> {
+    const run = this.line.then(async () => {
+      await this.settled();
+      return work();
+    });
+    this.line = run.catch(() => undefined);
+    return run;
+  }
+
+  private judge(parsed: ParsedReview): AdmissionDecision {
+    const { request } = parsed;
+    const engine = this.opts.engine();
+    if (!engine) {
+      return { allowed: false, actingAs: 'unknown', denials: [{ reason: 'NotReady', message: 'this Charter replica has not built its state yet; try again' }] };
+    }
+    const decision = this.decide({ engine }, request, this.opts.options);
+    if (decision.allowed && !parsed.dryRun && changesSomething(request)) {
+      const cached = this.opts.lookup(request.kind, request.namespace, request.name);
+      this.pending.set(keyOf(request), {
+        kind: request.kind,
+        namespace: request.namespace,
+        name: request.name,
+        baseline: cached?.metadata?.resourceVersion,
+        expiresAt: this.opts.now() + this.opts.holdMs,
+      });
+    }
+    return decision;
+  }
+
+  /** Resolves when no allowed change is waiting to come back through the watch (or the waits ran out). */
+  private async settled(): Promise<void> {
+    for (;;) {
+      this.prune();
+      if (this.pending.size === 0) return;
+      const next = Math.min(...[...this.pending.values()].map((p) => p.expiresAt));
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.wakers.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.max(1, next - this.opts.now()));
+        this.wakers.add(wake);
+      });
+    }
+  }
+
+  /** Drops pending changes the informer cache has seen (its resourceVersion moved on), or that waited long enough. */
+  private prune(): void {
+    const now = this.opts.now();
+    for (const [key, p] of this.pending) {
+      const current = this.opts.lookup(p.kind, p.namespace, p.name)?.metadata?.resourceVersion;
+      if (current !== p.baseline) this.pending.delete(key);
+      else if (now >= p.expiresAt) {
+        this.pending.delete(key);
+        this.opts.logger.debug('an allowed change did not come back through the watch in time; no longer waiting for it', { object: key, holdMs: this.opts.holdMs });
+      }
+    }
+  }
+
+  private isPlatform(request: AdmissionRequest): boolean {
+    const { username, groups } = request.requester;
+    return this.opts.options.bypassUsers.includes(username) || groups.some((g) => this.opts.options.bypassGroups.includes(g));
+  }
+
+  private count(kind: string, operation: string, allowed: boolean, reason: string, start: bigint): void {
+    const m = this.opts.metrics;
+    if (!m) return;
+    m.admissionRequests.inc({ kind, operation, verdict: allowed ? 'allowed' : 'denied', reason });
+    m.admissionDuration.observe({ kind, operation }, seconds(start));
+  }
+
+  /** A log line per denial; an Event too when the object exists and the request was not a dry run. */
+  private reportDenial(parsed: ParsedReview, decision: AdmissionDecision): void {
+    const { request } = parsed;
+    const message = decision.denials.map((d) => `${d.reason}: ${d.message}`).join('; ');
+    this.opts.logger.info('admission denied', {
+      requester: request.requester.username,
+      actingAs: decision.actingAs,
+      operation: request.operation,
+      object: describe(request),
+      reason: decision.denials[0]?.reason,
+      denials: message,
+      dryRun: parsed.dryRun,
+    });
+    if (parsed.dryRun || !parsed.existing || !this.opts.recordEvent) return;
+    void this.opts
+      .recordEvent(
+        { apiVersion: API_GROUP_VERSION, kind: request.kind, name: request.name, namespace: request.namespace, uid: parsed.existing.uid },
+        { type: 'Warning', reason: decision.denials[0]?.reason ?? 'NotPermitted', note: `${request.operation} by ${request.requester.username} denied: ${message}`, action: 'Admit' },
+      )
+      .catch(() => undefined);
+  }
+}
+
+function keyOf(r: { kind: string; namespace?: string | undefined; name: string }): string {
+  return r.namespace ? `${r.kind}/${r.namespace}/${r.name}` : `${r.kind}/${r.name}`;
+}
+
+function describe(r: AdmissionRequest): string {
+  return keyOf(r);
+}
+
+/** Whether an allowed request will be persisted as a change (an update that only restates the object will not). */
+function changesSomething(request: AdmissionRequest): boolean {
+  if (request.operation !== 'UPDATE') return true;
+  return canonical(request.object) !== canonical(request.oldObject);
+}
+
+function canonical(o: unknown): string {
+  const { status: _status, metadata, ...rest } = (o ?? {}) as { status?: unknown; metadata?: Record<string, unknown> };
+  const meta: Record<string, unknown> = { ...metadata };
+  for (const f of SERVER_FIELDS) delete meta[f];
+  return stableJson({ ...rest, metadata: meta });
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}

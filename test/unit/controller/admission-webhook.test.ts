@@ -1,0 +1,218 @@
+import { describe, expect, test } from '@jest/globals';
+import { Registry } from 'prom-client';
+import type { AdmissionDecision, AdmissionRequest } from '../../../src/admission/decide.ts';
+import { AdmissionWebhook, type AdmissionWebhookOptions } from '../../../src/controller/admission-webhook.ts';
+import type { EventTarget, RecordedEvent } from '../../../src/controller/event-recorder.ts';
+import { createMetrics } from '../../../src/controller/metrics.ts';
+import type { Engine } from '../../../src/engine/engine.ts';
+import { review } from './admission-support.ts';
+import { capturingLogger, sleep } from './support.ts';
+
+const engine = {} as Engine;
+const options = { bypassUsers: ['ci-bot'], bypassGroups: ['system:masters'], selfRegistration: true };
+const body = (overrides: Record<string, unknown> = {}): string => JSON.stringify(review(overrides));
+const bobCollaboration = (rights: string[], resourceVersion = '42') => ({
+  apiVersion: 'charter.dev/v1alpha1',
+  kind: 'Collaboration',
+  metadata: { name: 'c1', namespace: 'acme', uid: 'u-1', resourceVersion },
+  spec: { subject: { kind: 'User', name: 'bob' }, target: { kind: 'Application', name: 'app1' }, rights },
+});
+
+function setup(overrides: Partial<AdmissionWebhookOptions> = {}) {
+  const { logger, lines } = capturingLogger();
+  const registry = new Registry();
+  const metrics = createMetrics(registry);
+  const events: { target: EventTarget; event: RecordedEvent }[] = [];
+  /** The informer cache: object key → resourceVersion. */
+  const cache = new Map<string, string>([['Collaboration/acme/c1', '42']]);
+  const decided: AdmissionRequest[] = [];
+  let verdict = (r: AdmissionRequest): AdmissionDecision =>
+    r.requester.username === 'ci-bot' ? { allowed: true, actingAs: 'platform', denials: [] } : { allowed: false, actingAs: 'nobody', denials: [{ reason: 'UnknownRequester', message: `${r.requester.username} is no User` }] };
+  const webhook = new AdmissionWebhook({
+    engine: () => engine,
+    lookup: (kind, namespace, name) => {
+      const rv = cache.get(namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`);
+      return rv === undefined ? undefined : { metadata: { resourceVersion: rv } };
+    },
+    options,
+    logger,
+    metrics,
+    recordEvent: async (target, event) => events.push({ target, event }),
+    decide: (state, request) => {
+      expect(state.engine).toBe(engine);
+      decided.push(request);
+      return verdict(request);
+    },
+    holdMs: 300,
+    ...overrides,
+  });
+  const count = async (labels: Record<string, string>): Promise<number> =>
+    (await metrics.admissionRequests.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((a, v) => a + v.value, 0);
+  return { webhook, lines, events, cache, decided, metrics, count, setVerdict: (f: typeof verdict) => (verdict = f) };
+}
+
+describe('AdmissionWebhook.review', () => {
+  test('a denial: 200, the same uid, code 403, reason and message; counted; a log line and an Event on the existing object', async () => {
+    const { webhook, lines, events, count } = setup();
+    const { status, answer } = await webhook.review(body());
+    expect(status).toBe(200);
+    expect(answer.response).toEqual({ uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: false, status: { code: 403, reason: 'UnknownRequester', message: 'UnknownRequester: alice is no User' } });
+    expect(await count({ kind: 'Collaboration', operation: 'UPDATE', verdict: 'denied', reason: 'UnknownRequester' })).toBe(1);
+    await sleep(20);
+    expect(lines.find((l) => l.message === 'admission denied')).toMatchObject({ requester: 'alice', object: 'Collaboration/acme/c1', reason: 'UnknownRequester', operation: 'UPDATE', dryRun: false });
+    expect(events).toEqual([
+      {
+        target: { apiVersion: 'charter.dev/v1alpha1', kind: 'Collaboration', name: 'c1', namespace: 'acme', uid: 'u-1' },
+        event: { type: 'Warning', reason: 'UnknownRequester', note: 'UPDATE by alice denied: UnknownRequester: alice is no User', action: 'Admit' },
+      },
+    ]);
+  });
+
+  test('no Event for a dry run, nor for a CREATE (the object does not exist): the log line only', async () => {
+    const { webhook, lines, events } = setup();
+    await webhook.review(body({ dryRun: true }));
+    await webhook.review(body({ operation: 'CREATE', oldObject: null }));
+    expect(events).toEqual([]);
+    await sleep(20);
+    expect(lines.filter((l) => l.message === 'admission denied')).toHaveLength(2);
+  });
+
+  test('a platform identity is allowed and counted as Platform; an allow by the rules as Permitted', async () => {
+    const { webhook, count, setVerdict } = setup();
+    const platform = await webhook.review(body({ userInfo: { username: 'ci-bot' } }));
+    expect(platform.answer.response).toEqual({ uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
+    setVerdict(() => ({ allowed: true, actingAs: 'User/alice', denials: [] }));
+    await webhook.review(body({ dryRun: true }));
+    expect(await count({ verdict: 'allowed', reason: 'Platform' })).toBe(1);
+    expect(await count({ verdict: 'allowed', reason: 'Permitted' })).toBe(1);
+  });
+
+  test('a malformed body: denied (400 without a uid, 200 with one), counted as Malformed, never decided', async () => {
+    const { webhook, decided, count } = setup();
+    const noUid = await webhook.review('{"apiVersion":"admission.k8s.io/v1"}');
+    expect(noUid.status).toBe(400);
+    expect(noUid.answer.response).toMatchObject({ uid: '', allowed: false, status: { code: 403, reason: 'Malformed' } });
+    const withUid = await webhook.review(body({ operation: 'CONNECT' }));
+    expect(withUid.status).toBe(200);
+    expect(withUid.answer.response.status?.message).toMatch(/^Malformed: Charter could not read the admission review: request.operation must be/);
+    expect(decided).toEqual([]);
+    expect(await count({ verdict: 'denied', reason: 'Malformed' })).toBe(2);
+  });
+
+  test('refuse(): a request refused before its body was read is a Malformed denial', async () => {
+    const { webhook, count } = setup();
+    expect(webhook.refuse('too large').response).toMatchObject({ allowed: false, status: { reason: 'Malformed', message: 'Malformed: Charter could not read the admission review: too large' } });
+    expect(await count({ kind: 'unknown', operation: 'unknown', reason: 'Malformed' })).toBe(1);
+  });
+
+  test('no engine yet: denied NotReady', async () => {
+    const { webhook } = setup({ engine: () => undefined });
+    const { answer } = await webhook.review(body());
+    expect(answer.response.status).toMatchObject({ reason: 'NotReady' });
+  });
+
+  test('a decision that throws is a denial, not an allow', async () => {
+    const { webhook } = setup({ decide: () => { throw new Error('boom'); } });
+    const { answer } = await webhook.review(body({ userInfo: { username: 'ci-bot' } }));
+    expect(answer.response).toMatchObject({ allowed: false, status: { reason: 'NotPermitted', message: 'NotPermitted: the decision failed: boom' } });
+  });
+
+  test('every answer is timed in charter_admission_duration_seconds', async () => {
+    const { webhook, metrics } = setup();
+    await webhook.review(body());
+    const values = (await metrics.admissionDuration.get()).values;
+    expect(values.find((v) => v.metricName === 'charter_admission_duration_seconds_count' && v.labels.kind === 'Collaboration' && v.labels.operation === 'UPDATE')?.value).toBe(1);
+  });
+});
+
+describe('AdmissionWebhook: requests judged on the same state', () => {
+  /** alice may remove bob's rights only while someone else still holds them: a LastOwner-like invariant. */
+  function lastOwnerSetup() {
+    const s = setup();
+    const holders = new Set(['bob', 'carol']);
+    s.setVerdict((r) => {
+      if (r.requester.username === 'ci-bot') return { allowed: true, actingAs: 'platform', denials: [] };
+      const subject = (r.oldObject as { spec: { subject: { name: string } } }).spec.subject.name;
+      const left = [...holders].filter((h) => h !== subject);
+      return left.length > 0 ? { allowed: true, actingAs: 'User/alice', denials: [] } : { allowed: false, actingAs: 'User/alice', denials: [{ reason: 'LastOwner', message: 'no owner would be left' }] };
+    });
+    /** The API server persisting an allowed change, and the watch bringing it back to the informer later. */
+    const persist = (remove: string, key: string, rv: string): void => {
+      holders.delete(remove);
+      s.cache.set(key, rv);
+      s.webhook.observed();
+    };
+    return { ...s, holders, persist };
+  }
+
+  const removal = (subject: string, name: string, rv: string) =>
+    body({ name, operation: 'DELETE', object: null, oldObject: { ...bobCollaboration(['RIGHT_APPLICATION_ALL'], rv), metadata: { name, namespace: 'acme', uid: name, resourceVersion: rv }, spec: { subject: { kind: 'User', name: subject } } } });
+
+  test('the second of two removals waits for the first to come back through the watch, and is judged on that state', async () => {
+    const { webhook, cache, persist, decided } = lastOwnerSetup();
+    cache.set('Collaboration/acme/c-bob', '10');
+    cache.set('Collaboration/acme/c-carol', '11');
+    const first = await webhook.review(removal('bob', 'c-bob', '10'));
+    expect(first.answer.response.allowed).toBe(true);
+    expect(webhook.pendingChanges).toBe(1);
+    let secondDone = false;
+    const second = webhook.review(removal('carol', 'c-carol', '11')).then((r) => ((secondDone = true), r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(secondDone).toBe(false); // held: the first removal has not come back yet
+    expect(decided).toHaveLength(1);
+    cache.delete('Collaboration/acme/c-bob'); // the DELETED event reaches the informer …
+    persist('bob', 'Collaboration/acme/c-bob', 'gone');
+    const answer = (await second).answer.response;
+    expect(answer).toMatchObject({ allowed: false, status: { reason: 'LastOwner' } });
+    expect(webhook.pendingChanges).toBe(0);
+  });
+
+  test('an allowed change that never comes back is waited for at most holdMs', async () => {
+    const { webhook } = lastOwnerSetup();
+    await webhook.review(removal('bob', 'c-bob', '10'));
+    const start = Date.now();
+    const second = await webhook.review(removal('nobody', 'c-x', '12'));
+    expect(second.answer.response.allowed).toBe(true);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(250);
+  });
+
+  test('platform requests never wait', async () => {
+    const { webhook } = lastOwnerSetup();
+    await webhook.review(removal('bob', 'c-bob', '10'));
+    const start = Date.now();
+    const platform = await webhook.review(body({ userInfo: { username: 'ci-bot' }, dryRun: true }));
+    expect(platform.answer.response.allowed).toBe(true);
+    expect(Date.now() - start).toBeLessThan(200);
+  });
+
+  test('dry runs and updates that change nothing are not waited for (they are never persisted as a change)', async () => {
+    const { webhook, setVerdict } = setup();
+    setVerdict(() => ({ allowed: true, actingAs: 'User/alice', denials: [] }));
+    await webhook.review(body({ dryRun: true, object: bobCollaboration(['RIGHT_APPLICATION_ALL']) }));
+    expect(webhook.pendingChanges).toBe(0);
+    const same = bobCollaboration(['RIGHT_APPLICATION_INFO']);
+    await webhook.review(body({ object: { ...same, metadata: { ...same.metadata, resourceVersion: '43', managedFields: [{ manager: 'kubectl' }] } }, oldObject: same }));
+    expect(webhook.pendingChanges).toBe(0);
+    await webhook.review(body({ object: bobCollaboration(['RIGHT_APPLICATION_ALL']), oldObject: same }));
+    expect(webhook.pendingChanges).toBe(1);
+  });
+
+  test('a change seen by the informer (its resourceVersion moved on) is no longer pending', async () => {
+    const { webhook, setVerdict, cache } = setup();
+    setVerdict(() => ({ allowed: true, actingAs: 'User/alice', denials: [] }));
+    await webhook.review(body({ object: bobCollaboration(['RIGHT_APPLICATION_ALL']) }));
+    expect(webhook.pendingChanges).toBe(1);
+    cache.set('Collaboration/acme/c1', '43');
+    expect(webhook.pendingChanges).toBe(0);
+  });
+
+  test('a create is pending until the object appears in the cache', async () => {
+    const { webhook, setVerdict, cache } = setup();
+    setVerdict(() => ({ allowed: true, actingAs: 'User/alice', denials: [] }));
+    cache.delete('Collaboration/acme/c1');
+    await webhook.review(body({ operation: 'CREATE', oldObject: null }));
+    expect(webhook.pendingChanges).toBe(1);
+    cache.set('Collaboration/acme/c1', '50');
+    expect(webhook.pendingChanges).toBe(0);
+  });
+});
