@@ -3,7 +3,7 @@
  * With no cluster configured, the embedded default: a local control plane (src/devcluster) with the CRDs
  * installed and examples/the-things-stack applied, and the kubectl commands that show the result.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { repoRoot } from '../api/generated-files.ts';
 import { loadCatalog } from '../catalog/load-catalog.ts';
@@ -12,7 +12,9 @@ import { ApiClient, isNotFound } from './api-client.ts';
 import { applyManifests } from './apply-manifests.ts';
 import { ConfigError, loadKubeConfig, parseConfig, type OperatorConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { Operator } from './operator.ts';
+import { Operator, type AdmissionServing } from './operator.ts';
+import { ServingCertificateError } from './serving-certificate.ts';
+import { DEV_BYPASS_USERS, type DevAdmission } from '../devcluster/admission.ts';
 
 const EXAMPLES = join(repoRoot, 'examples', 'the-things-stack');
 
@@ -25,8 +27,11 @@ async function ensureNamespace(api: ApiClient, name: string): Promise<void> {
   }
 }
 
-/** The embedded default: a local control plane with the CRDs and the example applied. */
-async function devCluster(config: OperatorConfig, log: Logger): Promise<{ kubeConfig: KubeConfig; kubeconfigPath: string; stop: () => Promise<void> }> {
+/** The embedded default: a local control plane with the CRDs, the example applied and the webhook registered. */
+async function devCluster(
+  config: OperatorConfig,
+  log: Logger,
+): Promise<{ kubeConfig: KubeConfig; kubeconfigPath: string; admission: DevAdmission | undefined; stop: () => Promise<void> }> {
   log.info('no cluster configured: starting the local control plane (the first run builds kube-apiserver and etcd; see docs/control-plane.md)');
   const { useDevCluster } = await import('../devcluster/index.ts');
   // main() stops it, after the operator has released the Lease (a control plane stopped first makes that fail).
@@ -41,7 +46,31 @@ async function devCluster(config: OperatorConfig, log: Logger): Promise<{ kubeCo
   } finally {
     api.close();
   }
-  return { kubeConfig, kubeconfigPath: dev.kubeconfigPath, stop: dev.stop };
+  return { kubeConfig, kubeconfigPath: dev.kubeconfigPath, admission: dev.admission, stop: dev.stop };
+}
+
+/** The development control plane's webhook (`npm run cluster:up`), when the kubeconfig is its .charter/kubeconfig. */
+async function devClusterAdmission(config: OperatorConfig): Promise<DevAdmission | undefined> {
+  if (config.kubeconfig.source !== 'files' || config.kubeconfig.paths.length !== 1) return undefined;
+  const { runningDevCluster, devKubeconfigPath } = await import('../devcluster/devcluster.ts');
+  if (resolve(config.kubeconfig.paths[0]!) !== devKubeconfigPath) return undefined;
+  return runningDevCluster()?.admission;
+}
+
+/** What the webhook serves: the flags' certificate, else the development control plane's (bypassing its admin). */
+function admissionServing(config: OperatorConfig, dev: DevAdmission | undefined): AdmissionServing | undefined {
+  const options = { bypassUsers: config.admission.bypassUsers, bypassGroups: config.admission.bypassGroups, selfRegistration: config.admission.selfRegistration };
+  if (config.admission.certFile && config.admission.keyFile) {
+    return { port: config.admission.port, certFile: config.admission.certFile, keyFile: config.admission.keyFile, options };
+  }
+  if (!dev) return undefined;
+  return {
+    port: dev.port,
+    host: '127.0.0.1',
+    certFile: join(dev.certDir, 'tls.crt'),
+    keyFile: join(dev.certDir, 'tls.key'),
+    options: { ...options, bypassUsers: [...new Set([...options.bypassUsers, ...DEV_BYPASS_USERS])] },
+  };
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -69,14 +98,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   let stopDev: (() => Promise<void>) | undefined;
   let kubeConfig: KubeConfig;
   let devKubeconfig: string | undefined;
+  let devAdmission: DevAdmission | undefined;
   if (config.kubeconfig.source === 'dev-cluster') {
     const dev = await devCluster(config, log);
     kubeConfig = dev.kubeConfig;
     stopDev = dev.stop;
     devKubeconfig = dev.kubeconfigPath;
+    devAdmission = dev.admission;
   } else {
     kubeConfig = loadKubeConfig(config.kubeconfig, config.context);
+    devAdmission = await devClusterAdmission(config);
+    if (devAdmission) devKubeconfig = config.kubeconfig.source === 'files' ? config.kubeconfig.paths[0] : undefined;
   }
+  const admission = admissionServing(config, devAdmission);
+  if (!admission) log.info('admission webhook off: no serving certificate (--admission-cert-dir)');
   let exitCode = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -96,6 +131,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       exitCode = 1;
       resolveDone();
     },
+    ...(admission ? { admission } : {}),
   });
   const stop = (signal: string): void => {
     log.info('stopping', { signal });
@@ -115,23 +151,39 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   ]);
   if (outcome !== 'started') {
     if (outcome !== 'stopping') {
-      log.error('the operator could not start', { error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) });
-      exitCode = 1;
+      const error = outcome.error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (error instanceof ServingCertificateError) log.error(error.message);
+      else if (code === 'EADDRINUSE' || code === 'EACCES') log.error(`cannot serve the admission webhook on port ${admission?.port}: ${code}`);
+      else log.error('the operator could not start', { error: error instanceof Error ? error.message : String(error) });
+      exitCode = error instanceof ServingCertificateError || code === 'EADDRINUSE' || code === 'EACCES' ? 2 : 1;
     }
     await operator.stop();
     await stopDev?.();
     return exitCode;
   }
-  log.info('operator started', { metricsPort: operator.port, leaderElection: config.leaderElect });
+  log.info('operator started', { metricsPort: operator.port, admissionPort: operator.admissionPort, leaderElection: config.leaderElect });
   if (devKubeconfig) {
+    const k = `kubectl --kubeconfig ${devKubeconfig}`;
     process.stdout.write(
       [
         '',
         'Charter runs against a local control plane. In another terminal:',
-        `  kubectl --kubeconfig ${devKubeconfig} get charter -A`,
-        `  kubectl --kubeconfig ${devKubeconfig} get user bob -o yaml`,
-        `  kubectl --kubeconfig ${devKubeconfig} -n acme get configmap charter-permissions -o yaml`,
+        `  ${k} get charter -A`,
+        `  ${k} get user bob -o yaml`,
+        `  ${k} -n acme get configmap charter-permissions -o yaml`,
         `  npx charter can --cluster --kubeconfig ${devKubeconfig} --user bob --on Application/acme/app1`,
+        ...(devAdmission && operator.admissionPort
+          ? [
+              '',
+              `Charter's admission webhook is registered and enforced (${devAdmission.url}). RBAC lets every user write`,
+              'Charter objects here; Charter decides. Try, as an ordinary user and as the admin (who bypasses it):',
+              `  ${k} --as alice patch user bob --type merge -p '{"spec":{"admin":true}}' --dry-run=server`,
+              `  ${k} --as alice -n acme delete collaborations --all --dry-run=server`,
+              `  ${k} patch user bob --type merge -p '{"spec":{"admin":true}}' --dry-run=server`,
+            ]
+          : []),
+        '',
         'Ctrl-C stops the operator (and the control plane it started).',
         '',
       ].join('\n'),

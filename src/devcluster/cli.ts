@@ -14,7 +14,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findControlPlaneBinaries, repoRoot } from './binaries.ts';
 import { DEFAULT_LEASE_NAMESPACE } from '../controller/config.ts';
-import { installCRDsWithKubeconfig, requesterFromKubeconfig, startControlPlane, type Requester } from './controlplane.ts';
+import { freePorts, installCRDsWithKubeconfig, requesterFromKubeconfig, startControlPlane, type Requester } from './controlplane.ts';
+import { setUpDevAdmission } from './admission.ts';
 import {
   devKubeconfigPath,
   devLogPath,
@@ -24,6 +25,7 @@ import {
   runningDevCluster,
   stateDir,
   statePath,
+  devWebhookDir,
 } from './devcluster.ts';
 import type { DevClusterState } from './devcluster.ts';
 
@@ -80,6 +82,10 @@ async function up(): Promise<number> {
       console.log(`control plane up at ${s.server} (kube-apiserver pid ${s.pids.apiserver}, etcd pid ${s.pids.etcd})`);
       console.log(`kubeconfig: ${rel(s.kubeconfig)}   (contexts: admin [current], alice, bob, carol)`);
       console.log(`try:  kubectl --kubeconfig ${rel(s.kubeconfig)} get crds`);
+      if (s.admission) {
+        console.log(`admission webhook registered at ${s.admission.url} (failurePolicy Fail): until an operator serves it`);
+        console.log(`  (KUBECONFIG=${rel(s.kubeconfig)} npm start), only the admin (system:masters) may write Charter objects`);
+      }
       console.log(`stop: npm run cluster:down        log: ${rel(devLogPath)}`);
       return 0;
     }
@@ -98,6 +104,9 @@ async function serve(): Promise<number> {
   const cp = await startControlPlane({ handleSignals: false, log });
   await ensureNamespace(cp.request, DEFAULT_LEASE_NAMESPACE);
   copyFileSync(cp.kubeconfigPath, devKubeconfigPath);
+  const [webhookPort] = (await freePorts(1)) as [number];
+  const admission = await setUpDevAdmission(cp, devWebhookDir, webhookPort);
+  log(`admission webhook registered at ${admission.url}; its certificate is in ${devWebhookDir}`);
   const state: DevClusterState = {
     pid: process.pid,
     server: cp.server,
@@ -106,6 +115,7 @@ async function serve(): Promise<number> {
     ports: cp.ports,
     pids: cp.pids,
     startedAt: new Date().toISOString(),
+    admission,
   };
   writeFileSync(statePath, JSON.stringify(state, null, 2) + '\n');
   log(`ready in ${Date.now() - t0} ms at ${cp.server}; kubeconfig ${devKubeconfigPath}`);

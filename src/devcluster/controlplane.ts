@@ -45,7 +45,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { findControlPlaneBinaries, repoRoot } from './binaries.ts';
 import type { ControlPlaneBinaries } from './binaries.ts';
 import { issueCert, newKeyPair, privateKeyPem, publicKeyPem } from './x509.ts';
-import type { IssuedCert } from './x509.ts';
+import type { CertRequest, IssuedCert } from './x509.ts';
 
 export interface Identity {
   name: string;
@@ -92,6 +92,8 @@ export interface ControlPlane {
   kubeconfigPath: string;
   /** The cluster CA (PEM), which signed the serving and client certificates. */
   caPem: string;
+  /** A certificate signed by the cluster CA (e.g. the admission webhook's serving certificate). */
+  issueCert(req: CertRequest): IssuedCert;
   admin: Identity;
   identities: Identity[];
   /** Static bearer tokens, by identity name (admin included). */
@@ -347,6 +349,7 @@ async function startOnce(
       server,
       kubeconfigPath,
       caPem: ca.certPem,
+      issueCert: (req) => issueCert(req, ca),
       admin: ADMIN,
       identities,
       tokens,

@@ -4,18 +4,22 @@
  *   .charter/kubeconfig    admin context current; contexts alice, bob, carol for ordinary identities
  *   .charter/cluster.json  the serving process's pid, the server address, ports, the temporary folder
  *   .charter/cluster.log   that process's log
+ *   .charter/webhook/      the admission webhook's serving certificate (tls.crt, tls.key) for `npm start` to serve
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './binaries.ts';
 import { isLiveProcess } from './process-check.ts';
-import { startControlPlane } from './controlplane.ts';
+import { freePorts, startControlPlane } from './controlplane.ts';
 import type { ControlPlaneOptions } from './controlplane.ts';
+import { setUpDevAdmission, type DevAdmission } from './admission.ts';
 
 export const stateDir = join(repoRoot, '.charter');
 export const statePath = join(stateDir, 'cluster.json');
 export const devKubeconfigPath = join(stateDir, 'kubeconfig');
 export const devLogPath = join(stateDir, 'cluster.log');
+/** The admission webhook's serving certificate of the `cluster:up` control plane (tls.crt, tls.key). */
+export const devWebhookDir = join(stateDir, 'webhook');
 
 export interface DevClusterState {
   /** The `cli.ts serve` process that owns the control plane. */
@@ -26,6 +30,8 @@ export interface DevClusterState {
   ports: { apiserver: number; etcdClient: number; etcdPeer: number };
   pids: { etcd: number; apiserver: number; watchdog?: number };
   startedAt: string;
+  /** The admission webhook registered for an operator to serve (`npm start` serves it). */
+  admission?: DevAdmission;
 }
 
 export function readState(): DevClusterState | undefined {
@@ -50,6 +56,7 @@ export function runningDevCluster(): DevClusterState | undefined {
 export function removeState(): void {
   rmSync(statePath, { force: true });
   rmSync(devKubeconfigPath, { force: true });
+  rmSync(devWebhookDir, { recursive: true, force: true });
 }
 
 /**
@@ -58,9 +65,16 @@ export function removeState(): void {
  */
 export async function useDevCluster(
   opts: ControlPlaneOptions = {},
-): Promise<{ kubeconfigPath: string; server: string; stop: () => Promise<void> }> {
+): Promise<{ kubeconfigPath: string; server: string; admission: DevAdmission | undefined; stop: () => Promise<void> }> {
   const running = runningDevCluster();
-  if (running) return { kubeconfigPath: running.kubeconfig, server: running.server, stop: async () => {} };
+  if (running) return { kubeconfigPath: running.kubeconfig, server: running.server, admission: running.admission, stop: async () => {} };
   const cp = await startControlPlane(opts);
-  return { kubeconfigPath: cp.kubeconfigPath, server: cp.server, stop: () => cp.stop() };
+  try {
+    const [port] = (await freePorts(1)) as [number];
+    const admission = await setUpDevAdmission(cp, join(cp.dir, 'webhook'), port);
+    return { kubeconfigPath: cp.kubeconfigPath, server: cp.server, admission, stop: () => cp.stop() };
+  } catch (error) {
+    await cp.stop();
+    throw error;
+  }
 }
