@@ -67,3 +67,33 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 {{- end }}
+
+{{/* The Secret holding the webhook's serving certificate (tls.crt, tls.key, ca.crt). */}}
+{{- define "charter.webhookSecretName" -}}
+{{- if .Values.webhook.existingSecret }}
+{{- .Values.webhook.existingSecret }}
+{{- else }}
+{{- printf "%s-webhook-tls" (include "charter.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The webhook's matchCondition (CEL) that leaves out the bypass users and groups at the API server, or nothing when
+webhook.skipBypassAtApiServer is off or both lists are empty.
+*/}}
+{{- define "charter.webhookSkipCondition" -}}
+{{- if .Values.webhook.skipBypassAtApiServer }}
+{{- $parts := list }}
+{{- with .Values.webhook.bypassUsers }}
+{{- $users := list }}
+{{- range . }}{{ $users = append $users (squote .) }}{{ end }}
+{{- $parts = append $parts (printf "!(request.userInfo.username in [%s])" (join ", " $users)) }}
+{{- end }}
+{{- with .Values.webhook.bypassGroups }}
+{{- $groups := list }}
+{{- range . }}{{ $groups = append $groups (squote .) }}{{ end }}
+{{- $parts = append $parts (printf "!request.userInfo.groups.exists(g, g in [%s])" (join ", " $groups)) }}
+{{- end }}
+{{- join " && " $parts }}
+{{- end }}
+{{- end }}
