@@ -102,6 +102,13 @@ describe('parseConfig', () => {
         '--log-level', 'debug',
         '--stall-timeout', '90',
         '--max-shards', '12',
+        '--admission-port', '8443',
+        '--admission-cert-dir', '/certs',
+        '--admission-cert-file', '/c.pem',
+        '--admission-key-file', '/k.pem',
+        '--admission-bypass-users', 'argocd',
+        '--admission-bypass-groups', 'platform',
+        '--admission-self-registration', 'false',
       ],
       { HOME: emptyHome },
     );
@@ -122,6 +129,7 @@ describe('parseConfig', () => {
       logLevel: 'debug',
       stallTimeoutMs: 90_000,
       maxShards: 12,
+      admission: { port: 8443, certFile: '/c.pem', keyFile: '/k.pem', bypassUsers: ['argocd'], bypassGroups: ['platform'], selfRegistration: false },
     });
   });
 
@@ -144,6 +152,11 @@ describe('parseConfig', () => {
       CHARTER_LOG_LEVEL: 'warn',
       CHARTER_STALL_TIMEOUT: '120',
       CHARTER_MAX_SHARDS: '4',
+      CHARTER_ADMISSION_PORT: '7443',
+      CHARTER_ADMISSION_CERT_DIR: '/env-certs',
+      CHARTER_ADMISSION_BYPASS_USERS: 'flux,argocd',
+      CHARTER_ADMISSION_BYPASS_GROUPS: 'ops',
+      CHARTER_ADMISSION_SELF_REGISTRATION: 'false',
     };
     expect(parseConfig([], env)).toEqual({
       kubeconfig: { source: 'files', paths: [join(home, 'b.yaml')] },
@@ -162,6 +175,7 @@ describe('parseConfig', () => {
       logLevel: 'warn',
       stallTimeoutMs: 120_000,
       maxShards: 4,
+      admission: { port: 7443, certFile: '/env-certs/tls.crt', keyFile: '/env-certs/tls.key', bypassUsers: ['flux', 'argocd'], bypassGroups: ['ops'], selfRegistration: false },
     });
     const c = parseConfig(['--workers', '2', '--leader-elect', '--log-level', 'error', '--kubeconfig', 'in-cluster'], env);
     expect(c).toMatchObject({ workers: 2, leaderElect: true, logLevel: 'error', kubeconfig: { source: 'in-cluster' }, metricsPort: 9090 });
