@@ -93,7 +93,7 @@ export class AdmissionWebhook {
     const start = process.hrtime.bigint();
     const parsed = parseReview(body);
     if (!parsed.ok) {
-      this.count(parsed.kind, parsed.operation, false, 'Malformed', start);
+      this.count(parsed.kind, parsed.operation, 'error', 'Malformed', start);
       this.opts.logger.warn('admission review malformed: denied', { uid: parsed.uid, problem: parsed.message });
       return { status: parsed.uid ? 200 : 400, answer: malformedAnswer(parsed) };
     }
@@ -102,20 +102,21 @@ export class AdmissionWebhook {
     try {
       decision = this.isPlatform(request) ? this.judge(parsed) : await this.inLine(() => this.judge(parsed));
     } catch (error) {
-      // decide() is pure and should not throw; if it does, the request is denied, not let through.
+      // decide() is pure and should not throw; if it does, the request is denied (DecisionFailed), not let through.
       const message = error instanceof Error ? error.message : String(error);
       this.opts.logger.error('admission decision failed: denied', { object: describe(request), error: message });
-      decision = { allowed: false, actingAs: 'unknown', denials: [{ reason: 'NotPermitted', message: `the decision failed: ${message}` }] };
+      decision = { allowed: false, actingAs: 'unknown', denials: [{ reason: 'DecisionFailed', message: `the decision failed: ${message}` }] };
     }
     const reason = decision.allowed ? (decision.actingAs === 'platform' ? 'Platform' : 'Permitted') : (decision.denials[0]?.reason ?? 'NotPermitted');
-    this.count(request.kind, request.operation, decision.allowed, reason, start);
+    const verdict = decision.allowed ? 'allowed' : reason === 'NotReady' || reason === 'DecisionFailed' ? 'error' : 'denied';
+    this.count(request.kind, request.operation, verdict, reason, start);
     if (!decision.allowed) this.reportDenial(parsed, decision);
     return { status: 200, answer: answerReview(parsed.uid, decision) };
   }
 
   /** A request refused before its body was read (too large, wrong method or type): a malformed review's denial. */
   refuse(problem: string): ReviewAnswer {
-    this.count('unknown', 'unknown', false, 'Malformed', process.hrtime.bigint());
+    this.count('unknown', 'unknown', 'error', 'Malformed', process.hrtime.bigint());
     this.opts.logger.warn('admission request refused: denied', { problem });
     return malformedAnswer({ ok: false, uid: '', kind: 'unknown', operation: 'unknown', message: problem });
   }
@@ -186,10 +187,10 @@ export class AdmissionWebhook {
     return this.opts.options.bypassUsers.includes(username) || groups.some((g) => this.opts.options.bypassGroups.includes(g));
   }
 
-  private count(kind: string, operation: string, allowed: boolean, reason: string, start: bigint): void {
+  private count(kind: string, operation: string, verdict: 'allowed' | 'denied' | 'error', reason: string, start: bigint): void {
     const m = this.opts.metrics;
     if (!m) return;
-    m.admissionRequests.inc({ kind, operation, verdict: allowed ? 'allowed' : 'denied', reason });
+    m.admissionRequests.inc({ kind, operation, verdict, reason });
     m.admissionDuration.observe({ kind, operation }, seconds(start));
   }
 

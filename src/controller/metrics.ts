@@ -28,9 +28,10 @@ export const WATCH_RESTART_REASONS = ['expired', 'stalled', 'error', 'closed'] a
 /** Operations the admission webhook judges; `unknown` for a review too malformed to say. */
 export const ADMISSION_OPERATIONS = ['CREATE', 'UPDATE', 'DELETE'] as const;
 /**
- * Why the webhook answered as it did. Allowed: `Platform` (a bypass identity) or `Permitted` (the rules allow it).
- * Denied: the first failed rule's reason (admission.md §3), `Malformed` (a review it could not read: fail closed) or
- * `NotReady` (the replica has no engine yet).
+ * How the webhook answered (`verdict`) and why (`reason`). `allowed`: `Platform` (a bypass identity) or `Permitted`
+ * (the rules allow it). `denied`: the first failed rule's reason (admission.md §3). `error`: no decision could be made
+ * — `Malformed` (a review it could not read), `NotReady` (no engine yet), `DecisionFailed` (the judgement threw) —
+ * and the request was denied (fail closed).
  */
 export const ADMISSION_ALLOW_REASONS = ['Platform', 'Permitted'] as const;
 export const ADMISSION_DENY_REASONS = [
@@ -43,9 +44,8 @@ export const ADMISSION_DENY_REASONS = [
   'NameInUse',
   'AmbiguousIdentity',
   'UnknownRequester',
-  'Malformed',
-  'NotReady',
 ] as const;
+export const ADMISSION_ERROR_REASONS = ['Malformed', 'NotReady', 'DecisionFailed'] as const;
 
 export interface ControllerMetrics {
   registry: Registry;
@@ -202,7 +202,7 @@ export function createMetrics(registry: Registry = globalRegistry, options: Metr
     }),
     admissionRequests: new Counter({
       name: 'charter_admission_requests_total',
-      help: 'Admission reviews answered, by kind, operation, verdict (allowed, denied) and reason.',
+      help: 'Admission reviews answered, by kind, operation, verdict (allowed, denied, error: no decision, denied) and reason.',
       labelNames: ['kind', 'operation', 'verdict', 'reason'],
       registers,
     }),
@@ -231,10 +231,11 @@ export function createMetrics(registry: Registry = globalRegistry, options: Metr
     for (const operation of ADMISSION_OPERATIONS) {
       for (const reason of ADMISSION_ALLOW_REASONS) m.admissionRequests.inc({ kind, operation, verdict: 'allowed', reason }, 0);
       for (const reason of ADMISSION_DENY_REASONS) m.admissionRequests.inc({ kind, operation, verdict: 'denied', reason }, 0);
+      for (const reason of ADMISSION_ERROR_REASONS) m.admissionRequests.inc({ kind, operation, verdict: 'error', reason }, 0);
       m.admissionDuration.zero({ kind, operation });
     }
   }
-  m.admissionRequests.inc({ kind: 'unknown', operation: 'unknown', verdict: 'denied', reason: 'Malformed' }, 0);
+  m.admissionRequests.inc({ kind: 'unknown', operation: 'unknown', verdict: 'error', reason: 'Malformed' }, 0);
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
 
   created.set(registry, m);

@@ -5,8 +5,8 @@
  * - `promtool check rules` accepts the rules, and `promtool test rules test/monitoring/prometheus-rules.test.yaml`
  *   passes, with a case where each alert fires (promtool: Debian's `prometheus` package; .ci/run installs it);
  * - every metric they name exists in the operator's /metrics (src/controller/metrics.ts), with the labels and label
- *   values they match on. The admission webhook's two metrics are served by the webhook, not the operator's
- *   registry: they are checked against the names and labels agreed with it (ADMISSION_METRICS).
+ *   values they match on. The admission webhook's two metrics are in the operator's registry too (every replica
+ *   serves the webhook); ADMISSION_METRICS keeps the names and labels agreed with it.
  */
 import { describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';

@@ -96,7 +96,7 @@ describe('AdmissionWebhook.review', () => {
     expect(withUid.status).toBe(200);
     expect(withUid.answer.response.status?.message).toMatch(/^Malformed: Charter could not read the admission review: request.operation must be/);
     expect(decided).toEqual([]);
-    expect(await count({ verdict: 'denied', reason: 'Malformed' })).toBe(2);
+    expect(await count({ verdict: 'error', reason: 'Malformed' })).toBe(2);
   });
 
   test('refuse(): a request refused before its body was read is a Malformed denial', async () => {
@@ -105,16 +105,18 @@ describe('AdmissionWebhook.review', () => {
     expect(await count({ kind: 'unknown', operation: 'unknown', reason: 'Malformed' })).toBe(1);
   });
 
-  test('no engine yet: denied NotReady', async () => {
-    const { webhook } = setup({ engine: () => undefined });
+  test('no engine yet: denied NotReady, counted as an error', async () => {
+    const { webhook, count } = setup({ engine: () => undefined });
     const { answer } = await webhook.review(body());
     expect(answer.response.status).toMatchObject({ reason: 'NotReady' });
+    expect(await count({ verdict: 'error', reason: 'NotReady' })).toBe(1);
   });
 
-  test('a decision that throws is a denial, not an allow', async () => {
-    const { webhook } = setup({ decide: () => { throw new Error('boom'); } });
+  test('a decision that throws is a denial (an error), not an allow', async () => {
+    const { webhook, count } = setup({ decide: () => { throw new Error('boom'); } });
     const { answer } = await webhook.review(body({ userInfo: { username: 'ci-bot' } }));
-    expect(answer.response).toMatchObject({ allowed: false, status: { reason: 'NotPermitted', message: 'NotPermitted: the decision failed: boom' } });
+    expect(answer.response).toMatchObject({ allowed: false, status: { reason: 'DecisionFailed', message: 'DecisionFailed: the decision failed: boom' } });
+    expect(await count({ verdict: 'error', reason: 'DecisionFailed' })).toBe(1);
   });
 
   test('every answer is timed in charter_admission_duration_seconds', async () => {

@@ -37,7 +37,8 @@ describe('createMetrics', () => {
       'charter_leader 0',
       'charter_admission_requests_total{kind="User",operation="CREATE",verdict="allowed",reason="Platform"} 0',
       'charter_admission_requests_total{kind="Collaboration",operation="DELETE",verdict="denied",reason="LastOwner"} 0',
-      'charter_admission_requests_total{kind="unknown",operation="unknown",verdict="denied",reason="Malformed"} 0',
+      'charter_admission_requests_total{kind="unknown",operation="unknown",verdict="error",reason="Malformed"} 0',
+      'charter_admission_requests_total{kind="User",operation="UPDATE",verdict="error",reason="DecisionFailed"} 0',
       'charter_admission_duration_seconds_count{kind="UserGroup",operation="UPDATE"} 0',
     ]) {
       expect(text).toContain(line);
