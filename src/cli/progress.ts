@@ -10,8 +10,15 @@ export interface ProgressStream {
   write(text: string): unknown;
 }
 
-/** Nothing shows before a run has lasted this long, so quick commands never flicker. */
-const QUIET_MS = 300;
+/**
+ * Nothing shows before a run has lasted this long, so quick commands never flicker. `CHARTER_PROGRESS_QUIET_MS`
+ * overrides it (0: from the first step), so that a test on a terminal does not depend on how fast the machine is.
+ */
+const QUIET_MS = quietMs(process.env.CHARTER_PROGRESS_QUIET_MS);
+function quietMs(value: string | undefined): number {
+  const n = value === undefined || value === '' ? NaN : Number(value);
+  return Number.isInteger(n) && n >= 0 ? n : 300;
+}
 const INTERVAL_MS = 100;
 
 /** A `progress(text)` function: text rewrites the status line; '' clears it. A no-op unless the stream is a TTY. */

@@ -57,11 +57,12 @@ describe('charter who', () => {
     const run = await charter('who', ...A, '--on', 'Share/media/masters');
     expect(run.code).toBe(0);
     expect(run.stdout).toEqual([
-      'Share/media/masters at 2026-06-01T00:00:00.000Z: 7 users holding rights',
+      'Share/media/masters at 2026-06-01T00:00:00.000Z: 8 users holding rights',
       'USER   VIA            RIGHTS',
       'dan    group          2',
       'ed     group          2',
       'gina   organization   7',
+      'hank   organization   7',
       'olga   organization   7',
       'sid    direct, group  4',
       'sysop  admin          7',
@@ -73,14 +74,14 @@ describe('charter who', () => {
     const run = await charter('who', ...A, '--on', 'Share/media/masters', '--right', 'RIGHT_SHARE_UPLOAD', '-o', 'json');
     const doc = JSON.parse(run.stdout.join('\n'));
     expect(doc.right).toBe('RIGHT_SHARE_UPLOAD');
-    expect(doc.users.map((u: { user: string; via: string[] }) => `${u.user}:${u.via.join('+')}`)).toEqual(['gina:organization', 'olga:organization', 'sid:direct', 'sysop:admin', 'tara:organization']);
-    expect(doc.users[2].explain).toBe('charter explain examples/aspera --catalog catalogs/aspera.yaml --at 2026-06-01T00:00:00Z --user sid --on Share/media/masters');
+    expect(doc.users.map((u: { user: string; via: string[] }) => `${u.user}:${u.via.join('+')}`)).toEqual(['gina:organization', 'hank:organization', 'olga:organization', 'sid:direct', 'sysop:admin', 'tara:organization']);
+    expect(doc.users[3].explain).toBe('charter explain examples/aspera --catalog catalogs/aspera.yaml --at 2026-06-01T00:00:00Z --user sid --on Share/media/masters');
   });
   test('self on a User entity; members on an Organization', async () => {
     const zoe = JSON.parse((await charter('who', ...A, '--on', 'User/zoe', '-o', 'json')).stdout.join('\n'));
     expect(zoe.users.map((u: { user: string; via: string[] }) => `${u.user}:${u.via.join('+')}`)).toEqual(['sysop:admin', 'zoe:self']);
     const org = JSON.parse((await charter('who', ...A, '--on', 'Organization/media', '-o', 'json')).stdout.join('\n'));
-    expect(org.users.map((u: { user: string }) => u.user)).toEqual(['gina', 'olga', 'sysop', 'tara', 'walt']);
+    expect(org.users.map((u: { user: string }) => u.user)).toEqual(['gina', 'hank', 'olga', 'sysop', 'tara', 'walt']);
   });
   test('bad input: exit 2 naming the option', async () => {
     const right = await charter('who', ...A, '--on', 'Share/media/masters', '--right', 'RIGHT_PROJECT_BROWSE');
