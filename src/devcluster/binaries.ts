@@ -32,7 +32,19 @@ export interface FindOptions {
  * folder for the versions in hack/controlplane/versions.env, then a build from the Go module proxy.
  */
 export async function findControlPlaneBinaries(opts: FindOptions = {}): Promise<ControlPlaneBinaries> {
-  const args = [buildScript];
+  const dir = await runBuildScript(buildScript, opts, 'kube-apiserver and etcd are not built yet');
+  const found = binariesIn(dir);
+  if (!found) throw new Error(`scripts/controlplane-build.sh printed '${dir}', which holds no kube-apiserver and etcd`);
+  return found;
+}
+
+/**
+ * Runs a build script of scripts/ (`--no-build` unless opts.build) and returns the cache folder it prints last.
+ * Exit 3 means "not built and not allowed to build"; the script's own messages go to opts.progress.
+ */
+async function runBuildScript(script: string, opts: FindOptions, notBuilt: string): Promise<string> {
+  const name = `scripts/${script.split('/').pop()}`;
+  const args = [script];
   if (opts.build === false) args.push('--no-build');
   const child = spawn('bash', args, { stdio: ['ignore', 'pipe', opts.progress ?? 'inherit'] });
   let out = '';
@@ -45,14 +57,11 @@ export async function findControlPlaneBinaries(opts: FindOptions = {}): Promise<
   if (code !== 0) {
     throw new Error(
       code === 3
-        ? 'kube-apiserver and etcd are not built yet: run `bash scripts/controlplane-build.sh` (see docs/control-plane.md)'
-        : `scripts/controlplane-build.sh failed (exit ${code}); its messages above say why (see docs/control-plane.md)`,
+        ? `${notBuilt}: run \`bash ${name}\` (see docs/control-plane.md)`
+        : `${name} failed (exit ${code}); its messages above say why (see docs/control-plane.md)`,
     );
   }
-  const dir = out.trim().split('\n').pop() ?? '';
-  const found = binariesIn(dir);
-  if (!found) throw new Error(`scripts/controlplane-build.sh printed '${dir}', which holds no kube-apiserver and etcd`);
-  return found;
+  return out.trim().split('\n').pop() ?? '';
 }
 
 export const nodeBuildScript = join(repoRoot, 'scripts', 'node-build.sh');
@@ -73,24 +82,7 @@ export interface NodeBinaries {
 
 /** Runs scripts/node-build.sh (which builds what is missing, once, unless build is false) and reads its cache folder. */
 export async function findNodeBinaries(opts: FindOptions = {}): Promise<NodeBinaries> {
-  const args = [nodeBuildScript];
-  if (opts.build === false) args.push('--no-build');
-  const child = spawn('bash', args, { stdio: ['ignore', 'pipe', opts.progress ?? 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => (out += d));
-  const code = await new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c) => resolve(c ?? 1));
-  });
-  if (code !== 0) {
-    throw new Error(
-      code === 3
-        ? 'the node binaries or base image are not built yet: run `bash scripts/node-build.sh` (see docs/control-plane.md)'
-        : `scripts/node-build.sh failed (exit ${code}); its messages above say why (see docs/control-plane.md)`,
-    );
-  }
-  const dir = out.trim().split('\n').pop() ?? '';
+  const dir = await runBuildScript(nodeBuildScript, opts, 'the node binaries or base image are not built yet');
   const file = (name: string): string => {
     const p = join(dir, name);
     if (!existsSync(p)) throw new Error(`scripts/node-build.sh printed '${dir}', which holds no ${name}`);
