@@ -169,6 +169,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       [
         '',
         'Charter runs against a local control plane. In another terminal:',
+        // After `npm run cluster:up` nothing is applied yet: the commands below speak of the example.
+        ...(stopDev ? [] : [`  ${k} apply -R -f examples/the-things-stack   # the example, if not applied yet`]),
         `  ${k} get charter -A`,
         `  ${k} get user bob -o yaml`,
         `  ${k} -n acme get configmap charter-permissions -o yaml`,
@@ -177,10 +179,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
           ? [
               '',
               `Charter's admission webhook is registered and enforced (${devAdmission.url}). RBAC lets every user write`,
-              'Charter objects here; Charter decides. Try, as an ordinary user and as the admin (who bypasses it):',
-              `  ${k} --as alice patch user bob --type merge -p '{"spec":{"admin":true}}' --dry-run=server`,
-              `  ${k} --as alice -n acme delete collaborations --all --dry-run=server`,
-              `  ${k} patch user bob --type merge -p '{"spec":{"admin":true}}' --dry-run=server`,
+              'Charter objects here; Charter decides. Try, as users of the example (their spec.identities) and as the',
+              'admin (who bypasses it):',
+              `  ${k} --as alice@example.com patch user bob --type merge -p '{"spec":{"admin":true}}' --dry-run=server   # AdminOnly`,
+              `  ${k} --as alice@example.com -n acme delete collaborations --all --dry-run=server   # NotPermitted`,
+              `  ${k} --as bob@example.com -n acme delete collaboration c-carol --dry-run=server   # allowed`,
+              `  ${k} --as mallory -n acme delete collaboration c-carol --dry-run=server   # UnknownRequester`,
+              `  ${k} patch user bob --type merge -p '{"spec":{"admin":true}}' --dry-run=server   # the admin: allowed`,
             ]
           : []),
         '',
