@@ -1,6 +1,6 @@
 /**
  * The examples' "Who may change what" tables, machine-readable for the offline check (examples-admission.test.ts,
- * through `charter admit`) and for the webhook's integration test (the same rows through `kubectl --as`).
+ * through `charter admit`); a webhook integration test replaying the same rows through `kubectl --as` is still to come.
  *
  * A table `| as | operation | object | change | expected |`:
  * - `as`: the Kubernetes username making the change (a User's spec.identities);
