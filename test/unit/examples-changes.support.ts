@@ -1,6 +1,7 @@
 /**
  * The examples' "Who may change what" tables, machine-readable for the offline check (examples-admission.test.ts,
- * through `charter admit`); a webhook integration test replaying the same rows through `kubectl --as` is still to come.
+ * through `charter admit`) and for the webhook's (test/integration/examples-admission-webhook.test.ts, the same rows
+ * through `kubectl --as ... --dry-run=server` against the real kube-apiserver).
  *
  * A table `| as | operation | object | change | expected |`:
  * - `as`: the Kubernetes username making the change (a User's spec.identities);
