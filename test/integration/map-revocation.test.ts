@@ -145,8 +145,8 @@ describe('a revoked right does not stay allowed', () => {
       const events = await api.request<{ items: Obj[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
       return events.items.some((e) => e.reason === 'TooManyShards' && e.type === 'Warning' && e.regarding?.kind === 'ConfigMap' && e.regarding?.name === 'charter-permissions');
     }, 'the TooManyShards Event on the index ConfigMap');
-    const withheld = (await operator.metrics.permissionMapWithheld.get()).values.find((v) => v.labels.namespace === ns);
-    expect(withheld?.value).toBe(1);
+    // The gauge is set when the map's sync returns, which may be a moment after its Event was written.
+    await eventually(async () => (await operator.metrics.permissionMapWithheld.get()).values.find((v) => v.labels.namespace === ns)?.value === 1, 'the withheld gauge', { timeoutMs: 10_000 });
     expect(failedKeys(operator, [P])).toEqual([]);
   });
 });
