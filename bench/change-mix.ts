@@ -222,7 +222,7 @@ export class ChangeMix {
     const { kind, name } = c.subject;
     if (kind === 'User') return 1;
     if (kind === 'UserGroup') return this.engine.groups.membersOf(name).size;
-    return this.engine.membersOfOrganization(name).size;
+    return this.engine.organizationMembers(name).size;
   }
 
   private isHotSubject(c: CollaborationObject): boolean {

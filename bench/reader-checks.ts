@@ -14,7 +14,7 @@ export interface CheckMeasurement {
   /** Median over the runs of the mean time of one check. */
   checkNs: number;
   runsNs: number[];
-  /** The same questions answered by the engine's profiles (engine.rightsFromProfile), for comparison. */
+  /** The same questions answered by the engine's profiles (engine.rightsOn), for comparison. */
   engineCheckNs: number;
   checksPerRun: number;
   namespacesLoaded: number;
@@ -92,7 +92,7 @@ export function measureChecks(
   }
   let positives = 0;
   let readerMismatches = 0;
-  const expected = (q: Question): boolean => engine.sets.has(engine.rightsFromProfile(q.user, { kind: q.kind, namespace: q.namespace, key: q.entity }), q.rightIndex);
+  const expected = (q: Question): boolean => engine.sets.has(engine.rightsOn(q.user, { kind: q.kind, namespace: q.namespace, key: q.entity }), q.rightIndex);
   for (const q of questions) {
     const answer = q.map.can(q.user, q.right, q.entity);
     if (answer) positives++;

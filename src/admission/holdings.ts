@@ -30,7 +30,7 @@ export class Holdings {
     if (scope === undefined || (scope === 'Cluster') !== (parts.length === 2)) return EMPTY;
     if (kind === 'User') return evaluate(this.engine, this.user, { kind, namespace: undefined, name: parts[1]! }).rights;
     const namespace = parts.length === 3 ? parts[1] : undefined;
-    return this.engine.rightsFromProfile(this.user, { kind, namespace, key: entityKey });
+    return this.engine.rightsOn(this.user, { kind, namespace, key: entityKey });
   }
 
   holds(right: string, entityKey: string): boolean {

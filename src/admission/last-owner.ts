@@ -111,7 +111,7 @@ function entityOwner(engine: Engine, key: string, touches: Touches): OwnerState 
   const full = (user: string): boolean => {
     if (seen.has(user)) return false;
     seen.add(user);
-    return sets.isSubset(kindSet, engine.rightsFromProfile(user, entity, false));
+    return sets.isSubset(kindSet, engine.rightsOn(user, entity, false));
   };
   let atRisk = false;
   const visit = (users: Iterable<string>): boolean => {

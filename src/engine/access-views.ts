@@ -67,7 +67,7 @@ export function userAccess(engine: Engine, user: string): UserAccess {
     const parts = key.split('/');
     const kind = parts[0]!;
     const ns = parts.length === 3 ? parts[1] : undefined;
-    const rights = engine.rightsFromProfile(user, { kind, namespace: ns, key });
+    const rights = engine.rightsOn(user, { kind, namespace: ns, key });
     const fallback = sets.union(adminOf(kind), ns === undefined ? EMPTY : (profile.defaults.get(ns)?.get(kind) ?? EMPTY));
     if (sets.subtract(rights, fallback) === EMPTY) continue;
     if (ns === undefined) cluster.push([key, rights]);

@@ -182,7 +182,7 @@ export function authorizedUserSets(engine: Engine, name: string): AuthorizedUser
     if (state !== 'Approved' && state !== 'Flagged') continue;
     out.all.add(user);
     if (membership.direct) out.throughCollaborations.add(user);
-    const rights = engine.rightsFromProfile(user, { kind: 'Organization', namespace: undefined, key: `Organization/${name}` });
+    const rights = engine.rightsOn(user, { kind: 'Organization', namespace: undefined, key: `Organization/${name}` });
     if (rights === orgKind) out.admins.add(user);
   }
   // Which members came through a group, and which through a team: the active memberships naming a UserGroup, in the
@@ -225,7 +225,7 @@ export function authorizedUsers(engine: Engine, name: string): AuthorizedUsers {
 export function organizationStatus(engine: Engine, name: string): OrganizationStatus | undefined {
   const org = engine.model.organizations.get(name);
   if (!org) return undefined;
-  const members = engine.membersOfOrganization(name);
+  const members = engine.organizationMembers(name);
   const problems = organizationProblems(engine, name);
   const first = problems[0];
   return {
@@ -236,7 +236,7 @@ export function organizationStatus(engine: Engine, name: string): OrganizationSt
         : condition('Ready', true, 'Reconciled', `${members.size} members; owns ${engine.organizations.owned.get(name)?.length ?? 0} namespaces`, org.generation),
     ],
     members: members.size,
-    memberNames: bounded(members),
+    memberNames: bounded(members.keys()),
     namespaces: engine.organizations.owned.get(name) ?? [],
     ancestors: engine.organizations.ancestors.get(name) ?? [],
     authorizedUsers: authorizedUsers(engine, name),

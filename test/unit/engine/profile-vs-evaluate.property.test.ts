@@ -21,7 +21,7 @@ test('profile rights == evaluate(user, entity) on random models', () => {
           const ref = parseEntity(text, catalog);
           if (ref.kind === 'User') continue;
           const expected = evaluate(engine, user, ref).rights;
-          const actual = engine.rightsFromProfile(user, { kind: ref.kind, namespace: ref.namespace, key: text });
+          const actual = engine.rightsOn(user, { kind: ref.kind, namespace: ref.namespace, key: text });
           if (actual !== expected) {
             expect({ user, entity: text, rights: engine.sets.rightNames(actual) }).toEqual({ user, entity: text, rights: engine.sets.rightNames(expected) });
           }

@@ -47,7 +47,7 @@ export function rights(engine: Engine, userName: string, entity: string): string
   const reference = [...engine.sets.rightNames(evaluate(engine, userName, ref).rights)];
   if (ref.kind !== 'User') {
     const key = ref.namespace === undefined ? `${ref.kind}/${ref.name}` : `${ref.kind}/${ref.namespace}/${ref.name}`;
-    const fromProfile = [...engine.sets.rightNames(engine.rightsFromProfile(userName, { kind: ref.kind, namespace: ref.namespace, key }))];
+    const fromProfile = [...engine.sets.rightNames(engine.rightsOn(userName, { kind: ref.kind, namespace: ref.namespace, key }))];
     if (fromProfile.join() !== reference.join()) {
       throw new Error(`profile and evaluation disagree for ${userName} on ${entity}: ${fromProfile.join()} vs ${reference.join()}`);
     }

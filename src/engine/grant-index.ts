@@ -1,0 +1,180 @@
+/**
+ * The grant index: every Collaboration as a record (the object, its verdict, where its target points), indexed by
+ * subject, by target and by namespace, so that the engine's queries and its change propagation find the grants a
+ * question concerns with one look-up. Grants on entities and memberships (Collaborations targeting an Organization)
+ * are indexed apart: they are used differently (§5.2 vs §5.3).
+ */
+import type { CollaborationObject } from '../model/model.ts';
+import type { Membership } from './memberships.ts';
+import { EMPTY, type RightSets, type RightSetId } from './right-sets.ts';
+import { addTo, removeFrom } from './set-index.ts';
+import type { CollaborationVerdict } from './verdict.ts';
+
+/** Where an entity key points: its kind and namespace, or the organization for `Organization/o`. */
+export interface EntityInfo {
+  key: string;
+  kind: string;
+  namespace: string | undefined;
+  organization: string | undefined;
+}
+
+/** A Collaboration with what the hot paths need of it, so that one look-up gives everything. */
+export interface GrantRecord {
+  /** `namespace/name` */
+  key: string;
+  collab: CollaborationObject;
+  /** Replaced when the collaboration is re-judged. */
+  verdict: CollaborationVerdict;
+  target: EntityInfo;
+}
+
+const NONE: ReadonlySet<GrantRecord> = new Set();
+
+/** The key of a Collaboration, `namespace/name`. */
+export const collaborationKey = (c: { namespace: string; name: string }): string => `${c.namespace}/${c.name}`;
+
+/** The key of the entity a Collaboration targets, e.g. `Application/acme/app1` or `Organization/acme`. */
+export function targetKey(c: CollaborationObject): string {
+  return c.target.kind === 'Organization' ? `Organization/${c.target.name}` : `${c.target.kind}/${c.namespace}/${c.target.name}`;
+}
+
+/** `User/alice`, `UserGroup/devs`, `Organization/acme`: how the index names a subject. */
+export const subjectKey = (c: CollaborationObject): string => `${c.subject.kind}/${c.subject.name}`;
+
+export class GrantIndex {
+  /** `namespace/name` → the collaboration's record. */
+  private readonly records = new Map<string, GrantRecord>();
+  /** Subject key → grants on entities with that subject. */
+  private readonly grantsBySubject = new Map<string, Set<GrantRecord>>();
+  /** The same for memberships (Collaborations targeting an Organization). */
+  private readonly membershipsBySubject = new Map<string, Set<GrantRecord>>();
+  /** Organization → membership grants targeting it. */
+  private readonly byTargetOrganization = new Map<string, Set<GrantRecord>>();
+  /** Entity key → grants targeting that entity (not organizations). */
+  private readonly byTargetEntity = new Map<string, Set<GrantRecord>>();
+  private readonly byNamespace = new Map<string, Set<GrantRecord>>();
+  private readonly expiring = new Set<GrantRecord>();
+  private readonly entityInfos = new Map<string, EntityInfo>();
+
+  get(key: string): GrantRecord | undefined {
+    return this.records.get(key);
+  }
+
+  /** Grants on entities (not organizations) whose subject is `subjectKey`. */
+  grantsOf(subjectKey: string): ReadonlySet<GrantRecord> {
+    return this.grantsBySubject.get(subjectKey) ?? NONE;
+  }
+
+  /** Memberships (grants targeting an organization) whose subject is `subjectKey`. */
+  membershipsOf(subjectKey: string): ReadonlySet<GrantRecord> {
+    return this.membershipsBySubject.get(subjectKey) ?? NONE;
+  }
+
+  /** Memberships targeting an organization. */
+  onOrganization(org: string): ReadonlySet<GrantRecord> {
+    return this.byTargetOrganization.get(org) ?? NONE;
+  }
+
+  /** Every membership grant, organization by organization. */
+  allMemberships(): Iterable<ReadonlySet<GrantRecord>> {
+    return this.byTargetOrganization.values();
+  }
+
+  /** Grants targeting an entity (not an organization), by entity key. */
+  onEntity(entityKey: string): ReadonlySet<GrantRecord> {
+    return this.byTargetEntity.get(entityKey) ?? NONE;
+  }
+
+  /** The Collaborations of a namespace. */
+  inNamespace(namespace: string): ReadonlySet<GrantRecord> {
+    return this.byNamespace.get(namespace) ?? NONE;
+  }
+
+  /** Namespaces holding at least one Collaboration. */
+  namespaces(): Iterable<string> {
+    return this.byNamespace.keys();
+  }
+
+  /** Collaborations with an expiresAt. */
+  withExpiry(): ReadonlySet<GrantRecord> {
+    return this.expiring;
+  }
+
+  /** Indexes a collaboration with its verdict; returns its record. */
+  add(c: CollaborationObject, verdict: CollaborationVerdict): GrantRecord {
+    const target = this.entityInfo(targetKey(c));
+    const record: GrantRecord = { key: collaborationKey(c), collab: c, verdict, target };
+    this.records.set(record.key, record);
+    const subject = subjectKey(c);
+    addTo(this.byNamespace, c.namespace, record);
+    if (target.organization !== undefined) {
+      addTo(this.membershipsBySubject, subject, record);
+      addTo(this.byTargetOrganization, target.organization, record);
+    } else {
+      addTo(this.grantsBySubject, subject, record);
+      addTo(this.byTargetEntity, target.key, record);
+    }
+    if (c.expiresAt !== undefined) this.expiring.add(record);
+    return record;
+  }
+
+  /** Removes a collaboration (by its key); returns the record it had, if any. */
+  remove(c: CollaborationObject): GrantRecord | undefined {
+    const record = this.records.get(collaborationKey(c));
+    if (!record) return undefined;
+    this.records.delete(record.key);
+    const subject = subjectKey(record.collab);
+    removeFrom(this.byNamespace, record.collab.namespace, record);
+    if (record.target.organization !== undefined) {
+      removeFrom(this.membershipsBySubject, subject, record);
+      removeFrom(this.byTargetOrganization, record.target.organization, record);
+    } else {
+      removeFrom(this.grantsBySubject, subject, record);
+      removeFrom(this.byTargetEntity, record.target.key, record);
+    }
+    this.expiring.delete(record);
+    return record;
+  }
+
+  /** The interned description of an entity key. */
+  entityInfo(key: string): EntityInfo {
+    let info = this.entityInfos.get(key);
+    if (!info) {
+      const parts = key.split('/');
+      info =
+        parts.length === 2
+          ? { key, kind: parts[0]!, namespace: undefined, organization: parts[0] === 'Organization' ? parts[1] : undefined }
+          : { key, kind: parts[0]!, namespace: parts[1], organization: undefined };
+      this.entityInfos.set(key, info);
+    }
+    return info;
+  }
+
+  /**
+   * A user's rights from the active grants on one entity (not an organization): the user's own, its groups' and its
+   * organizations' (masked by M*(u, o)), given the user's groups and memberships.
+   */
+  rightsOn(sets: RightSets, key: string, user: string, groups: ReadonlySet<string>, memberships: ReadonlyMap<string, Membership> | undefined): RightSetId {
+    const records = this.byTargetEntity.get(key);
+    if (!records) return EMPTY;
+    let set = EMPTY;
+    for (const record of records) {
+      if (!record.verdict.active) continue;
+      const subject = record.collab.subject;
+      if (subject.kind === 'User') {
+        if (subject.name === user) set = sets.union(set, record.verdict.granted);
+      } else if (subject.kind === 'UserGroup') {
+        if (groups.has(subject.name)) set = sets.union(set, record.verdict.granted);
+      } else {
+        const m = memberships?.get(subject.name);
+        if (m) set = sets.union(set, sets.intersect(m.mask, record.verdict.granted));
+      }
+    }
+    return set;
+  }
+
+  /** Namespaces of the entities the grants of a subject (`User/x`, `UserGroup/g`, `Organization/o`) name. */
+  subjectNamespaces(subjectKey: string, into: Set<string>): void {
+    for (const record of this.grantsBySubject.get(subjectKey) ?? NONE) into.add(record.target.namespace!);
+  }
+}

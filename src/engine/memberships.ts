@@ -1,0 +1,176 @@
+/**
+ * Organization memberships (semantics §5.3): M(u, o) is the union of the active memberships naming the user or a
+ * group containing it; M*(u, o) adds the memberships of o's ancestors (they flow down). Kept per user and per
+ * organization, the only per-user state the engine keeps (rights are derived from it on demand); `update`
+ * recomputes the users a change can concern and reports where their memberships moved.
+ */
+import type { Model } from '../model/model.ts';
+import type { GrantIndex, GrantRecord } from './grant-index.ts';
+import type { GroupIndex } from './groups.ts';
+import type { OrganizationStructure } from './organizations.ts';
+import type { RightSets, RightSetId } from './right-sets.ts';
+
+export interface Membership {
+  /** expand(M*(u, o)) */
+  mask: RightSetId;
+  /** Through a Collaboration naming the user (in o or an ancestor). */
+  direct: boolean;
+  /** Through a Collaboration naming a group containing the user. */
+  viaGroup: boolean;
+}
+
+/** Where an update moved memberships. */
+export interface MembershipMoves {
+  /** Users whose memberships changed. */
+  users: Set<string>;
+  /** Organizations that gained, lost or changed a member. */
+  organizations: Set<string>;
+  /** Organizations where what a member holds through them moved (a mask changed, a member came or went). */
+  rights: Set<string>;
+}
+
+const NO_MEMBERS: ReadonlyMap<string, Membership> = new Map();
+
+export class Memberships {
+  private readonly sets: RightSets;
+  private readonly model: Model;
+  private readonly grants: GrantIndex;
+  private readonly groups: GroupIndex;
+  /** User → organization → M*(u, o). */
+  private readonly byUser = new Map<string, Map<string, Membership>>();
+  /** Organization → user → M*(u, o), for the users with a membership (the same objects as `byUser`). */
+  private readonly byOrganization = new Map<string, Map<string, Membership>>();
+
+  /** Computes every user's memberships from the grants and groups (the first build). */
+  constructor(sets: RightSets, model: Model, grants: GrantIndex, groups: GroupIndex, organizations: OrganizationStructure) {
+    this.sets = sets;
+    this.model = model;
+    this.grants = grants;
+    this.groups = groups;
+    const direct = this.directOfAll();
+    for (const user of model.users.keys()) {
+      const own = direct.get(user);
+      if (!own) continue;
+      const memberships = this.inherited(own, organizations);
+      this.byUser.set(user, memberships);
+      for (const [org, m] of memberships) this.setMember(org, user, m);
+    }
+  }
+
+  /** organization → M*(u, o), for every organization the user is a member of; undefined for none. */
+  of(user: string): ReadonlyMap<string, Membership> | undefined {
+    return this.byUser.get(user);
+  }
+
+  /** user → M*(u, o), for the members of an organization. */
+  membersOf(org: string): ReadonlyMap<string, Membership> {
+    return this.byOrganization.get(org) ?? NO_MEMBERS;
+  }
+
+  /**
+   * Recomputes the memberships of `users` and reports where they moved. For `everything` users (whose state or
+   * existence changed) every organization they belong to, before or after, counts as moved.
+   */
+  update(users: ReadonlySet<string>, everything: ReadonlySet<string>, organizations: OrganizationStructure): MembershipMoves {
+    const moves: MembershipMoves = { users: new Set(), organizations: new Set(), rights: new Set() };
+    for (const user of users) {
+      const before = this.byUser.get(user) ?? NO_MEMBERS;
+      const after = this.model.users.has(user) ? this.compute(user, organizations) : new Map<string, Membership>();
+      if (after.size > 0) this.byUser.set(user, after);
+      else this.byUser.delete(user);
+      const all = everything.has(user);
+      let changed = false;
+      for (const [org, b] of after) {
+        const a = before.get(org);
+        if (!all && a && a.mask === b.mask && a.direct === b.direct && a.viaGroup === b.viaGroup) continue;
+        changed = true;
+        moves.organizations.add(org);
+        this.setMember(org, user, b);
+        if (all || !a || a.mask !== b.mask) moves.rights.add(org);
+      }
+      for (const org of before.keys()) {
+        if (after.has(org)) continue;
+        changed = true;
+        moves.organizations.add(org);
+        const members = this.byOrganization.get(org)!;
+        members.delete(user);
+        if (members.size === 0) this.byOrganization.delete(org);
+        moves.rights.add(org);
+      }
+      if (changed) moves.users.add(user);
+    }
+    return moves;
+  }
+
+  /** M*(u, o) for every organization o: memberships of the user and its groups, flowing down. */
+  private compute(user: string, organizations: OrganizationStructure): Map<string, Membership> {
+    const direct = new Map<string, Membership>();
+    for (const record of this.grants.membershipsOf(`User/${user}`)) this.add(direct, record, false);
+    for (const g of this.groups.groupsOf(user)) for (const record of this.grants.membershipsOf(`UserGroup/${g}`)) this.add(direct, record, true);
+    return this.inherited(direct, organizations);
+  }
+
+  /**
+   * M(u, o) of every user, before inheritance, from one pass over the membership grants (the first build): cheaper
+   * than asking, for each user, each of its groups for memberships, since most groups have none.
+   */
+  private directOfAll(): Map<string, Map<string, Membership>> {
+    const out = new Map<string, Map<string, Membership>>();
+    const add = (user: string, record: GrantRecord, viaGroup: boolean): void => {
+      let direct = out.get(user);
+      if (!direct) out.set(user, (direct = new Map()));
+      this.add(direct, record, viaGroup);
+    };
+    for (const records of this.grants.allMemberships()) {
+      for (const record of records) {
+        if (!record.verdict.active) continue;
+        const subject = record.collab.subject;
+        if (subject.kind === 'User') {
+          if (this.model.users.has(subject.name)) add(subject.name, record, false);
+        } else if (subject.kind === 'UserGroup') {
+          for (const user of this.groups.membersOf(subject.name)) add(user, record, true);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Adds an active membership grant to a user's M(u, ·). */
+  private add(direct: Map<string, Membership>, record: GrantRecord, viaGroup: boolean): void {
+    const verdict = record.verdict;
+    if (!verdict.active) return;
+    const org = record.target.organization!;
+    const m = direct.get(org);
+    if (m) {
+      m.mask = this.sets.union(m.mask, verdict.granted);
+      if (viaGroup) m.viaGroup = true;
+      else m.direct = true;
+    } else {
+      direct.set(org, { mask: verdict.granted, direct: !viaGroup, viaGroup });
+    }
+  }
+
+  /** M*(u, ·) from M(u, ·): memberships flow down to descendants. */
+  private inherited(direct: ReadonlyMap<string, Membership>, organizations: OrganizationStructure): Map<string, Membership> {
+    const sets = this.sets;
+    const out = new Map<string, Membership>();
+    for (const [org, m] of direct) {
+      for (const o of [org, ...(organizations.descendants.get(org) ?? [])]) {
+        const current = out.get(o);
+        out.set(
+          o,
+          current
+            ? { mask: sets.union(current.mask, m.mask), direct: current.direct || m.direct, viaGroup: current.viaGroup || m.viaGroup }
+            : { ...m },
+        );
+      }
+    }
+    return out;
+  }
+
+  private setMember(org: string, user: string, m: Membership): void {
+    let members = this.byOrganization.get(org);
+    if (!members) this.byOrganization.set(org, (members = new Map()));
+    members.set(user, m);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * A Collaboration's verdict: whether it counts (the checks of collaboration-checks.ts) and the rights it grants
+ * (semantics §3: expand(rights ∪ role), intersected with the target kind's rights for entity targets).
+ */
+import type { Catalog } from '../catalog/catalog.ts';
+import type { CollaborationObject } from '../model/model.ts';
+import { checkCollaboration, type CheckContext, type Failure } from './collaboration-checks.ts';
+import { EMPTY, type RightSets, type RightSetId } from './right-sets.ts';
+
+export interface CollaborationVerdict {
+  active: boolean;
+  failures: Failure[];
+  /** expand(rights ∪ role) — intersected with the target kind's rights for entity targets; EMPTY when inactive. */
+  granted: RightSetId;
+  /** Same, computed whether or not the collaboration is active (for status and explain). */
+  wouldGrant: RightSetId;
+}
+
+/** Judges a collaboration against the current model and time. */
+export function judge(c: CollaborationObject, ctx: CheckContext, sets: RightSets): CollaborationVerdict {
+  const failures = checkCollaboration(c, ctx);
+  const catalog: Catalog = ctx.catalog;
+  const names = c.role !== undefined && catalog.roles.has(c.role) ? [...c.rights, ...catalog.roles.get(c.role)!] : [...c.rights];
+  let wouldGrant = sets.expand(names);
+  if (c.target.kind !== 'Organization') wouldGrant = sets.intersect(wouldGrant, sets.kindRights(c.target.kind));
+  const active = failures.length === 0;
+  return { active, failures, granted: active ? wouldGrant : EMPTY, wouldGrant };
+}
+
+/** Whether a re-judgement moved what the collaboration grants (its subject's users' rights). */
+export function grantMoved(before: CollaborationVerdict, after: CollaborationVerdict): boolean {
+  return before.active !== after.active || before.granted !== after.granted;
+}
+
+/** Whether a re-judgement moved anything its status shows (grants or failure messages). */
+export function verdictMoved(before: CollaborationVerdict, after: CollaborationVerdict): boolean {
+  return grantMoved(before, after) || JSON.stringify(before.failures) !== JSON.stringify(after.failures);
+}
