@@ -14,7 +14,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ApiResponse, Requester } from './controlplane.ts';
+import type { ApiResponse, Requester } from './api-request.ts';
 import type { CertRequest, IssuedCert } from './x509.ts';
 
 export const WEBHOOK_CONFIGURATION_NAME = 'charter.dev';

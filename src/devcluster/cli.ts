@@ -14,7 +14,10 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findControlPlaneBinaries, repoRoot } from './binaries.ts';
 import { DEFAULT_LEASE_NAMESPACE } from '../controller/config.ts';
-import { freePorts, installCRDsWithKubeconfig, requesterFromKubeconfig, startControlPlane, type Requester } from './controlplane.ts';
+import { requesterFromKubeconfig, type Requester } from './api-request.ts';
+import { startControlPlane } from './controlplane.ts';
+import { installCRDsWithKubeconfig } from './crds.ts';
+import { freePorts } from './loopback-ports.ts';
 import { setUpDevAdmission } from './admission.ts';
 import {
   devKubeconfigPath,

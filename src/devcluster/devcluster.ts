@@ -10,7 +10,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './binaries.ts';
 import { isLiveProcess } from './process-check.ts';
-import { freePorts, startControlPlane } from './controlplane.ts';
+import { startControlPlane } from './controlplane.ts';
+import { freePorts } from './loopback-ports.ts';
 import type { ControlPlaneOptions } from './controlplane.ts';
 import { setUpDevAdmission, type DevAdmission } from './admission.ts';
 

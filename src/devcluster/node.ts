@@ -27,8 +27,10 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { findNodeBinaries } from './binaries.ts';
 import type { NodeBinaries } from './binaries.ts';
-import { freePorts, pidAlive, requesterFromKubeconfig, startChild, stopChild, tail, waitFor, watchChild } from './controlplane.ts';
-import type { Child } from './controlplane.ts';
+import { requesterFromKubeconfig } from './api-request.ts';
+import { pidAlive, startChild, stopChild, tail, unrefPipe, waitFor, watchChild } from './child-processes.ts';
+import type { Child } from './child-processes.ts';
+import { freePorts } from './loopback-ports.ts';
 import { destroyNodeDir } from './node-cleanup.ts';
 
 /** The node's name and address. */
@@ -183,7 +185,7 @@ export async function startNode(opts: NodeOptions): Promise<TestNode> {
   watchdog.unref();
   watchdog.stdin?.on('error', () => {});
   watchdog.stdin?.write(JSON.stringify({ nodeDir: dir }) + '\n');
-  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  unrefPipe(watchdog.stdin);
 
   const onExit = (): void => {
     if (!stopped) destroyNodeDir(dir);

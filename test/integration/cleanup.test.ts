@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sweepStale } from '../../src/devcluster/controlplane.ts';
+import { sweepStale } from '../../src/devcluster/stale-folders.ts';
 import { controlPlaneInfo } from './support/cluster.ts';
 
 jest.setTimeout(120_000);

@@ -10,7 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
-import { installCRDsWithKubeconfig, readCRDs } from '../../src/devcluster/controlplane.ts';
+import { installCRDsWithKubeconfig, readCRDs } from '../../src/devcluster/crds.ts';
 import {
   controlPlaneInfo,
   kubeConfig,

@@ -3,7 +3,7 @@
  * `kubectl apply --dry-run=server --validate=strict`, as a user would run it.
  */
 import { beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { requesterFromKubeconfig } from '../../src/devcluster/controlplane.ts';
+import { requesterFromKubeconfig } from '../../src/devcluster/api-request.ts';
 import { kubeconfigPath, kubectl, newNamespace } from './support/cluster.ts';
 
 jest.setTimeout(30_000);

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiException, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { readCRDs } from '../../src/devcluster/controlplane.ts';
+import { readCRDs } from '../../src/devcluster/crds.ts';
 import { kubeConfig, kubectl } from './support/cluster.ts';
 
 jest.setTimeout(60_000); // ~100 objects, several passes, on a small shared machine

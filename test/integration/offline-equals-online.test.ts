@@ -6,7 +6,8 @@
  */
 import { beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
-import { installCRDsWithKubeconfig, requesterFromKubeconfig, type Requester } from '../../src/devcluster/controlplane.ts';
+import { requesterFromKubeconfig, type Requester } from '../../src/devcluster/api-request.ts';
+import { installCRDsWithKubeconfig } from '../../src/devcluster/crds.ts';
 import { toModelObject } from '../../src/model/to-model-object.ts';
 import { ACCEPTED, REFUSED } from '../unit/api/timestamp-cases.ts';
 import { kubeconfigPath, newNamespace } from './support/cluster.ts';
