@@ -2,10 +2,11 @@
  * The ajv instance that validates manifests offline against the same JSON Schemas the CRDs are generated from,
  * including the CRDs' CEL rules (`x-kubernetes-validations`), evaluated with a CEL interpreter.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type FuncKeywordDefinition, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { evaluate } from '@marcbachmann/cel-js';
-import { KINDS, type JsonSchema, type KindName, readSchema } from './kinds.ts';
+import { type JsonSchema, type KindName, readSchema } from './kinds.ts';
+import type { Collaboration, Organization, User, UserGroup } from './types.generated.ts';
 import { KUBERNETES_FORMATS } from './kubernetes-names.ts';
 import { isTimestamp } from './timestamp.ts';
 
@@ -15,7 +16,12 @@ interface CelRule {
   fieldPath?: string;
 }
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+/**
+ * ajv-formats is CommonJS: Node's ESM loader gives its `module.exports` (the plugin) as the default import, where
+ * the type declarations describe an ES module whose `default` is the plugin. The plugin is also set as
+ * `module.exports.default`, so `.default` is the plugin both ways.
+ */
+const addFormats = addFormatsModule.default;
 
 /**
  * A fresh ajv that knows the Kubernetes extension keywords and the formats Kubernetes checks: `date-time` is the
@@ -30,42 +36,53 @@ export function createAjv(): Ajv2020 {
   for (const keyword of ['x-charter', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields']) {
     ajv.addKeyword({ keyword });
   }
-  ajv.addKeyword({
-    keyword: 'x-kubernetes-validations',
-    schemaType: 'array',
-    errors: true,
-    validate: function celRules(this: unknown, rules: CelRule[], data: unknown): boolean {
-      const failed: Array<Partial<ErrorObject>> = [];
-      for (const rule of rules) {
-        let ok: unknown;
-        try {
-          ok = evaluate(rule.rule, { self: data as never });
-        } catch {
-          ok = false;
-        }
-        if (ok !== true) {
-          failed.push({
-            keyword: 'x-kubernetes-validations',
-            message: rule.message ?? `failed rule: ${rule.rule}`,
-            params: { fieldPath: rule.fieldPath ?? '' },
-          });
-        }
+  // ajv reads a keyword's errors from the validate function's own `errors` property.
+  const celRules: NonNullable<FuncKeywordDefinition['validate']> = (rules: CelRule[], data: unknown): boolean => {
+    const failed: Array<Partial<ErrorObject>> = [];
+    for (const rule of rules) {
+      let ok: unknown;
+      try {
+        ok = evaluate(rule.rule, { self: data });
+      } catch {
+        ok = false;
       }
-      (celRules as unknown as { errors: Array<Partial<ErrorObject>> }).errors = failed;
-      return failed.length === 0;
-    },
-  });
+      if (ok !== true) {
+        failed.push({
+          keyword: 'x-kubernetes-validations',
+          message: rule.message ?? `failed rule: ${rule.rule}`,
+          params: { fieldPath: rule.fieldPath ?? '' },
+        });
+      }
+    }
+    celRules.errors = failed;
+    return failed.length === 0;
+  };
+  ajv.addKeyword({ keyword: 'x-kubernetes-validations', schemaType: 'array', errors: true, validate: celRules });
   ajv.addSchema(readSchema('common.schema.json'), 'common.schema.json');
   return ajv;
 }
 
-let compiled: Map<KindName, ValidateFunction> | undefined;
+/** Each kind's validator: a type guard, so that what it accepts is the kind's generated type. */
+export interface KindValidators {
+  User: ValidateFunction<User>;
+  Organization: ValidateFunction<Organization>;
+  UserGroup: ValidateFunction<UserGroup>;
+  Collaboration: ValidateFunction<Collaboration>;
+}
+
+let compiled: KindValidators | undefined;
 
 /** The validator of each kind, compiled once. */
-export function kindValidators(): Map<KindName, ValidateFunction> {
+export function kindValidators(): KindValidators {
   if (!compiled) {
     const ajv = createAjv();
-    compiled = new Map(KINDS.map((kind) => [kind, ajv.compile(readSchema(`${kind.toLowerCase()}.schema.json`) as JsonSchema)]));
+    const schema = (kind: KindName): JsonSchema => readSchema(`${kind.toLowerCase()}.schema.json`) as JsonSchema;
+    compiled = {
+      User: ajv.compile<User>(schema('User')),
+      Organization: ajv.compile<Organization>(schema('Organization')),
+      UserGroup: ajv.compile<UserGroup>(schema('UserGroup')),
+      Collaboration: ajv.compile<Collaboration>(schema('Collaboration')),
+    };
   }
   return compiled;
 }

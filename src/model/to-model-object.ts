@@ -3,7 +3,7 @@
  */
 import { API_GROUP, KINDS, isKindName } from '../api/kinds.ts';
 import { kindValidators } from '../api/ajv.ts';
-import type { Collaboration, Organization, User, UserGroup } from '../api/types.generated.ts';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { collaborationFrom, organizationFrom, userFrom, userGroupFrom, type ModelObject } from './model.ts';
 import { describeSchemaErrors } from './schema-errors.ts';
 
@@ -49,28 +49,31 @@ export function toModelObject(raw: Record<string, unknown>): Conversion {
   const name = typeof metadata.name === 'string' ? metadata.name : '(unnamed)';
   const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
   if (!isKindName(kind)) return { ok: false, kind, name, problems: [`kind: expected User, Organization, UserGroup or Collaboration; found ${kind}`] };
-  const problems: string[] = []; // apiVersion (required, const charter.dev/v1alpha1) is the schema's to check
-  const validate = kindValidators().get(kind)!;
   // Status is the operator's output: it is not validated as input (and never read).
   const { status: _status, ...input } = raw;
-  if (!validate(input)) {
-    problems.push(...describeSchemaErrors(validate.errors ?? [], input));
+  const validators = kindValidators();
+  const failure = (problems: string[]): Conversion => ({ ok: false, kind, name, ...(namespace ? { namespace } : {}), problems: [...new Set(problems)] });
+  /** Validates against the kind's schema (apiVersion, required and const, included) and the scope; converts what passes. */
+  function convert<T>(validate: ValidateFunction<T>, from: (valid: T) => ModelObject): Conversion {
+    const valid = validate(input);
+    const problems = valid ? [] : describeSchemaErrors(validate.errors ?? [], input);
+    if (kind === 'Collaboration' && !namespace) {
+      problems.push('metadata.namespace: expected a namespace (Collaboration is namespaced); found nothing');
+    }
+    if (kind !== 'Collaboration' && namespace) {
+      problems.push(`metadata.namespace: expected none (${kind} is cluster-scoped); found ${JSON.stringify(namespace)}`);
+    }
+    if (!valid || problems.length > 0) return failure(problems);
+    return { ok: true, object: from(input) };
   }
-  if (kind === 'Collaboration' && !namespace) {
-    problems.push('metadata.namespace: expected a namespace (Collaboration is namespaced); found nothing');
-  }
-  if (kind !== 'Collaboration' && namespace) {
-    problems.push(`metadata.namespace: expected none (${kind} is cluster-scoped); found ${JSON.stringify(namespace)}`);
-  }
-  if (problems.length > 0) return { ok: false, kind, name, ...(namespace ? { namespace } : {}), problems: [...new Set(problems)] };
   switch (kind) {
     case 'User':
-      return { ok: true, object: userFrom(input as unknown as User) };
+      return convert(validators.User, userFrom);
     case 'Organization':
-      return { ok: true, object: organizationFrom(input as unknown as Organization) };
+      return convert(validators.Organization, organizationFrom);
     case 'UserGroup':
-      return { ok: true, object: userGroupFrom(input as unknown as UserGroup) };
+      return convert(validators.UserGroup, userGroupFrom);
     case 'Collaboration':
-      return { ok: true, object: collaborationFrom(input as unknown as Collaboration, namespace!) };
+      return convert(validators.Collaboration, (valid) => collaborationFrom(valid, namespace!));
   }
 }
