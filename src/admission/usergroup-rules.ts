@@ -7,7 +7,7 @@ import type { UserGroupObject } from '../model/model.ts';
 import type { Context } from './context.ts';
 import type { Denial } from './decide.ts';
 import { throughGroups } from './group-escalation.ts';
-import { groupToggles } from './group-members.ts';
+import { GroupToggles } from './group-members.ts';
 import { lastOwner } from './last-owner.ts';
 import { denial } from './reasons.ts';
 import type { ParsedRequest } from './request.ts';
@@ -31,10 +31,11 @@ export function judgeUserGroup(ctx: Context, request: ParsedRequest): Denial[] {
       }
     }
   }
-  const toggles = groupToggles(engine, name, before, after);
-  if (toggles.joined.size > 0) denials.push(...throughGroups(engine, holdings, [name], true));
-  if (toggles.left.size > 0) denials.push(...throughGroups(engine, holdings, [name], false));
+  const toggles = new GroupToggles(engine, name, before, after);
+  if (toggles.anyJoined()) denials.push(...throughGroups(engine, holdings, [name], true));
+  const anyLeft = toggles.anyLeft();
+  if (anyLeft) denials.push(...throughGroups(engine, holdings, [name], false));
   // Only members who leave can take an ownership with them.
-  if (toggles.left.size > 0 && engine.model.groups.has(name)) denials.push(...lastOwner(engine, { kind: 'UserGroup', name }, after, (u) => toggles.left.has(u)));
+  if (anyLeft && engine.model.groups.has(name)) denials.push(...lastOwner(engine, { kind: 'UserGroup', name }, after, (u) => toggles.leaves(u)));
   return denials;
 }
