@@ -1,6 +1,10 @@
 /**
  * Which Collaborations count (semantics §3): a chain of small decisions, each returning the reason and message of
  * a failure, or nothing. All failures are reported; the first one is the condition's reason.
+ *
+ * Each check declares what it reads besides the Collaboration itself and the catalog (`reads`): the engine
+ * re-judges a Collaboration when one of those inputs moves (propagation.ts), and only then. A check that reads a
+ * new input declares it here; an input no `CheckInput` names needs a new one, honoured in propagation.ts.
  */
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CollaborationObject, Model } from '../model/model.ts';
@@ -28,7 +32,33 @@ export interface CheckContext {
   now: number;
 }
 
-type Check = (collab: CollaborationObject, ctx: CheckContext) => Failure | undefined;
+/**
+ * What a check may read besides the Collaboration and the catalog (neither changes under the engine: a changed
+ * Collaboration is judged anew whole). Each names a part of the engine's state whose change re-judges the
+ * Collaborations of the checks that declare it.
+ */
+export type CheckInput =
+  /** Whether the User, UserGroup or Organization that spec.subject names exists. */
+  | 'subjectExistence'
+  /** The object spec.subject names: whether it exists and every field of it (a User's state, a group's members list). */
+  | 'subject'
+  /** For a membership, the Organization spec.target names: whether it exists and every field of it. */
+  | 'targetOrganization'
+  /** Which Organizations claim the Collaboration's namespace, hence which one owns it (semantics §4). */
+  | 'namespaceClaims'
+  /** The evaluation time, against spec.expiresAt (the engine re-judges when time passes an expiresAt). */
+  | 'expiry';
+
+export interface CollaborationCheck {
+  /** For messages and tests. */
+  name: string;
+  /** Everything the check reads besides the Collaboration and the catalog. */
+  reads: readonly CheckInput[];
+  /** The failure, or undefined when the Collaboration passes. */
+  check: (collab: CollaborationObject, ctx: CheckContext) => Failure | undefined;
+}
+
+type Check = CollaborationCheck['check'];
 
 const isRight = (catalog: Catalog, right: string): boolean => catalog.rightIndex.has(right) || catalog.pseudoRights.has(right);
 
@@ -92,13 +122,27 @@ const subjectExists: Check = (c, { model }) => {
   return exists ? undefined : { reason: 'SubjectNotFound', message: `${kind} ${name} does not exist (yet): the grant takes effect when it appears` };
 };
 
-/** The checks in the order of semantics §3. */
-const CHECKS: readonly Check[] = [knownRights, knownRole, applicableRights, validTarget, notNested, namespaceOwned, notExpired, subjectExists];
+/** The checks in the order of semantics §3, with what each reads. */
+export const CHECKS: readonly CollaborationCheck[] = [
+  { name: 'knownRights', reads: [], check: knownRights },
+  { name: 'knownRole', reads: [], check: knownRole },
+  { name: 'applicableRights', reads: [], check: applicableRights },
+  { name: 'validTarget', reads: [], check: validTarget },
+  { name: 'notNested', reads: [], check: notNested },
+  { name: 'namespaceOwned', reads: ['namespaceClaims'], check: namespaceOwned },
+  { name: 'notExpired', reads: ['expiry'], check: notExpired },
+  { name: 'subjectExists', reads: ['subjectExistence'], check: subjectExists },
+];
 
-/** Every failure of the collaboration, in the order of §3; empty when it is active. */
-export function checkCollaboration(collab: CollaborationObject, ctx: CheckContext): Failure[] {
+/** Every input some check reads: what a change must move for the engine to re-judge. */
+export function inputsRead(checks: readonly CollaborationCheck[]): ReadonlySet<CheckInput> {
+  return new Set(checks.flatMap((c) => c.reads));
+}
+
+/** Every failure of the collaboration, in the order of the checks; empty when it is active. */
+export function checkCollaboration(collab: CollaborationObject, ctx: CheckContext, checks: readonly CollaborationCheck[] = CHECKS): Failure[] {
   const failures: Failure[] = [];
-  for (const check of CHECKS) {
+  for (const { check } of checks) {
     const failure = check(collab, ctx);
     if (failure) failures.push(failure);
   }

@@ -5,6 +5,7 @@
  */
 import type { Catalog } from '../catalog/catalog.ts';
 import type { Model } from '../model/model.ts';
+import type { CheckInput, CollaborationCheck } from './collaboration-checks.ts';
 import type { GrantIndex } from './grant-index.ts';
 import type { GroupIndex } from './groups.ts';
 import type { Memberships } from './memberships.ts';
@@ -17,6 +18,9 @@ export interface EngineState {
   readonly catalog: Catalog;
   readonly sets: RightSets;
   readonly model: Model;
+  /** The checks Collaborations are judged by, and every input they read (what re-judges them). */
+  readonly checks: readonly CollaborationCheck[];
+  readonly checkInputs: ReadonlySet<CheckInput>;
   /** The evaluation time (ms since the epoch): grants expire against it. */
   now: number;
   /** Replaced whole when an Organization changes. */

@@ -11,6 +11,7 @@
  */
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CollaborationObject, Model } from '../model/model.ts';
+import { CHECKS, inputsRead, type CollaborationCheck } from './collaboration-checks.ts';
 import { mapNamespaces, type EngineState } from './engine-state.ts';
 import { GrantIndex, targetKey, type EntityInfo, type GrantRecord } from './grant-index.ts';
 import { GroupIndex } from './groups.ts';
@@ -31,6 +32,11 @@ export type { Membership } from './memberships.ts';
 export interface EngineOptions {
   /** `all`: administrators get every right, nothing withheld (The Things Stack's admin-rights.all). */
   adminRights?: 'default' | 'all';
+  /**
+   * The checks Collaborations are judged by; default semantics §3's (collaboration-checks.ts). Tests pass others to
+   * hold change propagation to what each check declares it reads.
+   */
+  checks?: readonly CollaborationCheck[];
 }
 
 /** Everything a user holds, computed on demand (`Engine.profile`). */
@@ -50,7 +56,7 @@ const NO_MEMBERSHIPS: ReadonlyMap<string, Membership> = new Map();
 export class Engine {
   readonly catalog: Catalog;
   readonly sets: RightSets;
-  readonly options: Required<EngineOptions>;
+  readonly options: { readonly adminRights: 'default' | 'all' };
   readonly model: Model;
   private readonly state: EngineState;
   private readonly propagation: ChangePropagation;
@@ -65,12 +71,15 @@ export class Engine {
     const groups = new GroupIndex(model);
     const grants = new GrantIndex();
     const organizations = organizationStructure(model);
+    const checks = options.checks ?? CHECKS;
     const context = { catalog, model, organizations, now };
-    for (const c of model.collaborations.values()) grants.add(c, judge(c, context, this.sets));
+    for (const c of model.collaborations.values()) grants.add(c, judge(c, context, this.sets, checks));
     const state: EngineState = {
       catalog,
       sets: this.sets,
       model,
+      checks,
+      checkInputs: inputsRead(checks),
       now,
       organizations,
       groups,

@@ -39,7 +39,7 @@ function mergeImpact(into: Impact, from: Impact): void {
 
 /** Judges a collaboration against the engine's current model, organization structure and time. */
 export function judgeIn(state: EngineState, c: CollaborationObject): CollaborationVerdict {
-  return judge(c, { catalog: state.catalog, model: state.model, organizations: state.organizations, now: state.now }, state.sets);
+  return judge(c, { catalog: state.catalog, model: state.model, organizations: state.organizations, now: state.now }, state.sets, state.checks);
 }
 
 export class ChangePropagation {
@@ -70,7 +70,7 @@ export class ChangePropagation {
       if (at > lo && at <= hi) changed.push(record);
     }
     const users = new Set<string>();
-    for (const record of changed) this.revalidate(record, users, impact);
+    if (state.checkInputs.has('expiry')) for (const record of changed) this.revalidate(record, users, impact);
     this.updateMemberships(users, new Set(), impact);
     this.ownersOfChangedMaps(impact);
     return impact;
@@ -116,11 +116,8 @@ export class ChangePropagation {
     impact.users.add(name);
     // The organizations' authorized-user counts depend on the member's state and admin flag.
     for (const org of this.state.memberships.of(name)?.keys() ?? []) impact.statuses.add(`Organization/${org}`);
-    if (!before !== !after) {
-      for (const g of groups.listing('User', name)) impact.statuses.add(`UserGroup/${g}`);
-      for (const record of grants.membershipsOf(`User/${name}`)) this.revalidate(record, users, impact);
-      for (const record of grants.grantsOf(`User/${name}`)) this.revalidate(record, users, impact);
-    }
+    if (!before !== !after) for (const g of groups.listing('User', name)) impact.statuses.add(`UserGroup/${g}`);
+    this.subjectChanged(`User/${name}`, !before !== !after, users, impact);
     if (holdsRights(before) !== holdsRights(after)) {
       // Everything the user holds appears or disappears: its grants, its groups' (before and after), its organizations'.
       everything.add(name);
@@ -143,11 +140,9 @@ export class ChangePropagation {
     if (change.type === 'upsert') model.groups.set(name, change.object as UserGroupObject);
     else model.groups.delete(name);
     this.absorbGroupDiff(groups.groupChanged(name, before), users, impact);
-    if (!before !== !model.groups.has(name)) {
-      for (const g of groups.listing('UserGroup', name)) impact.statuses.add(`UserGroup/${g}`);
-      for (const record of grants.membershipsOf(subjectKey)) this.revalidate(record, users, impact);
-      for (const record of grants.grantsOf(subjectKey)) this.revalidate(record, users, impact);
-    }
+    const existenceChanged = !before !== !model.groups.has(name);
+    if (existenceChanged) for (const g of groups.listing('UserGroup', name)) impact.statuses.add(`UserGroup/${g}`);
+    this.subjectChanged(subjectKey, existenceChanged, users, impact);
     for (const g of groups.cyclic) impact.statuses.add(`UserGroup/${g}`);
   }
 
@@ -201,7 +196,7 @@ export class ChangePropagation {
 
   private organizationChanged(name: string, change: Change, users: Set<string>, impact: Impact): void {
     const state = this.state;
-    const { model, grants } = state;
+    const { model, grants, checkInputs } = state;
     const before = model.organizations.get(name);
     const oldStructure = state.organizations;
     const touched = new Set<string>([name, ...(oldStructure.descendants.get(name) ?? [])]);
@@ -214,6 +209,7 @@ export class ChangePropagation {
     for (const d of structure.descendants.get(name) ?? []) touched.add(d);
     // Organizations whose ancestors or owned namespaces changed, and namespaces whose owner changed.
     const namespaces = new Set<string>([...(before?.namespaces ?? []), ...(after?.namespaces ?? [])]);
+    const claimsMoved = checkInputs.has('namespaceClaims') ? claimsChanged(before?.namespaces ?? [], after?.namespaces ?? []) : new Set<string>();
     for (const ns of namespaces) {
       const o1 = oldStructure.owner.get(ns);
       const o2 = structure.owner.get(ns);
@@ -222,21 +218,17 @@ export class ChangePropagation {
         if (o2) touched.add(o2);
         impact.namespaces.add(ns);
       }
-      // Memberships in this namespace depend on who owns it (and their messages on who claims it).
-      for (const record of grants.inNamespace(ns)) this.revalidate(record, users, impact);
+      if (claimsMoved.has(ns)) for (const record of grants.inNamespace(ns)) this.revalidate(record, users, impact);
       for (const o of [...(oldStructure.conflicts.get(ns) ?? []), ...(structure.conflicts.get(ns) ?? [])]) touched.add(o);
     }
     for (const org of model.organizations.keys()) {
       if (oldStructure.cyclic.has(org) !== structure.cyclic.has(org) || oldStructure.tooDeep.has(org) !== structure.tooDeep.has(org)) touched.add(org);
     }
-    if (!before !== !after) {
-      for (const record of grants.membershipsOf(`Organization/${name}`)) this.revalidate(record, users, impact);
-      for (const record of grants.grantsOf(`Organization/${name}`)) this.revalidate(record, users, impact);
-      // Groups naming the organization as owner warn while it does not exist (rare: a scan is fine).
-      for (const g of model.groups.values()) if (g.organization === name) impact.statuses.add(`UserGroup/${g.name}`);
-    }
+    this.subjectChanged(`Organization/${name}`, !before !== !after, users, impact);
+    // Groups naming the organization as owner warn while it does not exist (rare: a scan is fine).
+    if (!before !== !after) for (const g of model.groups.values()) if (g.organization === name) impact.statuses.add(`UserGroup/${g.name}`);
     for (const record of grants.onOrganization(name)) {
-      this.revalidate(record, users, impact);
+      if (checkInputs.has('targetOrganization')) this.revalidate(record, users, impact);
       impact.statuses.add(`Collaboration/${record.key}`); // ResolvedRefs names a missing target organization
     }
     // Every user whose M* may change is a member, before or after, of a touched organization.
@@ -270,6 +262,17 @@ export class ChangePropagation {
     touchUsers(diff.users.keys(), impact);
     for (const g of groups) this.state.grants.subjectNamespaces(`UserGroup/${g}`, impact.namespaces);
     for (const g of diff.groups) impact.statuses.add(`UserGroup/${g}`);
+  }
+
+  /**
+   * The object `subjectKey` names changed: re-judges the Collaborations naming it as subject when a check reads the
+   * subject (any change), or its existence and that changed.
+   */
+  private subjectChanged(subjectKey: string, existenceChanged: boolean, users: Set<string>, impact: Impact): void {
+    const inputs = this.state.checkInputs;
+    if (!inputs.has('subject') && !(existenceChanged && inputs.has('subjectExistence'))) return;
+    for (const record of this.state.grants.membershipsOf(subjectKey)) this.revalidate(record, users, impact);
+    for (const record of this.state.grants.grantsOf(subjectKey)) this.revalidate(record, users, impact);
   }
 
   /** Re-judges a collaboration; when its verdict changed, its subject's users are affected. */
@@ -331,6 +334,17 @@ export class ChangePropagation {
       if (owner !== undefined) impact.statuses.add(`Organization/${owner}`);
     }
   }
+}
+
+/**
+ * Namespaces whose claimants changed when an Organization's spec.namespaces went from `before` to `after` (a
+ * namespace listed twice claims it twice, so the lists are compared as multisets).
+ */
+function claimsChanged(before: readonly string[], after: readonly string[]): Set<string> {
+  const count = new Map<string, number>();
+  for (const ns of before) count.set(ns, (count.get(ns) ?? 0) + 1);
+  for (const ns of after) count.set(ns, (count.get(ns) ?? 0) - 1);
+  return new Set([...count].filter(([, n]) => n !== 0).map(([ns]) => ns));
 }
 
 function touchUsers(users: Iterable<string>, impact: Impact): void {

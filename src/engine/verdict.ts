@@ -4,7 +4,7 @@
  */
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CollaborationObject } from '../model/model.ts';
-import { checkCollaboration, type CheckContext, type Failure } from './collaboration-checks.ts';
+import { checkCollaboration, type CheckContext, type CollaborationCheck, type Failure } from './collaboration-checks.ts';
 import { EMPTY, type RightSets, type RightSetId } from './right-sets.ts';
 
 export interface CollaborationVerdict {
@@ -16,9 +16,9 @@ export interface CollaborationVerdict {
   wouldGrant: RightSetId;
 }
 
-/** Judges a collaboration against the current model and time. */
-export function judge(c: CollaborationObject, ctx: CheckContext, sets: RightSets): CollaborationVerdict {
-  const failures = checkCollaboration(c, ctx);
+/** Judges a collaboration by the checks against the current model and time. */
+export function judge(c: CollaborationObject, ctx: CheckContext, sets: RightSets, checks: readonly CollaborationCheck[]): CollaborationVerdict {
+  const failures = checkCollaboration(c, ctx, checks);
   const catalog: Catalog = ctx.catalog;
   const names = c.role !== undefined && catalog.roles.has(c.role) ? [...c.rights, ...catalog.roles.get(c.role)!] : [...c.rights];
   let wouldGrant = sets.expand(names);
