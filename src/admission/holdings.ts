@@ -6,8 +6,7 @@
 import type { Engine } from '../engine/engine.ts';
 import { evaluate } from '../engine/evaluate.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
-
-const HOLDS_RIGHTS = new Set(['Approved', 'Flagged']);
+import { RIGHTS_STATES } from '../engine/user-states.ts';
 
 export class Holdings {
   readonly engine: Engine;
@@ -42,7 +41,7 @@ export class Holdings {
   asMember(org: string): RightSetId {
     const engine = this.engine;
     const state = engine.model.users.get(this.user)?.state;
-    let set = state !== undefined && HOLDS_RIGHTS.has(state) ? (engine.membership(this.user, org)?.mask ?? EMPTY) : EMPTY;
+    let set = state !== undefined && RIGHTS_STATES.has(state) ? (engine.membership(this.user, org)?.mask ?? EMPTY) : EMPTY;
     if (this.admin) set = engine.sets.union(set, this.adminRights());
     return set;
   }

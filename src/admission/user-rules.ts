@@ -5,6 +5,7 @@
  * when labels change.
  */
 import type { Engine } from '../engine/engine.ts';
+import { isAdmin } from '../engine/user-states.ts';
 import type { UserObject } from '../model/model.ts';
 import type { AdmissionOptions, Denial } from './decide.ts';
 import type { Context } from './context.ts';
@@ -38,7 +39,7 @@ function identitiesInUse(engine: Engine, user: UserObject): Denial[] {
 }
 
 function lastAdmin(engine: Engine, name: string, after: UserObject | undefined): Denial | undefined {
-  const stillAdmin = after !== undefined && after.admin && after.state === 'Approved';
+  const stillAdmin = isAdmin(after);
   if (!engine.admins.has(name) || stillAdmin || engine.admins.size > 1) return undefined;
   return denial('LastAdmin', `User/${name} is the last admin (admin: true, state: Approved); ${after ? 'demoting it' : 'deleting it'} would leave none`);
 }

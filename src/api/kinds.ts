@@ -32,6 +32,22 @@ export function kindSchema(kind: KindName): JsonSchema {
   return readSchema(`${kind.toLowerCase()}.schema.json`);
 }
 
+/** A kind's plural resource name (`users`), as its schema's `x-charter.plural` declares it for the CRD. */
+function pluralOf(kind: KindName): string {
+  const ext = kindSchema(kind)['x-charter'];
+  const plural = typeof ext === 'object' && ext !== null && 'plural' in ext ? ext.plural : undefined;
+  if (typeof plural !== 'string') throw new Error(`src/api/${kind.toLowerCase()}.schema.json: x-charter.plural: expected a string`);
+  return plural;
+}
+
+/** Each kind's plural resource name, from the schemas (the CRDs' spec.names.plural). */
+export const PLURALS: Readonly<Record<KindName, string>> = {
+  User: pluralOf('User'),
+  Organization: pluralOf('Organization'),
+  UserGroup: pluralOf('UserGroup'),
+  Collaboration: pluralOf('Collaboration'),
+};
+
 export function isKindName(value: unknown): value is KindName {
   return typeof value === 'string' && (KINDS as readonly string[]).includes(value);
 }

@@ -3,6 +3,7 @@
  * the form access tests use: src/testing/path-keys.ts), or as a graph (Graphviz DOT, Mermaid).
  */
 import { evaluate, type Provenance } from '../engine/evaluate.ts';
+import { holdsRights } from '../engine/user-states.ts';
 import { pathKey } from '../testing/path-keys.ts';
 import { provenanceGraph, toDot, toMermaid } from './explain-graph.ts';
 import type { Output } from './output.ts';
@@ -60,7 +61,7 @@ export function runExplain(paths: string[], options: ExplainOptions, out: Output
   }
   out.out(`User/${options.user} on ${options.on} at ${new Date(workspace.now).toISOString()}: ${rights.length} right${rights.length === 1 ? '' : 's'}`);
   if (!user) out.out(`  (User/${options.user} does not exist, so it holds nothing)`);
-  else if (user.state !== 'Approved') out.out(`  (User/${options.user} is ${user.state}${user.state === 'Flagged' && user.admin ? ': admin rights do not apply' : ''})`);
+  else if (user.state !== 'Approved') out.out(`  (User/${options.user} is ${user.state}${holdsRights(user) && user.admin ? ': admin rights do not apply' : ''})`);
   for (const right of rights) {
     out.out(right);
     for (const path of evaluation.paths.get(right) ?? []) out.out(`  ← ${describePath(path, options.user)}`);

@@ -5,7 +5,7 @@
  */
 import { isKindName, type KindName } from '../api/kinds.ts';
 import type { Change } from '../engine/engine.ts';
-import { emptyModel, objectKey, type Model, type ModelObject } from '../model/model.ts';
+import { emptyModel, objectKey, putObject, type Model, type ModelObject } from '../model/model.ts';
 import { toModelObject } from '../model/to-model-object.ts';
 
 export interface RawObject {
@@ -29,10 +29,7 @@ export class ClusterModel {
     for (const { kind, raw } of objects) {
       const object = this.convert(kind, raw);
       if (!object) continue;
-      if (object.kind === 'User') model.users.set(object.name, object);
-      else if (object.kind === 'Organization') model.organizations.set(object.name, object);
-      else if (object.kind === 'UserGroup') model.groups.set(object.name, object);
-      else model.collaborations.set(`${object.namespace}/${object.name}`, object);
+      putObject(model, object);
     }
     return model;
   }

@@ -1,14 +1,7 @@
 /**
  * Where each kind lives in the API, and how objects are named in queue keys and messages.
  */
-import { API_GROUP, API_VERSION, type KindName } from '../api/kinds.ts';
-
-export const PLURALS: Readonly<Record<KindName, string>> = {
-  User: 'users',
-  Organization: 'organizations',
-  UserGroup: 'usergroups',
-  Collaboration: 'collaborations',
-};
+import { API_GROUP, API_VERSION, PLURALS, type KindName } from '../api/kinds.ts';
 
 /** The collection path of a kind (cluster-wide, for informers). */
 export function collectionPath(kind: KindName): string {

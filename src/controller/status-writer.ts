@@ -5,9 +5,9 @@
  */
 import type { Condition } from '../api/types.generated.ts';
 import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
-import { withTransitionTimes } from '../engine/conditions.ts';
+import { clipMessage, withTransitionTimes } from '../engine/conditions.ts';
 import type { Engine } from '../engine/engine.ts';
-import { stalledCondition, statusOf, type ConditionValue } from '../engine/status.ts';
+import { stalledCondition, statusOf, WARNING_CONDITIONS, type ConditionValue } from '../engine/status.ts';
 import { APPLY_PATCH, MERGE_PATCH, type ApiClient, isConflict, isNotFound } from './api-client.ts';
 import { sameJson } from './canonical.ts';
 import type { RawObject } from './cluster-model.ts';
@@ -15,9 +15,6 @@ import type { EventRecorder } from './event-recorder.ts';
 import { objectPath, parseObjectKey } from './resources.ts';
 
 export const FIELD_MANAGER = 'charter';
-
-/** Conditions whose True status is a warning (the ones `charter validate` reports, and Stalled). */
-const WARNING_CONDITIONS = new Set(['MembershipCycle', 'MissingMembers', 'OrganizationNotFound', 'Stalled']);
 
 export type StatusWriteResult = 'written' | 'unchanged' | 'gone';
 
@@ -34,7 +31,7 @@ export interface StatusWriterOptions {
  * since only a change to its spec can fix it.
  */
 export function invalidStatus(kind: KindName, problems: string[], generation: number): { observedGeneration: number; conditions: ConditionValue[] } {
-  const message = problems.join('; ').slice(0, 1024);
+  const message = clipMessage(problems.join('; '));
   const ready: ConditionValue = { type: 'Ready', status: 'False', reason: 'SchemaInvalid', message, observedGeneration: generation };
   const stalled = stalledCondition('SchemaInvalid', message, generation);
   return { observedGeneration: generation, conditions: kind === 'Collaboration' ? [{ ...ready, type: 'Accepted' }, ready, stalled] : [ready, stalled] };

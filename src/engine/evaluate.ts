@@ -6,6 +6,7 @@
 import type { Engine } from './engine.ts';
 import type { EntityRef } from './entities.ts';
 import { EMPTY, type RightSetId } from './right-sets.ts';
+import { isAdmin, restrictedState } from './user-states.ts';
 
 export type Provenance =
   | { type: 'self'; state: string }
@@ -27,12 +28,6 @@ export interface Evaluation {
   /** Per right name: the paths that grant it. */
   paths: Map<string, Provenance[]>;
 }
-
-const RESTRICTED: Record<string, 'Requested' | 'Rejected' | 'Suspended' | undefined> = {
-  Requested: 'Requested',
-  Rejected: 'Rejected',
-  Suspended: 'Suspended',
-};
 
 /** Effective rights of `user` on `entity` with provenance, straight from semantics §5. */
 export function evaluate(engine: Engine, user: string, entity: EntityRef): Evaluation {
@@ -57,7 +52,7 @@ export function evaluate(engine: Engine, user: string, entity: EntityRef): Evalu
   if (!object) return result();
   const key = entity.namespace === undefined ? `${entity.kind}/${entity.name}` : `${entity.kind}/${entity.namespace}/${entity.name}`;
   // §5.1 State.
-  const restricted = RESTRICTED[object.state];
+  const restricted = restrictedState(object.state);
   if (restricted) {
     if (entity.kind === 'User' && entity.name === user) {
       contributions.push({ set: sets.fromIndices(engine.catalog.stateRights[restricted]), path: { type: 'state', state: restricted } });
@@ -99,7 +94,7 @@ export function evaluate(engine: Engine, user: string, entity: EntityRef): Evalu
     }
   }
   // §5.6 Administrators.
-  if (object.admin && object.state === 'Approved') contributions.push({ set: engine.adminRightsOf(entity.kind), path: { type: 'admin' } });
+  if (isAdmin(object)) contributions.push({ set: engine.adminRightsOf(entity.kind), path: { type: 'admin' } });
   return result();
 }
 

@@ -3,7 +3,7 @@
  * reports what moved: users whose rights or memberships changed, namespaces whose permission map changed, objects
  * whose status may have changed. Only the derived state a change can affect is recomputed.
  */
-import { objectKey, type CollaborationObject, type ModelObject, type OrganizationObject, type UserGroupObject, type UserObject } from '../model/model.ts';
+import { objectKey, putObject, removeObject, type CollaborationObject, type Model, type ModelObject } from '../model/model.ts';
 import { mapNamespaces, type EngineState } from './engine-state.ts';
 import { targetKey, type EntityInfo, type GrantRecord } from './grant-index.ts';
 import type { GroupDiff } from './groups.ts';
@@ -107,8 +107,7 @@ export class ChangePropagation {
   private userChanged(name: string, change: Change, users: Set<string>, everything: Set<string>, impact: Impact): void {
     const { model, groups, grants } = this.state;
     const before = model.users.get(name);
-    if (change.type === 'upsert') model.users.set(name, change.object as UserObject);
-    else model.users.delete(name);
+    write(model, change);
     const after = model.users.get(name);
     for (const key of this.state.userIndex.userChanged(before, after)) impact.statuses.add(key);
     this.absorbGroupDiff(groups.userChanged(name, before), users, impact);
@@ -137,8 +136,7 @@ export class ChangePropagation {
     const { model, groups, grants } = this.state;
     const before = model.groups.get(name);
     const subjectKey = `UserGroup/${name}`;
-    if (change.type === 'upsert') model.groups.set(name, change.object as UserGroupObject);
-    else model.groups.delete(name);
+    write(model, change);
     this.absorbGroupDiff(groups.groupChanged(name, before), users, impact);
     const existenceChanged = !before !== !model.groups.has(name);
     if (existenceChanged) for (const g of groups.listing('UserGroup', name)) impact.statuses.add(`UserGroup/${g}`);
@@ -163,12 +161,8 @@ export class ChangePropagation {
       : [beforeTarget, after ? grants.entityInfo(targetKey(after)) : undefined].filter((t, i, all): t is EntityInfo => t !== undefined && all.indexOf(t) === i);
     const rightsBefore = entities.map((entity) => new Map([...fanned].map((u) => [u, this.grantRightsOn(u, entity.key)])));
     if (before) grants.remove(before);
-    if (after) {
-      model.collaborations.set(key, after);
-      grants.add(after, judgeIn(state, after));
-    } else {
-      model.collaborations.delete(key);
-    }
+    write(model, change);
+    if (after) grants.add(after, judgeIn(state, after));
     const afterTarget = after ? grants.get(key)!.target : undefined;
     if (beforeTarget?.organization !== undefined) impact.statuses.add(`Organization/${beforeTarget.organization}`);
     if (afterTarget?.organization !== undefined) impact.statuses.add(`Organization/${afterTarget.organization}`);
@@ -200,8 +194,7 @@ export class ChangePropagation {
     const before = model.organizations.get(name);
     const oldStructure = state.organizations;
     const touched = new Set<string>([name, ...(oldStructure.descendants.get(name) ?? [])]);
-    if (change.type === 'upsert') model.organizations.set(name, change.object as OrganizationObject);
-    else model.organizations.delete(name);
+    write(model, change);
     const after = model.organizations.get(name);
     state.organizations = organizationStructure(model);
     state.ownership.forget(); // ownerRights and ownership may have changed
@@ -345,6 +338,12 @@ function claimsChanged(before: readonly string[], after: readonly string[]): Set
   for (const ns of before) count.set(ns, (count.get(ns) ?? 0) + 1);
   for (const ns of after) count.set(ns, (count.get(ns) ?? 0) - 1);
   return new Set([...count].filter(([, n]) => n !== 0).map(([ns]) => ns));
+}
+
+/** Applies a change to the model's tables. */
+function write(model: Model, change: Change): void {
+  if (change.type === 'upsert') putObject(model, change.object);
+  else removeObject(model, change.kind, change.name, change.namespace);
 }
 
 function touchUsers(users: Iterable<string>, impact: Impact): void {

@@ -9,8 +9,10 @@
  * waiting for other objects (a subject, an owning organization), which kstatus reports as InProgress.
  */
 import type { Engine } from './engine.ts';
+import { clipMessage } from './conditions.ts';
 import { MAX_ANCESTORS } from './organizations.ts';
 import { EMPTY } from './right-sets.ts';
+import { holdsRights, isAdmin, restrictedState } from './user-states.ts';
 
 export interface ConditionValue {
   type: string;
@@ -30,14 +32,12 @@ export interface Finding {
 }
 
 export const LIST_LIMIT = 100;
-const MESSAGE_LIMIT = 1024;
 
 const bounded = (items: Iterable<string>): string[] => [...items].sort().slice(0, LIST_LIMIT);
-const clip = (message: string): string => (message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT - 3)}...` : message);
 const listText = (items: string[]): string => (items.length > 10 ? `${items.slice(0, 10).join(', ')} and ${items.length - 10} more` : items.join(', '));
 
 function condition(type: string, ok: boolean, reason: string, message: string, generation: number): ConditionValue {
-  return { type, status: ok ? 'True' : 'False', reason, message: clip(message), observedGeneration: generation };
+  return { type, status: ok ? 'True' : 'False', reason, message: clipMessage(message), observedGeneration: generation };
 }
 
 /** kstatus's Stalled condition: the object cannot become Ready until its spec changes. */
@@ -77,10 +77,11 @@ export function userStatus(engine: Engine, name: string): UserStatus | undefined
   }
   let reason = 'RightsComputed';
   let message = 'Effective rights are computed and published';
-  if (user.state === 'Requested' || user.state === 'Rejected' || user.state === 'Suspended') {
+  const restricted = restrictedState(user.state);
+  if (restricted) {
     reason = 'Restricted';
-    message = `The user is ${user.state}: it holds only ${listText(engine.catalog.stateRights[user.state].map((i) => engine.catalog.rights[i]!)) || 'nothing'} on itself`;
-  } else if (user.state === 'Flagged' && user.admin) {
+    message = `The user is ${restricted}: it holds only ${listText(engine.catalog.stateRights[restricted].map((i) => engine.catalog.rights[i]!)) || 'nothing'} on itself`;
+  } else if (user.admin && !isAdmin(user)) {
     reason = 'FlaggedAdmin';
     message = 'The user is Flagged: admin rights do not apply';
   }
@@ -178,8 +179,7 @@ export function authorizedUserSets(engine: Engine, name: string): AuthorizedUser
   const orgKind = engine.sets.kindRights('Organization');
   const out: AuthorizedUserSets = { all: new Set(), admins: new Set(), throughGroups: new Set(), throughTeams: new Set(), throughCollaborations: new Set(), throughEntities: new Map() };
   for (const [user, membership] of engine.organizationMembers(name)) {
-    const state = engine.model.users.get(user)?.state;
-    if (state !== 'Approved' && state !== 'Flagged') continue;
+    if (!holdsRights(engine.model.users.get(user))) continue;
     out.all.add(user);
     if (membership.direct) out.throughCollaborations.add(user);
     const rights = engine.rightsOn(user, { kind: 'Organization', namespace: undefined, key: `Organization/${name}` });
@@ -237,12 +237,24 @@ export function organizationStatus(engine: Engine, name: string): OrganizationSt
     ],
     members: members.size,
     memberNames: bounded(members.keys()),
-    namespaces: engine.organizations.owned.get(name) ?? [],
-    ancestors: engine.organizations.ancestors.get(name) ?? [],
+    namespaces: [...(engine.organizations.owned.get(name) ?? [])],
+    ancestors: [...(engine.organizations.ancestors.get(name) ?? [])],
     authorizedUsers: authorizedUsers(engine, name),
     ownedUsers: engine.userIndex.ownedUsers(name).size,
   };
 }
+
+/** A UserGroup's findings, each published as a condition of its own (True while it lasts), and their severity. */
+const USER_GROUP_FINDINGS = { MembershipCycle: 'warning', MissingMembers: 'warning', OrganizationNotFound: 'warning' } as const satisfies Record<string, Severity>;
+
+/**
+ * Condition types whose True status is a warning rather than health: the UserGroup findings of severity warning, and
+ * kstatus's Stalled. The status writer records a Warning Event when one becomes True.
+ */
+export const WARNING_CONDITIONS: ReadonlySet<string> = new Set([
+  ...Object.entries(USER_GROUP_FINDINGS).filter(([, severity]) => severity === 'warning').map(([reason]) => reason),
+  'Stalled',
+]);
 
 export interface UserGroupStatus {
   observedGeneration: number;
@@ -256,18 +268,19 @@ export function userGroupProblems(engine: Engine, name: string): Finding[] {
   if (!group) return [];
   const object = `UserGroup/${name}`;
   const findings: Finding[] = [];
+  const finding = (reason: keyof typeof USER_GROUP_FINDINGS, message: string): void => void findings.push({ object, severity: USER_GROUP_FINDINGS[reason], reason, message });
   if (engine.groups.cyclic.has(name)) {
-    findings.push({ object, severity: 'warning', reason: 'MembershipCycle', message: 'spec.members.groups: the group is on a cycle of nested groups; every group on it has the same members' });
+    finding('MembershipCycle', 'spec.members.groups: the group is on a cycle of nested groups; every group on it has the same members');
   }
   const missing = engine.groups.missingOf(group);
   if (missing.users.length + missing.groups.length > 0) {
     const parts = [];
     if (missing.users.length) parts.push(`spec.members.users: ${listText(missing.users)} ${missing.users.length === 1 ? 'does' : 'do'} not exist`);
     if (missing.groups.length) parts.push(`spec.members.groups: ${listText(missing.groups)} ${missing.groups.length === 1 ? 'does' : 'do'} not exist`);
-    findings.push({ object, severity: 'warning', reason: 'MissingMembers', message: `${parts.join('; ')} (skipped)` });
+    finding('MissingMembers', `${parts.join('; ')} (skipped)`);
   }
   if (group.organization !== undefined && !engine.model.organizations.has(group.organization)) {
-    findings.push({ object, severity: 'warning', reason: 'OrganizationNotFound', message: `spec.organization: Organization ${group.organization} does not exist` });
+    finding('OrganizationNotFound', `spec.organization: Organization ${group.organization} does not exist`);
   }
   return findings;
 }

@@ -4,18 +4,11 @@
  * Approved administrator gets admin rights (a Flagged one does not). The one definition the engine, the statuses,
  * `evaluate` and `charter explain` use.
  */
+import type { RestrictedState } from '../catalog/catalog.ts';
 import type { UserObject, UserState } from '../model/model.ts';
 
 /** The states in which a user holds rights. */
 export const RIGHTS_STATES: ReadonlySet<UserState> = new Set<UserState>(['Approved', 'Flagged']);
-
-/** The states in which a user holds only its state's rights on itself. */
-export type RestrictedState = Exclude<UserState, 'Approved' | 'Flagged'>;
-
-/** Whether a user in this state holds rights. */
-export function stateHoldsRights(state: UserState): boolean {
-  return RIGHTS_STATES.has(state);
-}
 
 /** The restricted state of a user that holds no rights, or undefined for Approved and Flagged users. */
 export function restrictedState(state: UserState): RestrictedState | undefined {

@@ -7,7 +7,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { isScalar, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
-import { emptyModel, objectKey, type Model, type ModelObject } from './model.ts';
+import { emptyModel, hasObject, objectKey, putObject, type Model, type ModelObject } from './model.ts';
 import { classifyDocument, toModelObject } from './to-model-object.ts';
 
 export interface LoadProblem {
@@ -113,26 +113,9 @@ function fileType(stat: Stats): string {
 
 /** Adds a converted object to the model; the first definition of a name wins, a duplicate is a problem. */
 export function addToModel(model: Model, object: ModelObject): string | undefined {
-  switch (object.kind) {
-    case 'User':
-      if (model.users.has(object.name)) return 'duplicate';
-      model.users.set(object.name, object);
-      return undefined;
-    case 'Organization':
-      if (model.organizations.has(object.name)) return 'duplicate';
-      model.organizations.set(object.name, object);
-      return undefined;
-    case 'UserGroup':
-      if (model.groups.has(object.name)) return 'duplicate';
-      model.groups.set(object.name, object);
-      return undefined;
-    case 'Collaboration': {
-      const key = `${object.namespace}/${object.name}`;
-      if (model.collaborations.has(key)) return 'duplicate';
-      model.collaborations.set(key, object);
-      return undefined;
-    }
-  }
+  if (hasObject(model, object)) return 'duplicate';
+  putObject(model, object);
+  return undefined;
 }
 
 /**

@@ -82,6 +82,63 @@ export function emptyModel(): Model {
   return { users: new Map(), organizations: new Map(), groups: new Map(), collaborations: new Map() };
 }
 
+/** The key of an object in its kind's table: `namespace/name` for a Collaboration, the name for the others. */
+export function modelKey(object: { kind: string; name: string; namespace?: string | undefined }): string {
+  return object.kind === 'Collaboration' ? `${object.namespace}/${object.name}` : object.name;
+}
+
+/** Whether the model holds an object of this kind and key. */
+export function hasObject(model: Model, object: { kind: ModelObject['kind']; name: string; namespace?: string | undefined }): boolean {
+  const key = modelKey(object);
+  switch (object.kind) {
+    case 'User':
+      return model.users.has(key);
+    case 'Organization':
+      return model.organizations.has(key);
+    case 'UserGroup':
+      return model.groups.has(key);
+    case 'Collaboration':
+      return model.collaborations.has(key);
+  }
+}
+
+/** Puts an object into its kind's table, replacing one of the same key. */
+export function putObject(model: Model, object: ModelObject): void {
+  switch (object.kind) {
+    case 'User':
+      model.users.set(object.name, object);
+      return;
+    case 'Organization':
+      model.organizations.set(object.name, object);
+      return;
+    case 'UserGroup':
+      model.groups.set(object.name, object);
+      return;
+    case 'Collaboration':
+      model.collaborations.set(modelKey(object), object);
+      return;
+  }
+}
+
+/** Removes an object by kind and key (`namespace` for a Collaboration). */
+export function removeObject(model: Model, kind: ModelObject['kind'], name: string, namespace?: string): void {
+  const key = modelKey({ kind, name, namespace });
+  switch (kind) {
+    case 'User':
+      model.users.delete(key);
+      return;
+    case 'Organization':
+      model.organizations.delete(key);
+      return;
+    case 'UserGroup':
+      model.groups.delete(key);
+      return;
+    case 'Collaboration':
+      model.collaborations.delete(key);
+      return;
+  }
+}
+
 /** `User/alice`, `Collaboration/acme/m-alice`: how objects are named in messages, provenance and change reports. */
 export function objectKey(object: { kind: string; name: string; namespace?: string | undefined }): string {
   return object.namespace ? `${object.kind}/${object.namespace}/${object.name}` : `${object.kind}/${object.name}`;

@@ -20,7 +20,7 @@ import { parse, stringify } from 'yaml';
 import { DEFAULT_ADMISSION_OPTIONS } from '../../src/admission/decide.ts';
 import { loadCatalog } from '../../src/catalog/load-catalog.ts';
 import type { ApiClient } from '../../src/controller/api-client.ts';
-import { PLURALS } from '../../src/controller/resources.ts';
+import { PLURALS } from '../../src/api/kinds.ts';
 import type { Operator } from '../../src/controller/operator.ts';
 import { webhookConfiguration, WEBHOOK_NAME } from '../../src/devcluster/admission.ts';
 import { issueCert } from '../../src/devcluster/x509.ts';

@@ -26,7 +26,8 @@ import { APPLY_PATCH, ApiClient, isNotFound } from '../../../src/controller/api-
 import { MAP_SELECTOR } from '../../../src/controller/configmap-writer.ts';
 import { createLogger } from '../../../src/controller/logger.ts';
 import { Operator, type OperatorOptions } from '../../../src/controller/operator.ts';
-import { objectPath, PLURALS } from '../../../src/controller/resources.ts';
+import { PLURALS } from '../../../src/api/kinds.ts';
+import { objectPath } from '../../../src/controller/resources.ts';
 import { KINDS, type KindName } from '../../../src/api/kinds.ts';
 import type { NamespaceMap } from '../../../src/permission-map/build-maps.ts';
 import { shardMap } from '../../../src/permission-map/shard.ts';

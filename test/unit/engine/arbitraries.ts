@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import type { Change } from '../../../src/engine/engine.ts';
 import type { CollaborationObject, Model, ModelObject, OrganizationObject, UserGroupObject, UserObject } from '../../../src/model/model.ts';
-import { emptyModel } from '../../../src/model/model.ts';
+import { emptyModel, putObject, removeObject } from '../../../src/model/model.ts';
 
 export const T0 = Date.parse('2026-06-01T00:00:00Z');
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
@@ -106,18 +106,8 @@ export const modelArb: fc.Arbitrary<Model> = fc.array(objectArb, { maxLength: 30
 });
 
 export function applyToModel(model: Model, change: Change): void {
-  if (change.type === 'upsert') {
-    const o = change.object;
-    if (o.kind === 'User') model.users.set(o.name, o);
-    else if (o.kind === 'Organization') model.organizations.set(o.name, o);
-    else if (o.kind === 'UserGroup') model.groups.set(o.name, o);
-    else model.collaborations.set(`${o.namespace}/${o.name}`, o);
-    return;
-  }
-  if (change.kind === 'User') model.users.delete(change.name);
-  else if (change.kind === 'Organization') model.organizations.delete(change.name);
-  else if (change.kind === 'UserGroup') model.groups.delete(change.name);
-  else model.collaborations.delete(`${change.namespace}/${change.name}`);
+  if (change.type === 'upsert') putObject(model, change.object);
+  else removeObject(model, change.kind, change.name, change.namespace);
 }
 
 export function cloneModel(model: Model): Model {

@@ -4,7 +4,7 @@ import { Engine, type EngineOptions } from '../../../src/engine/engine.ts';
 import { parseEntity } from '../../../src/engine/entities.ts';
 import { evaluate } from '../../../src/engine/evaluate.ts';
 import type { CollaborationObject, Model, OrganizationObject, UserGroupObject, UserObject } from '../../../src/model/model.ts';
-import { emptyModel } from '../../../src/model/model.ts';
+import { emptyModel, putObject } from '../../../src/model/model.ts';
 
 export function user(name: string, opts: Partial<Omit<UserObject, 'kind' | 'name'>> = {}): UserObject {
   return { kind: 'User', name, generation: 1, labels: {}, admin: false, state: 'Approved', identities: [], organization: undefined, ...opts };
@@ -28,12 +28,7 @@ export function collab(id: string, subject: string, target: string, rights: stri
 
 export function modelOf(...objects: Array<UserObject | OrganizationObject | UserGroupObject | CollaborationObject>): Model {
   const model = emptyModel();
-  for (const o of objects) {
-    if (o.kind === 'User') model.users.set(o.name, o);
-    else if (o.kind === 'Organization') model.organizations.set(o.name, o);
-    else if (o.kind === 'UserGroup') model.groups.set(o.name, o);
-    else model.collaborations.set(`${o.namespace}/${o.name}`, o);
-  }
+  for (const o of objects) putObject(model, o);
   return model;
 }
 
