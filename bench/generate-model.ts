@@ -3,6 +3,7 @@
  * why groups nest the way they do, which right sets occur) are explained in docs/performance.md.
  */
 import type { Catalog } from '../src/catalog/catalog.ts';
+import type { ModelView } from '../src/engine/engine-view.ts';
 import type { LabelSelector } from '../src/api/types.generated.ts';
 import {
   emptyModel,
@@ -447,7 +448,7 @@ function generateCollaborations(w: Workload): void {
 }
 
 /** A model sharing the (immutable) objects of another, in fresh maps: what a second engine can own. */
-export function copyModel(model: Model): Model {
+export function copyModel(model: ModelView): Model {
   return {
     users: new Map(model.users),
     organizations: new Map(model.organizations),

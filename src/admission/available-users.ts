@@ -3,14 +3,14 @@
  * Collaboration in a namespace it owns, or targeting it, may name: each user of the subject must be available or
  * already a member, unless the requester is an admin or holds the catalog's seeAllUsers right on the organization.
  */
-import type { Engine } from '../engine/engine.ts';
+import type { EngineView } from '../engine/engine-view.ts';
 import { selectorMatches } from '../engine/label-selector.ts';
 import type { CollaborationObject, MemberSet } from '../model/model.ts';
 import type { Denial } from './decide.ts';
 import type { Holdings } from './holdings.ts';
 import { denial } from './reasons.ts';
 
-export function isAvailable(engine: Engine, available: MemberSet, user: string): boolean {
+export function isAvailable(engine: EngineView, available: MemberSet, user: string): boolean {
   if (available.users.includes(user)) return true;
   const object = engine.model.users.get(user);
   if (!object) return false;
@@ -19,7 +19,7 @@ export function isAvailable(engine: Engine, available: MemberSet, user: string):
   return available.groups.some((g) => groups.has(g));
 }
 
-export function subjectNotAvailable(engine: Engine, holdings: Holdings, c: CollaborationObject): Denial[] {
+export function subjectNotAvailable(engine: EngineView, holdings: Holdings, c: CollaborationObject): Denial[] {
   if (holdings.admin || c.subject.kind === 'Organization') return [];
   const organizations = new Set<string>();
   const owner = engine.organizations.owner.get(c.namespace);

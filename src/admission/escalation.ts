@@ -3,7 +3,7 @@
  * grants is judged whether or not it is active (expired, dangling: what it would grant); a right or role the catalog
  * does not know cannot be held, so it cannot be granted.
  */
-import type { Engine } from '../engine/engine.ts';
+import type { EngineView } from '../engine/engine-view.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
 import type { CollaborationObject } from '../model/model.ts';
 import type { Denial } from './decide.ts';
@@ -19,7 +19,7 @@ export interface Grant {
   target: string;
 }
 
-export function grantOf(engine: Engine, c: CollaborationObject): Grant {
+export function grantOf(engine: EngineView, c: CollaborationObject): Grant {
   const catalog = engine.catalog;
   const unknown: string[] = [];
   const names = [...c.rights];

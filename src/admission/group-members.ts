@@ -3,12 +3,12 @@
  * groups — listed users, nested groups, users a selector newly matches or no longer matches), computed from the
  * state before the change without applying it.
  */
-import type { Engine } from '../engine/engine.ts';
+import type { EngineView } from '../engine/engine-view.ts';
 import { selectorMatches } from '../engine/label-selector.ts';
 import type { UserGroupObject, UserObject } from '../model/model.ts';
 
 /** The group and every group containing it, transitively (by name: also for a group being created). */
-export function ancestorGroups(engine: Engine, group: string): Set<string> {
+export function ancestorGroups(engine: EngineView, group: string): Set<string> {
   const out = new Set<string>([group]);
   const queue = [group];
   while (queue.length > 0) {
@@ -79,7 +79,7 @@ const NO_GROUP = { users: [] as string[], groups: [] as string[], selector: unde
  * 10,000 members costs finding one who was not a member already — not a pass over every member.
  */
 export class GroupToggles {
-  private readonly engine: Engine;
+  private readonly engine: EngineView;
   private readonly name: string;
   private readonly after: UserGroupObject | undefined;
   /** Listed after and not before / before and not after. */
@@ -98,7 +98,7 @@ export class GroupToggles {
   private listedBefore: ((user: string) => boolean) | undefined;
   private readonly beforeUsers: readonly string[];
 
-  constructor(engine: Engine, name: string, before: UserGroupObject | undefined, after: UserGroupObject | undefined) {
+  constructor(engine: EngineView, name: string, before: UserGroupObject | undefined, after: UserGroupObject | undefined) {
     this.engine = engine;
     this.name = name;
     this.after = after;
@@ -216,7 +216,7 @@ export class GroupToggles {
  * The groups a user joins or leaves directly (by name or selector) when it goes from `before` to `after`. Its listings
  * come from the engine's index (groups listing the name, existing or not); only selector groups can change on an update.
  */
-export function userGroupToggles(engine: Engine, name: string, before: UserObject | undefined, after: UserObject | undefined): { joined: Set<string>; left: Set<string> } {
+export function userGroupToggles(engine: EngineView, name: string, before: UserObject | undefined, after: UserObject | undefined): { joined: Set<string>; left: Set<string> } {
   const joined = new Set<string>();
   const left = new Set<string>();
   const listing = engine.groups.listing('User', name);

@@ -3,18 +3,18 @@
  * change, and, for a membership (a Collaboration targeting an Organization), its own membership rights
  * expand(M*(requester, o)) plus, for an admin, the admin rights. Restricted users hold only their self rights.
  */
-import type { Engine } from '../engine/engine.ts';
+import type { EngineView } from '../engine/engine-view.ts';
 import { evaluate } from '../engine/evaluate.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
 import { RIGHTS_STATES } from '../engine/user-states.ts';
 
 export class Holdings {
-  readonly engine: Engine;
+  readonly engine: EngineView;
   readonly user: string;
   readonly admin: boolean;
   private adminAll: RightSetId | undefined;
 
-  constructor(engine: Engine, user: string) {
+  constructor(engine: EngineView, user: string) {
     this.engine = engine;
     this.user = user;
     this.admin = engine.admins.has(user);

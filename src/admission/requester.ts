@@ -3,7 +3,7 @@
  * the username, or nobody. Two Users listing the same username: ambiguous, every request denied.
  * `charter admit --as User/<name>` names the User directly (Requester.user).
  */
-import type { Engine } from '../engine/engine.ts';
+import type { EngineView } from '../engine/engine-view.ts';
 import type { AdmissionOptions, Requester } from './decide.ts';
 
 export type Acting =
@@ -12,7 +12,7 @@ export type Acting =
   | { type: 'nobody'; username: string }
   | { type: 'ambiguous'; username: string; users: string[] };
 
-export function actingAs(engine: Engine, requester: Requester, options: AdmissionOptions): Acting {
+export function actingAs(engine: EngineView, requester: Requester, options: AdmissionOptions): Acting {
   const username = typeof requester?.username === 'string' ? requester.username : '';
   const groups = Array.isArray(requester?.groups) ? requester.groups.filter((g): g is string => typeof g === 'string') : [];
   if ((username !== '' && options.bypassUsers.includes(username)) || groups.some((g) => options.bypassGroups.includes(g))) return { type: 'platform' };

@@ -4,7 +4,7 @@
  * displayName, email and deletion; AdminOnly fields; NameInUse; LastAdmin; and no escalation through selector groups
  * when labels change.
  */
-import type { Engine } from '../engine/engine.ts';
+import type { EngineView } from '../engine/engine-view.ts';
 import { isAdmin } from '../engine/user-states.ts';
 import type { UserObject } from '../model/model.ts';
 import type { AdmissionOptions, Denial } from './decide.ts';
@@ -22,14 +22,14 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
 const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
-function nameInUse(engine: Engine, name: string): Denial | undefined {
+function nameInUse(engine: EngineView, name: string): Denial | undefined {
   const names = [...[...engine.collaborationsWithSubject(`User/${name}`)].map((k) => `Collaboration/${k}`), ...[...engine.groups.listing('User', name)].map((g) => `UserGroup/${g}`)].sort();
   if (names.length === 0) return undefined;
   const shown = names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
   return denial('NameInUse', `${shown} already ${names.length === 1 ? 'names' : 'name'} User/${name}: a new user of that name would inherit ${names.length === 1 ? 'its' : 'their'} rights (only an admin may create it)`);
 }
 
-function identitiesInUse(engine: Engine, user: UserObject): Denial[] {
+function identitiesInUse(engine: EngineView, user: UserObject): Denial[] {
   const denials: Denial[] = [];
   for (const identity of user.identities) {
     const others = [...engine.userIndex.usersWithIdentity(identity)].filter((u) => u !== user.name).sort();
@@ -38,14 +38,14 @@ function identitiesInUse(engine: Engine, user: UserObject): Denial[] {
   return denials;
 }
 
-function lastAdmin(engine: Engine, name: string, after: UserObject | undefined): Denial | undefined {
+function lastAdmin(engine: EngineView, name: string, after: UserObject | undefined): Denial | undefined {
   const stillAdmin = isAdmin(after);
   if (!engine.admins.has(name) || stillAdmin || engine.admins.size > 1) return undefined;
   return denial('LastAdmin', `User/${name} is the last admin (admin: true, state: Approved); ${after ? 'demoting it' : 'deleting it'} would leave none`);
 }
 
 /** A user without a User of its own registering one (The Things Stack: registration awaits approval). */
-export function judgeSelfRegistration(engine: Engine, username: string, request: ParsedRequest, options: AdmissionOptions): Denial[] {
+export function judgeSelfRegistration(engine: EngineView, username: string, request: ParsedRequest, options: AdmissionOptions): Denial[] {
   const user = request.after as UserObject;
   if (!options.selfRegistration) return [denial('UnknownRequester', `${username} is not an identity of any User, and self-registration is turned off`)];
   if (!user.identities.includes(username)) {

@@ -5,7 +5,7 @@
  *   `entityAccess`.
  * Both are derived from `evaluate` (semantics §5–§6) and the engine's indexes; pure, no I/O.
  */
-import type { Engine } from './engine.ts';
+import type { EngineView } from './engine-view.ts';
 import { entityKey, type EntityRef } from './entities.ts';
 import { evaluate, type Provenance } from './evaluate.ts';
 import { EMPTY, type RightSetId } from './right-sets.ts';
@@ -37,7 +37,7 @@ export interface UserAccess {
 }
 
 /** Every entity and right a user holds: explicit entities, namespace-wide rights by ownership, admin rights. */
-export function userAccess(engine: Engine, user: string): UserAccess {
+export function userAccess(engine: EngineView, user: string): UserAccess {
   const object = engine.model.users.get(user);
   const access: UserAccess = { user, state: object?.state, admin: undefined, namespaces: [], cluster: {} };
   const profile = engine.profile(user);
@@ -100,7 +100,7 @@ const categoryOf = (path: Provenance): PathCategory => (path.type === 'state' ? 
  * organization's members for `Organization/o`, the user itself for `User/u`, the administrators — and each is
  * evaluated (semantics §5), so the answer is exactly the users whose rights there are not empty.
  */
-export function entityAccess(engine: Engine, entity: EntityRef, right?: string): Holder[] {
+export function entityAccess(engine: EngineView, entity: EntityRef, right?: string): Holder[] {
   const key = entityKey(entity);
   const candidates = new Set<string>(engine.admins);
   const addSubject = (kind: string, name: string): void => {

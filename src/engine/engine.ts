@@ -16,7 +16,8 @@ import { mapNamespaces, type EngineState } from './engine-state.ts';
 import { GrantIndex, targetKey, type EntityInfo, type GrantRecord } from './grant-index.ts';
 import { GroupIndex } from './groups.ts';
 import { Memberships, type Membership } from './memberships.ts';
-import { organizationStructure, type OrganizationStructure } from './organizations.ts';
+import type { EngineView, GroupsView, ModelView, OrganizationsView, UserIndexView } from './engine-view.ts';
+import { organizationStructure } from './organizations.ts';
 import { OwnershipRights } from './ownership.ts';
 import { ChangePropagation, type Change, type Impact } from './propagation.ts';
 import { EMPTY, RightSets, type RightSetId } from './right-sets.ts';
@@ -53,11 +54,11 @@ export interface Profile {
 
 const NO_MEMBERSHIPS: ReadonlyMap<string, Membership> = new Map();
 
-export class Engine {
+export class Engine implements EngineView {
   readonly catalog: Catalog;
   readonly sets: RightSets;
   readonly options: { readonly adminRights: 'default' | 'all' };
-  readonly model: Model;
+  readonly model: ModelView;
   private readonly state: EngineState;
   private readonly propagation: ChangePropagation;
   private readonly adminSets = new Map<string, RightSetId>();
@@ -103,12 +104,12 @@ export class Engine {
   }
 
   /** Group memberships (semantics §4). */
-  get groups(): GroupIndex {
+  get groups(): GroupsView {
     return this.state.groups;
   }
 
   /** The organization hierarchy and namespace ownership (semantics §4). */
-  get organizations(): OrganizationStructure {
+  get organizations(): OrganizationsView {
     return this.state.organizations;
   }
 
@@ -118,7 +119,7 @@ export class Engine {
   }
 
   /** Identities and owners of Users (admission's requester mapping; AmbiguousIdentity; owned-user counts). */
-  get userIndex(): UserIndex {
+  get userIndex(): UserIndexView {
     return this.state.userIndex;
   }
 

@@ -3,7 +3,7 @@
  * This is the reference the bulk profiles (engine.ts) and the permission maps are tested against; `charter can`
  * and `charter explain` use it.
  */
-import type { Engine } from './engine.ts';
+import type { EngineView } from './engine-view.ts';
 import type { EntityRef } from './entities.ts';
 import { EMPTY, type RightSetId } from './right-sets.ts';
 import { isAdmin, restrictedState } from './user-states.ts';
@@ -30,7 +30,7 @@ export interface Evaluation {
 }
 
 /** Effective rights of `user` on `entity` with provenance, straight from semantics §5. */
-export function evaluate(engine: Engine, user: string, entity: EntityRef): Evaluation {
+export function evaluate(engine: EngineView, user: string, entity: EntityRef): Evaluation {
   const sets = engine.sets;
   const kindRights = sets.kindRights(entity.kind);
   const contributions: Array<{ set: RightSetId; path: Provenance }> = [];
@@ -99,7 +99,7 @@ export function evaluate(engine: Engine, user: string, entity: EntityRef): Evalu
 }
 
 /** expand(M*(u, o)) and the membership collaborations behind it (in o and its ancestors). */
-export function membershipPaths(engine: Engine, user: string, org: string): { mask: RightSetId; paths: Array<{ collaboration: string; organization: string; chain?: string[] }> } {
+export function membershipPaths(engine: EngineView, user: string, org: string): { mask: RightSetId; paths: Array<{ collaboration: string; organization: string; chain?: string[] }> } {
   let mask = EMPTY;
   const paths: Array<{ collaboration: string; organization: string; chain?: string[] }> = [];
   const groups = engine.groups.groupsOf(user);

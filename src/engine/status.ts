@@ -8,7 +8,7 @@
  * when true) marks an object that only a change to its own spec can make Ready; Ready=False without it is an object
  * waiting for other objects (a subject, an owning organization), which kstatus reports as InProgress.
  */
-import type { Engine } from './engine.ts';
+import type { EngineView } from './engine-view.ts';
 import { clipMessage } from './conditions.ts';
 import { MAX_ANCESTORS } from './organizations.ts';
 import { EMPTY } from './right-sets.ts';
@@ -62,7 +62,7 @@ export interface UserStatus {
   rightsSummary: { entities: number; byKind: Record<string, number>; namespaces: string[]; admin: boolean };
 }
 
-export function userStatus(engine: Engine, name: string): UserStatus | undefined {
+export function userStatus(engine: EngineView, name: string): UserStatus | undefined {
   const user = engine.model.users.get(name);
   if (!user) return undefined;
   const holdings = engine.holdings(name);
@@ -136,7 +136,7 @@ export interface AuthorizedUsers {
   throughEntities: Record<string, number>;
 }
 
-export function organizationProblems(engine: Engine, name: string): Finding[] {
+export function organizationProblems(engine: EngineView, name: string): Finding[] {
   const org = engine.model.organizations.get(name);
   if (!org) return [];
   const object = `Organization/${name}`;
@@ -175,7 +175,7 @@ export interface AuthorizedUserSets {
  * The authorized users of an organization by filter. Costs its members, the members of the groups its memberships
  * name (once per group) and the grants of its namespaces with their subjects' users (what its maps cost).
  */
-export function authorizedUserSets(engine: Engine, name: string): AuthorizedUserSets {
+export function authorizedUserSets(engine: EngineView, name: string): AuthorizedUserSets {
   const orgKind = engine.sets.kindRights('Organization');
   const out: AuthorizedUserSets = { all: new Set(), admins: new Set(), throughGroups: new Set(), throughTeams: new Set(), throughCollaborations: new Set(), throughEntities: new Map() };
   for (const [user, membership] of engine.organizationMembers(name)) {
@@ -210,7 +210,7 @@ export function authorizedUserSets(engine: Engine, name: string): AuthorizedUser
 }
 
 /** The authorized-users counts of an organization's status. */
-export function authorizedUsers(engine: Engine, name: string): AuthorizedUsers {
+export function authorizedUsers(engine: EngineView, name: string): AuthorizedUsers {
   const sets = authorizedUserSets(engine, name);
   return {
     all: sets.all.size,
@@ -222,7 +222,7 @@ export function authorizedUsers(engine: Engine, name: string): AuthorizedUsers {
   };
 }
 
-export function organizationStatus(engine: Engine, name: string): OrganizationStatus | undefined {
+export function organizationStatus(engine: EngineView, name: string): OrganizationStatus | undefined {
   const org = engine.model.organizations.get(name);
   if (!org) return undefined;
   const members = engine.organizationMembers(name);
@@ -263,7 +263,7 @@ export interface UserGroupStatus {
   memberNames: string[];
 }
 
-export function userGroupProblems(engine: Engine, name: string): Finding[] {
+export function userGroupProblems(engine: EngineView, name: string): Finding[] {
   const group = engine.model.groups.get(name);
   if (!group) return [];
   const object = `UserGroup/${name}`;
@@ -285,7 +285,7 @@ export function userGroupProblems(engine: Engine, name: string): Finding[] {
   return findings;
 }
 
-export function userGroupStatus(engine: Engine, name: string): UserGroupStatus | undefined {
+export function userGroupStatus(engine: EngineView, name: string): UserGroupStatus | undefined {
   const group = engine.model.groups.get(name);
   if (!group) return undefined;
   const members = engine.groups.membersOf(name);
@@ -307,7 +307,7 @@ export interface CollaborationStatus {
   grantedRights: string[];
 }
 
-export function collaborationProblems(engine: Engine, namespace: string, name: string): Finding[] {
+export function collaborationProblems(engine: EngineView, namespace: string, name: string): Finding[] {
   const verdict = engine.verdict(namespace, name);
   if (!verdict) return [];
   return verdict.failures.map((f) => ({
@@ -318,7 +318,7 @@ export function collaborationProblems(engine: Engine, namespace: string, name: s
   }));
 }
 
-export function collaborationStatus(engine: Engine, namespace: string, name: string): CollaborationStatus | undefined {
+export function collaborationStatus(engine: EngineView, namespace: string, name: string): CollaborationStatus | undefined {
   const collab = engine.model.collaborations.get(`${namespace}/${name}`);
   const verdict = engine.verdict(namespace, name);
   if (!collab || !verdict) return undefined;
@@ -344,7 +344,7 @@ export function collaborationStatus(engine: Engine, namespace: string, name: str
 }
 
 /** The status of any object by key (`User/alice`, `Collaboration/acme/m-alice`), or undefined if it does not exist. */
-export function statusOf(engine: Engine, key: string): UserStatus | OrganizationStatus | UserGroupStatus | CollaborationStatus | undefined {
+export function statusOf(engine: EngineView, key: string): UserStatus | OrganizationStatus | UserGroupStatus | CollaborationStatus | undefined {
   const [kind, a, b] = key.split('/');
   switch (kind) {
     case 'User':
@@ -361,7 +361,7 @@ export function statusOf(engine: Engine, key: string): UserStatus | Organization
 }
 
 /** Every object key of the model. */
-export function allObjectKeys(engine: Engine): string[] {
+export function allObjectKeys(engine: EngineView): string[] {
   const m = engine.model;
   return [
     ...[...m.users.keys()].map((n) => `User/${n}`),
@@ -372,7 +372,7 @@ export function allObjectKeys(engine: Engine): string[] {
 }
 
 /** semantics §3–§4 findings of every object: errors (inactive collaborations, cycles of parents, conflicts) and warnings. */
-export function allFindings(engine: Engine): Finding[] {
+export function allFindings(engine: EngineView): Finding[] {
   const findings: Finding[] = [];
   for (const name of [...engine.model.organizations.keys()].sort()) findings.push(...organizationProblems(engine, name));
   for (const name of [...engine.model.groups.keys()].sort()) findings.push(...userGroupProblems(engine, name));
