@@ -1,6 +1,7 @@
 /**
  * The rights engine: a pure, incremental computation of semantics.md over a model. This file is its facade: it
- * builds the state (engine-state.ts) and answers the queries of statuses, permission maps, admission and the CLI.
+ * builds the state (engine-state.ts) and answers the queries of statuses, permission maps, admission and the CLI;
+ * readers that must not change it take its read-only `EngineView` (engine-view.ts).
  *
  * Kept between changes: group memberships (groups.ts), the organization structure (organizations.ts), each
  * Collaboration's verdict in the grant index (grant-index.ts) and each user's organization memberships M*
