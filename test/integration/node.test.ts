@@ -9,10 +9,10 @@
  * checks that no container, process, mount or folder of the node is left.
  * The chart is installed as a user of such a cluster would: only the image (built here, pull policy Never), the host
  * network and its tolerations (there is no pod network), one replica (the metrics port is a port of the node), where
- * the API server is (there is no kube-proxy to reach the `kubernetes` Service), and no admission webhook: the API
- * server calls a webhook through its Service, and without kube-proxy nothing routes a Service's address, while a Pod on
- * the host network has the node's address, 127.0.0.1, which EndpointSlices refuse (docs/deploy.md, "A cluster
- * without a pod network"). The webhook itself is tested on the control plane (admission-webhook.test.ts).
+ * the API server is (there is no kube-proxy to reach the `kubernetes` Service), and where the API server calls the
+ * admission webhook: by URL, https://127.0.0.1:<port>/validate, not through its Service — without kube-proxy nothing
+ * routes a Service's address, and a Pod on the host network has the node's address, 127.0.0.1, which EndpointSlices
+ * refuse (docs/deploy.md, "A cluster without a pod network").
  *
  * Needs root, cgroups and Debian's containerd, runc, docker.io, containernetworking-plugins, debootstrap and gcc. Where
  * they are missing the tests are skipped with a message saying so (CHARTER_REQUIRE_NODE=1, as CI sets, fails instead).
@@ -159,6 +159,7 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
   let started: Started;
   let node: NodeClients;
   let metricsPort: number;
+  let webhookPort: number;
   let workloadPort: number;
 
   const kubectl = (args: string[], input?: string): { status: number | null; stdout: string; stderr: string } => {
@@ -187,7 +188,8 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
     '--set', 'hostNetwork=true',
     '--set', 'replicas=1',
     '--set', `metrics.port=${metricsPort}`,
-    '--set', 'webhook.enabled=false',
+    '--set', `webhook.port=${webhookPort}`,
+    '--set', `webhook.url=https://127.0.0.1:${webhookPort}/validate`,
     '--set-json', `tolerations=${JSON.stringify(TOLERATIONS)}`,
     '--set-json', `extraEnv=${JSON.stringify([
       { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },
@@ -271,7 +273,7 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
     const t1 = Date.now();
     await node.buildImage({ tag: IMAGE, context: repoRoot, buildArgs: { NODE_IMAGE: started.baseImage } });
     log(`node up in ${t1 - t0} ms; image ${IMAGE} built on ${started.baseImage} and imported in ${Date.now() - t1} ms`);
-    [metricsPort, workloadPort] = (await freePorts(2)) as [number, number];
+    [metricsPort, webhookPort, workloadPort] = (await freePorts(3)) as [number, number, number];
   }, 60 * 60_000);
 
   afterAll(async () => {
@@ -327,7 +329,6 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
       "const fs = require('node:fs'); let w; try { fs.writeFileSync('/app/x', ''); w = 'written'; } catch (e) { w = e.code; } " +
       "fs.writeFileSync('/tmp/x', ''); console.log(process.getuid(), process.getgid(), w)"]);
     expect(exec.trim()).toBe('1000 1000 EROFS');
-    expect(ok(['get', 'validatingwebhookconfigurations', '-o', 'name']).trim()).toBe('');
   });
 
   test('the examples applied; a workload mounting the map as documented answers through src/reader', async () => {
@@ -371,6 +372,25 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
     const logs = ok(['-n', 'acme', 'logs', 'workload']);
     expect(logs).toMatch(/listening on/);
     expect(logs).not.toMatch(/load failed/);
+  });
+
+  test('the admission webhook, called by URL, judges the writes of ordinary identities with the rules', () => {
+    const vwc = JSON.parse(ok(['get', 'validatingwebhookconfigurations', '-o', 'json'])).items;
+    expect(vwc.map((w: any) => w.webhooks[0].clientConfig.url)).toEqual([`https://127.0.0.1:${webhookPort}/validate`]);
+    // RBAC lets them write Collaborations, so that what answers is Charter's rules (examples/the-things-stack/README.md,
+    // "Who may change what": bob holds every application right in acme, carol only LINK on app1, stranger is no User).
+    const writers = ['bob@example.com', 'carol@example.com', 'stranger@example.com'];
+    ok(['create', 'clusterrole', 'node-test-writers', '--verb=get,list,create,update,patch,delete', '--resource=collaborations.charter.dev']);
+    ok(['create', 'clusterrolebinding', 'node-test-writers', '--clusterrole=node-test-writers', ...writers.map((u) => `--user=${u}`)]);
+    const asUser = (user: string) => kubectl(['--as', user, 'apply', '--dry-run=server', '-f', '-'], grant('node-test-webhook'));
+    const bob = asUser('bob@example.com');
+    expect({ status: bob.status, stderr: bob.stderr }).toEqual({ status: 0, stderr: '' });
+    const carol = asUser('carol@example.com');
+    expect(carol.status).not.toBe(0);
+    expect(carol.stderr).toMatch(/admission webhook "validate\.charter\.dev" denied the request.*NotPermitted/s);
+    const stranger = asUser('stranger@example.com');
+    expect(stranger.status).not.toBe(0);
+    expect(stranger.stderr).toMatch(/admission webhook "validate\.charter\.dev" denied the request.*UnknownRequester/s);
   });
 
   test('a grant and a revocation reach the workload (the time is measured)', async () => {
