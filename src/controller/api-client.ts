@@ -141,6 +141,9 @@ function retryAfterMs(status: number, header: string | undefined): number | unde
   return Number(header.trim()) * 1000;
 }
 
+/** What the writers need of a client: its one request function (a fake in their unit tests). */
+export type ApiRequests = Pick<ApiClient, 'request'>;
+
 /** True for "not found" (the object went away: nothing to do). */
 export const isNotFound = (error: unknown): boolean => error instanceof ApiError && error.status === 404;
 /** True for optimistic-concurrency conflicts (retry with a fresh read). */

@@ -16,10 +16,16 @@ export interface RawObject {
   status?: Record<string, unknown>;
 }
 
+/** An object Charter cannot read: its schema problems, and the generation they were found in. */
+export interface InvalidObject {
+  problems: string[];
+  generation: number;
+}
+
 /** The last converted form of every object, for change detection, and the schema problems of invalid ones. */
 export class ClusterModel {
   private readonly known = new Map<string, string>();
-  readonly invalid = new Map<string, { problems: string[]; generation: number }>();
+  readonly invalid = new Map<string, InvalidObject>();
 
   /** A model of all objects (on start and after a re-list); resets change detection. */
   build(objects: Iterable<{ kind: KindName; raw: RawObject }>): Model {

@@ -12,7 +12,7 @@
 import type { Engine } from '../engine/engine.ts';
 import { buildNamespaceMap, emptyNamespaceMap } from '../permission-map/build-maps.ts';
 import { INDEX_KEY, MAP_LABELS, dataBytes, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
-import { ApiError, type ApiClient, isConflict, isNotFound } from './api-client.ts';
+import { ApiError, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { sameJson } from './canonical.ts';
 
@@ -32,7 +32,7 @@ export interface MapWriteOutcome {
 }
 
 export interface ConfigMapWriterOptions {
-  api: ApiClient;
+  api: ApiRequests;
   budgetBytes?: number;
   /** Most shard ConfigMaps a map may use (default 8); a bigger map is withheld. */
   maxShards?: number;

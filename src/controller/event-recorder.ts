@@ -3,7 +3,7 @@
  * window updates the first one's series instead of creating another) and rate-limited (a token bucket), so a
  * flapping object cannot flood the API server.
  */
-import type { ApiClient } from './api-client.ts';
+import type { ApiRequests } from './api-client.ts';
 import { MERGE_PATCH } from './api-client.ts';
 
 export interface EventTarget {
@@ -23,7 +23,7 @@ export interface RecordedEvent {
 }
 
 export interface EventRecorderOptions {
-  api: ApiClient;
+  api: ApiRequests;
   reportingInstance: string;
   /** Namespace for events about cluster-scoped objects. */
   clusterNamespace?: string;

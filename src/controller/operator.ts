@@ -12,17 +12,18 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { startAdmissionServer, type RunningAdmissionServer } from './admission-server.ts';
 import { AdmissionWebhook } from './admission-webhook.ts';
 import { ApiClient } from './api-client.ts';
-import { ConfigMapWriter, MAP_SELECTOR, type ExistingConfigMap } from './configmap-writer.ts';
-import type { RawObject } from './cluster-model.ts';
+import { ConfigMapWriter, MAP_SELECTOR } from './configmap-writer.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { startHttpServer } from './http-server.ts';
 import { Informer } from './informer.ts';
 import { LeaderElector } from './leader-election.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type ControllerMetrics } from './metrics.ts';
-import { Reconciler, type Caches, type ObjectCache } from './reconciler.ts';
+import type { Caches } from './caches.ts';
+import { Reconciler } from './reconciler.ts';
 import { collectionPath } from './resources.ts';
 import { StatusWriter } from './status-writer.ts';
+import { formatWorkKey } from './work-key.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface OperatorOptions {
@@ -97,8 +98,8 @@ export class Operator {
       events,
       onWrite: (verb, ok, conflict) => write('configmap', verb, ok ? 'success' : conflict ? 'conflict' : 'error'),
     });
-    const informer = <T extends KubernetesObject>(name: string, path: string, labelSelector?: string): Informer<T> => {
-      const created = new Informer<T>({
+    const informer = (name: string, path: string, labelSelector?: string): Informer<KubernetesObject> => {
+      const created = new Informer<KubernetesObject>({
         kubeConfig: options.kubeConfig,
         path,
         name,
@@ -108,17 +109,17 @@ export class Operator {
         ...(options.stallTimeoutMs ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
         onProblem: (reason) => this.setProblem(name, reason),
       });
-      this.informers.set(name, created as unknown as Informer<KubernetesObject>);
+      this.informers.set(name, created);
       return created;
     };
     const objects = new Map<KindName, Informer<KubernetesObject>>();
     for (const kind of KINDS) objects.set(kind, informer(kind, collectionPath(kind)));
-    const configMaps = informer<KubernetesObject>('ConfigMap', '/api/v1/configmaps', MAP_SELECTOR);
-    const namespaces = informer<KubernetesObject>('Namespace', '/api/v1/namespaces');
+    const configMaps = informer('ConfigMap', '/api/v1/configmaps', MAP_SELECTOR);
+    const namespaces = informer('Namespace', '/api/v1/namespaces');
     const caches: Caches = {
-      objects: (kind) => objects.get(kind)! as unknown as ObjectCache<RawObject>,
-      configMaps: configMaps as unknown as Caches['configMaps'],
-      namespaces: namespaces as unknown as Caches['namespaces'],
+      objects: (kind) => objects.get(kind)!,
+      configMaps,
+      namespaces,
     };
     this.queue = new WorkQueue({ name: 'charter', workers: options.workers ?? 4, process: (key) => this.reconciler.process(key), metrics, logger: options.logger });
     this.reconciler = new Reconciler({
@@ -127,8 +128,8 @@ export class Operator {
       caches,
       statusWriter,
       configMapWriter,
-      enqueue: (key) => this.queue.add(key),
-      enqueueAfter: (key, ms) => this.queue.addAfter(key, ms),
+      enqueue: (key) => this.queue.add(formatWorkKey(key)),
+      enqueueAfter: (key, ms) => this.queue.addAfter(formatWorkKey(key), ms),
       observer: {
         reconciled: (kind, result, seconds) => {
           metrics.reconcileTotal.inc({ kind, result: result === 'error' ? 'error' : 'success' });
@@ -154,7 +155,7 @@ export class Operator {
       objects.get(kind)!.on({
         // Followers apply every event too: their engine, which the webhook judges with, is as current as the leader's.
         onEvent: (type, object) => {
-          this.reconciler.onObjectEvent(kind, type, object as RawObject);
+          this.reconciler.onObjectEvent(kind, type, object);
           this.webhook.observed();
         },
         onRelist: () => {
@@ -164,8 +165,8 @@ export class Operator {
       });
     }
     configMaps.on({
-      onEvent: (_type, object) => this.reconciler.onConfigMapEvent(object as ExistingConfigMap),
-      onRelist: (list) => list.forEach((cm) => this.reconciler.onConfigMapEvent(cm as ExistingConfigMap)),
+      onEvent: (_type, object) => this.reconciler.onConfigMapEvent(object),
+      onRelist: (list) => list.forEach((cm) => this.reconciler.onConfigMapEvent(cm)),
     });
     namespaces.on({
       onEvent: (type, object) => type !== 'DELETED' && this.reconciler.onNamespaceEvent(object.metadata?.name ?? ''),
@@ -282,7 +283,7 @@ export class Operator {
     if (this.leading || this.stopped) return;
     this.leading = true;
     this.options.logger.info('leading: reconciling');
-    for (const key of this.reconciler.allKeys()) this.queue.add(key);
+    for (const key of this.reconciler.allKeys()) this.queue.add(formatWorkKey(key));
     this.queue.start();
   }
 

@@ -1,7 +1,8 @@
 /**
- * The heart of the operator: informer events become engine changes; the engine's impact becomes queue keys;
- * a key is reconciled by writing one object's status (`status/<Kind>/<name>`) or one namespace's permission map
- * (`map/<namespace>`), and `expiry` moves the engine's clock when a grant expires.
+ * The heart of the operator: informer events become engine changes; the engine's impact becomes work keys
+ * (work-key.ts); the work queue hands each key back to `process`, which runs the key type's reconcile function:
+ * one object's status (reconcile-status.ts), one namespace's permission map (reconcile-map.ts), or the engine's clock
+ * when a grant expires (reconcile-expiry.ts).
  * Full recomputes happen only on start and after a re-list; everything else goes through the incremental path.
  */
 import type { KindName } from '../api/kinds.ts';
@@ -9,23 +10,19 @@ import { KINDS } from '../api/kinds.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { Engine, type EngineOptions, type Impact } from '../engine/engine.ts';
 import { allObjectKeys } from '../engine/status.ts';
+import { objectKey, parseObjectKey, type ObjectRef } from '../model/model.ts';
+import type { Caches } from './caches.ts';
 import { ClusterModel, type RawObject } from './cluster-model.ts';
-import { ConfigMapWriter, type ExistingConfigMap } from './configmap-writer.ts';
+import type { ConfigMapWriter, ExistingConfigMap } from './configmap-writer.ts';
+import { reconcileExpiry } from './reconcile-expiry.ts';
+import { reconcileMap } from './reconcile-map.ts';
+import type { ReconcileResult } from './reconcile-result.ts';
+import { reconcileStatus } from './reconcile-status.ts';
 import type { StatusWriter } from './status-writer.ts';
-
-export interface ObjectCache<T> {
-  get(namespace: string | undefined, name: string): T | undefined;
-  list(): T[];
-}
-
-export interface Caches {
-  objects(kind: KindName): ObjectCache<RawObject>;
-  configMaps: ObjectCache<ExistingConfigMap>;
-  namespaces: ObjectCache<unknown>;
-}
+import { EXPIRY, formatWorkKey, mapKey, parseWorkKey, statusKey, type WorkKey } from './work-key.ts';
 
 export interface ReconcileObserver {
-  reconciled?(kind: 'status' | 'map' | 'expiry', result: 'success' | 'error' | 'unchanged', seconds: number): void;
+  reconciled?(kind: WorkKey['type'], result: 'success' | 'error' | 'unchanged', seconds: number): void;
   engine?(operation: 'build' | 'apply', seconds: number): void;
   mapBytes?(namespace: string, bytes: number): void;
   /** Whether the namespace's map is withheld now (it would need more shards than allowed). */
@@ -36,23 +33,28 @@ export interface ReconcilerOptions {
   catalog: Catalog;
   engineOptions: EngineOptions;
   caches: Caches;
-  statusWriter: StatusWriter;
-  configMapWriter: ConfigMapWriter;
-  enqueue: (key: string) => void;
-  enqueueAfter: (key: string, delayMs: number) => void;
+  statusWriter: Pick<StatusWriter, 'sync'>;
+  configMapWriter: Pick<ConfigMapWriter, 'sync'>;
+  enqueue: (key: WorkKey) => void;
+  enqueueAfter: (key: WorkKey, delayMs: number) => void;
   now?: () => number;
   observer?: ReconcileObserver;
   log?: (level: 'info' | 'debug' | 'warn', message: string, fields?: Record<string, unknown>) => void;
 }
 
-export const EXPIRY_KEY = 'expiry';
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** The status key of an engine object key (the engine names objects by objectKey). */
+function statusKeyOf(key: string): WorkKey {
+  const object = parseObjectKey(key);
+  if (!object) throw new Error(`Not an object key: ${JSON.stringify(key)}`);
+  return statusKey(object);
+}
 
 export class Reconciler {
   private readonly options: ReconcilerOptions & { now: () => number };
   private readonly cluster = new ClusterModel();
   private engineInstance: Engine | undefined;
-  private scheduledExpiry: number | undefined;
 
   constructor(options: ReconcilerOptions) {
     this.options = { now: Date.now, ...options };
@@ -87,14 +89,16 @@ export class Reconciler {
   }
 
   /** Every key there is: each object's status, each namespace that has or should have a map. */
-  allKeys(): string[] {
+  allKeys(): WorkKey[] {
     const engine = this.engineInstance;
     if (!engine) return [];
-    const keys = new Set<string>(allObjectKeys(engine).map((k) => `status/${k}`));
-    for (const key of this.cluster.invalid.keys()) keys.add(`status/${key}`);
-    for (const ns of engine.mapNamespaces()) keys.add(`map/${ns}`);
-    for (const cm of this.options.caches.configMaps.list()) if (cm.metadata?.namespace) keys.add(`map/${cm.metadata.namespace}`);
-    return [...keys];
+    const keys = new Map<string, WorkKey>();
+    const add = (key: WorkKey): void => void keys.set(formatWorkKey(key), key);
+    for (const key of allObjectKeys(engine)) add(statusKeyOf(key));
+    for (const key of this.cluster.invalid.keys()) add(statusKeyOf(key));
+    for (const ns of engine.mapNamespaces()) add(mapKey(ns));
+    for (const cm of this.options.caches.configMaps.list()) if (cm.metadata?.namespace) add(mapKey(cm.metadata.namespace));
+    return [...keys.values()];
   }
 
   /** An informer event of one of the four kinds. */
@@ -104,7 +108,7 @@ export class Reconciler {
     const { key, change } = this.cluster.changeFor(kind, type, raw);
     // The status is checked on every update, not only when the spec changed: a status edited by someone else is
     // restored (the writer compares and skips an unchanged one, so the echo of our own write costs no write).
-    if (type !== 'DELETED' && (this.cluster.invalid.has(key) || !change)) this.options.enqueue(`status/${key}`);
+    if (type !== 'DELETED' && (this.cluster.invalid.has(key) || !change)) this.options.enqueue(statusKeyOf(key));
     if (!change) return;
     const start = process.hrtime.bigint();
     const impact = engine.advanceTime(this.options.now());
@@ -117,59 +121,72 @@ export class Reconciler {
 
   /** A map ConfigMap changed or went away (our write, or someone's edit: drift is restored). */
   onConfigMapEvent(raw: ExistingConfigMap): void {
-    if (raw.metadata?.namespace) this.options.enqueue(`map/${raw.metadata.namespace}`);
+    if (raw.metadata?.namespace) this.options.enqueue(mapKey(raw.metadata.namespace));
   }
 
   /** A namespace appeared: a map that could not be written before can be now. */
   onNamespaceEvent(name: string): void {
-    if (this.engineInstance?.mapNamespaces().includes(name)) this.options.enqueue(`map/${name}`);
+    if (this.engineInstance?.mapNamespaces().includes(name)) this.options.enqueue(mapKey(name));
   }
 
   private enqueueImpact(impact: Impact): void {
-    for (const key of impact.statuses) this.options.enqueue(`status/${key}`);
-    for (const ns of impact.namespaces) this.options.enqueue(`map/${ns}`);
+    for (const key of impact.statuses) this.options.enqueue(statusKeyOf(key));
+    for (const ns of impact.namespaces) this.options.enqueue(mapKey(ns));
   }
 
+  /**
+   * Wakes the expiry key at the next grant expiry. The queue keeps the earliest of several wake-ups of a key, so an
+   * expiry that moved later fires early once, finds nothing expired, and asks for the new time (reconcile-expiry.ts).
+   */
   private scheduleExpiry(): void {
     const next = this.engineInstance?.nextExpiry();
-    if (next === undefined || next === this.scheduledExpiry) return;
-    this.scheduledExpiry = next;
-    this.options.enqueueAfter(EXPIRY_KEY, Math.max(0, next - this.options.now()));
+    if (next !== undefined) this.options.enqueueAfter(EXPIRY, Math.max(0, next - this.options.now()));
   }
 
-  /** Reconciles one key; throws to have the queue retry it with backoff. */
-  async process(key: string): Promise<void> {
+  /** Reconciles one key (its text form, as the queue holds it); throws to have the queue retry it with backoff. */
+  async process(text: string): Promise<void> {
     const engine = this.engineInstance;
     if (!engine) return;
+    const key = parseWorkKey(text);
+    if (!key) {
+      this.options.log?.('warn', 'not a work key: dropped', { key: text });
+      return;
+    }
     const start = process.hrtime.bigint();
-    const kind = key === EXPIRY_KEY ? 'expiry' : key.startsWith('map/') ? 'map' : 'status';
     try {
-      let result: 'success' | 'unchanged' = 'success';
-      if (kind === 'expiry') {
-        this.scheduledExpiry = undefined;
-        this.enqueueImpact(engine.advanceTime(this.options.now()));
-        this.scheduleExpiry();
-      } else if (kind === 'map') {
-        const namespace = key.slice('map/'.length);
-        if (!this.options.caches.namespaces.get(undefined, namespace)) return; // written when the namespace appears
-        const existing = this.options.caches.configMaps.list().filter((cm) => cm.metadata?.namespace === namespace);
-        const outcome = await this.options.configMapWriter.sync(engine, namespace, existing);
-        this.options.observer?.mapBytes?.(namespace, outcome.bytes);
-        this.options.observer?.mapWithheld?.(namespace, outcome.published === 'withheld');
-        if (outcome.withheld && outcome.written.length > 0) this.options.log?.('warn', 'permission map withheld', { namespace, reason: outcome.withheld });
-        if (outcome.written.length + outcome.deleted.length === 0) result = 'unchanged';
-        else this.options.log?.('debug', 'permission map written', { namespace, published: outcome.published, written: outcome.written, deleted: outcome.deleted });
-      } else {
-        const objectKey = key.slice('status/'.length);
-        const [k, a, b] = objectKey.split('/') as [KindName, string, string | undefined];
-        const current = b === undefined ? this.options.caches.objects(k).get(undefined, a) : this.options.caches.objects(k).get(a, b);
-        const outcome = await this.options.statusWriter.sync(engine, objectKey, current, this.cluster.invalid.get(objectKey));
-        if (outcome !== 'written') result = 'unchanged';
-      }
-      this.options.observer?.reconciled?.(kind, result, seconds(start));
+      const result = await this.reconcile(engine, key);
+      this.options.observer?.reconciled?.(key.type, result.outcome === 'changed' ? 'success' : 'unchanged', seconds(start));
+      if (result.requeueAfterMs !== undefined) this.options.enqueueAfter(key, result.requeueAfterMs);
     } catch (error) {
-      this.options.observer?.reconciled?.(kind, 'error', seconds(start));
+      this.options.observer?.reconciled?.(key.type, 'error', seconds(start));
       throw error;
+    }
+  }
+
+  private reconcile(engine: Engine, key: WorkKey): Promise<ReconcileResult> {
+    const { caches, observer, log } = this.options;
+    switch (key.type) {
+      case 'status':
+        return reconcileStatus(key, {
+          engine,
+          objects: (kind) => caches.objects(kind),
+          invalid: (object: ObjectRef) => this.cluster.invalid.get(objectKey(object)),
+          statusWriter: this.options.statusWriter,
+        });
+      case 'map':
+        return reconcileMap(key, {
+          engine,
+          configMaps: caches.configMaps,
+          namespaces: caches.namespaces,
+          configMapWriter: this.options.configMapWriter,
+          observeMap: (namespace, bytes, withheld) => {
+            observer?.mapBytes?.(namespace, bytes);
+            observer?.mapWithheld?.(namespace, withheld);
+          },
+          ...(log ? { log } : {}),
+        });
+      case 'expiry':
+        return Promise.resolve(reconcileExpiry({ engine, now: this.options.now(), enqueueImpact: (impact) => this.enqueueImpact(impact) }));
     }
   }
 }

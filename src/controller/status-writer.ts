@@ -8,18 +8,19 @@ import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
 import { clipMessage, withTransitionTimes } from '../engine/conditions.ts';
 import type { Engine } from '../engine/engine.ts';
 import { stalledCondition, statusOf, WARNING_CONDITIONS, type ConditionValue } from '../engine/status.ts';
-import { APPLY_PATCH, MERGE_PATCH, type ApiClient, isConflict, isNotFound } from './api-client.ts';
+import { APPLY_PATCH, MERGE_PATCH, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import { sameJson } from './canonical.ts';
-import type { RawObject } from './cluster-model.ts';
+import type { InvalidObject, RawObject } from './cluster-model.ts';
 import type { EventRecorder } from './event-recorder.ts';
-import { objectPath, parseObjectKey } from './resources.ts';
+import { objectKey, type ObjectRef } from '../model/model.ts';
+import { objectPath } from './resources.ts';
 
 export const FIELD_MANAGER = 'charter';
 
 export type StatusWriteResult = 'written' | 'unchanged' | 'gone';
 
 export interface StatusWriterOptions {
-  api: ApiClient;
+  api: ApiRequests;
   events?: EventRecorder | undefined;
   now?: () => number;
   /** Each write: `apply` (server-side apply), or the `patch` that first removes maps that became empty. */
@@ -67,10 +68,10 @@ export class StatusWriter {
    * Brings one object's status up to date. `current` is the object as the informer last saw it;
    * `invalid` its schema problems when it has any.
    */
-  async sync(engine: Engine, key: string, current: RawObject | undefined, invalid?: { problems: string[]; generation: number }): Promise<StatusWriteResult> {
+  async sync(engine: Engine, object: ObjectRef, current: RawObject | undefined, invalid?: InvalidObject): Promise<StatusWriteResult> {
     if (!current) return 'gone';
-    const { kind, namespace, name } = parseObjectKey(key);
-    const computed = invalid ? invalidStatus(kind, invalid.problems, invalid.generation) : (statusOf(engine, key) as { conditions: ConditionValue[] } | undefined);
+    const { kind, namespace, name } = object;
+    const computed = invalid ? invalidStatus(kind, invalid.problems, invalid.generation) : (statusOf(engine, objectKey(object)) as { conditions: ConditionValue[] } | undefined);
     if (!computed) return 'gone';
     const previous = (current.status?.conditions ?? []) as Condition[];
     const now = new Date(this.options.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');

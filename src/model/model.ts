@@ -2,6 +2,7 @@
  * The typed model the engine computes on: the four kinds, normalised (defaults applied, times parsed).
  * It is built the same way from manifest files (CLI) and from informer objects (controller).
  */
+import { isKindName, type KindName } from '../api/kinds.ts';
 import type { Collaboration, LabelSelector, Organization, User, UserGroup } from '../api/types.generated.ts';
 import { parseTimestamp } from '../api/timestamp.ts';
 
@@ -142,6 +143,24 @@ export function removeObject(model: Model, kind: ModelObject['kind'], name: stri
 /** `User/alice`, `Collaboration/acme/m-alice`: how objects are named in messages, provenance and change reports. */
 export function objectKey(object: { kind: string; name: string; namespace?: string | undefined }): string {
   return object.namespace ? `${object.kind}/${object.namespace}/${object.name}` : `${object.kind}/${object.name}`;
+}
+
+/** Which object: its kind, its name, and its namespace when the kind is namespaced (Collaboration). */
+export interface ObjectRef {
+  kind: KindName;
+  name: string;
+  namespace?: string | undefined;
+}
+
+/**
+ * An objectKey read back (`Collaboration/acme/m-alice` → kind, namespace, name); undefined when the text is not one:
+ * an unknown kind, or a namespace missing on a Collaboration or present on a cluster-scoped kind.
+ */
+export function parseObjectKey(key: string): ObjectRef | undefined {
+  const [kind, a, b, ...rest] = key.split('/');
+  if (!isKindName(kind) || !a || rest.length > 0) return undefined;
+  if (kind === 'Collaboration') return b ? { kind, namespace: a, name: b } : undefined;
+  return b === undefined ? { kind, name: a } : undefined;
 }
 
 /**
