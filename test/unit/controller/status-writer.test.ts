@@ -1,0 +1,193 @@
+/**
+ * The status writer's decisions, against a fake API that records every request: what it writes (one server-side
+ * apply on the status subresource, field manager `charter`), what it skips (an unchanged status, an object gone), what
+ * it leaves to the queue to retry (a conflict, a 5xx, a timeout: it throws), and the two-step write of a map that
+ * became empty.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { APPLY_PATCH, MERGE_PATCH } from '../../../src/controller/api-client.ts';
+import type { RawObject } from '../../../src/controller/cluster-model.ts';
+import { EventRecorder } from '../../../src/controller/event-recorder.ts';
+import { StatusWriter, type StatusWriteResult } from '../../../src/controller/status-writer.ts';
+import type { Engine } from '../../../src/engine/engine.ts';
+import type { ObjectRef } from '../../../src/model/model.ts';
+import { collab, engineOf, group, modelOf, org, user } from '../engine/support.ts';
+import { rawCollaboration, rawGroup, rawUser } from './builders.ts';
+import { FakeApi, fails, timesOut, type Reactor } from './fake-api.ts';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+const STAMP = '2026-06-01T00:00:00Z';
+const BOB: ObjectRef = { kind: 'User', name: 'bob' };
+const BOB_STATUS = '/apis/charter.dev/v1alpha1/users/bob/status';
+
+/** bob holds one right on an application of acme. */
+const world = (): Engine =>
+  engineOf(modelOf(user('bob'), org('acme', { namespaces: ['acme'] }), collab('acme/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO'])), { now: NOW });
+
+/** The status the writer applies for `object` (what a first write sends). */
+async function firstWrite(engine: Engine, object: ObjectRef, raw: RawObject): Promise<Record<string, unknown>> {
+  const api = new FakeApi();
+  await new StatusWriter({ api, now: () => NOW }).sync(engine, object, raw);
+  return (api.actions[0]!.body as { status: Record<string, unknown> }).status;
+}
+
+function writer(api: FakeApi, writes: string[] = [], events?: EventRecorder): StatusWriter {
+  return new StatusWriter({ api, now: () => NOW, ...(events ? { events } : {}), onWrite: (ok, conflict, verb = 'apply') => writes.push(`${verb}:${ok ? 'ok' : conflict ? 'conflict' : 'error'}`) });
+}
+
+describe('what is written and what is skipped', () => {
+  interface Row {
+    name: string;
+    current: (engine: Engine) => Promise<RawObject | undefined>;
+    result: StatusWriteResult;
+    verbs: string[];
+  }
+  const rows: Row[] = [
+    { name: 'an object with no status yet: one apply', current: async () => rawUser('bob'), result: 'written', verbs: [`PATCH ${BOB_STATUS}`] },
+    {
+      name: 'the status it wrote last (its own write echoed back by the watch): nothing',
+      current: async (engine) => rawUser('bob', {}, { status: await firstWrite(engine, BOB, rawUser('bob')) }),
+      result: 'unchanged',
+      verbs: [],
+    },
+    {
+      name: 'a status someone edited: written back',
+      current: async (engine) => {
+        const status = await firstWrite(engine, BOB, rawUser('bob'));
+        return rawUser('bob', {}, { status: { ...status, groupCount: 7 } });
+      },
+      result: 'written',
+      verbs: [`PATCH ${BOB_STATUS}`],
+    },
+    { name: 'an object the informer no longer holds: nothing', current: async () => undefined, result: 'gone', verbs: [] },
+  ];
+  test.each(rows)('$name', async ({ current, result, verbs }) => {
+    const engine = world();
+    const raw = await current(engine);
+    const api = new FakeApi();
+    expect(await writer(api).sync(engine, BOB, raw)).toBe(result);
+    expect(api.verbs).toEqual(verbs);
+  });
+
+  test('the apply: the status subresource, field manager charter with force, only the status and the object it belongs to', async () => {
+    const api = new FakeApi();
+    await writer(api).sync(world(), BOB, rawUser('bob'));
+    expect(api.actions).toEqual([
+      {
+        method: 'PATCH',
+        path: BOB_STATUS,
+        contentType: APPLY_PATCH,
+        query: { fieldManager: 'charter', force: true },
+        body: {
+          apiVersion: 'charter.dev/v1alpha1',
+          kind: 'User',
+          metadata: { name: 'bob' },
+          status: expect.objectContaining({
+            observedGeneration: 1,
+            conditions: [expect.objectContaining({ type: 'Ready', status: 'True', lastTransitionTime: STAMP })],
+            rightsSummary: { entities: 1, byKind: { Application: 1 }, namespaces: ['acme'], admin: false },
+          }),
+        },
+      },
+    ]);
+  });
+
+  test('a Collaboration: its namespaced path', async () => {
+    const api = new FakeApi();
+    await writer(api).sync(world(), { kind: 'Collaboration', namespace: 'acme', name: 'c-bob' }, rawCollaboration('acme/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO']));
+    expect(api.verbs).toEqual(['PATCH /apis/charter.dev/v1alpha1/namespaces/acme/collaborations/c-bob/status']);
+    expect(api.actions[0]!.body).toMatchObject({ kind: 'Collaboration', metadata: { name: 'c-bob', namespace: 'acme' } });
+  });
+
+  test('an object Charter cannot read: Ready=False (and Accepted=False for a grant) with its problems, and Stalled', async () => {
+    const api = new FakeApi();
+    const object: ObjectRef = { kind: 'Collaboration', namespace: 'acme', name: 'bad' };
+    await writer(api).sync(world(), object, rawCollaboration('acme/bad', 'User/bob', 'Application/app1', []), { problems: ['spec.rights: expected at least 1 item'], generation: 4 });
+    const status = (api.actions[0]!.body as { status: { observedGeneration: number; conditions: Array<Record<string, unknown>> } }).status;
+    expect(status.observedGeneration).toBe(4);
+    expect(status.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Accepted', 'False', 'SchemaInvalid'],
+      ['Ready', 'False', 'SchemaInvalid'],
+      ['Stalled', 'True', 'SchemaInvalid'],
+    ]);
+    expect(status.conditions[0]!.message).toBe('spec.rights: expected at least 1 item');
+  });
+});
+
+describe('what is left to the queue to retry, and what is not an error', () => {
+  interface Row {
+    name: string;
+    reactor: Reactor;
+    outcome: 'throws' | StatusWriteResult;
+    writes: string[];
+  }
+  const rows: Row[] = [
+    { name: '409 Conflict: throws (the queue retries with backoff)', reactor: fails(409, 'Conflict'), outcome: 'throws', writes: ['apply:conflict'] },
+    { name: '500 InternalError: throws', reactor: fails(500, 'InternalError'), outcome: 'throws', writes: ['apply:error'] },
+    { name: '503 ServiceUnavailable: throws', reactor: fails(503, 'ServiceUnavailable'), outcome: 'throws', writes: ['apply:error'] },
+    { name: 'a timeout: throws', reactor: timesOut, outcome: 'throws', writes: ['apply:error'] },
+    { name: '404 NotFound (deleted meanwhile): gone, no error', reactor: fails(404, 'NotFound'), outcome: 'gone', writes: [] },
+  ];
+  test.each(rows)('$name', async ({ reactor, outcome, writes }) => {
+    const api = new FakeApi().on('PATCH', BOB_STATUS, reactor);
+    const seen: string[] = [];
+    const sync = writer(api, seen).sync(world(), BOB, rawUser('bob'));
+    if (outcome === 'throws') await expect(sync).rejects.toThrow();
+    else expect(await sync).toBe(outcome);
+    expect(api.verbs).toEqual([`PATCH ${BOB_STATUS}`]);
+    expect(seen).toEqual(writes);
+  });
+});
+
+describe('a map that became empty (kubernetes/kubernetes#135841)', () => {
+  /** bob's status as written when he held a right; now he holds none, so rightsSummary.byKind goes from {Application: 1} to {}. */
+  const before = async (): Promise<RawObject> => rawUser('bob', {}, { status: await firstWrite(world(), BOB, rawUser('bob')) });
+  const bobAlone = (): Engine => engineOf(modelOf(user('bob')), { now: NOW });
+
+  test('removed by a merge patch first, then applied', async () => {
+    const api = new FakeApi();
+    const seen: string[] = [];
+    expect(await writer(api, seen).sync(bobAlone(), BOB, await before())).toBe('written');
+    expect(api.actions.map((a) => [a.method, a.contentType])).toEqual([
+      ['PATCH', MERGE_PATCH],
+      ['PATCH', APPLY_PATCH],
+    ]);
+    expect(api.actions[0]!.body).toEqual({ status: { rightsSummary: { byKind: null } } });
+    expect(seen).toEqual(['patch:ok', 'apply:ok']);
+  });
+
+  test('the merge patch conflicts: throws before the apply', async () => {
+    const api = new FakeApi().on('PATCH', BOB_STATUS, fails(409, 'Conflict'), 1);
+    const seen: string[] = [];
+    await expect(writer(api, seen).sync(bobAlone(), BOB, await before())).rejects.toThrow(/409/);
+    expect(api.actions.map((a) => a.contentType)).toEqual([MERGE_PATCH]);
+    expect(seen).toEqual(['patch:conflict']);
+  });
+});
+
+describe('Events for condition changes', () => {
+  const withEvents = (api: FakeApi): EventRecorder => new EventRecorder({ api, reportingInstance: 'test', now: () => NOW });
+  const EVENTS = 'POST /apis/events.k8s.io/v1/namespaces/default/events';
+
+  test('a new object that is fine from the start: no Event', async () => {
+    const api = new FakeApi();
+    await writer(api, [], withEvents(api)).sync(world(), BOB, rawUser('bob'));
+    expect(api.verbs).toEqual([`PATCH ${BOB_STATUS}`]);
+  });
+
+  test('a warning condition appears: a Warning Event after the write', async () => {
+    const engine = engineOf(modelOf(user('bob'), group('devs', { users: ['bob', 'ghost'] })), { now: NOW });
+    const api = new FakeApi();
+    await writer(api, [], withEvents(api)).sync(engine, { kind: 'UserGroup', name: 'devs' }, rawGroup('devs'));
+    expect(api.verbs).toEqual(['PATCH /apis/charter.dev/v1alpha1/usergroups/devs/status', EVENTS]);
+    expect(api.actions[1]!.body).toMatchObject({ type: 'Warning', reason: 'MissingMembers', regarding: { kind: 'UserGroup', name: 'devs' } });
+  });
+
+  test('an unchanged status: no Event either', async () => {
+    const engine = engineOf(modelOf(user('bob'), group('devs', { users: ['bob', 'ghost'] })), { now: NOW });
+    const status = await firstWrite(engine, { kind: 'UserGroup', name: 'devs' }, rawGroup('devs'));
+    const api = new FakeApi();
+    expect(await writer(api, [], withEvents(api)).sync(engine, { kind: 'UserGroup', name: 'devs' }, rawGroup('devs', {}, { status }))).toBe('unchanged');
+    expect(api.verbs).toEqual([]);
+  });
+});
