@@ -1,0 +1,248 @@
+/**
+ * The ConfigMap writer's decisions, against a fake API that records every request: what it writes (shards first, the
+ * index last), what it skips (a map the cluster already holds, even with another evaluation time), what it restores
+ * (drift), what it throws for the queue to retry (409, 5xx, timeouts), and where it fails closed: a namespace whose
+ * grants are all revoked gets the empty map (its index is never deleted), and a map too big for its shards is withheld
+ * (the empty map again, saying why, with a Warning Event).
+ */
+import { describe, expect, test } from '@jest/globals';
+import { ConfigMapWriter, type ExistingConfigMap, type MapWriteOutcome } from '../../../src/controller/configmap-writer.ts';
+import { EventRecorder } from '../../../src/controller/event-recorder.ts';
+import type { Engine } from '../../../src/engine/engine.ts';
+import { INDEX_KEY } from '../../../src/permission-map/shard.ts';
+import { collab, engineOf, modelOf, org, user } from '../engine/support.ts';
+import { existingConfigMap } from './builders.ts';
+import { FakeApi, answers, fails, timesOut, type Action } from './fake-api.ts';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+const CMS = '/api/v1/namespaces/acme/configmaps';
+const INDEX = 'charter-permissions';
+
+/** `n` users, each holding one right on an application of namespace acme (not owned by any organization). */
+function granted(n: number, now = NOW): Engine {
+  const users = Array.from({ length: n }, (_, i) => `user-${i}`);
+  return engineOf(modelOf(...users.map((u) => user(u)), ...users.map((u, i) => collab(`acme/c-${u}`, `User/${u}`, `Application/app${i}`, ['RIGHT_APPLICATION_INFO']))), { now });
+}
+/** The same users with every grant revoked. */
+const revoked = (n: number): Engine => engineOf(modelOf(...Array.from({ length: n }, (_, i) => user(`user-${i}`))), { now: NOW });
+
+/** What the cluster holds after these writes (the bodies of the POSTs and PUTs), as the informer would show it. */
+function heldAfter(actions: Action[], before: readonly ExistingConfigMap[] = []): ExistingConfigMap[] {
+  const held = new Map(before.map((cm) => [cm.metadata?.name ?? '', cm]));
+  for (const a of actions) {
+    if (a.method === 'POST' || a.method === 'PUT') {
+      const body = a.body as ExistingConfigMap;
+      held.set(body.metadata?.name ?? '', { ...body, metadata: { ...body.metadata, resourceVersion: '8' } });
+    } else if (a.method === 'DELETE') held.delete(a.path.split('/').pop()!);
+  }
+  return [...held.values()];
+}
+
+interface Options {
+  budgetBytes?: number;
+  maxShards?: number;
+  events?: EventRecorder;
+}
+function writer(api: FakeApi, writes: string[] = [], options: Options = {}): ConfigMapWriter {
+  return new ConfigMapWriter({ api, ...options, onWrite: (verb, ok, conflict) => writes.push(`${verb}:${ok ? 'ok' : conflict ? 'conflict' : 'error'}`) });
+}
+
+/** The map the cluster holds after a first publish of `engine`'s map. */
+async function published(engine: Engine, options: Options = {}): Promise<ExistingConfigMap[]> {
+  const api = new FakeApi();
+  await writer(api, [], options).sync(engine, 'acme', []);
+  return heldAfter(api.actions);
+}
+
+const indexOf = (action: Action | undefined): Record<string, unknown> => JSON.parse((action?.body as ExistingConfigMap).data![INDEX_KEY]!) as Record<string, unknown>;
+const SHARDED = { budgetBytes: 2500 }; // 40 users need two shards at this budget
+
+describe('what is written and what is skipped', () => {
+  interface Row {
+    name: string;
+    engine: () => Engine;
+    existing: () => Promise<ExistingConfigMap[]>;
+    options?: Options;
+    verbs: string[];
+    outcome: Partial<MapWriteOutcome>;
+  }
+  const rows: Row[] = [
+    {
+      name: 'a first small map: one ConfigMap holding the index and the shard',
+      engine: () => granted(3),
+      existing: async () => [],
+      verbs: [`POST ${CMS}`],
+      outcome: { written: [INDEX], deleted: [], published: 'map' },
+    },
+    {
+      name: 'a first sharded map: the shards first, the index last',
+      engine: () => granted(40),
+      existing: async () => [],
+      options: SHARDED,
+      verbs: [`POST ${CMS}`, `POST ${CMS}`, `POST ${CMS}`],
+      outcome: { written: [`${INDEX}-0`, `${INDEX}-1`, INDEX], published: 'map' },
+    },
+    {
+      name: 'the map the cluster holds: nothing',
+      engine: () => granted(40),
+      existing: () => published(granted(40), SHARDED),
+      options: SHARDED,
+      verbs: [],
+      outcome: { written: [], deleted: [], published: 'map' },
+    },
+    {
+      name: 'the same map evaluated later (only evaluatedAt differs): nothing',
+      engine: () => granted(3, NOW + 3_600_000),
+      existing: () => published(granted(3)),
+      verbs: [],
+      outcome: { written: [], deleted: [] },
+    },
+    {
+      name: "a shard someone edited: that shard is written back, with the informer's resourceVersion",
+      engine: () => granted(40),
+      existing: async () => (await published(granted(40), SHARDED)).map((cm) => (cm.metadata?.name === `${INDEX}-1` ? { ...cm, data: { [`${INDEX}-1.json`]: '{}' } } : cm)),
+      options: SHARDED,
+      verbs: [`PUT ${CMS}/${INDEX}-1`],
+      outcome: { written: [`${INDEX}-1`] },
+    },
+    {
+      name: "an index whose content-hash annotation someone changed: the index is written back",
+      engine: () => granted(3),
+      existing: async () => (await published(granted(3))).map((cm) => ({ ...cm, metadata: { ...cm.metadata, annotations: { 'charter.dev/content-hash': 'sha256:0' } } })),
+      verbs: [`PUT ${CMS}/${INDEX}`],
+      outcome: { written: [INDEX] },
+    },
+    {
+      name: 'a sharded map that fits in one ConfigMap again: the index (holding its shard) first, then the obsolete shards deleted',
+      engine: () => granted(3),
+      existing: () => published(granted(40), SHARDED),
+      options: SHARDED,
+      verbs: [`PUT ${CMS}/${INDEX}`, `DELETE ${CMS}/${INDEX}-0`, `DELETE ${CMS}/${INDEX}-1`],
+      outcome: { written: [INDEX], deleted: [`${INDEX}-0`, `${INDEX}-1`] },
+    },
+    {
+      name: 'a namespace with no map and no ConfigMaps: nothing',
+      engine: () => revoked(3),
+      existing: async () => [],
+      verbs: [],
+      outcome: { written: [], deleted: [], published: 'none' },
+    },
+  ];
+  test.each(rows)('$name', async ({ engine, existing, options, verbs, outcome }) => {
+    const api = new FakeApi();
+    const result = await writer(api, [], options).sync(engine(), 'acme', await existing());
+    expect(api.verbs).toEqual(verbs);
+    expect(result).toMatchObject(outcome);
+  });
+
+  test('what a write holds: the map labels, the content hash, fieldManager charter, and for an update the resourceVersion', async () => {
+    const api = new FakeApi();
+    await writer(api).sync(granted(3), 'acme', []);
+    expect(api.actions[0]).toMatchObject({
+      query: { fieldManager: 'charter' },
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: INDEX,
+          namespace: 'acme',
+          labels: { 'app.kubernetes.io/managed-by': 'charter', 'charter.dev/permission-map': 'true', 'charter.dev/permission-map-part': 'index' },
+          annotations: { 'charter.dev/content-hash': expect.stringMatching(/^sha256:/) },
+        },
+      },
+    });
+    const edited = (await published(granted(3))).map((cm) => ({ ...cm, data: {} }));
+    const again = new FakeApi();
+    await writer(again).sync(granted(3), 'acme', edited);
+    expect(again.actions[0]).toMatchObject({ method: 'PUT', body: { metadata: { resourceVersion: '8' } } });
+  });
+});
+
+describe('fail closed', () => {
+  test('every grant revoked: the empty map replaces it (the index is never deleted), then the obsolete shards go', async () => {
+    const api = new FakeApi();
+    const result = await writer(api, [], SHARDED).sync(revoked(40), 'acme', await published(granted(40), SHARDED));
+    expect(api.verbs).toEqual([`PUT ${CMS}/${INDEX}`, `DELETE ${CMS}/${INDEX}-0`, `DELETE ${CMS}/${INDEX}-1`]);
+    expect(result).toMatchObject({ published: 'empty', written: [INDEX], deleted: [`${INDEX}-0`, `${INDEX}-1`] });
+    const shard = JSON.parse((api.actions[0]!.body as ExistingConfigMap).data![`${INDEX}.json`]!) as { rows: unknown[] };
+    expect(shard.rows).toEqual([]);
+  });
+
+  test('the empty map, once written, is kept as it is (no write, no delete)', async () => {
+    const api = new FakeApi();
+    const empty = await (async () => {
+      const first = new FakeApi();
+      await writer(first).sync(revoked(3), 'acme', await published(granted(3)));
+      return heldAfter(first.actions, await published(granted(3)));
+    })();
+    expect(await writer(api).sync(revoked(3), 'acme', empty)).toMatchObject({ published: 'empty', written: [], deleted: [] });
+    expect(api.verbs).toEqual([]);
+  });
+
+  test('a map that needs more shards than allowed is withheld: the empty map saying why, and a Warning Event on the index', async () => {
+    const api = new FakeApi();
+    const events = new EventRecorder({ api, reportingInstance: 'test', now: () => NOW });
+    const result = await writer(api, [], { budgetBytes: 2500, maxShards: 1, events }).sync(granted(40), 'acme', await published(granted(3)));
+    expect(result.published).toBe('withheld');
+    expect(result.withheld).toMatch(/shard/);
+    expect(api.verbs).toEqual([`PUT ${CMS}/${INDEX}`, 'POST /apis/events.k8s.io/v1/namespaces/acme/events']);
+    expect(indexOf(api.actions[0])).toMatchObject({ withheld: { reason: expect.any(String), message: result.withheld } });
+    const shard = JSON.parse((api.actions[0]!.body as ExistingConfigMap).data![`${INDEX}.json`]!) as { rows: unknown[] };
+    expect(shard.rows).toEqual([]);
+    expect(api.actions[1]!.body).toMatchObject({ type: 'Warning', regarding: { kind: 'ConfigMap', namespace: 'acme', name: INDEX } });
+  });
+
+  test('a withheld map already published: no write and no Event again', async () => {
+    const options = { budgetBytes: 2500, maxShards: 1 };
+    const first = new FakeApi();
+    await writer(first, [], options).sync(granted(40), 'acme', []);
+    const api = new FakeApi();
+    const events = new EventRecorder({ api, reportingInstance: 'test', now: () => NOW });
+    const result = await writer(api, [], { ...options, events }).sync(granted(40), 'acme', heldAfter(first.actions));
+    expect(result).toMatchObject({ published: 'withheld', written: [] });
+    expect(api.verbs).toEqual([]);
+  });
+});
+
+describe('what is left to the queue to retry, and what is not an error', () => {
+  test.each([
+    { name: 'a create answered 500: throws', method: 'POST', path: CMS, reactor: fails(500, 'InternalError'), existing: false, writes: ['create:error'] },
+    { name: 'a create that times out: throws', method: 'POST', path: CMS, reactor: timesOut, existing: false, writes: ['create:error'] },
+    { name: 'an update with a stale resourceVersion (409): throws', method: 'PUT', path: `${CMS}/${INDEX}`, reactor: fails(409, 'Conflict'), existing: true, writes: ['update:conflict'] },
+    { name: 'an update answered 503: throws', method: 'PUT', path: `${CMS}/${INDEX}`, reactor: fails(503, 'ServiceUnavailable'), existing: true, writes: ['update:error'] },
+  ])('$name', async ({ method, path, reactor, existing, writes }) => {
+    const held = existing ? (await published(granted(3))).map((cm) => ({ ...cm, data: {} })) : [];
+    const api = new FakeApi().on(method, path, reactor);
+    const seen: string[] = [];
+    await expect(writer(api, seen).sync(granted(3), 'acme', held)).rejects.toThrow();
+    expect(api.verbs).toEqual([`${method} ${path}`]);
+    expect(seen).toEqual(writes);
+  });
+
+  test('a shard that cannot be written: the index is not written (readers keep the last whole map)', async () => {
+    const api = new FakeApi().on('POST', CMS, fails(500, 'InternalError'));
+    await expect(writer(api, [], SHARDED).sync(granted(40), 'acme', [])).rejects.toThrow();
+    expect(api.actions.map((a) => (a.body as ExistingConfigMap).metadata?.name)).toEqual([`${INDEX}-0`]);
+  });
+
+  test('a ConfigMap of that name exists without the map labels (the informer cannot see it): taken over, labels included', async () => {
+    const api = new FakeApi().on('POST', CMS, fails(409, 'AlreadyExists')).on('GET', `${CMS}/${INDEX}`, answers(existingConfigMap('acme', INDEX, { other: 'x' }, { resourceVersion: '42' })));
+    const seen: string[] = [];
+    const result = await writer(api, seen).sync(granted(3), 'acme', []);
+    expect(api.verbs).toEqual([`POST ${CMS}`, `GET ${CMS}/${INDEX}`, `PUT ${CMS}/${INDEX}`]);
+    expect(api.actions[2]).toMatchObject({ body: { metadata: { resourceVersion: '42', labels: { 'charter.dev/permission-map': 'true' } } } });
+    expect(result.written).toEqual([INDEX]);
+    expect(seen).toEqual(['create:conflict', 'update:ok']);
+  });
+
+  test('an obsolete shard already deleted (404): not an error', async () => {
+    const api = new FakeApi().on('DELETE', `${CMS}/${INDEX}-1`, fails(404, 'NotFound'));
+    const result = await writer(api, [], SHARDED).sync(granted(3), 'acme', await published(granted(40), SHARDED));
+    expect(result.deleted).toContain(`${INDEX}-1`);
+  });
+
+  test('an obsolete shard whose delete fails otherwise: throws', async () => {
+    const api = new FakeApi().on('DELETE', `${CMS}/${INDEX}-1`, fails(500, 'InternalError'));
+    await expect(writer(api, [], SHARDED).sync(granted(3), 'acme', await published(granted(40), SHARDED))).rejects.toThrow(/500/);
+  });
+});

@@ -1,0 +1,266 @@
+/**
+ * The reconciler's decisions, with the informers' caches as plain lists and writers that record their calls: which
+ * events become which work keys, which key runs which reconcile function with what, what is observed, what is retried
+ * (a writer's error is rethrown for the queue) and when the expiry key runs again.
+ */
+import { describe, expect, test } from '@jest/globals';
+import type { KindName } from '../../../src/api/kinds.ts';
+import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
+import type { Caches, ObjectCache } from '../../../src/controller/caches.ts';
+import type { RawObject } from '../../../src/controller/cluster-model.ts';
+import type { ConfigMapWriter, ExistingConfigMap, MapWriteOutcome } from '../../../src/controller/configmap-writer.ts';
+import { Reconciler, type ReconcileObserver } from '../../../src/controller/reconciler.ts';
+import type { StatusWriter, StatusWriteResult } from '../../../src/controller/status-writer.ts';
+import { formatWorkKey } from '../../../src/controller/work-key.ts';
+import { existingConfigMap, rawCollaboration, rawOrganization, rawUser } from './builders.ts';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+const HOUR = 3_600_000;
+
+/** A cache over a list, looked up by namespace and name. */
+function cacheOf<T extends { metadata?: { name?: string; namespace?: string } }>(items: T[]): ObjectCache<T> {
+  return {
+    get: (namespace, name) => items.find((i) => i.metadata?.name === name && i.metadata?.namespace === namespace),
+    list: () => items,
+  };
+}
+
+interface World {
+  objects?: RawObject[];
+  configMaps?: ExistingConfigMap[];
+  namespaces?: string[];
+  status?: () => Promise<StatusWriteResult>;
+  map?: () => Promise<MapWriteOutcome>;
+  now?: () => number;
+}
+
+/** A reconciler over these caches; what it enqueues, writes, observes and logs is recorded. */
+function reconcilerOf(world: World = {}) {
+  const objects = world.objects ?? [];
+  const caches: Caches = {
+    objects: (kind: KindName) => cacheOf(objects.filter((o) => o.kind === kind)),
+    configMaps: cacheOf(world.configMaps ?? []),
+    namespaces: cacheOf((world.namespaces ?? ['acme']).map((name) => ({ metadata: { name } }))),
+  };
+  const enqueued: string[] = [];
+  const delayed: Array<[string, number]> = [];
+  const statusWrites: Array<{ object: unknown; current: RawObject | undefined; invalid: unknown }> = [];
+  const mapWrites: Array<{ namespace: string; existing: string[] }> = [];
+  const observed: string[] = [];
+  const logs: string[] = [];
+  const statusWriter: Pick<StatusWriter, 'sync'> = {
+    sync: async (_engine, object, current, invalid) => {
+      statusWrites.push({ object, current, invalid });
+      return world.status ? world.status() : 'written';
+    },
+  };
+  const configMapWriter: Pick<ConfigMapWriter, 'sync'> = {
+    sync: async (_engine, namespace, existing) => {
+      mapWrites.push({ namespace, existing: existing.map((cm) => cm.metadata?.name ?? '') });
+      return world.map ? world.map() : { written: ['charter-permissions'], deleted: [], bytes: 100, published: 'map' };
+    },
+  };
+  const observer: ReconcileObserver = {
+    reconciled: (kind, result) => observed.push(`${kind}:${result}`),
+    mapBytes: (namespace, bytes) => observed.push(`bytes:${namespace}:${bytes}`),
+    mapWithheld: (namespace, withheld) => observed.push(`withheld:${namespace}:${withheld}`),
+  };
+  const reconciler = new Reconciler({
+    catalog: loadCatalog(),
+    engineOptions: {},
+    caches,
+    statusWriter,
+    configMapWriter,
+    enqueue: (key) => enqueued.push(formatWorkKey(key)),
+    enqueueAfter: (key, ms) => delayed.push([formatWorkKey(key), ms]),
+    now: world.now ?? (() => NOW),
+    observer,
+    log: (level, message) => logs.push(`${level}:${message}`),
+  });
+  return { reconciler, enqueued, delayed, statusWrites, mapWrites, observed, logs, objects };
+}
+
+const bob = rawUser('bob');
+const grant = rawCollaboration('acme/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO']);
+const expiring = (expiresAt: string): RawObject => {
+  const raw = rawCollaboration('acme/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO']);
+  return { ...raw, spec: { ...(raw.spec as Record<string, unknown>), expiresAt } };
+};
+
+describe('events become work keys', () => {
+  test('before the first build: nothing (the build reads the caches)', () => {
+    const r = reconcilerOf();
+    r.reconciler.onObjectEvent('User', 'ADDED', bob);
+    expect(r.enqueued).toEqual([]);
+  });
+
+  test('a build: every object status, every namespace that gets a map or holds map ConfigMaps', () => {
+    const r = reconcilerOf({ objects: [bob, grant, rawUser('eve', { state: 'Sleepy' })], configMaps: [existingConfigMap('old', 'charter-permissions', {})] });
+    r.reconciler.rebuild();
+    expect(r.enqueued.sort()).toEqual(['map/acme', 'map/old', 'status/Collaboration/acme/c-bob', 'status/User/bob', 'status/User/eve']);
+  });
+
+  test('a new grant: the statuses it changes and its namespace map', () => {
+    const r = reconcilerOf({ objects: [bob] });
+    r.reconciler.rebuild();
+    r.enqueued.length = 0;
+    r.reconciler.onObjectEvent('Collaboration', 'ADDED', grant);
+    expect(new Set(r.enqueued)).toEqual(new Set(['status/Collaboration/acme/c-bob', 'status/User/bob', 'map/acme']));
+  });
+
+  test('an update that changes nothing Charter reads: only its own status (an edited status is restored)', () => {
+    const r = reconcilerOf({ objects: [bob, grant] });
+    r.reconciler.rebuild();
+    r.enqueued.length = 0;
+    r.reconciler.onObjectEvent('User', 'MODIFIED', rawUser('bob', {}, { status: { groupCount: 9 } }));
+    expect(r.enqueued).toEqual(['status/User/bob']);
+  });
+
+  test('a broken object: its status (to say what is wrong), and what its removal changes', () => {
+    const r = reconcilerOf({ objects: [bob, grant] });
+    r.reconciler.rebuild();
+    r.enqueued.length = 0;
+    r.reconciler.onObjectEvent('User', 'MODIFIED', rawUser('bob', { state: 'Sleepy' }));
+    expect(r.enqueued).toContain('status/User/bob');
+    expect(r.enqueued).toContain('map/acme');
+    expect(r.enqueued).toContain('status/Collaboration/acme/c-bob');
+  });
+
+  test('a deleted grant: the statuses and map it changed (its own status key finds it gone)', () => {
+    const r = reconcilerOf({ objects: [bob, grant] });
+    r.reconciler.rebuild();
+    r.enqueued.length = 0;
+    r.reconciler.onObjectEvent('Collaboration', 'DELETED', grant);
+    expect(new Set(r.enqueued)).toEqual(new Set(['status/User/bob', 'status/Collaboration/acme/c-bob', 'map/acme']));
+  });
+
+  test('a map ConfigMap event: its namespace map (drift is restored)', () => {
+    const r = reconcilerOf();
+    r.reconciler.onConfigMapEvent(existingConfigMap('acme', 'charter-permissions', {}));
+    expect(r.enqueued).toEqual(['map/acme']);
+  });
+
+  test('a namespace appears: its map, only if it gets one', () => {
+    const r = reconcilerOf({ objects: [bob, grant] });
+    r.reconciler.rebuild();
+    r.enqueued.length = 0;
+    r.reconciler.onNamespaceEvent('acme');
+    r.reconciler.onNamespaceEvent('elsewhere');
+    expect(r.enqueued).toEqual(['map/acme']);
+  });
+
+  test('a grant that expires: the expiry key at its expiry', () => {
+    const r = reconcilerOf({ objects: [bob, expiring('2026-06-01T01:00:00Z')] });
+    r.reconciler.rebuild();
+    expect(r.delayed).toEqual([['expiry', HOUR]]);
+  });
+});
+
+describe('each key runs its reconcile function', () => {
+  test('status: the writer gets the object, the cached object, and its problems; the outcome is observed', async () => {
+    const eve = rawUser('eve', { state: 'Sleepy' });
+    const r = reconcilerOf({ objects: [bob, grant, eve] });
+    r.reconciler.rebuild();
+    await r.reconciler.process('status/Collaboration/acme/c-bob');
+    await r.reconciler.process('status/User/eve');
+    expect(r.statusWrites).toEqual([
+      { object: { kind: 'Collaboration', namespace: 'acme', name: 'c-bob' }, current: grant, invalid: undefined },
+      { object: { kind: 'User', name: 'eve' }, current: eve, invalid: { problems: [expect.stringMatching(/^spec\.state/)], generation: 1 } },
+    ]);
+    expect(r.observed).toEqual(['status:success', 'status:success']);
+  });
+
+  test('status unchanged: observed as unchanged', async () => {
+    const r = reconcilerOf({ objects: [bob], status: async () => 'unchanged' });
+    r.reconciler.rebuild();
+    await r.reconciler.process('status/User/bob');
+    expect(r.observed).toEqual(['status:unchanged']);
+  });
+
+  test("map: the writer gets that namespace's ConfigMaps only; size and withheld are observed", async () => {
+    const r = reconcilerOf({ objects: [bob, grant], configMaps: [existingConfigMap('acme', 'charter-permissions', {}), existingConfigMap('other', 'charter-permissions', {})] });
+    r.reconciler.rebuild();
+    await r.reconciler.process('map/acme');
+    expect(r.mapWrites).toEqual([{ namespace: 'acme', existing: ['charter-permissions'] }]);
+    expect(r.observed).toEqual(['bytes:acme:100', 'withheld:acme:false', 'map:success']);
+  });
+
+  test('map unchanged: observed as unchanged, nothing logged', async () => {
+    const r = reconcilerOf({ objects: [bob, grant], map: async () => ({ written: [], deleted: [], bytes: 100, published: 'map' }) });
+    r.reconciler.rebuild();
+    await r.reconciler.process('map/acme');
+    expect(r.observed).toEqual(['bytes:acme:100', 'withheld:acme:false', 'map:unchanged']);
+    expect(r.logs.filter((l) => !l.startsWith('info:'))).toEqual([]);
+  });
+
+  test('map withheld: observed and warned', async () => {
+    const r = reconcilerOf({ objects: [bob, grant], map: async () => ({ written: ['charter-permissions'], deleted: [], bytes: 50, published: 'withheld', withheld: 'too big' }) });
+    r.reconciler.rebuild();
+    await r.reconciler.process('map/acme');
+    expect(r.observed).toContain('withheld:acme:true');
+    expect(r.logs).toContain('warn:permission map withheld');
+  });
+
+  test('map of a namespace that does not exist (yet): not written', async () => {
+    const r = reconcilerOf({ objects: [bob, grant], namespaces: [] });
+    r.reconciler.rebuild();
+    await r.reconciler.process('map/acme');
+    expect(r.mapWrites).toEqual([]);
+    expect(r.observed).toEqual(['map:unchanged']);
+  });
+
+  test("expiry: the clock moves, what expired is queued, and the key runs again at the next expiry", async () => {
+    let now = NOW;
+    const later = rawCollaboration('acme/c-later', 'User/bob', 'Application/app2', ['RIGHT_APPLICATION_INFO']);
+    const r = reconcilerOf({ objects: [bob, expiring('2026-06-01T01:00:00Z'), { ...later, spec: { ...(later.spec as object), expiresAt: '2026-06-01T03:00:00Z' } }], now: () => now });
+    r.reconciler.rebuild();
+    r.enqueued.length = 0;
+    r.delayed.length = 0;
+    now = NOW + HOUR;
+    await r.reconciler.process('expiry');
+    expect(new Set(r.enqueued)).toEqual(new Set(['status/Collaboration/acme/c-bob', 'status/User/bob', 'map/acme']));
+    expect(r.delayed).toEqual([['expiry', 2 * HOUR]]);
+    expect(r.observed).toEqual(['expiry:success']);
+  });
+
+  test('expiry with nothing more to expire: not run again', async () => {
+    let now = NOW;
+    const r = reconcilerOf({ objects: [bob, expiring('2026-06-01T01:00:00Z')], now: () => now });
+    r.reconciler.rebuild();
+    r.delayed.length = 0;
+    now = NOW + HOUR;
+    await r.reconciler.process('expiry');
+    expect(r.delayed).toEqual([]);
+  });
+});
+
+describe('what is retried and what is dropped', () => {
+  test("a writer's error is rethrown (the queue retries the key) and observed as an error", async () => {
+    const r = reconcilerOf({ objects: [bob], status: async () => Promise.reject(new Error('PATCH …: 409 Conflict')) });
+    r.reconciler.rebuild();
+    await expect(r.reconciler.process('status/User/bob')).rejects.toThrow(/409/);
+    expect(r.observed).toEqual(['status:error']);
+  });
+
+  test('a map write error likewise', async () => {
+    const r = reconcilerOf({ objects: [bob, grant], map: async () => Promise.reject(new Error('timed out')) });
+    r.reconciler.rebuild();
+    await expect(r.reconciler.process('map/acme')).rejects.toThrow(/timed out/);
+    expect(r.observed).toEqual(['map:error']);
+  });
+
+  test('text that is not a work key: dropped with a warning, nothing written', async () => {
+    const r = reconcilerOf({ objects: [bob] });
+    r.reconciler.rebuild();
+    await r.reconciler.process('status/Widget/x');
+    expect(r.statusWrites).toEqual([]);
+    expect(r.logs).toContain('warn:not a work key: dropped');
+  });
+
+  test('before the first build: nothing runs', async () => {
+    const r = reconcilerOf({ objects: [bob] });
+    await r.reconciler.process('status/User/bob');
+    expect(r.statusWrites).toEqual([]);
+    expect(r.observed).toEqual([]);
+  });
+});
