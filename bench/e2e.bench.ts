@@ -32,7 +32,7 @@ import { startControlPlane } from '../src/devcluster/controlplane.ts';
 import { Engine, type Change } from '../src/engine/engine.ts';
 import { allObjectKeys, statusOf } from '../src/engine/status.ts';
 import { KINDS, type KindName } from '../src/api/kinds.ts';
-import { emptyModel, objectKey, type Model } from '../src/model/model.ts';
+import { emptyModel, objectKey, parseObjectKey, type Model } from '../src/model/model.ts';
 import { addToModel } from '../src/model/load-manifests.ts';
 import { toModelObject } from '../src/model/to-model-object.ts';
 import { buildNamespaceMap, buildPermissionMaps } from '../src/permission-map/build-maps.ts';
@@ -356,8 +356,9 @@ async function main(): Promise<void> {
         if (!converted.ok) throw new Error(`${plan.key}: ${converted.problems.join('; ')}`);
         change = { type: 'upsert', object: converted.object };
       } else {
-        const [kind, a, b] = plan.key.split('/') as [KindName, string, string | undefined];
-        change = b === undefined ? { type: 'delete', kind, name: a } : { type: 'delete', kind, namespace: a, name: b };
+        const object = parseObjectKey(plan.key);
+        if (!object) throw new Error(`${plan.key}: not an object key`);
+        change = { type: 'delete', ...object };
       }
       const impact = mirror.apply([change]);
       let statusesChanged = 0;

@@ -5,8 +5,8 @@
  * denied, 0 when everything is allowed, 2 on unreadable input.
  */
 import { decide, DEFAULT_ADMISSION_OPTIONS, type AdmissionDecision, type AdmissionOperation, type AdmissionRequest, type Requester } from '../admission/decide.ts';
-import type { KindName } from '../api/kinds.ts';
 import { loadManifests } from '../model/load-manifests.ts';
+import { parseObjectKey } from '../model/model.ts';
 import type { Output } from './output.ts';
 import { InputError, openWorkspace, problemLines, type WorkspaceOptions } from './workspace.ts';
 
@@ -66,12 +66,13 @@ export function admitChanges(beforePath: string, afterPath: string, options: Adm
     const now = after.manifests.get(key);
     if (old && now && comparable(old) === comparable(now)) continue;
     const operation: AdmissionOperation = old && now ? 'UPDATE' : now ? 'CREATE' : 'DELETE';
-    const [kind, a, b] = key.split('/') as [KindName, string, string | undefined];
+    const object = parseObjectKey(key);
+    if (!object) throw new Error(`Not an object key: ${JSON.stringify(key)}`); // the loader names every object by objectKey
     const request: AdmissionRequest = {
       operation,
-      kind,
-      name: b ?? a,
-      ...(b !== undefined ? { namespace: a } : {}),
+      kind: object.kind,
+      name: object.name,
+      ...(object.namespace !== undefined ? { namespace: object.namespace } : {}),
       ...(now ? { object: now } : {}),
       ...(old ? { oldObject: old } : {}),
       requester,

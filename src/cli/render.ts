@@ -5,6 +5,7 @@ import { API_GROUP_VERSION } from '../api/kinds.ts';
 import { withTransitionTimes } from '../engine/conditions.ts';
 import { allObjectKeys, statusOf } from '../engine/status.ts';
 import type { Engine } from '../engine/engine.ts';
+import { parseObjectKey } from '../model/model.ts';
 import { buildPermissionMaps } from '../permission-map/build-maps.ts';
 import { shardMap } from '../permission-map/shard.ts';
 import type { Output } from './output.ts';
@@ -17,20 +18,25 @@ export interface RenderOptions extends WorkspaceOptions {
 
 export interface RenderedObject {
   path: string;
-  object: Record<string, unknown>;
+  /** A Kubernetes object, written as YAML. */
+  object: object;
 }
 
 /** The status objects the operator would write, with conditions stamped at the evaluation time. */
 export function renderStatuses(engine: Engine): RenderedObject[] {
   const now = new Date(engine.now).toISOString();
-  return allObjectKeys(engine).map((key) => {
-    const [kind, a, b] = key.split('/') as [string, string, string | undefined];
-    const status = statusOf(engine, key)! as unknown as { conditions: Parameters<typeof withTransitionTimes>[1] } & Record<string, unknown>;
-    const metadata = b === undefined ? { name: a } : { name: b, namespace: a };
-    return {
-      path: join('status', kind, ...(b === undefined ? [`${a}.yaml`] : [a, `${b}.yaml`])),
-      object: { apiVersion: API_GROUP_VERSION, kind, metadata, status: { ...status, conditions: withTransitionTimes(undefined, status.conditions, now) } },
-    };
+  return allObjectKeys(engine).flatMap((key) => {
+    const object = parseObjectKey(key);
+    const status = statusOf(engine, key);
+    if (!object || !status) return [];
+    const { kind, namespace, name } = object;
+    const metadata = namespace === undefined ? { name } : { name, namespace };
+    return [
+      {
+        path: join('status', kind, ...(namespace === undefined ? [`${name}.yaml`] : [namespace, `${name}.yaml`])),
+        object: { apiVersion: API_GROUP_VERSION, kind, metadata, status: { ...status, conditions: withTransitionTimes(undefined, status.conditions, now) } },
+      },
+    ];
   });
 }
 
@@ -40,7 +46,7 @@ export function runRender(paths: string[], options: RenderOptions, out: Output):
   for (const line of problems) out.err(line);
   const rendered = renderStatuses(workspace.engine);
   for (const [namespace, map] of buildPermissionMaps(workspace.engine)) {
-    for (const cm of shardMap(map).configMaps) rendered.push({ path: join('configmaps', namespace, `${cm.metadata.name}.yaml`), object: cm as unknown as Record<string, unknown> });
+    for (const cm of shardMap(map).configMaps) rendered.push({ path: join('configmaps', namespace, `${cm.metadata.name}.yaml`), object: cm });
   }
   const folder = outputFolder(options.out);
   folder.clear('status');
