@@ -339,7 +339,7 @@ export function renderOffline(mine: readonly Obj[], others: readonly Obj[], opti
     writeFileSync(join(input, 'mine.yaml'), docs(charter));
     writeFileSync(join(input, 'others.yaml'), docs(others));
     const problems: string[] = [];
-    runRender([input], { out, ...(options.catalog ? { catalog: options.catalog } : {}) }, { out: () => undefined, err: (line: string) => problems.push(line) } as never);
+    runRender([input], { out, ...(options.catalog ? { catalog: options.catalog } : {}) }, { out: () => undefined, err: (line: string) => problems.push(line) });
     const statuses = new Map<string, Obj>();
     const configMaps = new Map<string, Obj>();
     const walk = (path: string): void => {
@@ -477,7 +477,7 @@ export async function parity(api: ApiClient, mine: readonly Obj[], options: Pari
 function emptyMapConfigMaps(namespace: string, catalogFile: string | undefined): Obj[] {
   const catalog = loadCatalog(catalogFile).name;
   const empty: NamespaceMap = { catalog, namespace, organization: undefined, evaluatedAt: 0, nextExpiry: undefined, rights: [], kinds: [], admins: { users: [], rights: {} }, rows: [] };
-  return shardMap(empty).configMaps as unknown as Obj[];
+  return shardMap(empty).configMaps;
 }
 
 /** Waits until `parity` finds no difference; on timeout, fails listing the differences left. Returns the last report. */
