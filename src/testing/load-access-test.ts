@@ -10,7 +10,7 @@ import type { ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { createAjv } from '../api/ajv.ts';
 import { describeSchemaError } from '../model/schema-errors.ts';
-import type { AccessTest, Case } from './access-test.generated.ts';
+import type { AccessTest } from './access-test.generated.ts';
 
 const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), 'access-test.schema.json');
 
@@ -45,13 +45,15 @@ function compiled(): NonNullable<typeof validators> {
   return validators;
 }
 
-/** A case's name for messages: its own, else what it asks. */
-export function caseTitle(c: Case, index: number): string {
-  const record = c as unknown as Record<string, unknown>;
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A case's name for messages: its own, else what it asks (read from a case the schema may not have accepted). */
+export function caseTitle(c: unknown, index: number): string {
+  const record = isRecord(c) ? c : {};
   if (typeof record.name === 'string' && record.name) return `cases[${index}] (${record.name})`;
-  const check = record.check as { user?: unknown; on?: unknown } | undefined;
+  const check = isRecord(record.check) ? record.check : undefined;
   if (check) return `cases[${index}] (${String(check.user)} on ${String(check.on)})`;
-  const who = record.who as { on?: unknown; right?: unknown } | undefined;
+  const who = isRecord(record.who) ? record.who : undefined;
   if (who) return `cases[${index}] (who on ${String(who.on)}${who.right ? ` holding ${String(who.right)}` : ''})`;
   return `cases[${index}]`;
 }
@@ -59,9 +61,9 @@ export function caseTitle(c: Case, index: number): string {
 /** The schema problems of one case, judged against the shape its key (check, who, admit) asks for. */
 function caseProblems(c: unknown, index: number): string[] {
   const v = compiled();
-  const record = (typeof c === 'object' && c !== null ? c : {}) as Record<string, unknown>;
+  const record = isRecord(c) ? c : {};
   const shapes = (['check', 'who', 'admit'] as const).filter((k) => k in record);
-  const where = `${caseTitle(record as unknown as Case, index)}`;
+  const where = caseTitle(record, index);
   if (shapes.length !== 1) return [`${where}: expected exactly one of check, who, admit; found ${shapes.length === 0 ? 'none' : shapes.join(', ')}`];
   const validate = v[shapes[0]!];
   if (!validate(record)) return (validate.errors ?? []).map((e) => `${where}: ${describeSchemaError(e, record)}`);

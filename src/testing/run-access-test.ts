@@ -16,7 +16,7 @@ import { evaluate, type Provenance } from '../engine/evaluate.ts';
 import { manifestFiles, parseManifestDocuments, readManifestText } from '../model/load-manifests.ts';
 import { classifyDocument } from '../model/to-model-object.ts';
 import { openWorkspace, problemLines, type Workspace } from '../cli/workspace.ts';
-import type { AdmitCase, Case, CheckCase, WhoCase } from './access-test.generated.ts';
+import type { AdmitCase } from './access-test.generated.ts';
 import { AccessTestError, caseTitle, type LoadedAccessTest } from './load-access-test.ts';
 import { pathKey } from './path-keys.ts';
 
@@ -125,12 +125,11 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
     const knownUser = (user: string, field: string): void => {
       if (!engine.model.users.has(user)) throw bad(field, `User ${user} is not in the manifests (a misspelt user would pass every "cannot")`);
     };
-    const record = c as unknown as Record<string, unknown>;
     let messages: string[] = [];
     let status: CaseResult['status'] = 'passed';
 
-    if ('check' in record) {
-      const k = c as CheckCase;
+    if ('check' in c) {
+      const k = c;
       const w = workspaceAt(k.check.at ?? spec.at);
       const entity = entityOf(k.check.on, 'check.on', w);
       knownUser(k.check.user, 'check.user');
@@ -169,8 +168,8 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
         const want = sorted(new Set(keys));
         if (actual.join('\n') !== want.join('\n')) messages.push(`paths.${right}: expected ${want.length ? want.map((p) => `"${p}"`).join(', ') : '(none)'}; found ${actual.length ? actual.map((p) => `"${p}"`).join(', ') : '(none)'}`);
       }
-    } else if ('who' in record) {
-      const k = c as WhoCase;
+    } else if ('who' in c) {
+      const k = c;
       if (options.source) {
         results.push({ title, status: 'not run', messages: ['who: the maps are per namespace; ask the manifests'] });
         continue;
@@ -195,7 +194,7 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
         else if (holder.via.join(',') !== expected.join(',')) messages.push(`via.${user}: expected ${list(expected)}; found ${list(holder.via)}`);
       }
     } else {
-      const k = c as AdmitCase;
+      const k = c;
       if (options.source) {
         results.push({ title, status: 'not run', messages: ['admit: judged against the manifests, not the cluster'] });
         continue;
