@@ -468,7 +468,15 @@ function checkList(v: unknown, pattern: RegExp, what: string, expected: string, 
  * ascending, no duplicate, shard names and keys as the layout fixes them, and contentHash recomputed.
  */
 function parseIndex(text: string, name: string): PermissionMapIndex {
-  const doc = parseJson(text, INDEX_KEY);
+  const index = parseJson(text, INDEX_KEY);
+  checkIndex(index, name);
+  const hash = `sha256:${createHash('sha256').update(JSON.stringify(hashedContent(index)), 'utf8').digest('hex')}`;
+  if (hash !== index.contentHash) throw invalid(`${INDEX_KEY} contentHash: the content hashes to ${hash}; the index says ${index.contentHash} (edited, or written by something else)`);
+  return index;
+}
+
+/** Throws PermissionMapError unless `doc` is an index of the format (its shape and rules; the hash is parseIndex's). */
+function checkIndex(doc: Record<string, unknown>, name: string): asserts doc is Record<string, unknown> & PermissionMapIndex {
   checkFormat(doc, INDEX_FORMAT, INDEX_KEY);
   const at = (field: string): string => `${INDEX_KEY} ${field}`;
   check(typeof doc.catalog === 'string' && doc.catalog.length > 0, at('catalog'), 'a name', doc.catalog);
@@ -508,10 +516,6 @@ function parseIndex(text: string, name: string): PermissionMapIndex {
   });
   const withheld = doc.withheld;
   check(withheld === undefined || (isRecord(withheld) && isString(withheld.reason, REASON) && typeof withheld.message === 'string'), at('withheld'), '{reason, message}', withheld);
-  const index = doc as unknown as PermissionMapIndex;
-  const hash = `sha256:${createHash('sha256').update(JSON.stringify(hashedContent(index)), 'utf8').digest('hex')}`;
-  if (hash !== index.contentHash) throw invalid(`${at('contentHash')}: the content hashes to ${hash}; the index says ${index.contentHash} (edited, or written by something else)`);
-  return index;
 }
 
 /**
@@ -537,7 +541,13 @@ export function hashedContent(index: PermissionMapIndex): Record<string, unknown
 
 /** A shard, checked for every rule of the format: its namespace, unique sets, rows of unique users, positions in range. */
 function parseShard(text: string, index: PermissionMapIndex, what: string): PermissionMapShard {
-  const doc = parseJson(text, what);
+  const shard = parseJson(text, what);
+  checkShard(shard, index, what);
+  return shard;
+}
+
+/** Throws PermissionMapError unless `doc` is a shard of the format that belongs to `index`. */
+function checkShard(doc: Record<string, unknown>, index: PermissionMapIndex, what: string): asserts doc is Record<string, unknown> & PermissionMapShard {
   checkFormat(doc, SHARD_FORMAT, what);
   check(doc.namespace === index.namespace, `${what} namespace`, index.namespace, doc.namespace);
   checkList(doc.sets, MASK, `${what} sets`, 'masks', false);
@@ -576,5 +586,4 @@ function parseShard(text: string, index: PermissionMapIndex, what: string): Perm
       }
     }
   });
-  return doc as unknown as PermissionMapShard;
 }
