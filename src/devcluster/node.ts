@@ -1,7 +1,8 @@
 /**
  * A real, throwaway Kubernetes node beside a control plane of ./controlplane.ts: containerd (CRI), a kubelet,
  * kube-scheduler and kube-controller-manager, all on 127.0.0.1, plus a Docker engine (dockerd on the same containerd)
- * to build images with. See docs/control-plane.md, "The node" (not yet used by a test in CI: issue 12).
+ * to build images with. See docs/control-plane.md, "The node". test/integration/node.test.ts runs the image, the chart
+ * and a workload on it (in CI); nodeClients() gives another process docker, ctr and helm on a running node's folder.
  *
  * The network: none. dockerd runs with --bridge=none and no iptables; containerd's only CNI network is `loopback`
  * (so the runtime reports its network ready and the node becomes Ready), and Pods run on the host network. The node's
@@ -10,8 +11,9 @@
  * There is no registry: images are built or imported with docker, then copied into containerd's `k8s.io` namespace
  * (`docker save | ctr import`), where the kubelet finds them (imagePullPolicy Never or IfNotPresent).
  *
- * Everything lives in a fresh temporary folder (`$TMPDIR/charter-node-*`): containerd's and dockerd's state, runc's
- * state, the kubelet's root and the Pods' logs. stop() ends it all and removes the folder (./node-cleanup.ts); if this
+ * Everything lives in a fresh temporary folder (`$TMPDIR/charter-node-*`, a tmpfs of its own, so that teardown is an
+ * unmount, not the deletion of thousands of files): containerd's and dockerd's state, runc's state, the kubelet's root
+ * and the Pods' logs. stop() ends it all and removes the folder (./node-cleanup.ts); if this
  * process dies instead, the processes die with it (parent-death signal) and the watchdog (./watchdog.ts) tears down the
  * containers, mounts and folder; a later start sweeps folders whose owner is gone.
  *
