@@ -3,20 +3,26 @@
  * (src/devcluster: kube-apiserver + etcd on loopback) with the operator in this process. Not a test: it prints
  * figures (docs/performance.md, "Admission webhook").
  *
- * The same request is timed N times in each of three settings: a server-side dry-run create of a Collaboration
- * (`POST …/collaborations?dryRun=All`, the API server runs admission and stores nothing) as the admin impersonating
- * `alice`, whom RBAC lets write Charter objects —
- *   1. no webhook registered;
- *   2. the webhook registered: the API server calls the operator over TLS, Charter answers (a denial, today: alice is
- *      no User), and the API server returns a 403;
- *   3. the webhook registered, the request from a bypass identity (`ci-bot`): called, allowed as Platform.
- * Each figure is the client's round trip (HTTP keep-alive, no kubectl process). The operator's own time per answer
- * is charter_admission_duration_seconds.
+ * Each request is a server-side dry run (`?dryRun=All`: the API server runs admission and stores nothing) as the
+ * admin impersonating a user whom RBAC lets write Charter objects, timed N times per setting over one kept-alive
+ * HTTPS connection (no kubectl process). The cluster holds: Organization acme owning namespace bench, User alice
+ * (identity `alice`) its full member (RIGHT_ALL), User eve (identity `eve`) with no rights, UserGroup big in acme
+ * listing 4,999 names that are no User (the request's size is what is measured here, not the engine's).
+ *   - create a Collaboration (alice grants bob RIGHT_APPLICATION_INFO on Application/bench/app1), no webhook;
+ *   - update UserGroup big (a merge patch): alice added as the 5,000th name (a review carrying a 4,999- and a
+ *     5,000-name list), no webhook;
+ * then with the webhook registered (the API server calls the operator over TLS):
+ *   - the create as `mallory`, no User: denied UnknownRequester (the request never reaches the rules);
+ *   - the create as `ci-bot`, a bypass identity: allowed as platform;
+ *   - the create as alice: allowed by the rules (NotPermitted, NoEscalation, LastOwner, SubjectNotAvailable judged);
+ *   - the create as eve: denied NotPermitted and NoEscalation;
+ *   - the group update as alice: allowed by the rules (the lists diffed, alice joins, the group's grants judged).
+ * The operator's own time per answer is charter_admission_duration_seconds (mean per setting).
  *
- * Flags: --requests N (default 300), --json <file>.
+ * Flags: --requests N (default 300), --group-requests N (default 40), --json <file>.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'node:https';
@@ -35,6 +41,8 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const N = Number(flag('requests') ?? 300);
+/** The group update takes the API server most of a second (a 5,000-item set list): fewer of them. */
+const GROUP_N = Number(flag('group-requests') ?? 40);
 const jsonOut = flag('json');
 
 const cp = await startControlPlane({ log: (m) => process.stderr.write(`control plane: ${m}\n`) });
@@ -62,60 +70,98 @@ try {
   });
   await operator.start();
 
+  // The cluster the rules judge against (as the admin, before the webhook is registered).
+  const apply = async (path: string, object: unknown): Promise<void> => {
+    const r = await cp.request('POST', path, object);
+    if (r.status >= 300) throw new Error(`creating ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  };
+  const charter = '/apis/charter.dev/v1alpha1';
+  await apply(`${charter}/organizations`, { apiVersion: 'charter.dev/v1alpha1', kind: 'Organization', metadata: { name: 'acme' }, spec: { namespaces: ['bench'] } });
+  await apply(`${charter}/users`, { apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { identities: ['alice'] } });
+  await apply(`${charter}/users`, { apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name: 'eve' }, spec: { identities: ['eve'] } });
+  await apply(`${charter}/namespaces/bench/collaborations`, {
+    apiVersion: 'charter.dev/v1alpha1', kind: 'Collaboration', metadata: { name: 'm-alice', namespace: 'bench' },
+    spec: { subject: { kind: 'User', name: 'alice' }, target: { kind: 'Organization', name: 'acme' }, rights: ['RIGHT_ALL'] },
+  });
+  const listed = [...Array.from({ length: 4_999 }, (_, i) => `listed-${i}`), 'alice'];
+  await apply(`${charter}/usergroups`, { apiVersion: 'charter.dev/v1alpha1', kind: 'UserGroup', metadata: { name: 'big' }, spec: { organization: 'acme', members: { users: listed.slice(0, 4_999) } } });
+
   const kc = kubeConfig.getCurrentUser()!;
   const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: cp.caPem, cert: Buffer.from(kc.certData!, 'base64').toString(), key: Buffer.from(kc.keyData!, 'base64').toString() });
-  const body = (i: number): string =>
+  const createBody = (i: number): string =>
     JSON.stringify({
       apiVersion: 'charter.dev/v1alpha1',
       kind: 'Collaboration',
       metadata: { name: `c${i}`, namespace: 'bench' },
       spec: { subject: { kind: 'User', name: 'bob' }, target: { kind: 'Application', name: 'app1' }, rights: ['RIGHT_APPLICATION_INFO'] },
     });
-  const url = new URL('/apis/charter.dev/v1alpha1/namespaces/bench/collaborations?dryRun=All', cp.server);
-  const once = (i: number, as: string): Promise<{ ms: number; status: number }> =>
+  // The group's list with one more name (the 5,000th), as a merge patch (no resourceVersion to conflict with the
+  // operator's status writes); the review still carries the whole object before and after. A dry run stores nothing.
+  const groupBody = JSON.stringify({ spec: { members: { users: listed } } });
+  const createUrl = new URL(`${charter}/namespaces/bench/collaborations?dryRun=All`, cp.server);
+  const groupUrl = new URL(`${charter}/usergroups/big?dryRun=All`, cp.server);
+  type Kind = 'create' | 'group';
+  const once = (i: number, as: string, kind: Kind = 'create'): Promise<{ ms: number; status: number; body: string }> =>
     new Promise((resolve, reject) => {
-      const payload = body(i);
+      const payload = kind === 'create' ? createBody(i) : groupBody;
       const start = performance.now();
-      const req = request(url, { method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), 'Impersonate-User': as } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ ms: performance.now() - start, status: res.statusCode ?? 0 }));
+      const req = request(kind === 'create' ? createUrl : groupUrl, { method: kind === 'create' ? 'POST' : 'PATCH', agent, headers: { 'Content-Type': kind === 'create' ? 'application/json' : 'application/merge-patch+json', 'Content-Length': Buffer.byteLength(payload), 'Impersonate-User': as } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ ms: performance.now() - start, status: res.statusCode ?? 0, body: text }));
       });
       req.on('error', reject);
       req.end(payload);
     });
-  const series = async (as: string, expect: number): Promise<number[]> => {
-    for (let i = 0; i < 20; i++) await once(i, as); // warm-up: connections, caches
+  const operatorTotals = async (): Promise<{ sum: number; count: number }> => {
+    const values = (await operator!.metrics.admissionDuration.get()).values;
+    const total = (name: string): number => values.filter((v) => v.metricName === name).reduce((a, v) => a + v.value, 0);
+    return { sum: total('charter_admission_duration_seconds_sum'), count: total('charter_admission_duration_seconds_count') };
+  };
+  const series = async (as: string, expect: number, kind: Kind = 'create'): Promise<{ client: ReturnType<typeof summarize>; operatorMeanMs: number | undefined }> => {
+    const count = kind === 'group' ? GROUP_N : N;
+    for (let i = 0; i < (kind === 'group' ? 3 : 20); i++) await once(i, as, kind); // warm-up: connections, caches
+    const before = await operatorTotals();
     const out: number[] = [];
-    for (let i = 0; i < N; i++) {
-      const r = await once(i, as);
-      if (r.status !== expect) throw new Error(`expected ${expect} as ${as}, got ${r.status}`);
+    for (let i = 0; i < count; i++) {
+      const r = await once(i, as, kind);
+      if (r.status !== expect) throw new Error(`expected ${expect} for ${kind} as ${as}, got ${r.status}: ${r.body.slice(0, 500)}`);
       out.push(r.ms);
     }
-    return out;
+    const after = await operatorTotals();
+    const answered = after.count - before.count;
+    return { client: summarize(out), operatorMeanMs: answered > 0 ? ((after.sum - before.sum) / answered) * 1000 : undefined };
   };
-
-  const without = await series('alice', 201);
+  const loadBefore = loadavg();
+  const withoutCreate = await series('alice', 201);
+  const withoutGroup = await series('alice', 200, 'group');
   await registerWebhook(
     cp.request,
     webhookConfiguration({ url: `https://127.0.0.1:${operator.admissionPort}/validate`, caBundle: cp.caPem, skipGroups: ['system:masters'] }),
   );
-  // The API server picks up the configuration within a moment.
-  for (let tries = 0; (await once(0, 'alice')).status !== 403; tries++) {
-    if (tries > 100) throw new Error('the webhook was never called');
+  // The API server picks up the configuration within a moment; the operator's informers have the objects above.
+  for (let tries = 0; (await once(0, 'mallory')).status !== 403 || (await once(0, 'alice')).status !== 201; tries++) {
+    if (tries > 200) throw new Error('the webhook was never called, or alice was never allowed');
     await new Promise((r) => setTimeout(r, 100));
   }
-  const denied = await series('alice', 403);
+  const unknown = await series('mallory', 403);
   const platform = await series('ci-bot', 201);
-  const histogram = (await operator.metrics.admissionDuration.get()).values;
-  const sum = histogram.filter((v) => v.metricName === 'charter_admission_duration_seconds_sum').reduce((a, v) => a + v.value, 0);
-  const count = histogram.filter((v) => v.metricName === 'charter_admission_duration_seconds_count').reduce((a, v) => a + v.value, 0);
+  const allowed = await series('alice', 201);
+  const denied = await series('eve', 403);
+  const group = await series('alice', 200, 'group');
   const report = {
     requests: N,
-    noWebhookMs: summarize(without),
-    webhookDeniedMs: summarize(denied),
-    webhookPlatformMs: summarize(platform),
-    operatorMeanMs: count ? (sum / count) * 1000 : undefined,
-    load: (await import('node:os')).loadavg(),
+    groupRequests: GROUP_N,
+    noWebhook: { create: withoutCreate.client, groupUpdate: withoutGroup.client },
+    webhook: {
+      unknownRequesterDenied: unknown,
+      platformAllowed: platform,
+      rulesAllowed: allowed,
+      rulesDenied: denied,
+      groupUpdateAllowed: group,
+    },
+    loadAverage: { before: loadBefore, after: loadavg() },
   };
   console.log(JSON.stringify(report, null, 2));
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(report, null, 2));

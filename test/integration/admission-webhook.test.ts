@@ -6,7 +6,8 @@
  *
  * Impersonated requesters (`kubectl --as`, with RBAC that lets them write Charter objects) are answered by Charter:
  * a denial carries its reason in kubectl's message, `--dry-run=server` agrees, bypass identities pass, a denial on an
- * existing object leaves an Event. Both replicas answer, the follower from an engine as current as the leader's. A
+ * existing object leaves an Event. Both replicas answer, the follower from an engine as current as the leader's. Two
+ * removals of owners sent at once to one replica are judged one after the other (the second denied LastOwner). A
  * replaced serving certificate is served without a restart (the API server, given only the new CA, still gets
  * answers). With no operator answering, writes fail closed; with failurePolicy Ignore they go through.
  */
@@ -25,6 +26,7 @@ import { webhookConfiguration, WEBHOOK_NAME } from '../../src/devcluster/admissi
 import { issueCert, type IssuedCert } from '../../src/devcluster/x509.ts';
 import { spawn } from 'node:child_process';
 import { kubeconfigPath, newNamespace } from './support/cluster.ts';
+import { KubeConfig } from '@kubernetes/client-node';
 import { adminApi, eventually, randomId, startOperator, type Obj } from './support/operator.ts';
 
 jest.setTimeout(120_000);
@@ -99,6 +101,13 @@ function secretVolume(first: IssuedCert): { dir: string; replace: (pair: IssuedC
   symlinkSync('..data/tls.crt', join(dir, 'tls.crt'));
   symlinkSync('..data/tls.key', join(dir, 'tls.key'));
   return { dir, replace: write };
+}
+
+/** The admin's kubeconfig (client certificate), for requests that impersonate. */
+function kubeConfigOf(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath());
+  return kc;
 }
 
 const servingCert = (issuer: IssuedCert): IssuedCert => issueCert({ commonName: 'charter-admission', usage: 'server', hosts: ['127.0.0.1'] }, issuer);
@@ -199,7 +208,7 @@ beforeAll(async () => {
       kind: 'ClusterRoleBinding',
       metadata: { name: ROLE },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: ROLE },
-      subjects: ['alice', 'bob', BYPASS_USER].map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
+      subjects: ['alice', 'bob', 'carol', BYPASS_USER].map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
     },
   ];
   const applied = await kubectl(['apply', '-f', '-'], { input: rbac.map(yaml).join('---\n') });
@@ -319,6 +328,65 @@ describe('the admission webhook, called by kube-apiserver', () => {
     proxy.route(1);
     expectDenied(await kubectl(['--as', 'alice', 'apply', '--dry-run=server', '-f', '-'], { input: yaml(collaboration(`after-${id}`)) }));
     proxy.route(0);
+  });
+
+  test('two removals of owners sent at once to one replica: one passes, the other is judged after it and denied LastOwner', async () => {
+    // Organization with two full members, carol (identity `carol`) and owner2: carol removes owner2's membership and
+    // her own in two requests sent together. Judged on the same state both would pass (each leaves an owner); the
+    // replica judges the second after the first has come back through its watch, when it would leave none.
+    const owned = await newNamespace('owners');
+    const org = `owners-${id}`;
+    const carol = `carol-${id}`;
+    const owner2 = `owner2-${id}`;
+    const membership = (name: string, user: string): Obj => ({
+      apiVersion: 'charter.dev/v1alpha1',
+      kind: 'Collaboration',
+      metadata: { name, namespace: owned },
+      spec: { subject: { kind: 'User', name: user }, target: { kind: 'Organization', name: org }, rights: ['RIGHT_ALL'] },
+    });
+    const objects: Obj[] = [
+      { apiVersion: 'charter.dev/v1alpha1', kind: 'Organization', metadata: { name: org }, spec: { namespaces: [owned] } },
+      { apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name: carol }, spec: { identities: ['carol'] } },
+      { apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name: owner2 }, spec: {} },
+      membership('m-carol', carol),
+      membership('m-owner2', owner2),
+    ];
+    expect((await kubectl(['apply', '-f', '-'], { input: objects.map(yaml).join('---\n') })).stderr).toBe('');
+    await eventually(() => a.reconciler.engine?.organizationMembers(org).size === 2, 'replica a to see both owners');
+    proxy.route(0);
+    // Straight to the API server, both at once (two kubectl processes would start tens of milliseconds apart).
+    const kc = kubeConfigOf();
+    const user = kc.getCurrentUser()!;
+    const server = new URL(kc.getCurrentCluster()!.server);
+    const remove = (name: string): Promise<{ status: number; message: string }> =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: server.hostname,
+            port: server.port,
+            path: `/apis/charter.dev/v1alpha1/namespaces/${owned}/collaborations/${name}`,
+            method: 'DELETE',
+            ca: Buffer.from(kc.getCurrentCluster()!.caData!, 'base64'),
+            cert: Buffer.from(user.certData!, 'base64'),
+            key: Buffer.from(user.keyData!, 'base64'),
+            headers: { 'Impersonate-User': 'carol', Accept: 'application/json' },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, message: (JSON.parse(text) as { message?: string }).message ?? '' }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const results = await Promise.all([remove('m-owner2'), remove('m-carol')]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 403]);
+    const denied = results.find((r) => r.status === 403)!;
+    expect(denied.message).toMatch(new RegExp(`LastOwner: Organization/${org} would be left without a member holding every Organization right`));
+    const left = await api.request<{ items: Obj[] }>('GET', `/apis/charter.dev/v1alpha1/namespaces/${owned}/collaborations`);
+    expect(left.items).toHaveLength(1);
   });
 
   test('a replaced serving certificate is served without a restart; the API server, trusting only the new CA, gets answers', async () => {
