@@ -14,6 +14,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { CollaborationObject, Model } from '../model/model.ts';
 import { CHECKS, inputsRead, type CollaborationCheck } from './collaboration-checks.ts';
 import { mapNamespaces, type EngineState } from './engine-state.ts';
+import { EntityReach, type ReachByKind } from './entity-reach.ts';
 import { GrantIndex, targetKey, type EntityInfo, type GrantRecord } from './grant-index.ts';
 import { GroupIndex } from './groups.ts';
 import { Memberships, type Membership } from './memberships.ts';
@@ -29,6 +30,7 @@ import { judge, type CollaborationVerdict } from './verdict.ts';
 export type { Change, Impact } from './propagation.ts';
 export type { CollaborationVerdict } from './verdict.ts';
 export type { EntityInfo } from './grant-index.ts';
+export type { ReachByKind } from './entity-reach.ts';
 export type { Membership } from './memberships.ts';
 
 export interface EngineOptions {
@@ -62,6 +64,7 @@ export class Engine implements EngineView {
   readonly model: ModelView;
   private readonly state: EngineState;
   private readonly propagation: ChangePropagation;
+  private readonly reach: EntityReach;
   private readonly adminSets = new Map<string, RightSetId>();
 
   /** Builds the engine over a model (which it then owns and mutates through `apply`). */
@@ -98,6 +101,7 @@ export class Engine implements EngineView {
     }
     this.state = state;
     this.propagation = new ChangePropagation(state);
+    this.reach = new EntityReach(state);
   }
 
   get now(): number {
@@ -128,12 +132,16 @@ export class Engine implements EngineView {
 
   /** Applies changes in order and reports everything they affected. */
   apply(changes: readonly Change[]): Impact {
-    return this.propagation.apply(changes);
+    const impact = this.propagation.apply(changes);
+    this.reach.forget(impact.namespaces);
+    return impact;
   }
 
   /** Moves the evaluation time (expiring grants, or un-expiring them when time moves back). */
   advanceTime(now: number): Impact {
-    return this.propagation.advanceTime(now);
+    const impact = this.propagation.advanceTime(now);
+    this.reach.forget(impact.namespaces);
+    return impact;
   }
 
   // ---------------------------------------------------------------- queries
@@ -295,6 +303,14 @@ export class Engine implements EngineView {
         }
       }
     }
+  }
+
+  /**
+   * Kind → the distinct users that active grants on the namespace's entities of that kind give some right (the users
+   * `forEachEntityGrant` visits, each once per kind). Kept per namespace until a change's impact names it.
+   */
+  entityReach(namespace: string): ReachByKind {
+    return this.reach.of(namespace);
   }
 
   /** Kind → user → rights on every entity of that kind in the namespace, from its owner's memberships (§5.4). */

@@ -173,7 +173,8 @@ export interface AuthorizedUserSets {
 
 /**
  * The authorized users of an organization by filter. Costs its members, the members of the groups its memberships
- * name (once per group) and the grants of its namespaces with their subjects' users (what its maps cost).
+ * name (once per group) and the distinct users its namespaces' entity grants reach per kind (the engine keeps those
+ * per namespace: `Engine.entityReach`).
  */
 export function authorizedUserSets(engine: EngineView, name: string): AuthorizedUserSets {
   const orgKind = engine.sets.kindRights('Organization');
@@ -195,16 +196,16 @@ export function authorizedUserSets(engine: EngineView, name: string): Authorized
       for (const user of engine.groups.membersOf(c.subject.name)) if (out.all.has(user)) into.add(user);
     }
   }
-  // The users of the grants on its namespaces' entities: the same walk as building those namespaces' maps (at the
-  // medium benchmark tier it makes the 1,000 organization statuses about ten times slower; docs/performance.md).
+  // The users the grants on its namespaces' entities reach, by kind: kept per namespace by the engine (entity-reach.ts).
   for (const ns of engine.organizations.owned.get(name) ?? []) {
-    engine.forEachEntityGrant(ns, (key, user) => {
-      const kind = key.slice(0, key.indexOf('/'));
+    for (const [kind, reached] of engine.entityReach(ns)) {
       let users = out.throughEntities.get(kind);
       if (!users) out.throughEntities.set(kind, (users = new Set()));
-      users.add(user);
-      out.all.add(user);
-    });
+      for (const user of reached) {
+        users.add(user);
+        out.all.add(user);
+      }
+    }
   }
   return out;
 }
