@@ -202,7 +202,12 @@ const expiryImpact = live.advanceTime(w.now + DAY);
 const advanceTimeMs = msSince(start);
 
 // End to end for a short extra run: apply, then rebuild the permission maps of the namespaces the change affected.
-const endToEnd: Array<{ applyMs: number; refreshMs: number; namespaces: number; hot: boolean }> = [];
+// What the cluster holds before them (untimed): each namespace's ConfigMaps by hash annotation (which covers the
+// content), to count the ConfigMaps a change rewrites.
+const hashOf = (cm: { metadata: { annotations: Record<string, string> } }): string => Object.values(cm.metadata.annotations).join(',');
+const published = new Map<string, Map<string, string>>();
+for (const ns of live.mapNamespaces()) published.set(ns, new Map(shardMap(buildNamespaceMap(live, ns)).configMaps.map((cm) => [cm.metadata.name, hashOf(cm)])));
+const endToEnd: Array<{ applyMs: number; refreshMs: number; namespaces: number; hot: boolean; configMapsWritten: number; bytesWritten: number }> = [];
 for (let i = 0; i < Math.min(tier === 'large' ? 20 : 100, changeCount); i++) {
   const mc = mix.next();
   const t0 = process.hrtime.bigint();
@@ -210,8 +215,23 @@ for (let i = 0; i < Math.min(tier === 'large' ? 20 : 100, changeCount); i++) {
   const applyMs = msSince(t0);
   mix.afterApply(mc);
   const t1 = process.hrtime.bigint();
-  for (const ns of impact.namespaces) shardMap(buildNamespaceMap(live, ns));
-  endToEnd.push({ applyMs, refreshMs: msSince(t1), namespaces: impact.namespaces.size, hot: mc.hot });
+  const writes = [...impact.namespaces].map((ns) => shardMap(buildNamespaceMap(live, ns)));
+  const refreshMs = msSince(t1);
+  // What the operator would write: the ConfigMaps whose content (hash annotation) changed, each whole (its data).
+  let configMapsWritten = 0;
+  let bytesWritten = 0;
+  for (const write of writes) {
+    let names = published.get(write.namespace);
+    if (!names) published.set(write.namespace, (names = new Map()));
+    for (const cm of write.configMaps) {
+      const hash = hashOf(cm);
+      if (names.get(cm.metadata.name) === hash) continue;
+      names.set(cm.metadata.name, hash);
+      configMapsWritten++;
+      bytesWritten += dataBytes(cm.data);
+    }
+  }
+  endToEnd.push({ applyMs, refreshMs, namespaces: impact.namespaces.size, hot: mc.hot, configMapsWritten, bytesWritten });
 }
 log('hot probes, expiry and map refreshes done');
 
@@ -307,6 +327,9 @@ const report = {
     applyMs: roundSummary(summarize(endToEnd.map((e) => e.applyMs))),
     mapRefreshMs: roundSummary(summarize(endToEnd.map((e) => e.refreshMs))),
     namespacesPerChange: roundSummary(summarize(endToEnd.map((e) => e.namespaces))),
+    /** ConfigMaps whose content changed (the operator rewrites those, whole) and their data bytes, per change. */
+    configMapsWrittenPerChange: roundSummary(summarize(endToEnd.map((e) => e.configMapsWritten))),
+    bytesWrittenPerChange: roundSummary(summarize(endToEnd.map((e) => e.bytesWritten))),
   },
   verified: verification.verified,
   verification: { ...verification, ms: round(verifyMs) },
@@ -383,6 +406,8 @@ function printHuman(): void {
   line('advance time by a day (ms)', `${r.advanceTimeMs} (${r.advanceTimeUsers} users affected)`);
   line('apply + map refresh (ms)', `apply ${s(r.endToEnd.applyMs)}; refresh ${s(r.endToEnd.mapRefreshMs)}`);
   line('  namespaces refreshed per change', s(r.endToEnd.namespacesPerChange));
+  line('  ConfigMaps written per change', s(r.endToEnd.configMapsWrittenPerChange));
+  line('  bytes written per change', s(r.endToEnd.bytesWrittenPerChange));
   console.log('  hot-group probes:');
   for (const p of r.hot.probes) console.log(`    ${p.group.padEnd(8)} ${p.probe.padEnd(22)} ${String(p.ms).padStart(8)} ms  fan-out ${p.fanOut}, listed ${p.listed}: ${p.usPerTouchedUser} µs/user`);
   console.log('  slowest changes:');
