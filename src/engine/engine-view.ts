@@ -5,6 +5,7 @@
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CollaborationObject, OrganizationObject, UserGroupObject, UserObject } from '../model/model.ts';
 import type { Profile } from './engine.ts';
+import type { ReachByKind } from './entity-reach.ts';
 import type { EntityInfo } from './grant-index.ts';
 import type { Membership } from './memberships.ts';
 import type { RightSets, RightSetId } from './right-sets.ts';
@@ -72,6 +73,8 @@ export interface EngineView {
   adminRightsOf(kind: string): RightSetId;
   mapNamespaces(): string[];
   namespaceEntities(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>>;
+  /** Kept per namespace by the engine (a cache: reading it changes no answer). */
+  entityReach(namespace: string): ReachByKind;
   forEachEntityGrant(namespace: string, visit: (entityKey: string, user: string, set: RightSetId) => void): void;
   namespaceDefaults(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>>;
   organizationRows(org: string): ReadonlyMap<string, RightSetId>;
