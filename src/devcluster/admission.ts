@@ -14,6 +14,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { API_GROUP, KINDS, PLURALS } from '../api/kinds.ts';
 import type { ApiResponse, Requester } from './api-request.ts';
 import type { CertRequest, IssuedCert } from './x509.ts';
 
@@ -86,10 +87,10 @@ export function webhookConfiguration(o: WebhookConfigurationOptions): Record<str
         clientConfig,
         rules: [
           {
-            apiGroups: ['charter.dev'],
+            apiGroups: [API_GROUP],
             apiVersions: ['v1alpha1'],
             operations: ['CREATE', 'UPDATE', 'DELETE'],
-            resources: ['users', 'organizations', 'usergroups', 'collaborations'],
+            resources: KINDS.map((kind) => PLURALS[kind]),
             scope: '*',
           },
         ],
@@ -123,7 +124,7 @@ export async function letAuthenticatedWriteCharter(request: Requester): Promise<
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name },
-      rules: [{ apiGroups: ['charter.dev'], resources: ['users', 'organizations', 'usergroups', 'collaborations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }],
+      rules: [{ apiGroups: [API_GROUP], resources: KINDS.map((kind) => PLURALS[kind]), verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }],
     },
     `the ClusterRole ${name}`,
   );

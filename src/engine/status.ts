@@ -249,11 +249,13 @@ export function organizationStatus(engine: EngineView, name: string): Organizati
 const USER_GROUP_FINDINGS = { MembershipCycle: 'warning', MissingMembers: 'warning', OrganizationNotFound: 'warning' } as const satisfies Record<string, Severity>;
 
 /**
- * Condition types whose True status is a warning rather than health: the UserGroup findings of severity warning, and
- * kstatus's Stalled. The status writer records a Warning Event when one becomes True.
+ * Condition types whose True status is a warning rather than health: the UserGroup findings of severity warning,
+ * a User's AmbiguousIdentity (every request from that identity is denied at admission) and kstatus's Stalled. The
+ * status writer records a Warning Event when one becomes True.
  */
 export const WARNING_CONDITIONS: ReadonlySet<string> = new Set([
   ...Object.entries(USER_GROUP_FINDINGS).filter(([, severity]) => severity === 'warning').map(([reason]) => reason),
+  'AmbiguousIdentity',
   'Stalled',
 ]);
 

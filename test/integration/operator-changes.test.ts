@@ -201,7 +201,7 @@ describe('changes propagate to the maps', () => {
 });
 
 describe('expiry', () => {
-  test('a grant that expires a few seconds after it is applied leaves the map within 2 s of its time', async () => {
+  test('a grant that expires a few seconds after it is applied leaves the map at its time, woken by its own timer', async () => {
     const expiresMs = Math.ceil((Date.now() + 4000) / 1000) * 1000;
     const expiresAt = new Date(expiresMs).toISOString().replace('.000Z', 'Z');
     const grant = collaboration(nsA, 'c-expiring', { kind: 'User', name: 'dave' }, { kind: 'Client', name: 'cli1' }, ['RIGHT_CLIENT_INFO'], expiresAt);
@@ -225,12 +225,21 @@ describe('expiry', () => {
       'the expired grant to leave the map',
       { timeoutMs: 15_000, intervalMs: 25 },
     );
-    // Gone at its time, not before (same clock: the operator runs in this process), and within 2 s after it.
+    // Gone at its time, not before (same clock: the operator runs in this process). The upper bound is a liveness
+    // bound, not a latency figure: the expiry's own wake-up removes it within a second or two on a quiet machine;
+    // without that wake-up nothing would change before the next resync. 10 s leaves room for a loaded CI machine.
     expect(goneAt).toBeGreaterThanOrEqual(expiresMs);
-    expect(goneAt - expiresMs).toBeLessThanOrEqual(2000);
-    expect(lastSeen).toBeLessThan(expiresMs + 2000);
-    const status = (await api.request<Obj>('GET', `/apis/charter.dev/v1alpha1/namespaces/${nsA}/collaborations/c-expiring`)).status;
-    expect(status?.conditions?.find((c: Obj) => c.type === 'Accepted')).toMatchObject({ status: 'False' });
+    expect(goneAt - expiresMs).toBeLessThanOrEqual(10_000);
+    expect(lastSeen).toBeLessThan(goneAt);
+    // The status is written after the map (separate work keys): wait for it rather than read it once.
+    await eventually(
+      async () => {
+        const status = (await api.request<Obj>('GET', `/apis/charter.dev/v1alpha1/namespaces/${nsA}/collaborations/c-expiring`)).status;
+        return status?.conditions?.find((c: Obj) => c.type === 'Accepted')?.status === 'False';
+      },
+      'the expired grant\'s Accepted condition to turn False',
+      { timeoutMs: 15_000 },
+    );
     await checkParity();
   });
 });

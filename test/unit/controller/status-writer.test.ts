@@ -183,6 +183,14 @@ describe('Events for condition changes', () => {
     expect(api.actions[1]!.body).toMatchObject({ type: 'Warning', reason: 'MissingMembers', regarding: { kind: 'UserGroup', name: 'devs' } });
   });
 
+  test('a User whose identity another User also lists: a Warning Event (every request from it is denied)', async () => {
+    const engine = engineOf(modelOf(user('bob', { identities: ['bob@example.com'] }), user('rob', { identities: ['bob@example.com'] })), { now: NOW });
+    const api = new FakeApi();
+    await writer(api, [], withEvents(api)).sync(engine, BOB, rawUser('bob', { identities: ['bob@example.com'] }));
+    expect(api.verbs).toEqual([`PATCH ${BOB_STATUS}`, EVENTS]);
+    expect(api.actions[1]!.body).toMatchObject({ type: 'Warning', reason: 'AmbiguousIdentity', regarding: { kind: 'User', name: 'bob' } });
+  });
+
   test('an unchanged status: no Event either', async () => {
     const engine = engineOf(modelOf(user('bob'), group('devs', { users: ['bob', 'ghost'] })), { now: NOW });
     const status = await firstWrite(engine, { kind: 'UserGroup', name: 'devs' }, rawGroup('devs'));
