@@ -15,6 +15,7 @@ import type { CollaborationObject, Model } from '../model/model.ts';
 import { CHECKS, inputsRead, type CollaborationCheck } from './collaboration-checks.ts';
 import { mapNamespaces, type EngineState } from './engine-state.ts';
 import { EntityReach, type ReachByKind } from './entity-reach.ts';
+import { namespaceClasses, type RightsClass } from './namespace-classes.ts';
 import { GrantIndex, targetKey, type EntityInfo, type GrantRecord } from './grant-index.ts';
 import { GroupIndex } from './groups.ts';
 import { Memberships, type Membership } from './memberships.ts';
@@ -31,6 +32,7 @@ export type { Change, Impact } from './propagation.ts';
 export type { CollaborationVerdict } from './verdict.ts';
 export type { EntityInfo } from './grant-index.ts';
 export type { ReachByKind } from './entity-reach.ts';
+export type { RightsClass } from './namespace-classes.ts';
 export type { Membership } from './memberships.ts';
 
 export interface EngineOptions {
@@ -303,6 +305,16 @@ export class Engine implements EngineView {
         }
       }
     }
+  }
+
+  /**
+   * The users holding rights in a namespace through its grants or its owner's memberships, grouped by what reaches
+   * them (namespace-classes.ts): what a permission map's rows are made of. Also keeps the namespace's entity reach.
+   */
+  namespaceClasses(namespace: string): RightsClass[] {
+    const classes = namespaceClasses(this.state, namespace);
+    this.reach.remember(namespace, classes);
+    return classes;
   }
 
   /**

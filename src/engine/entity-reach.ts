@@ -1,26 +1,20 @@
 /**
  * Entity reach: per namespace and entity kind, the distinct users that the active grants on the namespace's entities
  * give some right (what an organization's status counts as `authorizedUsers.throughEntities`, Aspera's Through
- * Shares / Through Projects). The same users as `Engine.forEachEntityGrant` visits, found subject by subject: each
- * grant's subject is expanded once per kind (a group granted several entities of a kind counts its members once),
- * and an organization subject's members once against the union of what its grants give there.
+ * Shares / Through Projects): the users of the namespace's rights classes (namespace-classes.ts) that hold rights on
+ * an entity of the kind — the same users `Engine.forEachEntityGrant` visits, without visiting each (grant, user).
  *
  * Kept per namespace until a change's Impact names the namespace (the engine calls `forget`): whatever changes who
  * a namespace's grants reach changes its entity rows (`Engine.namespaceEntities`), and change propagation reports
- * every namespace whose rows move (the incremental property tests hold it to that).
+ * every namespace whose rows move (the incremental property tests hold it to that). Building a namespace's
+ * permission map computes its classes, and the engine remembers the reach from them, so that the statuses computed
+ * after the maps (at start) do not walk the namespace again.
  */
 import type { EngineState } from './engine-state.ts';
-import { EMPTY, type RightSetId } from './right-sets.ts';
+import { namespaceClasses, type RightsClass } from './namespace-classes.ts';
 
 /** Kind → the distinct users grants on entities of that kind reach (kinds reaching nobody left out). */
 export type ReachByKind = ReadonlyMap<string, readonly string[]>;
-
-interface Subjects {
-  users: Set<string>;
-  groups: Set<string>;
-  /** Organization → the union of what its grants on entities of the kind give. */
-  organizations: Map<string, RightSetId>;
-}
 
 export class EntityReach {
   private readonly state: EngineState;
@@ -33,38 +27,32 @@ export class EntityReach {
   /** Kind → users reached by the grants on the namespace's entities; computed once, kept until forgotten. */
   of(namespace: string): ReachByKind {
     let reach = this.cache.get(namespace);
-    if (reach === undefined) this.cache.set(namespace, (reach = this.compute(namespace)));
+    if (reach === undefined) this.cache.set(namespace, (reach = reachOf(namespaceClasses(this.state, namespace))));
     return reach;
+  }
+
+  /** Keeps the reach of a namespace from its classes, computed now by the caller. */
+  remember(namespace: string, classes: readonly RightsClass[]): void {
+    if (!this.cache.has(namespace)) this.cache.set(namespace, reachOf(classes));
   }
 
   /** Drops what is kept for these namespaces (those a change's Impact names). */
   forget(namespaces: Iterable<string>): void {
     for (const ns of namespaces) this.cache.delete(ns);
   }
+}
 
-  private compute(namespace: string): ReachByKind {
-    const { sets, restricted, groups, memberships, model } = this.state;
-    const byKind = new Map<string, Subjects>();
-    for (const record of this.state.grants.inNamespace(namespace)) {
-      const verdict = record.verdict;
-      if (!verdict.active || verdict.granted === EMPTY || record.target.organization !== undefined) continue;
-      let subjects = byKind.get(record.target.kind);
-      if (!subjects) byKind.set(record.target.kind, (subjects = { users: new Set(), groups: new Set(), organizations: new Map() }));
-      const subject = record.collab.subject;
-      if (subject.kind === 'User') subjects.users.add(subject.name);
-      else if (subject.kind === 'UserGroup') subjects.groups.add(subject.name);
-      else subjects.organizations.set(subject.name, sets.union(subjects.organizations.get(subject.name) ?? EMPTY, verdict.granted));
+function reachOf(classes: readonly RightsClass[]): ReachByKind {
+  const out = new Map<string, string[]>();
+  const kinds = new Set<string>();
+  for (const c of classes) {
+    kinds.clear();
+    for (const key of c.entities.keys()) kinds.add(key.slice(0, key.indexOf('/')));
+    for (const kind of kinds) {
+      let users = out.get(kind);
+      if (!users) out.set(kind, (users = []));
+      for (const user of c.users) users.push(user);
     }
-    const out = new Map<string, readonly string[]>();
-    for (const [kind, subjects] of byKind) {
-      const reached = new Set<string>();
-      for (const user of subjects.users) if (model.users.has(user) && !restricted.has(user)) reached.add(user);
-      for (const group of subjects.groups) for (const user of groups.membersOf(group)) if (!restricted.has(user)) reached.add(user);
-      for (const [org, granted] of subjects.organizations) {
-        for (const [user, m] of memberships.membersOf(org)) if (!restricted.has(user) && sets.intersect(m.mask, granted) !== EMPTY) reached.add(user);
-      }
-      if (reached.size > 0) out.set(kind, [...reached]);
-    }
-    return out;
   }
+  return out;
 }

@@ -3,7 +3,9 @@
  * by a grant or not) and on the Organization owning it. Pure: no I/O, the time is the engine's.
  *
  * Content, per user: defaults per kind (ownership), rights on the entities grants name, rights on the owning
- * Organization. Users with identical content share one row (the members of a big group usually do). Entries a
+ * Organization. The engine hands the users over in classes (namespace-classes.ts: users the same grant subjects
+ * reach hold the same rights), so content is computed once per class; classes with identical content share one row
+ * (the members of a big group usually do). Entries a
  * reader would find anyway are dropped: an entity entry within the user's default for its kind (or within what
  * administrators hold), an administrator's default or organization entry within the admin rights.
  * Sets are hexadecimal bitmasks over the map's own right list, so that a reader needs no catalog.
@@ -74,15 +76,6 @@ export function withheldMap(map: NamespaceMap, withheld: { reason: string; messa
   return { catalog: map.catalog, namespace: map.namespace, organization: undefined, evaluatedAt: map.evaluatedAt, nextExpiry: undefined, rights: [], kinds: [], admins: { users: [], rights: {} }, rows: [], withheld };
 }
 
-/** What one user holds in a namespace, before rows are formed. */
-interface UserContent {
-  organization: RightSetId;
-  /** Kind → rights on every entity of the kind. */
-  defaults: Map<string, RightSetId> | undefined;
-  /** Entity (index into the namespace's entity list) → rights from grants, unioned over the grants. */
-  entities: Map<number, RightSetId> | undefined;
-}
-
 function buildOne(engine: Engine, namespace: string, masks: MaskWriter): NamespaceMap {
   const sets = engine.sets;
   const organization = engine.organizations.owner.get(namespace);
@@ -90,75 +83,60 @@ function buildOne(engine: Engine, namespace: string, masks: MaskWriter): Namespa
   const covered = new Set(kinds);
   const admins = engine.admins;
   const adminSet = (kind: string): RightSetId => (kind === 'Organization' || covered.has(kind) ? engine.adminRightsOf(kind) : EMPTY);
-  const contents = new Map<string, UserContent>();
-  const contentOf = (user: string): UserContent => {
-    let content = contents.get(user);
-    if (!content) contents.set(user, (content = { organization: EMPTY, defaults: undefined, entities: undefined }));
-    return content;
-  };
-  for (const [kind, rows] of engine.namespaceDefaults(namespace)) {
-    if (!covered.has(kind)) continue;
-    const kindRights = sets.kindRights(kind);
-    const admin = adminSet(kind);
-    for (const [user, set] of rows) {
-      const masked = sets.intersect(set, kindRights);
-      if (masked === EMPTY || (admins.has(user) && sets.isSubset(masked, admin))) continue;
-      const content = contentOf(user);
-      (content.defaults ??= new Map()).set(kind, masked);
-    }
-  }
-  // Entities the grants name, in the order met; each user's rights on them unioned over the grants.
+  const orgKind = sets.kindRights('Organization');
+  // Entities of covered kinds, numbered in the order met (rows sort them by kind and name when written).
   const entityIndex = new Map<string, number>();
   const entityList: Array<{ kind: string; name: string }> = [];
-  engine.forEachEntityGrant(namespace, (key, user, set) => {
+  const indexOf = (key: string): number => {
     let i = entityIndex.get(key);
     if (i === undefined) {
       const [kind, , name] = key.split('/') as [string, string, string];
       i = covered.has(kind) ? entityList.push({ kind, name }) - 1 : -1;
       entityIndex.set(key, i);
     }
-    if (i < 0) return;
-    const content = contentOf(user);
-    const entities = (content.entities ??= new Map());
-    const current = entities.get(i);
-    entities.set(i, current === undefined ? set : sets.union(current, set));
-  });
-  if (organization !== undefined) {
-    const kindRights = sets.kindRights('Organization');
-    const admin = adminSet('Organization');
-    for (const [user, set] of engine.organizationRows(organization)) {
-      const masked = sets.intersect(set, kindRights);
-      if (masked === EMPTY || (admins.has(user) && sets.isSubset(masked, admin))) continue;
-      contentOf(user).organization = masked;
-    }
-  }
-  // Users with identical content share a row: the key is the content's right-set ids, entities in index order.
-  const rows = new Map<string, MapRow>();
+    return i;
+  };
+  // Users holding the same rights come as one class (the engine's rights classes); classes whose published content
+  // is the same share a row. The key is the content's right-set ids, entities in index order.
+  const rows = new Map<string, { row: MapRow; users: string[][] }>();
   const kept: number[] = [];
-  for (const user of [...contents.keys()].sort()) {
-    const content = contents.get(user)!;
+  for (const c of engine.namespaceClasses(namespace)) {
+    const content = { organization: EMPTY, defaults: undefined as Map<string, RightSetId> | undefined };
+    const set = sets.intersect(c.organization, orgKind);
+    if (set !== EMPTY && !(c.admin && sets.isSubset(set, adminSet('Organization')))) content.organization = set;
+    for (const [kind, rights] of c.defaults) {
+      if (!covered.has(kind)) continue;
+      const masked = sets.intersect(rights, sets.kindRights(kind));
+      if (masked === EMPTY || (c.admin && sets.isSubset(masked, adminSet(kind)))) continue;
+      (content.defaults ??= new Map()).set(kind, masked);
+    }
     kept.length = 0;
-    if (content.entities) {
-      const isAdmin = admins.has(user);
-      for (const [i, set] of content.entities) {
-        const kind = entityList[i]!.kind;
-        const masked = sets.intersect(set, sets.kindRights(kind));
-        let known = content.defaults?.get(kind) ?? EMPTY;
-        if (isAdmin) known = sets.union(known, adminSet(kind));
-        if (masked === EMPTY || sets.isSubset(masked, known)) continue;
-        kept.push(i, masked);
-      }
+    for (const [key, rights] of c.entities) {
+      const i = indexOf(key);
+      if (i < 0) continue;
+      const kind = entityList[i]!.kind;
+      const masked = sets.intersect(rights, sets.kindRights(kind));
+      let known = content.defaults?.get(kind) ?? EMPTY;
+      if (c.admin) known = sets.union(known, adminSet(kind));
+      if (masked === EMPTY || sets.isSubset(masked, known)) continue;
+      kept.push(i, masked);
     }
     if (content.organization === EMPTY && content.defaults === undefined && kept.length === 0) continue;
     let key = `${content.organization}|`;
-    if (content.defaults) for (const [kind, set] of content.defaults) key += `${kind}=${set},`;
+    if (content.defaults) for (const kind of [...content.defaults.keys()].sort()) key += `${kind}=${content.defaults.get(kind)},`;
     key += '|';
     if (kept.length > 2) sortPairs(kept);
     key += kept.join(',');
     const existing = rows.get(key);
-    if (existing) existing.users.push(user);
-    else rows.set(key, rowOf(user, content, kept, entityList, masks));
+    if (existing) existing.users.push(c.users);
+    else rows.set(key, { row: rowOf(content.organization, content.defaults, kept, entityList, masks), users: [c.users] });
   }
+  const sorted: MapRow[] = [];
+  for (const { row, users } of rows.values()) {
+    row.users = users.length === 1 ? users[0]!.slice().sort() : users.flat().sort();
+    sorted.push(row);
+  }
+  sorted.sort((a, b) => (a.users[0]! < b.users[0]! ? -1 : 1));
   const adminKinds = organization === undefined ? kinds : [...kinds, 'Organization'].sort();
   return {
     catalog: engine.catalog.name,
@@ -169,7 +147,7 @@ function buildOne(engine: Engine, namespace: string, masks: MaskWriter): Namespa
     rights: masks.rights,
     kinds: [...kinds],
     admins: { users: [...admins].sort(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(adminSet(k))])) },
-    rows: [...rows.values()],
+    rows: sorted,
   };
 }
 
@@ -181,14 +159,11 @@ function sortPairs(pairs: number[]): void {
   order.forEach(([i, set], j) => ((pairs[2 * j] = i), (pairs[2 * j + 1] = set)));
 }
 
-/** The row for the first user with a content: kinds and names sorted, sets as masks. */
-function rowOf(user: string, content: UserContent, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): MapRow {
-  const row: MapRow = { users: [user] };
-  if (content.organization !== EMPTY) row.organization = masks.mask(content.organization);
-  if (content.defaults) {
-    const defaults = content.defaults;
-    row.defaults = Object.fromEntries([...defaults.keys()].sort().map((k) => [k, masks.mask(defaults.get(k)!)]));
-  }
+/** A row's content (its users are set by the caller): kinds and names sorted, sets as masks. */
+function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetId> | undefined, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): MapRow {
+  const row: MapRow = { users: [] };
+  if (organization !== EMPTY) row.organization = masks.mask(organization);
+  if (defaults) row.defaults = Object.fromEntries([...defaults.keys()].sort().map((k) => [k, masks.mask(defaults.get(k)!)]));
   if (kept.length > 0) {
     const byKind = new Map<string, Array<[string, string]>>();
     for (let j = 0; j < kept.length; j += 2) {
