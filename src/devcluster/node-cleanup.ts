@@ -7,19 +7,25 @@
  * nor killing containerd ends them — each container's init is killed from runc's state (the node's runc roots are
  * inside the folder); every process whose command line names the folder (kubelet, containerd, dockerd, the shims, the
  * scheduler and controller-manager) is killed; the kubelet's volumes (tmpfs) and the containers' root file systems
- * (overlay) are mounted inside the folder, so they are unmounted (lazily, deepest first) before it is removed.
+ * (overlay) are mounted inside the folder, so they are unmounted (lazily, deepest first) before it is removed; and
+ * the shims' sockets, which containerd 1.6 puts in a fixed place outside it (/run/containerd/s/), are removed.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+
+/** Where containerd 1.6's shims listen, whatever containerd's own root and state are. */
+const SHIM_SOCKET_DIR = '/run/containerd/s';
 
 /** Where the node's runc keeps container state (containerd's CRI runtime, and dockerd's): `<root>/<ns>/<id>/state.json`. */
 export function runcRoots(dir: string): string[] {
   return [join(dir, 'runc'), join(dir, 'docker', 'exec', 'runtime-runc')];
 }
 
-function containerInitPids(dir: string): number[] {
-  const pids: number[] = [];
+/** Each container of the node by runc's state: its namespace, id and folder. */
+function runcContainers(dir: string): { ns: string; id: string; path: string }[] {
+  const out: { ns: string; id: string; path: string }[] = [];
   for (const root of runcRoots(dir)) {
     let namespaces: string[] = [];
     try {
@@ -28,20 +34,35 @@ function containerInitPids(dir: string): number[] {
       continue;
     }
     for (const ns of namespaces) {
-      let ids: string[] = [];
       try {
-        ids = readdirSync(join(root, ns));
+        for (const id of readdirSync(join(root, ns))) out.push({ ns, id, path: join(root, ns, id) });
       } catch {
-        continue;
+        /* not a folder */
       }
-      for (const id of ids) {
-        try {
-          const state = JSON.parse(readFileSync(join(root, ns, id, 'state.json'), 'utf8')) as { init_process_pid?: number };
-          if (state.init_process_pid) pids.push(state.init_process_pid);
-        } catch {
-          /* no state: not running */
-        }
-      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The sockets of the node's shims that exist: containerd 1.6 names them sha256(<containerd's address>/<namespace>/<id>)
+ * in /run/containerd/s/ (one shim per Pod sandbox, so not every container id has one).
+ */
+export function shimSockets(dir: string): string[] {
+  const address = join(dir, 'containerd.sock');
+  return runcContainers(dir)
+    .map((c) => join(SHIM_SOCKET_DIR, createHash('sha256').update(join(address, c.ns, c.id)).digest('hex')))
+    .filter((p) => existsSync(p));
+}
+
+function containerInitPids(dir: string): number[] {
+  const pids: number[] = [];
+  for (const c of runcContainers(dir)) {
+    try {
+      const state = JSON.parse(readFileSync(join(c.path, 'state.json'), 'utf8')) as { init_process_pid?: number };
+      if (state.init_process_pid) pids.push(state.init_process_pid);
+    } catch {
+      /* no state: not running */
     }
   }
   return pids;
@@ -113,6 +134,7 @@ function pause(ms: number): void {
  * from 'exit' handlers too) and idempotent. Returns what it found, for the caller's log.
  */
 export function destroyNodeDir(dir: string): { containers: number; processes: number; mounts: number } {
+  const sockets = shimSockets(dir);
   const containers = containerInitPids(dir).filter(alive);
   for (const pid of containers) kill(pid);
   const processes = pidsMentioning(dir);
@@ -121,6 +143,7 @@ export function destroyNodeDir(dir: string): { containers: number; processes: nu
   while (Date.now() < deadline && [...containers, ...processes].some(alive)) pause(50);
   const mounts = mountsUnder(dir);
   for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  for (const s of sockets) rmSync(s, { force: true });
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   return { containers: containers.length, processes: processes.length, mounts: mounts.length };
 }

@@ -33,7 +33,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { parsePermissionMap } from '../../src/reader/permission-reader.ts';
 import { repoRoot } from '../../src/devcluster/binaries.ts';
 import { freePorts } from '../../src/devcluster/loopback-ports.ts';
-import { mountsUnder, pidsMentioning, runcRoots } from '../../src/devcluster/node-cleanup.ts';
+import { mountsUnder, pidsMentioning, runcRoots, shimSockets } from '../../src/devcluster/node-cleanup.ts';
 import { nodeClients, nodePrerequisites } from '../../src/devcluster/node.ts';
 import type { NodeClients } from '../../src/devcluster/node.ts';
 
@@ -459,7 +459,7 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
     expect(helm(['list', '--all-namespaces', '-q']).trim()).toBe('');
   });
 
-  test('the process running the node killed (SIGKILL): no container, process, mount or folder is left', async () => {
+  test('the process running the node killed (SIGKILL): no container, process, mount, folder or shim socket is left', async () => {
     // What there is to clean up: the workload's Pod (its sandbox and container, its projected volume) and the components.
     const containers = containerPids(started.nodeDir);
     expect(containers.length).toBeGreaterThanOrEqual(2);
@@ -467,6 +467,9 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
     // containerd, dockerd, the kubelet (its --root-dir) and the workload's shim name the node's folder.
     expect(pidsMentioning(started.nodeDir).length).toBeGreaterThanOrEqual(4);
     expect(mountsUnder(started.nodeDir).some((m) => m.includes('kubernetes.io~projected'))).toBe(true);
+    // The shims' sockets, outside the folder (containerd 1.6: /run/containerd/s/).
+    const sockets = shimSockets(started.nodeDir);
+    expect(sockets.length).toBeGreaterThanOrEqual(1);
 
     child!.kill('SIGKILL');
     await childExited;
@@ -475,8 +478,9 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
       processes: [...pidsMentioning(started.nodeDir), ...pidsMentioning(started.cpDir)].filter(processAlive),
       mounts: mountsUnder(started.nodeDir),
       folders: [started.nodeDir, started.cpDir].filter((d) => existsSync(d)),
+      sockets: sockets.filter((p) => existsSync(p)),
     });
-    const nothing = { containers: [], processes: [], mounts: [], folders: [] };
+    const nothing = { containers: [], processes: [], mounts: [], folders: [], sockets: [] };
     for (const deadline = Date.now() + 60_000; Date.now() < deadline && JSON.stringify(left()) !== JSON.stringify(nothing); ) await sleep(250);
     expect(left()).toEqual(nothing);
   });
