@@ -33,6 +33,8 @@ export interface WorkQueueOptions {
   maxDelayMs?: number;
   metrics?: ControllerMetrics;
   logger: Logger;
+  /** The monotonic clock `addAfter`'s wake-ups are due by, in ms (default `performance.now`; tests pass a fake one). */
+  clock?: () => number;
 }
 
 /** setTimeout's longest delay; longer waits are taken in steps. */
@@ -51,6 +53,7 @@ export class WorkQueue {
   private readonly maxDelayMs: number;
   private readonly metrics: ControllerMetrics | undefined;
   private readonly logger: Logger;
+  private readonly clock: () => number;
 
   /** Keys waiting for a worker, oldest first, from `head` on (a queue without O(n) shifts). */
   private waiting: string[] = [];
@@ -77,6 +80,7 @@ export class WorkQueue {
     this.maxDelayMs = opts.maxDelayMs ?? 1_000_000;
     this.metrics = opts.metrics;
     this.logger = opts.logger;
+    this.clock = opts.clock ?? (() => performance.now());
     if (this.metrics) initQueueMetrics(this.metrics, this.name);
   }
 
@@ -110,7 +114,7 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    const due = performance.now() + delayMs;
+    const due = this.clock() + delayMs;
     const pending = this.delayed.get(key);
     if (pending && pending.due <= due) return;
     if (pending) clearTimeout(pending.timer);
@@ -145,10 +149,10 @@ export class WorkQueue {
   }
 
   private schedule(key: string, due: number): void {
-    const wait = Math.min(Math.max(0, due - performance.now()), MAX_TIMER_MS);
+    const wait = Math.min(Math.max(0, due - this.clock()), MAX_TIMER_MS);
     const timer = setTimeout(() => {
       if (this.delayed.get(key)?.timer !== timer) return;
-      if (performance.now() < due) {
+      if (this.clock() < due) {
         this.schedule(key, due); // a wait longer than setTimeout allows
         return;
       }
