@@ -1,8 +1,10 @@
 /**
- * `npm run bench -- --tier small|medium|large [--json] [--seed N] [--changes N]`: the engine's performance on a
+ * `npm run bench -- --tier small|medium|large|xlarge [--json] [--seed N] [--changes N]`: the engine's performance on a
  * synthetic model (bench/generate-model.ts). Measures the cold build, the heap, the permission maps and reader
  * checks, a mix of incremental changes against the full-recompute baseline, and verifies that the incremental
  * engine ends equal to a fresh one. Method and today's figures: docs/performance.md.
+ * Tier xlarge (1 M users, 5 M collaborations) measures the model's generation, one cold build and the heap only:
+ * no maps, statuses, checks, admission, changes or verification (docs/performance.md, "Beyond one machine").
  *
  * Progress goes to stderr; the report (human-readable, or one JSON object with --json) to stdout. Use
  * `npm run --silent bench -- --json` so that npm's own banner does not precede the JSON.
@@ -46,7 +48,7 @@ const { values: args } = parseArgs({
 });
 const tier = args.tier as TierName;
 if (!(tier in TIERS)) {
-  console.error(`--tier: expected one of ${Object.keys(TIERS).join(', ')}; found ${JSON.stringify(args.tier)}`);
+  console.error(`--tier: expected one of ${Object.keys(TIERS).join(', ')} (xlarge: build and heap only); found ${JSON.stringify(args.tier)}`);
   process.exit(2);
 }
 const seed = Number(args.seed);
@@ -75,7 +77,7 @@ const profileStop = async (phase: Phase): Promise<void> => {
 };
 if (!globalThis.gc) console.error('warning: run with --expose-gc (npm run bench does) for stable heap figures');
 
-const coldRuns = tier === 'large' ? 1 : tier === 'medium' ? 3 : 5;
+const coldRuns = tier === 'large' || tier === 'xlarge' ? 1 : tier === 'medium' ? 3 : 5;
 const fullRuns = tier === 'large' ? 1 : 3;
 
 // ------------------------------------------------------------------ model
@@ -113,6 +115,10 @@ for (let run = 0; run < coldRuns; run++) {
 await profileStop('cold');
 const live = engine!;
 const heapEngineMiB = heapMiB();
+if (tier === 'xlarge') {
+  reportBuildOnly(live);
+  process.exit(0);
+}
 const shape = profileShape(live);
 
 // ------------------------------------------------------------------ permission maps and reader checks
@@ -346,6 +352,35 @@ if (args.json) {
 process.exitCode = verification.verified ? 0 : 1;
 
 // ------------------------------------------------------------------ helpers
+
+/** Tier xlarge: generation, one cold build and the heap (with RSS and the load average: the machine is shared). */
+function reportBuildOnly(engine: Engine): void {
+  const memory = process.memoryUsage();
+  const report = {
+    tier,
+    seed,
+    revision: revision(),
+    node: process.version,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30) },
+    measured: 'generation, cold build and heap only (no maps, statuses, checks, admission, changes or verification)',
+    model: modelCounts,
+    generateMs: round(generateMs),
+    coldMs: round(median(coldSamples)),
+    heapMiB: round(heapEngineMiB),
+    heapModelMiB: round(heapModelMiB),
+    rssMiB: round(memory.rss / 2 ** 20),
+    loadAverage: loadavg().map(round),
+    engineUsers: engine.model.users.size,
+  };
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  console.log(`Charter engine benchmark — tier ${tier} (build and heap only), seed ${seed}, Node ${report.node}, ${report.machine.cpus} × ${report.machine.cpuModel}`);
+  console.log(`  model: ${JSON.stringify(report.model)}`);
+  console.log(`  generated in ${report.generateMs} ms; cold build ${report.coldMs} ms`);
+  console.log(`  heap after build ${report.heapMiB} MiB (model alone ${report.heapModelMiB} MiB); RSS ${report.rssMiB} MiB; load average ${report.loadAverage.join(' ')}`);
+}
 
 /** Which code was measured: the last commits of the repository and of the engine, and uncommitted engine edits. */
 function revision(): { head: string; engine: string; engineDirty: boolean } | undefined {
