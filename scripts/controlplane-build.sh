@@ -25,14 +25,9 @@ STAGING=v0.${KUBERNETES_VERSION#*.} # 1.33.13 -> v0.33.13: upstream's staging mo
 CACHE_ROOT=${CHARTER_CONTROLPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/charter/controlplane}
 DIR=$CACHE_ROOT/$KUBE-$ETCD
 
-log() { echo "controlplane: $*" >&2; }
-die() {
-  echo "controlplane: error: $*" >&2
-  exit 1
-}
-
-TMP_TO_REMOVE=
-trap '[[ -z "$TMP_TO_REMOVE" ]] || rm -rf "$TMP_TO_REMOVE"' EXIT
+LOG_PREFIX=controlplane
+# shellcheck source=lib/build-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/build-common.sh"
 
 mode=find
 case "${1:-}" in
@@ -48,16 +43,6 @@ case "${1:-}" in
 esac
 
 has_bins() { [[ -x "$1/kube-apiserver" && -x "$1/etcd" ]]; }
-
-find_go() {
-  if command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    echo /usr/local/go/bin/go
-  else
-    return 1
-  fi
-}
 
 how_to_get_them() {
   cat >&2 <<EOF

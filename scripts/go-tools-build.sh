@@ -14,24 +14,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_ROOT=${CHARTER_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/charter/tools}
 ALL=(kstatus argocd-health)
 
-log() { echo "go-tools: $*" >&2; }
-die() {
-  echo "go-tools: error: $*" >&2
-  exit 1
-}
-
-find_go() {
-  if command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    echo /usr/local/go/bin/go
-  else
-    return 1
-  fi
-}
-
-TMP_TO_REMOVE=
-trap '[[ -z "$TMP_TO_REMOVE" ]] || rm -rf "$TMP_TO_REMOVE"' EXIT
+LOG_PREFIX=go-tools
+# shellcheck source=lib/build-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/build-common.sh"
 
 build_one() {
   local tool=$1 src=$ROOT/hack/$1 go hash dir tmp start

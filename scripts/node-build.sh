@@ -31,14 +31,9 @@ DIR=$CACHE_ROOT/$KUBE-helm-$HELM
 # folder (it is not in package-lock.json) and leaves bin/node.
 NODE_PKG=$ROOT/node_modules/node
 
-log() { echo "node-build: $*" >&2; }
-die() {
-  echo "node-build: error: $*" >&2
-  exit 1
-}
-
-TMP_TO_REMOVE=
-trap '[[ -z "$TMP_TO_REMOVE" ]] || rm -rf "$TMP_TO_REMOVE"' EXIT
+LOG_PREFIX=node-build
+# shellcheck source=lib/build-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/build-common.sh"
 
 mode=find
 case "${1:-}" in
@@ -52,16 +47,6 @@ case "${1:-}" in
     ;;
   *) die "unknown option '$1' (try --help)" ;;
 esac
-
-find_go() {
-  if command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    echo /usr/local/go/bin/go
-  else
-    die "no Go toolchain: install Go >= 1.24 ('go' on PATH or /usr/local/go/bin/go)"
-  fi
-}
 
 node_version() {
   [[ -x "$NODE_PKG/bin/node" ]] || die "no Node binary at $NODE_PKG/bin/node: run 'npm ci' first"
@@ -77,7 +62,7 @@ base_tar() { echo "$CACHE_ROOT/base-$DEBIAN_SUITE-node$(node_version).tar"; }
 
 update_modules() {
   local go tmp upstream_gomod staging
-  go=$(find_go)
+  go=$(find_go) || die "no Go toolchain: install Go >= 1.24 ('go' on PATH or /usr/local/go/bin/go)"
   tmp=$(mktemp -d)
   TMP_TO_REMOVE=$tmp
   upstream_gomod=$(cd "$tmp" && "$go" mod download -json "k8s.io/kubernetes@$KUBE" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
@@ -150,7 +135,7 @@ lock() {
 
 build_bins() {
   local go tmp start gomodcache pause_src pause_tag
-  go=$(find_go)
+  go=$(find_go) || die "no Go toolchain: install Go >= 1.24 ('go' on PATH or /usr/local/go/bin/go)"
   check_modules
   tmp=$(mktemp -d "$CACHE_ROOT/.build-XXXXXX")
   TMP_TO_REMOVE=$tmp
@@ -183,6 +168,8 @@ build_bins() {
     "$KUBE" "$HELM" "$pause_tag" "$("$go" env GOVERSION)" "$((SECONDS - start))" >"$tmp/VERSIONS"
   mkdir -p "$DIR"
   mv -f "${BINS[@]/#/$tmp/}" "$tmp/VERSIONS" "$DIR/"
+  rmdir "$tmp"
+  TMP_TO_REMOVE=
   log "built in $((SECONDS - start)) s"
 }
 

@@ -18,11 +18,9 @@ MODULE=github.com/authzed/spicedb
 CACHE_ROOT=${CHARTER_SPICEDB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/charter/spicedb}
 DIR=$CACHE_ROOT/$SPICEDB_VERSION
 
-log() { echo "spicedb: $*" >&2; }
-die() {
-  echo "spicedb: error: $*" >&2
-  exit 1
-}
+LOG_PREFIX=spicedb
+# shellcheck source=lib/build-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/build-common.sh"
 
 mode=find
 case "${1:-}" in
@@ -35,19 +33,6 @@ case "${1:-}" in
     ;;
   *) die "unknown option '$1' (try --help)" ;;
 esac
-
-find_go() {
-  if command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    echo /usr/local/go/bin/go
-  else
-    return 1
-  fi
-}
-
-TMP_TO_REMOVE=
-trap '[[ -z "$TMP_TO_REMOVE" ]] || rm -rf "$TMP_TO_REMOVE"' EXIT
 
 if [[ $mode != rebuild && -x $DIR/spicedb ]]; then
   echo "$DIR/spicedb"
