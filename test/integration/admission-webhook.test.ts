@@ -25,7 +25,7 @@ import type { Operator } from '../../src/controller/operator.ts';
 import { webhookConfiguration, WEBHOOK_NAME } from '../../src/devcluster/admission.ts';
 import { issueCert, type IssuedCert } from '../../src/devcluster/x509.ts';
 import { spawn } from 'node:child_process';
-import { kubeconfigPath, newNamespace } from './support/cluster.ts';
+import { charterWriterRbac, kubeconfigPath, newNamespace } from './support/cluster.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { adminApi, eventually, randomId, startOperator, type Obj } from './support/operator.ts';
 
@@ -196,21 +196,7 @@ beforeAll(async () => {
   certDir = volume.dir;
   replace = volume.replace;
   // RBAC lets these identities write Charter objects: what they may change is then Charter's to decide.
-  const rbac = [
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: ROLE },
-      rules: [{ apiGroups: ['charter.dev'], resources: ['users', 'organizations', 'usergroups', 'collaborations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: ROLE },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: ROLE },
-      subjects: ['alice', 'bob', 'carol', BYPASS_USER].map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
-    },
-  ];
+  const rbac = charterWriterRbac(ROLE, ['alice', 'bob', 'carol', BYPASS_USER]);
   const applied = await kubectl(['apply', '-f', '-'], { input: rbac.map(yaml).join('---\n') });
   expect(applied.stderr).toBe('');
   a = await replica(`a-${id}`);

@@ -25,7 +25,7 @@ import type { Operator } from '../../src/controller/operator.ts';
 import { webhookConfiguration, WEBHOOK_NAME } from '../../src/devcluster/admission.ts';
 import { issueCert } from '../../src/devcluster/x509.ts';
 import { readChangeTable, type ChangeRow } from '../unit/examples-changes.support.ts';
-import { kubeconfigPath } from './support/cluster.ts';
+import { charterWriterRbac, kubeconfigPath } from './support/cluster.ts';
 import { adminApi, deleteAll, eventually, getObject, randomId, readManifests, repoRoot, startOperator, type Obj } from './support/operator.ts';
 
 jest.setTimeout(120_000);
@@ -121,21 +121,7 @@ describe.each(SETS)('examples/$set: who may change what, through the webhook', (
     const ordered = [...objects.filter((o) => o.kind === 'Namespace'), ...objects.filter((o) => o.kind !== 'Namespace')];
     const applied = await kubectl(['apply', '-f', '-'], ordered.map((o) => stringify(o)).join('---\n'));
     expect({ status: applied.status, stderr: applied.stderr }).toEqual({ status: 0, stderr: '' });
-    const rbac = [
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRole',
-        metadata: { name: ROLE },
-        rules: [{ apiGroups: ['charter.dev'], resources: ['users', 'organizations', 'usergroups', 'collaborations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }],
-      },
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: { name: ROLE },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: ROLE },
-        subjects: [...new Set(rows.map((r) => r.as))].map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
-      },
-    ];
+    const rbac = charterWriterRbac(ROLE, [...new Set(rows.map((r) => r.as))]);
     const bound = await kubectl(['apply', '-f', '-'], rbac.map((o) => stringify(o)).join('---\n'));
     expect({ status: bound.status, stderr: bound.stderr }).toEqual({ status: 0, stderr: '' });
 

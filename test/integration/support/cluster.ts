@@ -14,6 +14,7 @@ import type { SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { API_GROUP, KINDS, PLURALS } from '../../../src/api/kinds.ts';
 
 export interface ControlPlaneInfo {
   server: string;
@@ -110,4 +111,26 @@ export function throughProxy(kc: KubeConfig, port: number): KubeConfig {
     currentContext: kc.getCurrentContext(),
   });
   return out;
+}
+
+/**
+ * A ClusterRole `name` that lets `users` write every Charter kind, and its binding: Kubernetes RBAC lets them in, so
+ * what they may change is the admission webhook's to decide.
+ */
+export function charterWriterRbac(name: string, users: readonly string[]): Record<string, unknown>[] {
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: [{ apiGroups: [API_GROUP], resources: KINDS.map((kind) => PLURALS[kind]), verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: users.map((user) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user })),
+    },
+  ];
 }
