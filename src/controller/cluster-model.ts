@@ -11,7 +11,7 @@ import { toModelObject } from '../model/to-model-object.ts';
 export interface RawObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string; labels?: Record<string, string> };
   spec?: unknown;
   status?: Record<string, unknown>;
 }

@@ -2,6 +2,12 @@
  * Writes an object's status: computed by the engine, stamped with transition times, compared with what the
  * cluster holds, and written only when different — through the status subresource with server-side apply and one
  * field manager (`charter`), so the operator owns exactly the status fields it writes.
+ *
+ * What the cluster holds is the informer's object — unless this writer wrote the status since: the informer can still
+ * show an older one (its watch lags the write), and judging against it would skip a needed write or a condition's
+ * Event (Ready went True, then back to False before the watch delivered the True: against the cached False nothing
+ * changed). So the writer remembers its last write per object (the status and the resourceVersion the API server
+ * answered) until the informer's object reaches that resourceVersion, and compares with the newer of the two.
  */
 import type { Condition } from '../api/types.generated.ts';
 import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
@@ -57,8 +63,27 @@ export function emptiedMaps(previous: unknown, next: unknown): Record<string, un
   return patch;
 }
 
+/** A status this writer wrote, not yet seen by the informer. */
+interface Written {
+  uid: string | undefined;
+  resourceVersion: string;
+  status: Record<string, unknown>;
+}
+
+/**
+ * Whether the informer's resourceVersion is older than the one a write answered. Kubernetes resourceVersions are
+ * etcd revisions (decimal integers; comparable since KEP-5504); one that is not a decimal integer is never judged
+ * older (nor is a missing one), so the informer's object is trusted then.
+ */
+export function olderThan(informer: string | undefined, written: string): boolean {
+  if (informer === undefined || !/^[0-9]{1,30}$/.test(informer) || !/^[0-9]{1,30}$/.test(written)) return false;
+  return BigInt(informer) < BigInt(written);
+}
+
 export class StatusWriter {
   private readonly options: Required<Omit<StatusWriterOptions, 'events' | 'onWrite'>> & Pick<StatusWriterOptions, 'events' | 'onWrite'>;
+  /** The last write per object path, kept until the informer's object reaches it. */
+  private readonly written = new Map<string, Written>();
 
   constructor(options: StatusWriterOptions) {
     this.options = { now: Date.now, ...options };
@@ -69,39 +94,66 @@ export class StatusWriter {
    * `invalid` its schema problems when it has any.
    */
   async sync(engine: Engine, object: ObjectRef, current: RawObject | undefined, invalid?: InvalidObject): Promise<StatusWriteResult> {
-    if (!current) return 'gone';
     const { kind, namespace, name } = object;
+    const path = `${objectPath(kind, name, namespace)}/status`;
+    if (!current) return this.forget(path);
+    const held = this.heldStatus(path, current);
     const computed = invalid ? invalidStatus(kind, invalid.problems, invalid.generation) : (statusOf(engine, objectKey(object)) as { conditions: ConditionValue[] } | undefined);
-    if (!computed) return 'gone';
-    const previous = (current.status?.conditions ?? []) as Condition[];
+    if (!computed) return this.forget(path);
+    const previous = (held?.conditions ?? []) as Condition[];
     const now = new Date(this.options.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const status = { ...computed, conditions: withTransitionTimes(previous, computed.conditions, now) };
-    if (sameJson(current.status ?? {}, status)) return 'unchanged';
-    const emptied = emptiedMaps(current.status, status);
+    if (sameJson(held ?? {}, status)) return 'unchanged';
+    const emptied = emptiedMaps(held, status);
     if (emptied) {
       try {
-        await this.options.api.request('PATCH', `${objectPath(kind, name, namespace)}/status`, { contentType: MERGE_PATCH, query: { fieldManager: FIELD_MANAGER }, body: { status: emptied } });
+        await this.options.api.request('PATCH', path, { contentType: MERGE_PATCH, query: { fieldManager: FIELD_MANAGER }, body: { status: emptied } });
         this.options.onWrite?.(true, false, 'patch');
       } catch (error) {
-        if (isNotFound(error)) return 'gone';
+        if (isNotFound(error)) return this.forget(path);
         this.options.onWrite?.(false, isConflict(error), 'patch');
         throw error;
       }
     }
     try {
-      await this.options.api.request('PATCH', `${objectPath(kind, name, namespace)}/status`, {
+      const answer = await this.options.api.request<RawObject | undefined>('PATCH', path, {
         contentType: APPLY_PATCH,
         query: { fieldManager: FIELD_MANAGER, force: true },
         body: { apiVersion: API_GROUP_VERSION, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, status },
       });
+      this.remember(path, current, answer, status);
       this.options.onWrite?.(true, false);
     } catch (error) {
-      if (isNotFound(error)) return 'gone';
+      if (isNotFound(error)) return this.forget(path);
       this.options.onWrite?.(false, isConflict(error));
       throw error;
     }
     await this.recordTransitions(kind, current, previous, status.conditions);
     return 'written';
+  }
+
+  /** The status the object holds: the informer's, or this writer's last write when the informer has not seen it yet. */
+  private heldStatus(path: string, current: RawObject): Record<string, unknown> | undefined {
+    const written = this.written.get(path);
+    if (written && written.uid === current.metadata?.uid && olderThan(current.metadata?.resourceVersion, written.resourceVersion)) return written.status;
+    this.written.delete(path);
+    return current.status;
+  }
+
+  private remember(path: string, current: RawObject, answer: RawObject | undefined, status: Record<string, unknown>): void {
+    const resourceVersion = answer?.metadata?.resourceVersion;
+    if (typeof resourceVersion === 'string') this.written.set(path, { uid: current.metadata?.uid, resourceVersion, status });
+    else this.written.delete(path);
+  }
+
+  private forget(path: string): 'gone' {
+    this.written.delete(path);
+    return 'gone';
+  }
+
+  /** How many writes the informer has not seen yet (each is forgotten when it does). */
+  get pendingWrites(): number {
+    return this.written.size;
   }
 
   /** An Event for each condition whose status or reason changed (not for the first Ready=True of a new object). */

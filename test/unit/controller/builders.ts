@@ -10,6 +10,7 @@ const API_VERSION = 'charter.dev/v1alpha1';
 interface Meta {
   generation?: number;
   uid?: string;
+  resourceVersion?: string;
   labels?: Record<string, string>;
   status?: Record<string, unknown>;
 }
@@ -19,6 +20,7 @@ const metadata = (name: string, namespace: string | undefined, meta: Meta): RawO
   ...(namespace ? { namespace } : {}),
   uid: meta.uid ?? `uid-${name}`,
   generation: meta.generation ?? 1,
+  ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
   ...(meta.labels ? { labels: meta.labels } : {}),
 });
 

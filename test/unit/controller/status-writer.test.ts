@@ -8,7 +8,7 @@ import { describe, expect, test } from '@jest/globals';
 import { APPLY_PATCH, MERGE_PATCH } from '../../../src/controller/api-client.ts';
 import type { RawObject } from '../../../src/controller/cluster-model.ts';
 import { EventRecorder } from '../../../src/controller/event-recorder.ts';
-import { StatusWriter, type StatusWriteResult } from '../../../src/controller/status-writer.ts';
+import { olderThan, StatusWriter, type StatusWriteResult } from '../../../src/controller/status-writer.ts';
 import type { Engine } from '../../../src/engine/engine.ts';
 import type { ObjectRef } from '../../../src/model/model.ts';
 import { collab, engineOf, group, modelOf, org, user } from '../engine/support.ts';
@@ -197,5 +197,99 @@ describe('Events for condition changes', () => {
     const api = new FakeApi();
     expect(await writer(api, [], withEvents(api)).sync(engine, { kind: 'UserGroup', name: 'devs' }, rawGroup('devs', {}, { status }))).toBe('unchanged');
     expect(api.verbs).toEqual([]);
+  });
+});
+
+describe('a write the informer has not seen yet (its watch lags)', () => {
+  const GRANT: ObjectRef = { kind: 'Collaboration', namespace: 'acme', name: 'c-ghost' };
+  const GRANT_STATUS = '/apis/charter.dev/v1alpha1/namespaces/acme/collaborations/c-ghost/status';
+  const EVENTS = 'POST /apis/events.k8s.io/v1/namespaces/acme/events';
+  const PATCHED_EVENT = /^PATCH \/apis\/events\.k8s\.io\/v1\/namespaces\/acme\/events\//;
+  /** A grant to ghost, who exists or not. */
+  const engine = (ghostExists: boolean): Engine =>
+    engineOf(modelOf(...(ghostExists ? [user('ghost')] : []), org('acme', { namespaces: ['acme'] }), collab('acme/c-ghost', 'User/ghost', 'Application/app1', ['RIGHT_APPLICATION_INFO'])), { now: NOW });
+  const grant = (resourceVersion: string, status?: Record<string, unknown>, uid = 'uid-c-ghost'): RawObject =>
+    rawCollaboration('acme/c-ghost', 'User/ghost', 'Application/app1', ['RIGHT_APPLICATION_INFO'], { resourceVersion, uid, ...(status ? { status } : {}) });
+  /** A fake API server whose status writes answer increasing resourceVersions from 10. */
+  const server = (): FakeApi => {
+    let rv = 10;
+    return new FakeApi().on('PATCH', GRANT_STATUS, () => ({ metadata: { resourceVersion: String(rv++) } }));
+  };
+  const statusOfWrite = (api: FakeApi, index: number): Record<string, unknown> => (api.actions.filter((a) => a.path === GRANT_STATUS)[index]!.body as { status: Record<string, unknown> }).status;
+
+  test('the subject goes and comes back before the watch delivers the write in between: written again, with its Events', async () => {
+    const api = server();
+    const w = writer(api, [], new EventRecorder({ api, reportingInstance: 'test', now: () => NOW }));
+    // ghost missing: False (rv 10); ghost created: True (rv 11), the informer having seen rv 10.
+    expect(await w.sync(engine(false), GRANT, grant('5'))).toBe('written');
+    const missing = statusOfWrite(api, 0);
+    expect(await w.sync(engine(true), GRANT, grant('10', missing))).toBe('written');
+    const before = api.verbs.length;
+    // ghost deleted; the informer still shows rv 10 (False): against it nothing changed, but the API server holds True.
+    expect(await w.sync(engine(false), GRANT, grant('10', missing))).toBe('written');
+    const after = api.verbs.slice(before);
+    expect(after[0]).toBe(`PATCH ${GRANT_STATUS}`);
+    // The same Warnings as the first time: the first Events' series, patched.
+    expect(after.slice(1).length).toBeGreaterThan(0);
+    expect(after.slice(1).every((v) => PATCHED_EVENT.test(v))).toBe(true);
+    expect(api.verbs.slice(0, before)).toContain(EVENTS);
+  });
+
+  test('the informer reaches the write: it is trusted again (and the write forgotten)', async () => {
+    const api = server();
+    const w = writer(api);
+    await w.sync(engine(false), GRANT, grant('5'));
+    expect(w.pendingWrites).toBe(1);
+    const written = statusOfWrite(api, 0);
+    expect(await w.sync(engine(false), GRANT, grant('10', written))).toBe('unchanged');
+    expect(w.pendingWrites).toBe(0);
+    // Someone else edits the status after that (rv 12): written back, judged against what they wrote.
+    expect(await w.sync(engine(false), GRANT, grant('12', { ...written, grantedRights: ['RIGHT_ALL'] }))).toBe('written');
+  });
+
+  test('an informer object older than the write, holding what was written before it: compared with the write', async () => {
+    const api = server();
+    const w = writer(api);
+    await w.sync(engine(true), GRANT, grant('5'));
+    // The informer still shows rv 5 with no status: the write (rv 10) is what the server holds, and it is current.
+    expect(await w.sync(engine(true), GRANT, grant('5'))).toBe('unchanged');
+    expect(api.verbs).toEqual([`PATCH ${GRANT_STATUS}`]);
+  });
+
+  test.each([
+    ['a recreated object (another uid)', grant('5', undefined, 'uid-other')],
+    ['a resourceVersion that is not a decimal revision', grant('abc')],
+    ['no resourceVersion', rawCollaboration('acme/c-ghost', 'User/ghost', 'Application/app1', ['RIGHT_APPLICATION_INFO'], { uid: 'uid-c-ghost' })],
+  ])('%s: the informer object is trusted', async (_name, current) => {
+    const api = server();
+    const w = writer(api);
+    await w.sync(engine(true), GRANT, grant('5'));
+    expect(await w.sync(engine(true), GRANT, current)).toBe('written');
+  });
+
+  test('an object gone or a write answered without a resourceVersion: nothing is kept', async () => {
+    const api = server();
+    const w = writer(api);
+    await w.sync(engine(true), GRANT, grant('5'));
+    expect(await w.sync(engine(true), GRANT, undefined)).toBe('gone');
+    expect(w.pendingWrites).toBe(0);
+    const silent = writer(new FakeApi());
+    await silent.sync(engine(true), GRANT, grant('5'));
+    expect(silent.pendingWrites).toBe(0);
+  });
+});
+
+describe('olderThan', () => {
+  test.each([
+    ['9', '10', true],
+    ['10', '10', false],
+    ['11', '10', false],
+    ['99999999999999999998', '99999999999999999999', true],
+    [undefined, '10', false],
+    ['', '10', false],
+    ['a', '10', false],
+    ['9', 'b', false],
+  ] as const)('%s < %s: %s', (informer, written, expected) => {
+    expect(olderThan(informer, written)).toBe(expected);
   });
 });
