@@ -34,6 +34,8 @@ export interface EventRecorderOptions {
   perSecond?: number;
   now?: () => number;
   onWrite?: (verb: 'create' | 'patch', ok: boolean) => void;
+  /** An event dropped by the rate limit (no write was tried). */
+  onDrop?: () => void;
 }
 
 interface Series {
@@ -44,7 +46,7 @@ interface Series {
 }
 
 export class EventRecorder {
-  private readonly options: Required<Omit<EventRecorderOptions, 'onWrite'>> & Pick<EventRecorderOptions, 'onWrite'>;
+  private readonly options: Required<Omit<EventRecorderOptions, 'onWrite' | 'onDrop'>> & Pick<EventRecorderOptions, 'onWrite' | 'onDrop'>;
   private readonly series = new Map<string, Series>();
   private tokens: number;
   private refilledAt: number;
@@ -70,7 +72,10 @@ export class EventRecorder {
     const now = this.options.now();
     const key = `${target.kind}/${target.namespace ?? ''}/${target.name}/${target.uid ?? ''}/${event.type}/${event.reason}/${event.note}`;
     for (const [k, s] of this.series) if (now - s.first > this.options.windowMs) this.series.delete(k);
-    if (!this.take()) return false;
+    if (!this.take()) {
+      this.options.onDrop?.();
+      return false;
+    }
     const namespace = target.namespace ?? this.options.clusterNamespace;
     const existing = this.series.get(key);
     const time = new Date(now).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

@@ -75,6 +75,7 @@ export interface ControllerMetrics {
   permissionMapWithheld: Gauge<'namespace'>;
   /** charter_watch_restarts_total{resource,reason} */
   watchRestarts: Counter<'resource' | 'reason'>;
+  eventsDropped: Counter;
   /** charter_leader: 1 while this replica holds the leader lease, else 0. */
   leader: Gauge<string>;
   /** charter_admission_requests_total{kind,operation,verdict,reason}: the webhook's answers. */
@@ -193,6 +194,11 @@ export function createMetrics(registry: Registry = globalRegistry, options: Metr
       name: 'charter_watch_restarts_total',
       help: 'Watch restarts by resource and reason (expired, stalled, error, closed).',
       labelNames: ['resource', 'reason'],
+      registers,
+    }),
+    eventsDropped: new Counter({
+      name: 'charter_events_dropped_total',
+      help: 'Events not written because the rate limit (a burst of 20, then 2 per second) was spent.',
       registers,
     }),
     leader: new Gauge({

@@ -89,7 +89,7 @@ export class Operator {
     const write = (kind: 'status' | 'configmap' | 'event', verb: string, result: 'success' | 'conflict' | 'error'): void => {
       metrics.apiWrites.inc({ kind, verb, result });
     };
-    const events = new EventRecorder({ api: this.api, reportingInstance: identity, onWrite: (verb, ok) => write('event', verb, ok ? 'success' : 'error') });
+    const events = new EventRecorder({ api: this.api, reportingInstance: identity, onWrite: (verb, ok) => write('event', verb, ok ? 'success' : 'error'), onDrop: () => metrics.eventsDropped.inc() });
     const statusWriter = new StatusWriter({ api: this.api, events, onWrite: (ok, conflict, verb = 'apply') => write('status', verb, ok ? 'success' : conflict ? 'conflict' : 'error') });
     const configMapWriter = new ConfigMapWriter({
       api: this.api,

@@ -238,7 +238,12 @@ describe('the operator with exactly the chart RBAC', () => {
     await eventually('c-ghost Ready', async () => ready(await get(ghostGrant)) === 'True');
     await admin.request('DELETE', `/apis/charter.dev/v1alpha1/users/${names.ghost}`);
     await eventually('c-ghost to report its missing subject again', async () => ready(await get(ghostGrant)) === 'False');
-    await eventually('an Event created and one patched', async () => (await writeCount('event', 'create', 'success')) > 0 && (await writeCount('event', 'patch', 'success')) > 0);
+    const dropped = async (): Promise<number> => (await operator!.metrics.eventsDropped.get()).values[0]?.value ?? 0;
+    await eventually('an Event created and one patched', async () => {
+      if ((await writeCount('event', 'create', 'success')) > 0 && (await writeCount('event', 'patch', 'success')) > 0) return true;
+      throw new Error(`events dropped by the rate limit: ${await dropped()}`);
+    });
+    expect(await dropped()).toBe(0);
     const events = await get(`/apis/events.k8s.io/v1/namespaces/${tenantNs}/events`);
     expect(events.items.some((e: Obj) => e.regarding?.name === 'c-ghost' && e.reason === 'SubjectNotFound' && e.series?.count >= 2)).toBe(true);
 

@@ -35,6 +35,7 @@ describe('createMetrics', () => {
       'charter_watch_restarts_total{resource="User",reason="expired"} 0',
       'charter_watch_restarts_total{resource="User",reason="stalled"} 0',
       'charter_leader 0',
+      'charter_events_dropped_total 0',
       'charter_admission_requests_total{kind="User",operation="CREATE",verdict="allowed",reason="Platform"} 0',
       'charter_admission_requests_total{kind="Collaboration",operation="DELETE",verdict="denied",reason="LastOwner"} 0',
       'charter_admission_requests_total{kind="unknown",operation="unknown",verdict="error",reason="Malformed"} 0',
