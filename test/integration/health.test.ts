@@ -175,7 +175,9 @@ withTools('health that Flux (kstatus) and Argo CD read', () => {
     kubectl(['create', 'namespace', 'argocd']); // AlreadyExists on a second run of a reused cluster: fine
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: 'argocd' }, data: { url: 'https://argocd.example.com' } };
     expect(kubectl(['apply', '-f', '-'], { input: JSON.stringify(cm) }).status).toBe(0);
-    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', command!], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: kubeconfigPath() }, encoding: 'utf8', timeout: 60_000 });
+    // stdin from /dev/null: on a socket (Node's default pipe) with SHLVL unset, Debian's bash reads /etc/bash.bashrc
+    // as if started by sshd, and under -u that file's $PS1 test prints an error.
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', command!], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: kubeconfigPath() }, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const data = JSON.parse(kubectl(['-n', 'argocd', 'get', 'configmap', 'argocd-cm', '-o', 'json']).stdout).data as Record<string, string>;
