@@ -4,7 +4,7 @@
  */
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CollaborationObject, OrganizationObject, UserGroupObject, UserObject } from '../model/model.ts';
-import type { Profile } from './engine.ts';
+import type { HoldingsSummary, Profile } from './engine.ts';
 import type { ReachByKind } from './entity-reach.ts';
 import type { EntityInfo } from './grant-index.ts';
 import type { Membership } from './memberships.ts';
@@ -63,6 +63,8 @@ export interface EngineView {
   verdict(namespace: string, name: string): CollaborationVerdict | undefined;
   profile(user: string): Profile | undefined;
   holdings(user: string): { entities: ReadonlySet<EntityInfo>; defaultNamespaces: ReadonlySet<string> };
+  /** Kept per grant subject by the engine (a cache: reading it changes no answer). */
+  holdingsSummary(user: string): HoldingsSummary;
   membershipsOf(user: string): ReadonlyMap<string, Membership>;
   membership(user: string, org: string): Membership | undefined;
   organizationMembers(org: string): ReadonlyMap<string, Membership>;

@@ -25,6 +25,7 @@ import { OwnershipRights } from './ownership.ts';
 import { ChangePropagation, type Change, type Impact } from './propagation.ts';
 import { EMPTY, RightSets, type RightSetId } from './right-sets.ts';
 import { holdsRights, isAdmin } from './user-states.ts';
+import { UserHoldings, type HoldingsSummary } from './user-holdings.ts';
 import { UserIndex } from './user-index.ts';
 import { judge, type CollaborationVerdict } from './verdict.ts';
 
@@ -34,6 +35,7 @@ export type { EntityInfo } from './grant-index.ts';
 export type { ReachByKind } from './entity-reach.ts';
 export type { RightsClass } from './namespace-classes.ts';
 export type { Membership } from './memberships.ts';
+export type { HoldingsSummary } from './user-holdings.ts';
 
 export interface EngineOptions {
   /** `all`: administrators get every right, nothing withheld (The Things Stack's admin-rights.all). */
@@ -67,6 +69,7 @@ export class Engine implements EngineView {
   private readonly state: EngineState;
   private readonly propagation: ChangePropagation;
   private readonly reach: EntityReach;
+  private readonly userHoldings: UserHoldings;
   private readonly adminSets = new Map<string, RightSetId>();
 
   /** Builds the engine over a model (which it then owns and mutates through `apply`). */
@@ -104,6 +107,7 @@ export class Engine implements EngineView {
     this.state = state;
     this.propagation = new ChangePropagation(state);
     this.reach = new EntityReach(state);
+    this.userHoldings = new UserHoldings(state);
   }
 
   get now(): number {
@@ -185,10 +189,10 @@ export class Engine implements EngineView {
   }
 
   /**
-   * What a user's status summarises, without building right sets: every entity a grant gives the user some right on
-   * (each once; `Organization/o` for the organizations where its membership holds rights of that kind) and the
-   * namespaces where ownership gives it rights on every entity of a kind. The same entities and namespaces as
-   * `profile`'s, at a fraction of its cost (126,000 statuses at the medium benchmark tier).
+   * Every entity a grant gives the user some right on, without building right sets (each once; `Organization/o` for
+   * the organizations where its membership holds rights of that kind) and the namespaces where ownership gives it
+   * rights on every entity of a kind: the same entities and namespaces as `profile`'s. Statuses count them through
+   * `holdingsSummary`, which tests hold equal to this.
    */
   holdings(user: string): { entities: ReadonlySet<EntityInfo>; defaultNamespaces: ReadonlySet<string> } {
     const entities = new Set<EntityInfo>();
@@ -209,6 +213,16 @@ export class Engine implements EngineView {
       }
     }
     return { entities, defaultNamespaces };
+  }
+
+  /**
+   * What a User's status summarises (`rightsSummary` without the admin flag): the distinct entities of `holdings`
+   * counted by kind, and the namespaces of `holdings` (its entities', its organizations' and `defaultNamespaces`),
+   * sorted. Computed from entity lists kept per grant subject (user-holdings.ts): the statuses of every user at start
+   * share them.
+   */
+  holdingsSummary(user: string): HoldingsSummary {
+    return this.userHoldings.summary(user);
   }
 
   /** organization → M*(u, o), for every organization the user is a member of. */

@@ -12,6 +12,8 @@ import type { CollaborationVerdict } from './verdict.ts';
 
 /** Where an entity key points: its kind and namespace, or the organization for `Organization/o`. */
 export interface EntityInfo {
+  /** Dense and stable (0, 1, 2, … in the order keys are first seen), so that callers can index arrays by entity. */
+  id: number;
   key: string;
   kind: string;
   namespace: string | undefined;
@@ -23,8 +25,8 @@ export interface GrantRecord {
   /** `namespace/name` */
   key: string;
   collab: CollaborationObject;
-  /** Replaced when the collaboration is re-judged. */
-  verdict: CollaborationVerdict;
+  /** Replaced when the collaboration is re-judged (`GrantIndex.rejudge`). */
+  readonly verdict: CollaborationVerdict;
   target: EntityInfo;
 }
 
@@ -55,6 +57,12 @@ export class GrantIndex {
   private readonly byNamespace = new Map<string, Set<GrantRecord>>();
   private readonly expiring = new Set<GrantRecord>();
   private readonly entityInfos = new Map<string, EntityInfo>();
+  /**
+   * Subject key → a number that changes whenever the subject's grants on entities change (one added or removed, or
+   * its verdict replaced): what caches of a subject's entities (user-holdings.ts) compare against.
+   */
+  private readonly versions = new Map<string, number>();
+  private ticks = 0;
 
   get(key: string): GrantRecord | undefined {
     return this.records.get(key);
@@ -95,6 +103,26 @@ export class GrantIndex {
     return this.byNamespace.keys();
   }
 
+  /** Moves whenever any subject's grants on entities change: a cache that saw this value has nothing to check. */
+  get clock(): number {
+    return this.ticks;
+  }
+
+  /** The version of a subject's grants on entities (see `versions`); 0 for a subject that never had one. */
+  subjectVersion(subjectKey: string): number {
+    return this.versions.get(subjectKey) ?? 0;
+  }
+
+  private touch(subjectKey: string): void {
+    this.versions.set(subjectKey, ++this.ticks);
+  }
+
+  /** Replaces a record's verdict (the collaboration was re-judged). */
+  rejudge(record: GrantRecord, verdict: CollaborationVerdict): void {
+    (record as { verdict: CollaborationVerdict }).verdict = verdict;
+    if (record.target.organization === undefined) this.touch(subjectKey(record.collab));
+  }
+
   /** Collaborations with an expiresAt. */
   withExpiry(): ReadonlySet<GrantRecord> {
     return this.expiring;
@@ -113,6 +141,7 @@ export class GrantIndex {
     } else {
       addTo(this.grantsBySubject, subject, record);
       addTo(this.byTargetEntity, target.key, record);
+      this.touch(subject);
     }
     if (c.expiresAt !== undefined) this.expiring.add(record);
     return record;
@@ -131,6 +160,7 @@ export class GrantIndex {
     } else {
       removeFrom(this.grantsBySubject, subject, record);
       removeFrom(this.byTargetEntity, record.target.key, record);
+      this.touch(subject);
     }
     this.expiring.delete(record);
     return record;
@@ -141,10 +171,11 @@ export class GrantIndex {
     let info = this.entityInfos.get(key);
     if (!info) {
       const parts = key.split('/');
+      const id = this.entityInfos.size;
       info =
         parts.length === 2
-          ? { key, kind: parts[0]!, namespace: undefined, organization: parts[0] === 'Organization' ? parts[1] : undefined }
-          : { key, kind: parts[0]!, namespace: parts[1], organization: undefined };
+          ? { id, key, kind: parts[0]!, namespace: undefined, organization: parts[0] === 'Organization' ? parts[1] : undefined }
+          : { id, key, kind: parts[0]!, namespace: parts[1], organization: undefined };
       this.entityInfos.set(key, info);
     }
     return info;

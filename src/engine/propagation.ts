@@ -272,7 +272,7 @@ export class ChangePropagation {
   private revalidate(record: GrantRecord, users: Set<string>, impact: Impact): void {
     const before = record.verdict;
     const after = judgeIn(this.state, record.collab);
-    record.verdict = after;
+    this.state.grants.rejudge(record, after);
     if (verdictMoved(before, after)) {
       impact.statuses.add(`Collaboration/${record.key}`);
       if (record.target.organization !== undefined) impact.statuses.add(`Organization/${record.target.organization}`);

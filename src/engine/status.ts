@@ -65,16 +65,9 @@ export interface UserStatus {
 export function userStatus(engine: EngineView, name: string): UserStatus | undefined {
   const user = engine.model.users.get(name);
   if (!user) return undefined;
-  const holdings = engine.holdings(name);
+  const summary = engine.holdingsSummary(name);
   const organizations = engine.membershipsOf(name);
   const groups = engine.groups.groupsOf(name);
-  const byKind: Record<string, number> = {};
-  const namespaces = new Set<string>(holdings.defaultNamespaces);
-  for (const entity of holdings.entities) {
-    byKind[entity.kind] = (byKind[entity.kind] ?? 0) + 1;
-    if (entity.namespace !== undefined) namespaces.add(entity.namespace);
-    else for (const ns of engine.organizations.owned.get(entity.organization!) ?? []) namespaces.add(ns);
-  }
   let reason = 'RightsComputed';
   let message = 'Effective rights are computed and published';
   const restricted = restrictedState(user.state);
@@ -99,9 +92,9 @@ export function userStatus(engine: EngineView, name: string): UserStatus | undef
     groups: bounded(groups),
     groupCount: groups.size,
     rightsSummary: {
-      entities: Object.values(byKind).reduce((a, b) => a + b, 0),
-      byKind: Object.fromEntries(Object.entries(byKind).sort(([a], [b]) => (a < b ? -1 : 1))),
-      namespaces: bounded(namespaces),
+      entities: summary.entities,
+      byKind: summary.byKind,
+      namespaces: summary.namespaces.length > LIST_LIMIT ? summary.namespaces.slice(0, LIST_LIMIT) : summary.namespaces,
       admin: engine.admins.has(name),
     },
   };

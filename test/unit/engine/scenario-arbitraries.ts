@@ -4,7 +4,7 @@
  * users hold rights somewhere, which the generic `modelArb` (any objects, any may be missing) rarely gives.
  */
 import fc from 'fast-check';
-import type { EngineOptions } from '../../../src/engine/engine.ts';
+import type { Change, EngineOptions } from '../../../src/engine/engine.ts';
 import type { CollaborationObject, Model, OrganizationObject, UserGroupObject, UserObject, UserState } from '../../../src/model/model.ts';
 import { RIGHTS as SOME_RIGHTS } from './arbitraries.ts';
 import { collab, group, modelOf, org, user } from './support.ts';
@@ -73,3 +73,26 @@ export const scenarioArb = fc.record({
 /** The model of a scenario (a fresh one at each call: an engine owns and mutates its model). */
 export const modelOfScenario = (s: { users: UserObject[]; orgs: OrganizationObject[]; groups: UserGroupObject[]; collabs: CollaborationObject[] }): Model =>
   modelOf(...s.users, ...s.orgs, ...s.groups, ...s.collabs);
+
+/**
+ * A change within a scenario's universes: a user, organization, group or Collaboration (c0–c19 of a namespace)
+ * replaced by another random one of the same name, or deleted.
+ */
+export const scenarioChangeArb: fc.Arbitrary<Change> = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...USERS).chain(userArb).map((object): Change => ({ type: 'upsert', object })) },
+  { weight: 1, arbitrary: fc.constantFrom(...ORGS).chain(orgArb).map((object): Change => ({ type: 'upsert', object })) },
+  { weight: 2, arbitrary: fc.constantFrom(...GROUPS).chain(groupArb).map((object): Change => ({ type: 'upsert', object })) },
+  { weight: 5, arbitrary: fc.integer({ min: 0, max: 19 }).chain(collabArb).map((object): Change => ({ type: 'upsert', object })) },
+  {
+    weight: 2,
+    arbitrary: fc.oneof(
+      fc.constantFrom(...USERS).map((name): Change => ({ type: 'delete', kind: 'User', name })),
+      fc.constantFrom(...ORGS).map((name): Change => ({ type: 'delete', kind: 'Organization', name })),
+      fc.constantFrom(...GROUPS).map((name): Change => ({ type: 'delete', kind: 'UserGroup', name })),
+      fc.tuple(fc.constantFrom(...NAMESPACES), fc.integer({ min: 0, max: 19 })).map(([namespace, i]): Change => ({ type: 'delete', kind: 'Collaboration', namespace, name: `c${i}` })),
+    ),
+  },
+);
+
+/** Times a scenario's expiring Collaborations (NOW - 1000, NOW + 1000, NOW + 1 day) fall before or after. */
+export const SCENARIO_TIMES = [NOW - 2000, NOW, NOW + 2000, NOW + 90_000_000] as const;
