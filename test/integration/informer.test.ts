@@ -197,6 +197,10 @@ describe('Informer on the run’s API server', () => {
     expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(['cm-0', 'cm-2', 'cm-3', 'cm-4', 'cm-5']);
     expect(informer.get(ns, 'cm-0')?.data).toEqual({ i: 'changed' });
     expect(informer.get(ns, 'cm-1')).toBeUndefined();
+    // The API server sends managedFields (for objects with data: cm-5 has none); neither a listed object (cm-2) nor a
+    // watched one (cm-0) keeps them in the cache.
+    for (const name of ['cm-2', 'cm-0']) expect((await core.readNamespacedConfigMap({ namespace: ns, name })).metadata?.managedFields?.length).toBeGreaterThan(0);
+    for (const name of ['cm-2', 'cm-0']) expect(informer.get(ns, name)?.metadata?.managedFields).toEqual([]);
     expect(recorded.relists).toHaveLength(1);
     expect(await restarts(metrics, 'ConfigMap')).toEqual({ expired: 0, stalled: 0, error: 0, closed: 0 });
   });
