@@ -10,6 +10,9 @@
  *   owner is at risk), by another full member of the organization or by an admin.
  * Hot groups listing more users than the schema allows (hot-50 at medium, all three at large: the engine benchmark's
  * model does not go through the schema) are not edited; the groups nesting them are.
+ * Requests carry what the webhook gives decide(): the raw object and old object, and the old object as the replica's
+ * informer already converted it (`oldModelObject`: the engine's object, of the same resourceVersion), so the old
+ * object is not read again; `charter admit`, reading files, reads both.
  */
 import { decide, DEFAULT_ADMISSION_OPTIONS, type AdmissionRequest } from '../src/admission/decide.ts';
 import { ancestorGroups } from '../src/admission/group-members.ts';
@@ -42,7 +45,7 @@ const request = (operation: AdmissionRequest['operation'], before: ModelObject |
     name: o.name,
     ...(o.kind === 'Collaboration' ? { namespace: o.namespace } : {}),
     ...(after ? { object: toManifest(after) } : {}),
-    ...(before ? { oldObject: toManifest(before) } : {}),
+    ...(before ? { oldObject: toManifest(before), oldModelObject: before } : {}),
     requester: { username: '', groups: [], user },
   };
 };

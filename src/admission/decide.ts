@@ -10,6 +10,7 @@
  */
 import type { KindName } from '../api/kinds.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { ModelObject } from '../model/model.ts';
 import { judgeCollaboration } from './collaboration-rules.ts';
 import type { Context } from './context.ts';
 import { Holdings } from './holdings.ts';
@@ -41,6 +42,13 @@ export interface AdmissionRequest {
   object?: unknown;
   /** UPDATE and DELETE: the object before the change. */
   oldObject?: unknown;
+  /**
+   * UPDATE and DELETE, optional: `oldObject` already validated and converted — the webhook's informer read that very
+   * resourceVersion (the API server stores an object only once it passed the CRD's schema). When it is the request's
+   * object (kind, name, namespace), `oldObject` is not read again; only its raw spec fields the model does not hold
+   * are (displayName, email). `charter admit` reads files and never sets it.
+   */
+  oldModelObject?: ModelObject;
   requester: Requester;
 }
 

@@ -2,6 +2,11 @@
  * Reads an admission request: the raw `object` / `oldObject` are validated against their kind's schema and converted
  * to model objects, the same conversion manifests and informer objects go through. Anything that does not read
  * (wrong operation, missing object, another kind or name than the request's) is a problem: the request is denied.
+ *
+ * The old object need not be read twice: when the request carries `oldModelObject` (the webhook: its informer's
+ * conversion of the very resourceVersion the API server sends as oldObject) of the request's kind, name and
+ * namespace, that is the object before the change, and the raw oldObject is kept only for the fields the model does
+ * not hold. The new object is always read; the old one's lists make de-duplicating its lists cheaper (model.ts).
  */
 import { isKindName, type KindName } from '../api/kinds.ts';
 import type { ModelObject } from '../model/model.ts';
@@ -30,8 +35,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Converts one side of the request; pushes problems naming it (`object`, `oldObject`). */
-function side(raw: unknown, field: string, request: AdmissionRequest, problems: string[]): { object: ModelObject; raw: Record<string, unknown> } | undefined {
+/** Converts one side of the request; pushes problems naming it (`object`, `oldObject`). `previous`: the object before. */
+function side(raw: unknown, field: string, request: AdmissionRequest, problems: string[], previous?: ModelObject): { object: ModelObject; raw: Record<string, unknown> } | undefined {
   if (!isRecord(raw)) {
     problems.push(`${field}: expected the ${String(request.kind)} manifest; found ${raw === undefined ? 'nothing' : typeof raw}`);
     return undefined;
@@ -43,7 +48,7 @@ function side(raw: unknown, field: string, request: AdmissionRequest, problems: 
     problems.push(`${field}.kind: expected charter.dev ${String(request.kind)}; found ${JSON.stringify((raw as Record<string, unknown>).kind)}`);
     return undefined;
   }
-  const converted = toModelObject(withNamespace as Record<string, unknown>);
+  const converted = toModelObject(withNamespace as Record<string, unknown>, previous);
   if (!converted.ok) {
     for (const p of converted.problems) problems.push(`${field}: ${p}`);
     return undefined;
@@ -64,8 +69,11 @@ export function parseRequest(request: AdmissionRequest): ParseResult {
   if (typeof request.name !== 'string' || request.name === '') problems.push(`name: expected the object's name; found ${JSON.stringify(request.name)}`);
   if (request.kind === 'Collaboration' && (typeof request.namespace !== 'string' || request.namespace === '')) problems.push(`namespace: expected the Collaboration's namespace; found ${JSON.stringify(request.namespace)}`);
   if (problems.length > 0) return { ok: false, problems };
-  const after = request.operation === 'DELETE' ? undefined : side(request.object, 'object', request, problems);
-  const before = request.operation === 'CREATE' ? undefined : side(request.oldObject, 'oldObject', request, problems);
+  // The old side first (the new one's lists are de-duplicated against it); its problems are reported second.
+  const oldProblems: string[] = [];
+  const before = request.operation === 'CREATE' ? undefined : (alreadyRead(request) ?? side(request.oldObject, 'oldObject', request, oldProblems));
+  const after = request.operation === 'DELETE' ? undefined : side(request.object, 'object', request, problems, before?.object);
+  problems.push(...oldProblems);
   if (problems.length > 0) return { ok: false, problems };
   const kind = request.kind;
   const key = kind === 'Collaboration' ? `Collaboration/${request.namespace}/${request.name}` : `${kind}/${request.name}`;
@@ -73,6 +81,15 @@ export function parseRequest(request: AdmissionRequest): ParseResult {
     ok: true,
     request: { operation: request.operation, kind, key, before: before?.object, after: after?.object, rawBefore: before?.raw, rawAfter: after?.raw },
   };
+}
+
+/** The old object as the request carries it already read (`oldModelObject`), when it is the request's object. */
+function alreadyRead(request: AdmissionRequest): { object: ModelObject; raw: Record<string, unknown> } | undefined {
+  const object = request.oldModelObject;
+  if (object === undefined || !isRecord(request.oldObject)) return undefined;
+  if (object.kind !== request.kind || object.name !== request.name) return undefined;
+  if (object.kind === 'Collaboration' && object.namespace !== request.namespace) return undefined;
+  return { object, raw: request.oldObject };
 }
 
 /** `spec.<field>` of a raw manifest, compared as JSON (undefined when absent). */

@@ -11,12 +11,17 @@
  * allowed whatever the state. What remains (docs/admission.md, "Operation"): two replicas, each judging one of two
  * such requests within the watch latency, and a change that takes longer than `holdMs` to come back.
  *
+ * The old object of an update or delete is the stored object the informer has most likely read already: when this
+ * replica's engine holds the conversion of that very resourceVersion (`modelledAt`), decide() takes it instead of
+ * validating and converting the oldObject again — for a group listing 5,000 names, that was half of the decision.
+ *
  *   const webhook = new AdmissionWebhook({ engine: () => reconciler.currentEngine(), lookup, options, logger, metrics });
  *   const { status, answer } = await webhook.review(body);
  */
 import { decide as realDecide, type AdmissionDecision, type AdmissionOptions, type AdmissionRequest, type AdmissionState } from '../admission/decide.ts';
 import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { ModelObject, ObjectRef } from '../model/model.ts';
 import { answerReview, malformedAnswer, parseReview, type ParsedReview, type ReviewAnswer } from './admission-review.ts';
 import type { EventTarget, RecordedEvent } from './event-recorder.ts';
 import type { Logger } from './logger.ts';
@@ -37,6 +42,11 @@ export interface AdmissionWebhookOptions {
   metrics?: ControllerMetrics;
   /** Records a Warning Event on an existing object that a request was denied on. */
   recordEvent?: (target: EventTarget, event: RecordedEvent) => Promise<unknown>;
+  /**
+   * The engine's object converted from exactly this resourceVersion (Reconciler.modelledAt), if any: taken as the
+   * old object instead of reading the review's oldObject again.
+   */
+  modelledAt?: (ref: ObjectRef, resourceVersion: string) => ModelObject | undefined;
   /** The longest a request waits for changes allowed before it to come back through the watch (default 2000 ms). */
   holdMs?: number;
   /** The judgement (tests replace it). */
@@ -137,7 +147,7 @@ export class AdmissionWebhook {
     if (!engine) {
       return { allowed: false, actingAs: 'unknown', denials: [{ reason: 'NotReady', message: 'this Charter replica has not built its state yet; try again' }] };
     }
-    const decision = this.decide({ engine }, request, this.opts.options);
+    const decision = this.decide({ engine }, this.withOldModelObject(parsed), this.opts.options);
     if (decision.allowed && !parsed.dryRun && changesSomething(request)) {
       const cached = this.opts.lookup(request.kind, request.namespace, request.name);
       this.pending.set(keyOf(request), {
@@ -149,6 +159,16 @@ export class AdmissionWebhook {
       });
     }
     return decision;
+  }
+
+  /** The request with its old object as this replica's engine already holds it, when it holds that resourceVersion. */
+  private withOldModelObject(parsed: ParsedReview): AdmissionRequest {
+    const { request } = parsed;
+    const version = parsed.existing?.resourceVersion;
+    if (!this.opts.modelledAt || version === undefined || request.oldObject === undefined) return request;
+    const ref: ObjectRef = { kind: request.kind, name: request.name, ...(request.namespace !== undefined ? { namespace: request.namespace } : {}) };
+    const oldModelObject = this.opts.modelledAt(ref, version);
+    return oldModelObject ? { ...request, oldModelObject } : request;
   }
 
   /** Resolves when no allowed change is waiting to come back through the watch (or the waits ran out). */

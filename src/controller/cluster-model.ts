@@ -22,14 +22,25 @@ export interface InvalidObject {
   generation: number;
 }
 
-/** The last converted form of every object, for change detection, and the schema problems of invalid ones. */
+/**
+ * The last converted form of every object, for change detection, the schema problems of invalid ones, and the
+ * resourceVersion each modelled object was converted from (the admission webhook takes the model object for a
+ * request's oldObject of that resourceVersion instead of reading it again).
+ */
 export class ClusterModel {
   private readonly known = new Map<string, string>();
+  private readonly versions = new Map<string, string>();
   readonly invalid = new Map<string, InvalidObject>();
+
+  /** The resourceVersion the model's object of this key was converted from (undefined: not modelled, or none known). */
+  resourceVersionOf(key: string): string | undefined {
+    return this.versions.get(key);
+  }
 
   /** A model of all objects (on start and after a re-list); resets change detection. */
   build(objects: Iterable<{ kind: KindName; raw: RawObject }>): Model {
     this.known.clear();
+    this.versions.clear();
     this.invalid.clear();
     const model = emptyModel();
     for (const { kind, raw } of objects) {
@@ -43,36 +54,42 @@ export class ClusterModel {
   /**
    * The engine change an informer event stands for, or undefined when nothing Charter reads changed.
    * `key` is the object's key either way (its status may need a write: e.g. a schema problem appeared).
+   * `previous`: the model's object of that key (converting a long list against it is cheaper; same result).
    */
-  changeFor(kind: KindName, type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: RawObject): { key: string; change: Change | undefined } {
+  changeFor(kind: KindName, type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: RawObject, previous?: ModelObject): { key: string; change: Change | undefined } {
     const name = raw.metadata?.name ?? '';
     const namespace = kind === 'Collaboration' ? raw.metadata?.namespace : undefined;
     const key = objectKey({ kind, name, namespace });
     const wasModelled = this.known.has(key) && !this.invalid.has(key);
     if (type === 'DELETED') {
       this.known.delete(key);
+      this.versions.delete(key);
       this.invalid.delete(key);
       return { key, change: wasModelled ? { type: 'delete', kind, name, ...(namespace ? { namespace } : {}) } : undefined };
     }
     const before = this.known.get(key);
-    const object = this.convert(kind, raw);
+    const object = this.convert(kind, raw, previous);
     if (!object) return { key, change: wasModelled ? { type: 'delete', kind, name, ...(namespace ? { namespace } : {}) } : undefined };
     if (before === this.known.get(key) && wasModelled) return { key, change: undefined };
     return { key, change: { type: 'upsert', object } };
   }
 
-  private convert(kind: KindName, raw: RawObject): ModelObject | undefined {
+  private convert(kind: KindName, raw: RawObject, previous?: ModelObject): ModelObject | undefined {
     const withKind = { ...raw, kind, apiVersion: raw.apiVersion ?? 'charter.dev/v1alpha1' } as Record<string, unknown>;
-    const result = toModelObject(stripServerFields(withKind));
+    const result = toModelObject(stripServerFields(withKind), previous);
     if (!result.ok) {
       const key = objectKey({ kind, name: result.name, namespace: result.namespace });
       this.invalid.set(key, { problems: result.problems, generation: raw.metadata?.generation ?? 1 });
       this.known.set(key, `invalid:${JSON.stringify(result.problems)}`);
+      this.versions.delete(key);
       return undefined;
     }
     const key = objectKey(result.object);
     this.invalid.delete(key);
     this.known.set(key, JSON.stringify(result.object));
+    const version = raw.metadata?.resourceVersion;
+    if (typeof version === 'string' && version !== '') this.versions.set(key, version);
+    else this.versions.delete(key);
     return result.object;
   }
 }

@@ -145,6 +145,7 @@ export class Operator {
     this.webhook = new AdmissionWebhook({
       engine: () => this.reconciler.currentEngine(),
       lookup: (kind, namespace, name) => objects.get(kind)!.get(namespace, name),
+      modelledAt: (ref, resourceVersion) => this.reconciler.modelledAt(ref, resourceVersion),
       options: options.admission?.options ?? DEFAULT_ADMISSION_OPTIONS,
       logger: options.logger,
       metrics,

@@ -10,7 +10,7 @@ import { KINDS } from '../api/kinds.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { Engine, type EngineOptions, type Impact } from '../engine/engine.ts';
 import { allObjectKeys } from '../engine/status.ts';
-import { objectKey, parseObjectKey, type ObjectRef } from '../model/model.ts';
+import { modelKey, objectKey, parseObjectKey, type ModelObject, type ObjectRef } from '../model/model.ts';
 import type { Caches } from './caches.ts';
 import { ClusterModel, type RawObject } from './cluster-model.ts';
 import type { ConfigMapWriter, ExistingConfigMap } from './configmap-writer.ts';
@@ -76,6 +76,17 @@ export class Reconciler {
     return engine;
   }
 
+  /**
+   * The engine's object of this kind and name when it was converted from exactly this resourceVersion (an informer
+   * event or list of that version, schema-validated and converted as every object is); undefined otherwise. The
+   * admission webhook takes it for a request's oldObject of that version instead of reading it again: the API server
+   * gives a resourceVersion to one stored content only.
+   */
+  modelledAt(ref: ObjectRef, resourceVersion: string): ModelObject | undefined {
+    if (resourceVersion === '' || this.cluster.resourceVersionOf(objectKey(ref)) !== resourceVersion) return undefined;
+    return this.modelled(ref);
+  }
+
   /** Full recompute from the informers' caches (on start and after a re-list); enqueues every key. */
   rebuild(): void {
     const start = process.hrtime.bigint();
@@ -105,7 +116,10 @@ export class Reconciler {
   onObjectEvent(kind: KindName, type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: RawObject): void {
     const engine = this.engineInstance;
     if (!engine) return; // before the first build: the build reads the caches
-    const { key, change } = this.cluster.changeFor(kind, type, raw);
+    const name = raw.metadata?.name ?? '';
+    const namespace = kind === 'Collaboration' ? raw.metadata?.namespace : undefined;
+    const previous = this.modelled({ kind, name, namespace });
+    const { key, change } = this.cluster.changeFor(kind, type, raw, previous);
     // The status is checked on every update, not only when the spec changed: a status edited by someone else is
     // restored (the writer compares and skips an unchanged one, so the echo of our own write costs no write).
     if (type !== 'DELETED' && (this.cluster.invalid.has(key) || !change)) this.options.enqueue(statusKeyOf(key));
@@ -117,6 +131,23 @@ export class Reconciler {
     this.enqueueImpact(impact);
     this.enqueueImpact(changed);
     this.scheduleExpiry();
+  }
+
+  /** The engine's object of this kind and name, whatever version. */
+  private modelled(ref: ObjectRef): ModelObject | undefined {
+    const model = this.engineInstance?.model;
+    const key = modelKey(ref);
+    if (!model) return undefined;
+    switch (ref.kind) {
+      case 'User':
+        return model.users.get(key);
+      case 'Organization':
+        return model.organizations.get(key);
+      case 'UserGroup':
+        return model.groups.get(key);
+      case 'Collaboration':
+        return model.collaborations.get(key);
+    }
   }
 
   /** A map ConfigMap changed or went away (our write, or someone's edit: drift is restored). */

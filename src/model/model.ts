@@ -5,6 +5,7 @@
 import { isKindName, type KindName } from '../api/kinds.ts';
 import type { Collaboration, LabelSelector, Organization, User, UserGroup } from '../api/types.generated.ts';
 import { parseTimestamp } from '../api/timestamp.ts';
+import { uniqueNames } from './unique-names.ts';
 
 export type UserState = 'Requested' | 'Approved' | 'Rejected' | 'Flagged' | 'Suspended';
 export type SubjectKind = 'User' | 'UserGroup' | 'Organization';
@@ -165,9 +166,11 @@ export function parseObjectKey(key: string): ObjectRef | undefined {
 
 /**
  * Converts a schema-valid User manifest. The `...From` functions take objects the schema accepted: every value
- * they convert (a timestamp) has already been checked by the same parser.
+ * they convert (a timestamp) has already been checked by the same parser. Lists lose their repeats; `previous`, the
+ * same object before a change (a model object), only makes that cheaper for long lists (unique-names.ts): the result
+ * is the same with or without it.
  */
-export function userFrom(raw: User): UserObject {
+export function userFrom(raw: User, previous?: UserObject): UserObject {
   return {
     kind: 'User',
     name: raw.metadata.name,
@@ -175,23 +178,23 @@ export function userFrom(raw: User): UserObject {
     labels: { ...(raw.metadata.labels ?? {}) },
     admin: raw.spec?.admin ?? false,
     state: raw.spec?.state ?? 'Approved',
-    identities: [...new Set(raw.spec?.identities ?? [])],
+    identities: uniqueNames(raw.spec?.identities ?? [], previous?.identities),
     organization: raw.spec?.organization,
   };
 }
 
-export function organizationFrom(raw: Organization): OrganizationObject {
+export function organizationFrom(raw: Organization, previous?: OrganizationObject): OrganizationObject {
   return {
     kind: 'Organization',
     name: raw.metadata.name,
     generation: raw.metadata.generation ?? 1,
     parent: raw.spec?.parent,
-    namespaces: [...new Set(raw.spec?.namespaces ?? [])],
+    namespaces: uniqueNames(raw.spec?.namespaces ?? [], previous?.namespaces),
     ownerRights: raw.spec?.ownerRights ? [...raw.spec.ownerRights] : undefined,
     availableUsers: raw.spec?.availableUsers
       ? {
-          users: [...new Set(raw.spec.availableUsers.users ?? [])],
-          groups: [...new Set(raw.spec.availableUsers.groups ?? [])],
+          users: uniqueNames(raw.spec.availableUsers.users ?? [], previous?.availableUsers?.users),
+          groups: uniqueNames(raw.spec.availableUsers.groups ?? [], previous?.availableUsers?.groups),
           selector: raw.spec.availableUsers.selector,
         }
       : undefined,
@@ -199,14 +202,14 @@ export function organizationFrom(raw: Organization): OrganizationObject {
   };
 }
 
-export function userGroupFrom(raw: UserGroup): UserGroupObject {
+export function userGroupFrom(raw: UserGroup, previous?: UserGroupObject): UserGroupObject {
   return {
     kind: 'UserGroup',
     name: raw.metadata.name,
     generation: raw.metadata.generation ?? 1,
     organization: raw.spec?.organization,
-    users: [...new Set(raw.spec?.members?.users ?? [])],
-    groups: [...new Set(raw.spec?.members?.groups ?? [])],
+    users: uniqueNames(raw.spec?.members?.users ?? [], previous?.users),
+    groups: uniqueNames(raw.spec?.members?.groups ?? [], previous?.groups),
     selector: raw.spec?.members?.selector,
   };
 }

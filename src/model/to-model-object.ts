@@ -42,8 +42,12 @@ export function classifyDocument(raw: unknown): DocumentClass {
   };
 }
 
-/** Schema-validates and converts; the problems name the field, what was expected and what was found. */
-export function toModelObject(raw: Record<string, unknown>): Conversion {
+/**
+ * Schema-validates and converts; the problems name the field, what was expected and what was found. `previous`, the
+ * same object before a change (a model object), makes converting its long lists cheaper; the result is the same
+ * without it (model.ts).
+ */
+export function toModelObject(raw: Record<string, unknown>, previous?: ModelObject): Conversion {
   const kind = String(raw.kind);
   const metadata = (raw.metadata ?? {}) as Record<string, unknown>;
   const name = typeof metadata.name === 'string' ? metadata.name : '(unnamed)';
@@ -68,11 +72,11 @@ export function toModelObject(raw: Record<string, unknown>): Conversion {
   }
   switch (kind) {
     case 'User':
-      return convert(validators.User, userFrom);
+      return convert(validators.User, (valid) => userFrom(valid, previous?.kind === 'User' ? previous : undefined));
     case 'Organization':
-      return convert(validators.Organization, organizationFrom);
+      return convert(validators.Organization, (valid) => organizationFrom(valid, previous?.kind === 'Organization' ? previous : undefined));
     case 'UserGroup':
-      return convert(validators.UserGroup, userGroupFrom);
+      return convert(validators.UserGroup, (valid) => userGroupFrom(valid, previous?.kind === 'UserGroup' ? previous : undefined));
     case 'Collaboration':
       return convert(validators.Collaboration, (valid) => collaborationFrom(valid, namespace!));
   }

@@ -2,7 +2,9 @@
  * Property: the webhook's answer to a review (parsing, the serial line, the answer's wire format) is exactly
  * decide()'s judgement of the same change, for random changes on random models and random requesters — the webhook
  * adds no verdict of its own to a review it can read. (Once the rules of admission.md §3 are in decide(), this
- * covers them unchanged.)
+ * covers them unchanged.) The webhook takes its informer's conversion of the oldObject's resourceVersion instead of
+ * reading it again (here: the conversion of that oldObject, when it converts, as the informer would have it); the
+ * answer is still decide()'s reading the raw oldObject.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -13,6 +15,7 @@ import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
 import { Engine } from '../../../src/engine/engine.ts';
 import { ALL_USERS, modelArb, objectArb, T0 } from '../engine/arbitraries.ts';
 import type { ModelObject } from '../../../src/model/model.ts';
+import { toModelObject } from '../../../src/model/to-model-object.ts';
 import { capturingLogger } from './support.ts';
 
 const catalog = loadCatalog(undefined);
@@ -41,9 +44,12 @@ describe('the webhook answers as decide() judges', () => {
       fc.asyncProperty(modelArb, objectArb, objectArb, fc.constantFrom('CREATE', 'UPDATE', 'DELETE' as const), requesterArb, fc.boolean(), async (model, after, before, operation, requester, dryRun) => {
         const engine = new Engine(model, catalog, {}, T0);
         const { logger } = capturingLogger();
-        const webhook = new AdmissionWebhook({ engine: () => engine, lookup: () => undefined, options, logger, holdMs: 1 });
         // The old object is the same object as the new one (same kind and name), with another spec.
         const old = { ...manifest(before), kind: after.kind, metadata: { ...(manifest(after).metadata as object), resourceVersion: '6' } };
+        // The informer's conversion of resourceVersion 6 (an object that does not convert is never modelled).
+        const informed = toModelObject(old);
+        const modelledAt = (_ref: unknown, version: string): ModelObject | undefined => (version === '6' && informed.ok ? informed.object : undefined);
+        const webhook = new AdmissionWebhook({ engine: () => engine, lookup: () => undefined, modelledAt, options, logger, holdMs: 1 });
         const object = manifest(after);
         const meta = object.metadata as { name: string; namespace?: string };
         const review = {

@@ -5,6 +5,7 @@ import { AdmissionWebhook, type AdmissionWebhookOptions } from '../../../src/con
 import type { EventTarget, RecordedEvent } from '../../../src/controller/event-recorder.ts';
 import { createMetrics } from '../../../src/controller/metrics.ts';
 import type { Engine } from '../../../src/engine/engine.ts';
+import type { ModelObject, ObjectRef } from '../../../src/model/model.ts';
 import { review } from './admission-support.ts';
 import { capturingLogger, sleep } from './support.ts';
 
@@ -117,6 +118,24 @@ describe('AdmissionWebhook.review', () => {
     const { answer } = await webhook.review(body({ userInfo: { username: 'ci-bot' } }));
     expect(answer.response).toMatchObject({ allowed: false, status: { reason: 'DecisionFailed', message: 'DecisionFailed: the decision failed: boom' } });
     expect(await count({ verdict: 'error', reason: 'DecisionFailed' })).toBe(1);
+  });
+
+  test("the old object: the engine's conversion of the oldObject's very resourceVersion when it holds one, never for a create", async () => {
+    const converted = { kind: 'Collaboration', namespace: 'acme', name: 'c1' } as ModelObject;
+    const asked: Array<[ObjectRef, string]> = [];
+    const { webhook, decided } = setup({ modelledAt: (ref, rv) => (asked.push([ref, rv]), rv === '42' ? converted : undefined) });
+    await webhook.review(body());
+    expect(decided[0]!.oldModelObject).toBe(converted);
+    expect(decided[0]!.oldObject).toBeDefined(); // still there, for the fields the model does not hold
+    await webhook.review(body({ oldObject: bobCollaboration(['RIGHT_APPLICATION_INFO'], '41') }));
+    expect(decided[1]!.oldModelObject).toBeUndefined();
+    expect(asked).toEqual([
+      [{ kind: 'Collaboration', namespace: 'acme', name: 'c1' }, '42'],
+      [{ kind: 'Collaboration', namespace: 'acme', name: 'c1' }, '41'],
+    ]);
+    await webhook.review(body({ operation: 'CREATE', oldObject: null }));
+    expect(asked).toHaveLength(2);
+    expect(decided[2]!.oldModelObject).toBeUndefined();
   });
 
   test('every answer is timed in charter_admission_duration_seconds', async () => {

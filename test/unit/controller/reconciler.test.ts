@@ -156,6 +156,34 @@ describe('events become work keys', () => {
   });
 });
 
+describe('the model object of a resourceVersion (what the admission webhook takes for oldObject)', () => {
+  test('the conversion of exactly the version the informer delivered last; nothing for another version, a broken or a deleted object', () => {
+    const bobAt = (rv: string, spec: Record<string, unknown> = {}): RawObject => rawUser('bob', spec, { resourceVersion: rv });
+    const grantAt = (rv: string): RawObject => rawCollaboration('acme/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO'], { resourceVersion: rv });
+    const r = reconcilerOf({ objects: [bobAt('5'), grantAt('6')] });
+    const bobRef = { kind: 'User' as const, name: 'bob' };
+    expect(r.reconciler.modelledAt(bobRef, '5')).toBeUndefined(); // no engine yet
+    r.reconciler.rebuild();
+    expect(r.reconciler.modelledAt(bobRef, '5')).toBe(r.reconciler.engine!.model.users.get('bob'));
+    expect(r.reconciler.modelledAt({ kind: 'Collaboration', namespace: 'acme', name: 'c-bob' }, '6')).toMatchObject({ kind: 'Collaboration', rights: ['RIGHT_APPLICATION_INFO'] });
+    expect(r.reconciler.modelledAt({ kind: 'Collaboration', namespace: 'other', name: 'c-bob' }, '6')).toBeUndefined();
+    expect(r.reconciler.modelledAt(bobRef, '4')).toBeUndefined();
+    expect(r.reconciler.modelledAt(bobRef, '')).toBeUndefined();
+    r.reconciler.onObjectEvent('User', 'MODIFIED', bobAt('7', { admin: true }));
+    expect(r.reconciler.modelledAt(bobRef, '5')).toBeUndefined();
+    expect(r.reconciler.modelledAt(bobRef, '7')).toMatchObject({ admin: true });
+    // A relabel Charter reads nothing of: no engine change, and the engine's object is still that version's conversion.
+    r.reconciler.onObjectEvent('User', 'MODIFIED', { ...bobAt('8', { admin: true }), status: { groupCount: 1 } });
+    expect(r.reconciler.modelledAt(bobRef, '8')).toEqual(r.reconciler.engine!.model.users.get('bob'));
+    r.reconciler.onObjectEvent('User', 'MODIFIED', bobAt('9', { state: 'Sleepy' }));
+    expect(r.reconciler.modelledAt(bobRef, '9')).toBeUndefined();
+    expect(r.reconciler.modelledAt(bobRef, '8')).toBeUndefined();
+    r.reconciler.onObjectEvent('User', 'MODIFIED', bobAt('10'));
+    r.reconciler.onObjectEvent('User', 'DELETED', bobAt('10'));
+    expect(r.reconciler.modelledAt(bobRef, '10')).toBeUndefined();
+  });
+});
+
 describe('each key runs its reconcile function', () => {
   test('status: the writer gets the object, the cached object, and its problems; the outcome is observed', async () => {
     const eve = rawUser('eve', { state: 'Sleepy' });
