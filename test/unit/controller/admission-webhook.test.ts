@@ -1,4 +1,4 @@
-import { describe, expect, test } from '@jest/globals';
+import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import { Registry } from 'prom-client';
 import type { AdmissionDecision, AdmissionRequest } from '../../../src/admission/decide.ts';
 import { AdmissionWebhook, type AdmissionWebhookOptions } from '../../../src/controller/admission-webhook.ts';
@@ -29,7 +29,7 @@ function setup(overrides: Partial<AdmissionWebhookOptions> = {}) {
   const decided: AdmissionRequest[] = [];
   let verdict = (r: AdmissionRequest): AdmissionDecision =>
     r.requester.username === 'ci-bot' ? { allowed: true, actingAs: 'platform', denials: [] } : { allowed: false, actingAs: 'nobody', denials: [{ reason: 'UnknownRequester', message: `${r.requester.username} is no User` }] };
-  const webhook = new AdmissionWebhook({
+  const webhookOptions: AdmissionWebhookOptions = {
     engine: () => engine,
     lookup: (kind, namespace, name) => {
       const rv = cache.get(namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`);
@@ -46,10 +46,11 @@ function setup(overrides: Partial<AdmissionWebhookOptions> = {}) {
     },
     holdMs: 300,
     ...overrides,
-  });
+  };
+  const webhook = new AdmissionWebhook(webhookOptions);
   const count = async (labels: Record<string, string>): Promise<number> =>
     (await metrics.admissionRequests.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((a, v) => a + v.value, 0);
-  return { webhook, lines, events, cache, decided, metrics, count, setVerdict: (f: typeof verdict) => (verdict = f) };
+  return { webhook, webhookOptions, lines, events, cache, decided, metrics, count, setVerdict: (f: typeof verdict) => (verdict = f) };
 }
 
 describe('AdmissionWebhook.review', () => {
@@ -169,41 +170,80 @@ describe('AdmissionWebhook: requests judged on the same state', () => {
   const removal = (subject: string, name: string, rv: string) =>
     body({ name, operation: 'DELETE', object: null, oldObject: { ...bobCollaboration(['RIGHT_APPLICATION_ALL'], rv), metadata: { name, namespace: 'acme', uid: name, resourceVersion: rv }, spec: { subject: { kind: 'User', name: subject } } } });
 
+  // Fake timers and clock: which request is judged when is the point, not the machine's timer latency.
+  const fakeClock = (): void => void jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+  afterEach(() => void jest.useRealTimers());
+  /** Whether a promise has settled, after the microtasks queued so far have run (no timer advances). */
+  const settledYet = async (p: Promise<unknown>): Promise<boolean> => {
+    let done = false;
+    void p.then(() => (done = true));
+    await jest.advanceTimersByTimeAsync(0);
+    return done;
+  };
+
   test('the second of two removals waits for the first to come back through the watch, and is judged on that state', async () => {
+    fakeClock();
     const { webhook, cache, persist, decided } = lastOwnerSetup();
     cache.set('Collaboration/acme/c-bob', '10');
     cache.set('Collaboration/acme/c-carol', '11');
     const first = await webhook.review(removal('bob', 'c-bob', '10'));
     expect(first.answer.response.allowed).toBe(true);
     expect(webhook.pendingChanges).toBe(1);
-    let secondDone = false;
-    const second = webhook.review(removal('carol', 'c-carol', '11')).then((r) => ((secondDone = true), r));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(secondDone).toBe(false); // held: the first removal has not come back yet
+    const second = webhook.review(removal('carol', 'c-carol', '11'));
+    await jest.advanceTimersByTimeAsync(250);
+    expect(await settledYet(second)).toBe(false); // held: the first removal has not come back yet
     expect(decided).toHaveLength(1);
     cache.delete('Collaboration/acme/c-bob'); // the DELETED event reaches the informer …
     persist('bob', 'Collaboration/acme/c-bob', 'gone');
-    const answer = (await second).answer.response;
-    expect(answer).toMatchObject({ allowed: false, status: { reason: 'LastOwner' } });
+    expect(await settledYet(second)).toBe(true); // … and the second goes on at once, before its wait runs out
+    expect((await second).answer.response).toMatchObject({ allowed: false, status: { reason: 'LastOwner' } });
     expect(webhook.pendingChanges).toBe(0);
   });
 
-  test('an allowed change that never comes back is waited for at most holdMs', async () => {
-    const { webhook } = lastOwnerSetup();
-    await webhook.review(removal('bob', 'c-bob', '10'));
-    const start = Date.now();
-    const second = await webhook.review(removal('nobody', 'c-x', '12'));
-    expect(second.answer.response.allowed).toBe(true);
-    expect(Date.now() - start).toBeGreaterThanOrEqual(250);
+  test('the bounded wait: an allowed change that never comes back holds the next request 2 s (the default), then no longer', async () => {
+    fakeClock();
+    const s = lastOwnerSetup();
+    const { lines } = s;
+    const { holdMs: _setupHold, ...defaults } = s.webhookOptions;
+    const webhook = new AdmissionWebhook(defaults);
+    s.cache.set('Collaboration/acme/c-bob', '10');
+    expect((await webhook.review(removal('bob', 'c-bob', '10'))).answer.response.allowed).toBe(true);
+    // The API server refused the change after the webhook allowed it: the watch never brings it back.
+    const second = webhook.review(removal('nobody', 'c-x', '12'));
+    await jest.advanceTimersByTimeAsync(1_999);
+    expect(await settledYet(second)).toBe(false);
+    expect(webhook.pendingChanges).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(await settledYet(second)).toBe(true);
+    expect((await second).answer.response.allowed).toBe(true);
+    expect(webhook.pendingChanges).toBe(1); // the second removal, allowed in turn, is waited for now
+    expect(lines.some((l) => l.message === 'an allowed change did not come back through the watch in time; no longer waiting for it' && l.object === 'Collaboration/acme/c-bob' && l.holdMs === 2000)).toBe(true);
+  });
+
+  test('the wait is counted from when the change was allowed, not from when the next request came', async () => {
+    fakeClock();
+    const { webhook, cache } = lastOwnerSetup();
+    cache.set('Collaboration/acme/c-bob', '10');
+    await webhook.review(removal('bob', 'c-bob', '10')); // holdMs 300 in this setup
+    await jest.advanceTimersByTimeAsync(200);
+    const second = webhook.review(removal('nobody', 'c-x', '12'));
+    await jest.advanceTimersByTimeAsync(99);
+    expect(await settledYet(second)).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(await settledYet(second)).toBe(true);
   });
 
   test('platform requests never wait', async () => {
+    fakeClock();
     const { webhook } = lastOwnerSetup();
     await webhook.review(removal('bob', 'c-bob', '10'));
-    const start = Date.now();
-    const platform = await webhook.review(body({ userInfo: { username: 'ci-bot' }, dryRun: true }));
-    expect(platform.answer.response.allowed).toBe(true);
-    expect(Date.now() - start).toBeLessThan(200);
+    const held = webhook.review(removal('nobody', 'c-x', '12'));
+    const platform = webhook.review(body({ userInfo: { username: 'ci-bot' }, dryRun: true }));
+    expect(await settledYet(platform)).toBe(true); // no timer ran: it did not wait behind the pending change
+    expect((await platform).answer.response.allowed).toBe(true);
+    expect(await settledYet(held)).toBe(false);
+    await jest.advanceTimersByTimeAsync(300);
+    expect(await settledYet(held)).toBe(true);
   });
 
   test('dry runs and updates that change nothing are not waited for (they are never persisted as a change)', async () => {
