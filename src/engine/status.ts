@@ -33,7 +33,33 @@ export interface Finding {
 
 export const LIST_LIMIT = 100;
 
-const bounded = (items: Iterable<string>): string[] => [...items].sort().slice(0, LIST_LIMIT);
+/**
+ * The first LIST_LIMIT of distinct names in sorted order (what `[...items].sort().slice(0, LIST_LIMIT)` gives),
+ * without sorting them all: a name goes into the kept sorted list only when it comes before its last one, so a
+ * group of 10,000 members costs about one comparison per member.
+ */
+export function bounded(items: Iterable<string>): string[] {
+  const top: string[] = [];
+  for (const item of items) {
+    if (top.length < LIST_LIMIT) {
+      top.push(item);
+      if (top.length === LIST_LIMIT) top.sort();
+      continue;
+    }
+    if (item >= top[LIST_LIMIT - 1]!) continue;
+    let lo = 0;
+    let hi = LIST_LIMIT - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (top[mid]! < item) lo = mid + 1;
+      else hi = mid;
+    }
+    top.splice(lo, 0, item);
+    top.pop();
+  }
+  if (top.length < LIST_LIMIT) top.sort();
+  return top;
+}
 const listText = (items: string[]): string => (items.length > 10 ? `${items.slice(0, 10).join(', ')} and ${items.length - 10} more` : items.join(', '));
 
 function condition(type: string, ok: boolean, reason: string, message: string, generation: number): ConditionValue {
@@ -203,16 +229,65 @@ export function authorizedUserSets(engine: EngineView, name: string): Authorized
   return out;
 }
 
-/** The authorized-users counts of an organization's status. */
+/**
+ * The authorized-users counts of an organization's status: the sizes of `authorizedUserSets`, counted without
+ * building the sets a count does not need. The users a kind reaches through one namespace are already distinct (the
+ * engine keeps them so): a kind reached through one namespace is counted by its list's length, and for a union (a
+ * kind through several namespaces; `all`, the members holding rights and every reached user) the largest list is
+ * only looked up in a set of the others, not added to it (adding to a set is what costs).
+ */
 export function authorizedUsers(engine: EngineView, name: string): AuthorizedUsers {
-  const sets = authorizedUserSets(engine, name);
+  const orgKind = engine.sets.kindRights('Organization');
+  const all = new Set<string>();
+  let admins = 0;
+  let throughCollaborations = 0;
+  for (const [user, membership] of engine.organizationMembers(name)) {
+    if (!holdsRights(engine.model.users.get(user))) continue;
+    all.add(user);
+    if (membership.direct) throughCollaborations++;
+    const rights = engine.rightsOn(user, { kind: 'Organization', namespace: undefined, key: `Organization/${name}` });
+    if (rights === orgKind) admins++;
+  }
+  const throughGroups = new Set<string>();
+  const throughTeams = new Set<string>();
+  for (const o of [name, ...(engine.organizations.ancestors.get(name) ?? [])]) {
+    for (const key of engine.membershipCollaborations(o)) {
+      const c = engine.model.collaborations.get(key)!;
+      if (c.subject.kind !== 'UserGroup' || !engine.verdict(c.namespace, c.name)?.active) continue;
+      const into = engine.model.groups.get(c.subject.name)?.organization === undefined ? throughGroups : throughTeams;
+      for (const user of engine.groups.membersOf(c.subject.name)) if (all.has(user)) into.add(user);
+    }
+  }
+  const reachedByKind = new Map<string, Array<readonly string[]>>();
+  let largest: readonly string[] = [];
+  for (const ns of engine.organizations.owned.get(name) ?? []) {
+    for (const [kind, reached] of engine.entityReach(ns)) {
+      const lists = reachedByKind.get(kind);
+      if (lists) lists.push(reached);
+      else reachedByKind.set(kind, [reached]);
+      if (reached.length > largest.length) largest = reached;
+    }
+  }
+  const throughEntities: Record<string, number> = {};
+  for (const [kind, lists] of [...reachedByKind].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    let big = lists[0]!;
+    for (const list of lists) if (list.length > big.length) big = list;
+    const others = new Set<string>();
+    for (const list of lists) if (list !== big) for (const user of list) others.add(user);
+    let extra = 0;
+    for (const user of big) if (!others.has(user)) extra++;
+    throughEntities[kind] = others.size + extra;
+  }
+  for (const lists of reachedByKind.values()) for (const list of lists) if (list !== largest) for (const user of list) all.add(user);
+  let outside = 0;
+  for (const user of largest) if (!all.has(user)) outside++;
   return {
-    all: sets.all.size,
-    admins: sets.admins.size,
-    throughGroups: sets.throughGroups.size,
-    throughTeams: sets.throughTeams.size,
-    throughCollaborations: sets.throughCollaborations.size,
-    throughEntities: Object.fromEntries([...sets.throughEntities].sort(([a], [b]) => (a < b ? -1 : 1)).map(([kind, users]) => [kind, users.size])),
+    all: all.size + outside,
+    admins,
+    throughGroups: throughGroups.size,
+    throughTeams: throughTeams.size,
+    throughCollaborations,
+    throughEntities,
   };
 }
 
@@ -341,16 +416,19 @@ export function collaborationStatus(engine: EngineView, namespace: string, name:
 
 /** The status of any object by key (`User/alice`, `Collaboration/acme/m-alice`), or undefined if it does not exist. */
 export function statusOf(engine: EngineView, key: string): UserStatus | OrganizationStatus | UserGroupStatus | CollaborationStatus | undefined {
-  const [kind, a, b] = key.split('/');
-  switch (kind) {
+  const slash = key.indexOf('/');
+  const name = key.slice(slash + 1);
+  switch (key.slice(0, slash)) {
     case 'User':
-      return userStatus(engine, a!);
+      return userStatus(engine, name);
     case 'Organization':
-      return organizationStatus(engine, a!);
+      return organizationStatus(engine, name);
     case 'UserGroup':
-      return userGroupStatus(engine, a!);
-    case 'Collaboration':
-      return collaborationStatus(engine, a!, b!);
+      return userGroupStatus(engine, name);
+    case 'Collaboration': {
+      const [namespace, collaboration] = name.split('/');
+      return collaborationStatus(engine, namespace!, collaboration!);
+    }
     default:
       return undefined;
   }
