@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/catalog/load-catalog.ts';
 import { Engine } from '../src/engine/engine.ts';
-import { buildNamespaceMap, buildPermissionMaps, type NamespaceMap } from '../src/permission-map/build-maps.ts';
+import { buildNamespaceMap, buildPermissionMaps, emptyNamespaceMap, type NamespaceMap } from '../src/permission-map/build-maps.ts';
+import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
 import { allObjectKeys, statusOf } from '../src/engine/status.ts';
 import { dataBytes, shardMap } from '../src/permission-map/shard.ts';
 import { runAdmissionMix, type AdmissionCategory } from './admission-mix.ts';
@@ -24,7 +25,7 @@ import { PhaseProfiler } from './cpu-profile.ts';
 import { copyModel, generateWorkload, TIERS, type TierName } from './generate-model.ts';
 import { measureChecks } from './reader-checks.ts';
 import { collectGarbage, heapMiB, median, msSince, round, summarize, type Summary } from './stats.ts';
-import { verifyEngines } from './verify.ts';
+import { verifyEngines, verifyMaps } from './verify.ts';
 
 const DAY = 24 * 3_600_000;
 
@@ -207,26 +208,66 @@ start = process.hrtime.bigint();
 const expiryImpact = live.advanceTime(w.now + DAY);
 const advanceTimeMs = msSince(start);
 
-// End to end for a short extra run: apply, then rebuild the permission maps of the namespaces the change affected.
-// What the cluster holds before them (untimed): each namespace's ConfigMaps by hash annotation (which covers the
-// content), to count the ConfigMaps a change rewrites.
+// End to end for a short extra run: apply, then bring the permission maps of the namespaces the change affected up
+// to date, as the operator does: kept between changes (IncrementalMaps: only the users the Impact names move), and,
+// for comparison in the same process, rebuilt whole (buildNamespaceMap + shardMap, what the operator did before).
+// Both must give the same ConfigMaps (counted in `mapMismatches`, part of `verified`). Before the changes (untimed
+// but measured): every namespace's map kept, as after a start; each namespace's ConfigMaps by hash annotation (which
+// covers the content), to count the ConfigMaps a change rewrites.
 const hashOf = (cm: { metadata: { annotations: Record<string, string> } }): string => Object.values(cm.metadata.annotations).join(',');
+const cpuMsSince = (from: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
+};
+const heapBeforeKeptMapsMiB = heapMiB();
+const keptMaps = new IncrementalMaps(live);
 const published = new Map<string, Map<string, string>>();
-for (const ns of live.mapNamespaces()) published.set(ns, new Map(shardMap(buildNamespaceMap(live, ns)).configMaps.map((cm) => [cm.metadata.name, hashOf(cm)])));
-const endToEnd: Array<{ applyMs: number; refreshMs: number; namespaces: number; hot: boolean; configMapsWritten: number; bytesWritten: number }> = [];
+let cpu = process.cpuUsage();
+for (const ns of live.mapNamespaces()) published.set(ns, new Map(keptMaps.write(ns).configMaps.map((cm) => [cm.metadata.name, hashOf(cm)])));
+const keptMapsBuildCpuMs = cpuMsSince(cpu);
+const heapWithKeptMapsMiB = heapMiB();
+log(`every map kept: ${round(keptMapsBuildCpuMs)} ms CPU; heap ${round(heapBeforeKeptMapsMiB)} → ${round(heapWithKeptMapsMiB)} MiB`);
+const endToEnd: Array<{ applyMs: number; refreshMs: number; refreshCpuMs: number; fullCpuMs: number; namespaces: number; hot: boolean; configMapsWritten: number; bytesWritten: number }> = [];
+let mapMismatches = 0;
+const firstMapMismatches: string[] = [];
+const statsBefore = { ...keptMaps.stats };
 for (let i = 0; i < Math.min(tier === 'large' ? 20 : 100, changeCount); i++) {
   const mc = mix.next();
   const t0 = process.hrtime.bigint();
   const impact = live.apply([mc.change]);
   const applyMs = msSince(t0);
   mix.afterApply(mc);
-  const t1 = process.hrtime.bigint();
-  const writes = [...impact.namespaces].map((ns) => shardMap(buildNamespaceMap(live, ns)));
-  const refreshMs = msSince(t1);
+  const namespaces = [...impact.namespaces];
+  // What the ConfigMap writer does: the kept map of a namespace that gets one, else the empty map.
+  const incremental = () => {
+    const t1 = process.hrtime.bigint();
+    const c1 = process.cpuUsage();
+    const writes = namespaces.map((ns) => {
+      if (live.hasMap(ns)) return keptMaps.write(ns);
+      keptMaps.forget(ns);
+      return shardMap(emptyNamespaceMap(live, ns));
+    });
+    return { writes, ms: msSince(t1), cpuMs: cpuMsSince(c1) };
+  };
+  const whole = () => {
+    const c1 = process.cpuUsage();
+    const writes = namespaces.map((ns) => (live.hasMap(ns) ? shardMap(buildNamespaceMap(live, ns)) : shardMap(emptyNamespaceMap(live, ns))));
+    return { writes, cpuMs: cpuMsSince(c1) };
+  };
+  // Alternated, so that neither side always runs on the caches the other warmed.
+  let kept: ReturnType<typeof incremental>;
+  let full: ReturnType<typeof whole>;
+  if (i % 2 === 0) ((kept = incremental()), (full = whole()));
+  else ((full = whole()), (kept = incremental()));
+  kept.writes.forEach((write, j) => {
+    if (JSON.stringify(write.configMaps) === JSON.stringify(full.writes[j]!.configMaps)) return;
+    mapMismatches++;
+    if (firstMapMismatches.length < 5) firstMapMismatches.push(`map ${write.namespace} after change ${i}: kept ${write.contentHash} vs rebuilt ${full.writes[j]!.contentHash}`);
+  });
   // What the operator would write: the ConfigMaps whose content (hash annotation) changed, each whole (its data).
   let configMapsWritten = 0;
   let bytesWritten = 0;
-  for (const write of writes) {
+  for (const write of kept.writes) {
     let names = published.get(write.namespace);
     if (!names) published.set(write.namespace, (names = new Map()));
     for (const cm of write.configMaps) {
@@ -237,8 +278,10 @@ for (let i = 0; i < Math.min(tier === 'large' ? 20 : 100, changeCount); i++) {
       bytesWritten += dataBytes(cm.data);
     }
   }
-  endToEnd.push({ applyMs, refreshMs, namespaces: impact.namespaces.size, hot: mc.hot, configMapsWritten, bytesWritten });
+  endToEnd.push({ applyMs, refreshMs: kept.ms, refreshCpuMs: kept.cpuMs, fullCpuMs: full.cpuMs, namespaces: impact.namespaces.size, hot: mc.hot, configMapsWritten, bytesWritten });
 }
+const keptStats = Object.fromEntries(Object.entries(keptMaps.stats).map(([k, v]) => [k, v - statsBefore[k as keyof typeof statsBefore]]));
+log(`map refreshes: ${JSON.stringify(keptStats)}, ${mapMismatches} kept maps differing from rebuilt ones`);
 log('hot probes, expiry and map refreshes done');
 
 // ------------------------------------------------------------------ full recompute baseline + verification
@@ -254,6 +297,12 @@ for (let run = 0; run < fullRuns; run++) {
 }
 start = process.hrtime.bigint();
 const verification = verifyEngines(live, fresh!);
+// The kept maps (after every change above) against the fresh engine's maps built whole, ConfigMaps byte for byte.
+const mapVerification = verifyMaps(keptMaps, live, fresh!);
+verification.compared.maps = mapVerification.compared;
+verification.compared.mapsDuringChanges = endToEnd.length;
+verification.mismatches.push(...firstMapMismatches, ...mapVerification.mismatches);
+verification.verified &&= mapMismatches === 0 && mapVerification.mismatches.length === 0;
 const verifyMs = msSince(start);
 log(`verification ${verification.verified ? 'passed' : 'FAILED'} in ${round(verifyMs)} ms`);
 
@@ -284,6 +333,9 @@ const report = {
   heapMiB: round(heapEngineMiB),
   heapModelMiB: round(heapModelMiB),
   heapWithMapsMiB: round(heapWithMapsMiB),
+  /** Heap before and after every namespace's map is kept (IncrementalMaps), with the engine alive. */
+  heapKeptMapsMiB: { before: round(heapBeforeKeptMapsMiB), after: round(heapWithKeptMapsMiB) },
+  keptMapsBuildCpuMs: round(keptMapsBuildCpuMs),
   mapBytes,
   maps: { namespaces: mapCount, configMaps, largestMapBytes, buildMs: round(mapBuildMs), shardMs: round(shardMs) },
   statuses: { objects: statusKeys.length, ms: round(statusesMs) },
@@ -332,6 +384,12 @@ const report = {
     changes: endToEnd.length,
     applyMs: roundSummary(summarize(endToEnd.map((e) => e.applyMs))),
     mapRefreshMs: roundSummary(summarize(endToEnd.map((e) => e.refreshMs))),
+    /** CPU time (process.cpuUsage) of the refresh from the kept maps, and of rebuilding the same maps whole. */
+    mapRefreshCpuMs: roundSummary(summarize(endToEnd.map((e) => e.refreshCpuMs))),
+    mapRebuildCpuMs: roundSummary(summarize(endToEnd.map((e) => e.fullCpuMs))),
+    /** Sum of rebuild CPU / sum of kept-refresh CPU over the same changes. */
+    mapRefreshRatio: round(endToEnd.reduce((a, e) => a + e.fullCpuMs, 0) / Math.max(1e-9, endToEnd.reduce((a, e) => a + e.refreshCpuMs, 0))),
+    keptMaps: keptStats,
     namespacesPerChange: roundSummary(summarize(endToEnd.map((e) => e.namespaces))),
     /** ConfigMaps whose content changed (the operator rewrites those, whole) and their data bytes, per change. */
     configMapsWrittenPerChange: roundSummary(summarize(endToEnd.map((e) => e.configMapsWritten))),
@@ -440,6 +498,8 @@ function printHuman(): void {
   line('full recompute (median, ms)', `${r.fullRecomputeMs}   = ${r.baselineRatio.p50}× the non-hot p50, ${r.baselineRatio.p99}× its p99`);
   line('advance time by a day (ms)', `${r.advanceTimeMs} (${r.advanceTimeUsers} users affected)`);
   line('apply + map refresh (ms)', `apply ${s(r.endToEnd.applyMs)}; refresh ${s(r.endToEnd.mapRefreshMs)}`);
+  line('  map refresh, CPU (ms)', `kept maps ${s(r.endToEnd.mapRefreshCpuMs)}; rebuilt whole ${s(r.endToEnd.mapRebuildCpuMs)}; ratio ${r.endToEnd.mapRefreshRatio}×`);
+  line('  kept maps', `${JSON.stringify(r.endToEnd.keptMaps)}; heap ${r.heapKeptMapsMiB.before} → ${r.heapKeptMapsMiB.after} MiB; kept in ${r.keptMapsBuildCpuMs} ms CPU`);
   line('  namespaces refreshed per change', s(r.endToEnd.namespacesPerChange));
   line('  ConfigMaps written per change', s(r.endToEnd.configMapsWrittenPerChange));
   line('  bytes written per change', s(r.endToEnd.bytesWrittenPerChange));

@@ -6,6 +6,9 @@
 import type { Engine } from '../src/engine/engine.ts';
 import type { RightSetId } from '../src/engine/right-sets.ts';
 import { allObjectKeys, statusOf } from '../src/engine/status.ts';
+import { buildNamespaceMap } from '../src/permission-map/build-maps.ts';
+import type { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
+import { shardMap } from '../src/permission-map/shard.ts';
 
 export interface Verification {
   verified: boolean;
@@ -67,4 +70,24 @@ export function verifyEngines(incremental: Engine, full: Engine): Verification {
   compare('objectKeys', '', keys.join('\n'), allObjectKeys(full).join('\n'));
   for (const key of keys) compare('status', key, JSON.stringify(statusOf(incremental, key)), JSON.stringify(statusOf(full, key)));
   return { verified: mismatches.length === 0, compared, mismatches };
+}
+
+/**
+ * The permission maps kept beside `incremental` (brought up to date change by change) against `full`'s maps built
+ * whole: every namespace's ConfigMaps, byte for byte (both engines are at the same time, so `evaluatedAt` is equal).
+ */
+export function verifyMaps(kept: IncrementalMaps, incremental: Engine, full: Engine): { compared: number; mismatches: string[] } {
+  const mismatches: string[] = [];
+  let compared = 0;
+  for (const ns of full.mapNamespaces()) {
+    compared++;
+    if (!incremental.hasMap(ns)) {
+      if (mismatches.length < 10) mismatches.push(`map ${ns}: the incremental engine gives it none`);
+      continue;
+    }
+    const a = kept.write(ns);
+    const b = shardMap(buildNamespaceMap(full, ns));
+    if (JSON.stringify(a.configMaps) !== JSON.stringify(b.configMaps) && mismatches.length < 10) mismatches.push(`map ${ns}: kept ${a.contentHash} vs built fresh ${b.contentHash}`);
+  }
+  return { compared, mismatches };
 }

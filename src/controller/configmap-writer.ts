@@ -1,5 +1,6 @@
 /**
- * Publishes a namespace's permission map: the ConfigMaps of src/permission-map, written shards first and the
+ * Publishes a namespace's permission map: the ConfigMaps of src/permission-map (kept between changes beside the
+ * engine and updated from each change's Impact: incremental-maps.ts), written shards first and the
  * index last, each only when its content differs from the cluster's (drift is restored, an unchanged map is never
  * rewritten), and obsolete shards deleted after the index.
  *
@@ -10,7 +11,8 @@
  * withheld: the empty map again, saying why, and a Warning Event on the index ConfigMap.
  */
 import type { Engine } from '../engine/engine.ts';
-import { buildNamespaceMap, emptyNamespaceMap } from '../permission-map/build-maps.ts';
+import { emptyNamespaceMap } from '../permission-map/build-maps.ts';
+import { IncrementalMaps } from '../permission-map/incremental-maps.ts';
 import { INDEX_KEY, MAP_LABELS, dataBytes, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
 import { ApiError, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import type { EventRecorder } from './event-recorder.ts';
@@ -69,6 +71,8 @@ export function upToDate(existing: ExistingConfigMap | undefined, desired: Confi
 
 export class ConfigMapWriter {
   private readonly options: ConfigMapWriterOptions;
+  /** The maps kept beside each engine (a rebuild makes a new engine; the old one's maps go with it). */
+  private readonly maps = new WeakMap<Engine, IncrementalMaps>();
 
   constructor(options: ConfigMapWriterOptions) {
     this.options = options;
@@ -78,12 +82,16 @@ export class ConfigMapWriter {
   async sync(engine: Engine, namespace: string, existing: readonly ExistingConfigMap[]): Promise<MapWriteOutcome> {
     const byName = new Map(existing.map((cm) => [cm.metadata?.name ?? '', cm]));
     const outcome: MapWriteOutcome = { written: [], deleted: [], bytes: 0, published: 'none' };
-    const wanted = engine.mapNamespaces().includes(namespace);
+    const wanted = engine.hasMap(namespace);
+    let maps = this.maps.get(engine);
+    if (!maps) this.maps.set(engine, (maps = new IncrementalMaps(engine)));
+    if (!wanted) maps.forget(namespace);
     // No map wanted but ConfigMaps there: something may mount them, so the empty map replaces them (never a delete).
-    const map = wanted ? buildNamespaceMap(engine, namespace) : byName.size > 0 ? emptyNamespaceMap(engine, namespace) : undefined;
-    if (map === undefined) return outcome;
+    if (!wanted && byName.size === 0) return outcome;
     const { budgetBytes, maxShards } = this.options;
-    const write = shardMap(map, { ...(budgetBytes ? { budgetBytes } : {}), ...(maxShards ? { maxShards } : {}) });
+    const options = { ...(budgetBytes ? { budgetBytes } : {}), ...(maxShards ? { maxShards } : {}) };
+    // The namespace's map kept between changes, brought up to date by the Impacts since (incremental-maps.ts).
+    const write = wanted ? maps.write(namespace, options) : shardMap(emptyNamespaceMap(engine, namespace), options);
     outcome.published = write.withheld ? 'withheld' : wanted ? 'map' : 'empty';
     for (const cm of write.configMaps) {
       outcome.bytes += dataBytes(cm.data);

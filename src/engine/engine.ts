@@ -15,7 +15,7 @@ import type { CollaborationObject, Model } from '../model/model.ts';
 import { CHECKS, inputsRead, type CollaborationCheck } from './collaboration-checks.ts';
 import { mapNamespaces, type EngineState } from './engine-state.ts';
 import { EntityReach, type ReachByKind } from './entity-reach.ts';
-import { namespaceClasses, type RightsClass } from './namespace-classes.ts';
+import { namespaceClasses, namespaceSubjects, userClassIn, type NamespaceSubjects, type RightsClass } from './namespace-classes.ts';
 import { GrantIndex, targetKey, type EntityInfo, type GrantRecord } from './grant-index.ts';
 import { GroupIndex } from './groups.ts';
 import { Memberships, type Membership } from './memberships.ts';
@@ -33,7 +33,7 @@ export type { Change, Impact } from './propagation.ts';
 export type { CollaborationVerdict } from './verdict.ts';
 export type { EntityInfo } from './grant-index.ts';
 export type { ReachByKind } from './entity-reach.ts';
-export type { RightsClass } from './namespace-classes.ts';
+export type { NamespaceSubjects, RightsClass } from './namespace-classes.ts';
 export type { Membership } from './memberships.ts';
 export type { HoldingsSummary } from './user-holdings.ts';
 
@@ -71,6 +71,7 @@ export class Engine implements EngineView {
   private readonly reach: EntityReach;
   private readonly userHoldings: UserHoldings;
   private readonly adminSets = new Map<string, RightSetId>();
+  private readonly impactListeners = new Set<(impact: Impact) => void>();
 
   /** Builds the engine over a model (which it then owns and mutates through `apply`). */
   constructor(model: Model, catalog: Catalog, options: EngineOptions = {}, now = 0) {
@@ -140,6 +141,7 @@ export class Engine implements EngineView {
   apply(changes: readonly Change[]): Impact {
     const impact = this.propagation.apply(changes);
     this.reach.forget(impact.namespaces);
+    for (const listener of this.impactListeners) listener(impact);
     return impact;
   }
 
@@ -147,7 +149,17 @@ export class Engine implements EngineView {
   advanceTime(now: number): Impact {
     const impact = this.propagation.advanceTime(now);
     this.reach.forget(impact.namespaces);
+    for (const listener of this.impactListeners) listener(impact);
     return impact;
+  }
+
+  /**
+   * Calls `listener` with the Impact of every later `apply` and `advanceTime`, after the engine has absorbed it: what
+   * state kept beside the engine (the incremental permission maps) invalidates by. Returns the way to stop.
+   */
+  onImpact(listener: (impact: Impact) => void): () => void {
+    this.impactListeners.add(listener);
+    return () => void this.impactListeners.delete(listener);
   }
 
   // ---------------------------------------------------------------- queries
@@ -279,6 +291,12 @@ export class Engine implements EngineView {
     return mapNamespaces(this.state);
   }
 
+  /** Whether a namespace gets a permission map (is among `mapNamespaces()`), without listing them all. */
+  hasMap(namespace: string): boolean {
+    const { grants, organizations } = this.state;
+    return grants.inNamespace(namespace).size > 0 || organizations.owner.has(namespace) || organizations.conflicts.has(namespace);
+  }
+
   /**
    * Entity rows of a namespace: entity key → user → rights from grants on it (not the defaults), for users that hold
    * rights (Approved or Flagged). Computed from the namespace's grants and their subjects' members.
@@ -329,6 +347,16 @@ export class Engine implements EngineView {
     const classes = namespaceClasses(this.state, namespace);
     this.reach.remember(namespace, classes);
     return classes;
+  }
+
+  /** What reaches users in a namespace (its grants by subject, its owner): the input of `userClassIn`. */
+  namespaceSubjects(namespace: string): NamespaceSubjects {
+    return namespaceSubjects(this.state, namespace);
+  }
+
+  /** The rights class of one user in a namespace (`users`: just that user); undefined when nothing reaches it there. */
+  userClassIn(subjects: NamespaceSubjects, user: string): RightsClass | undefined {
+    return userClassIn(this.state, subjects, user);
   }
 
   /**

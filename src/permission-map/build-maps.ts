@@ -11,7 +11,7 @@
  * Sets are hexadecimal bitmasks over the map's own right list, so that a reader needs no catalog.
  * `shard.ts` turns this into the ConfigMaps the operator writes.
  */
-import type { Engine } from '../engine/engine.ts';
+import type { Engine, RightsClass } from '../engine/engine.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
 
 /** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. */
@@ -77,78 +77,243 @@ export function withheldMap(map: NamespaceMap, withheld: { reason: string; messa
 }
 
 function buildOne(engine: Engine, namespace: string, masks: MaskWriter): NamespaceMap {
-  const sets = engine.sets;
-  const organization = engine.organizations.owner.get(namespace);
-  const kinds = masks.namespacedKinds;
-  const covered = new Set(kinds);
-  const admins = engine.admins;
-  const adminSet = (kind: string): RightSetId => (kind === 'Organization' || covered.has(kind) ? engine.adminRightsOf(kind) : EMPTY);
-  const orgKind = sets.kindRights('Organization');
-  // Entities of covered kinds, numbered in the order met (rows sort them by kind and name when written).
-  const entityIndex = new Map<string, number>();
-  const entityList: Array<{ kind: string; name: string }> = [];
-  const indexOf = (key: string): number => {
-    let i = entityIndex.get(key);
+  const rows = new NamespaceRows(engine, namespace, masks, false);
+  rows.addClasses(engine.namespaceClasses(namespace));
+  return rows.toMap();
+}
+
+interface RowEntry {
+  /** The row's content; its `users` are set when the map is made (`toMap`). */
+  content: Omit<MapRow, 'users'>;
+  /** Sorted, except while a full build collects them (then `unsorted`). */
+  users: string[];
+  unsorted: string[][] | undefined;
+  /** The row as last published; undefined once its users changed (a new object, so renderers' caches miss). */
+  row: MapRow | undefined;
+  /** Removed from the namespace (its last user moved out). */
+  gone?: boolean;
+}
+
+/**
+ * A namespace's rows: users grouped by published content. Built from the engine's rights classes (classes whose
+ * published content is the same share a row); when kept (`track`), it also knows each user's row, so that a user's
+ * new class (`Engine.userClassIn`) moves the user between rows (`move`) without rebuilding the others. A row whose
+ * users did not change keeps its `MapRow` object from one `toMap` to the next.
+ */
+export class NamespaceRows {
+  readonly namespace: string;
+  /** The owner the rows were computed with (a new owner changes every member's rows: rebuild). */
+  readonly owner: string | undefined;
+  private readonly engine: Engine;
+  private readonly masks: MaskWriter;
+  private readonly covered: ReadonlySet<string>;
+  private readonly adminSets = new Map<string, RightSetId>();
+  private readonly orgKind: RightSetId;
+  /** Entities of covered kinds, numbered in the order met (rows sort them by kind and name when written). */
+  private readonly entityIndex = new Map<string, number>();
+  private readonly entityList: Array<{ kind: string; name: string }> = [];
+  private readonly rows = new Map<string, RowEntry>();
+  /** User → its row's key; only when tracking. */
+  private readonly userRow: Map<string, string> | undefined;
+  private readonly kept: number[] = [];
+  /** The rows as last sorted by `toMap`; dropped whenever a row changes. */
+  private sorted: MapRow[] | undefined;
+  /** The entries in row order as of the last `toMap` (undefined: sort them all), and those changed since. */
+  private order: RowEntry[] | undefined;
+  private readonly touched = new Set<RowEntry>();
+  private content: { organization: RightSetId; defaults: Map<string, RightSetId> | undefined } = { organization: EMPTY, defaults: undefined };
+
+  constructor(engine: Engine, namespace: string, masks: MaskWriter, track: boolean) {
+    this.engine = engine;
+    this.namespace = namespace;
+    this.owner = engine.organizations.owner.get(namespace);
+    this.masks = masks;
+    this.covered = new Set(masks.namespacedKinds);
+    this.orgKind = engine.sets.kindRights('Organization');
+    this.userRow = track ? new Map() : undefined;
+  }
+
+  /** Users in some row. */
+  userCount = 0;
+
+  /** Adds classes (of users in no row yet): what a full build does. */
+  addClasses(classes: Iterable<RightsClass>): void {
+    for (const c of classes) {
+      const key = this.keyOf(c);
+      if (key === undefined) continue;
+      const entry = this.entry(key);
+      (entry.unsorted ??= []).push(c.users);
+      entry.row = undefined;
+      this.sorted = undefined;
+      this.order = undefined;
+      this.userCount += c.users.length;
+      if (this.userRow) for (const user of c.users) this.userRow.set(user, key);
+    }
+  }
+
+  /** Puts a user in the row of its class now (none: in no row); true when it moved. Needs tracking. */
+  move(user: string, c: RightsClass | undefined): boolean {
+    const userRow = this.userRow!;
+    const key = c === undefined ? undefined : this.keyOf(c);
+    const before = userRow.get(user);
+    if (before === key) return false;
+    this.sorted = undefined;
+    if (before !== undefined) {
+      const entry = this.rows.get(before)!;
+      this.touched.add(entry);
+      if (entry.users.length === 1) {
+        this.rows.delete(before);
+        entry.gone = true;
+      } else {
+        const users = entry.users.slice();
+        users.splice(sortedIndex(users, user), 1);
+        entry.users = users;
+        entry.row = undefined;
+      }
+      userRow.delete(user);
+      this.userCount--;
+    }
+    if (key !== undefined) {
+      const entry = this.entry(key);
+      this.touched.add(entry);
+      const users = entry.users.slice();
+      users.splice(sortedIndex(users, user), 0, user);
+      entry.users = users;
+      entry.row = undefined;
+      userRow.set(user, key);
+      this.userCount++;
+    }
+    return true;
+  }
+
+  /**
+   * The namespace's map now: rows sorted by their first user, the header from the engine. While no row changed, the
+   * same `rows` array (a caller may compare it by identity).
+   */
+  toMap(): NamespaceMap {
+    const engine = this.engine;
+    const masks = this.masks;
+    const kinds = masks.namespacedKinds;
+    const adminKinds = this.owner === undefined ? kinds : [...kinds, 'Organization'].sort();
+    return {
+      catalog: engine.catalog.name,
+      namespace: this.namespace,
+      organization: this.owner,
+      evaluatedAt: engine.now,
+      nextExpiry: engine.nextExpiryIn(this.namespace),
+      rights: masks.rights,
+      kinds: [...kinds],
+      admins: { users: [...engine.admins].sort(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(this.adminSet(k))])) },
+      rows: (this.sorted ??= this.sortedRows()),
+    };
+  }
+
+  /** Rows by first user: all sorted after a build; after moves, only the rows that changed are put in place. */
+  private sortedRows(): MapRow[] {
+    let order = this.order;
+    if (order === undefined) {
+      order = [];
+      for (const entry of this.rows.values()) {
+        if (entry.unsorted) {
+          const users = entry.unsorted.length === 1 && entry.users.length === 0 ? entry.unsorted[0]!.slice() : [...entry.users, ...entry.unsorted.flat()];
+          entry.users = users.sort();
+          entry.unsorted = undefined;
+        }
+        order.push(entry);
+      }
+      order.sort((a, b) => (a.users[0]! < b.users[0]! ? -1 : 1));
+    } else if (this.touched.size > 0) {
+      const touched = this.touched;
+      order = order.filter((entry) => !touched.has(entry));
+      for (const entry of touched) {
+        if (entry.gone) continue;
+        const first = entry.users[0]!;
+        let lo = 0;
+        let hi = order.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (order[mid]!.users[0]! < first) lo = mid + 1;
+          else hi = mid;
+        }
+        order.splice(lo, 0, entry);
+      }
+    }
+    this.touched.clear();
+    this.order = order;
+    return order.map((entry) => (entry.row ??= { users: entry.users, ...entry.content }));
+  }
+
+  private entry(key: string): RowEntry {
+    let entry = this.rows.get(key);
+    if (!entry) {
+      const { organization, defaults } = this.content;
+      this.rows.set(key, (entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks), users: [], unsorted: undefined, row: undefined }));
+    }
+    return entry;
+  }
+
+  private adminSet(kind: string): RightSetId {
+    let set = this.adminSets.get(kind);
+    if (set === undefined) this.adminSets.set(kind, (set = kind === 'Organization' || this.covered.has(kind) ? this.engine.adminRightsOf(kind) : EMPTY));
+    return set;
+  }
+
+  private indexOf(key: string): number {
+    let i = this.entityIndex.get(key);
     if (i === undefined) {
       const [kind, , name] = key.split('/') as [string, string, string];
-      i = covered.has(kind) ? entityList.push({ kind, name }) - 1 : -1;
-      entityIndex.set(key, i);
+      i = this.covered.has(kind) ? this.entityList.push({ kind, name }) - 1 : -1;
+      this.entityIndex.set(key, i);
     }
     return i;
-  };
-  // Users holding the same rights come as one class (the engine's rights classes); classes whose published content
-  // is the same share a row. The key is the content's right-set ids, entities in index order.
-  const rows = new Map<string, { row: MapRow; users: string[][] }>();
-  const kept: number[] = [];
-  for (const c of engine.namespaceClasses(namespace)) {
-    const content = { organization: EMPTY, defaults: undefined as Map<string, RightSetId> | undefined };
-    const set = sets.intersect(c.organization, orgKind);
-    if (set !== EMPTY && !(c.admin && sets.isSubset(set, adminSet('Organization')))) content.organization = set;
+  }
+
+  /**
+   * The published content of a class, as a key (right-set ids, entities in index order), leaving its parts in
+   * `content` and `kept` for `entry`; undefined when it publishes nothing. Entries a reader finds anyway are dropped.
+   */
+  private keyOf(c: RightsClass): string | undefined {
+    const sets = this.engine.sets;
+    const content = (this.content = { organization: EMPTY, defaults: undefined as Map<string, RightSetId> | undefined });
+    const set = sets.intersect(c.organization, this.orgKind);
+    if (set !== EMPTY && !(c.admin && sets.isSubset(set, this.adminSet('Organization')))) content.organization = set;
     for (const [kind, rights] of c.defaults) {
-      if (!covered.has(kind)) continue;
+      if (!this.covered.has(kind)) continue;
       const masked = sets.intersect(rights, sets.kindRights(kind));
-      if (masked === EMPTY || (c.admin && sets.isSubset(masked, adminSet(kind)))) continue;
+      if (masked === EMPTY || (c.admin && sets.isSubset(masked, this.adminSet(kind)))) continue;
       (content.defaults ??= new Map()).set(kind, masked);
     }
+    const kept = this.kept;
     kept.length = 0;
     for (const [key, rights] of c.entities) {
-      const i = indexOf(key);
+      const i = this.indexOf(key);
       if (i < 0) continue;
-      const kind = entityList[i]!.kind;
+      const kind = this.entityList[i]!.kind;
       const masked = sets.intersect(rights, sets.kindRights(kind));
       let known = content.defaults?.get(kind) ?? EMPTY;
-      if (c.admin) known = sets.union(known, adminSet(kind));
+      if (c.admin) known = sets.union(known, this.adminSet(kind));
       if (masked === EMPTY || sets.isSubset(masked, known)) continue;
       kept.push(i, masked);
     }
-    if (content.organization === EMPTY && content.defaults === undefined && kept.length === 0) continue;
+    if (content.organization === EMPTY && content.defaults === undefined && kept.length === 0) return undefined;
     let key = `${content.organization}|`;
     if (content.defaults) for (const kind of [...content.defaults.keys()].sort()) key += `${kind}=${content.defaults.get(kind)},`;
     key += '|';
     if (kept.length > 2) sortPairs(kept);
-    key += kept.join(',');
-    const existing = rows.get(key);
-    if (existing) existing.users.push(c.users);
-    else rows.set(key, { row: rowOf(content.organization, content.defaults, kept, entityList, masks), users: [c.users] });
+    return key + kept.join(',');
   }
-  const sorted: MapRow[] = [];
-  for (const { row, users } of rows.values()) {
-    row.users = users.length === 1 ? users[0]!.slice().sort() : users.flat().sort();
-    sorted.push(row);
+}
+
+/** Where `user` is or would go in a sorted list. */
+function sortedIndex(users: readonly string[], user: string): number {
+  let lo = 0;
+  let hi = users.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (users[mid]! < user) lo = mid + 1;
+    else hi = mid;
   }
-  sorted.sort((a, b) => (a.users[0]! < b.users[0]! ? -1 : 1));
-  const adminKinds = organization === undefined ? kinds : [...kinds, 'Organization'].sort();
-  return {
-    catalog: engine.catalog.name,
-    namespace,
-    organization,
-    evaluatedAt: engine.now,
-    nextExpiry: engine.nextExpiryIn(namespace),
-    rights: masks.rights,
-    kinds: [...kinds],
-    admins: { users: [...admins].sort(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(adminSet(k))])) },
-    rows: sorted,
-  };
+  return lo;
 }
 
 /** Sorts a flat array of (index, set) pairs by index. */
@@ -159,9 +324,9 @@ function sortPairs(pairs: number[]): void {
   order.forEach(([i, set], j) => ((pairs[2 * j] = i), (pairs[2 * j + 1] = set)));
 }
 
-/** A row's content (its users are set by the caller): kinds and names sorted, sets as masks. */
-function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetId> | undefined, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): MapRow {
-  const row: MapRow = { users: [] };
+/** A row's content: kinds and names sorted, sets as masks. */
+function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetId> | undefined, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): Omit<MapRow, 'users'> {
+  const row: Omit<MapRow, 'users'> = {};
   if (organization !== EMPTY) row.organization = masks.mask(organization);
   if (defaults) row.defaults = Object.fromEntries([...defaults.keys()].sort().map((k) => [k, masks.mask(defaults.get(k)!)]));
   if (kept.length > 0) {
@@ -180,7 +345,7 @@ function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetI
 }
 
 /** Right sets → hexadecimal masks over the rights of the covered kinds (namespaced kinds and Organization). */
-class MaskWriter {
+export class MaskWriter {
   readonly rights: string[];
   readonly namespacedKinds: string[];
   private readonly local: Int32Array;

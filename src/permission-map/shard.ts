@@ -55,6 +55,8 @@ export interface ShardOptions {
   name?: string;
   /** Most shard ConfigMaps a map may use; a map that needs more is withheld. Default 8. */
   maxShards?: number;
+  /** Rows rendered before (unchanged row objects are not rendered again); the output is the same without it. */
+  rendered?: RowRenderCache;
 }
 
 /** What to write for one namespace, in order. */
@@ -62,7 +64,8 @@ export interface PermissionMapWrite {
   namespace: string;
   contentHash: string;
   index: PermissionMapIndex;
-  shards: PermissionMapShard[];
+  /** The shard documents, parsed from their text at each access (kept writes hold the text only). */
+  readonly shards: PermissionMapShard[];
   /** Write order: every shard ConfigMap, then the index ConfigMap (last). */
   configMaps: ConfigMapObject[];
   /** The names of `configMaps`, in the same order. */
@@ -103,13 +106,19 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
   const name = options.name ?? DEFAULT_MAP_NAME;
   const maxShards = options.maxShards ?? DEFAULT_MAX_SHARDS;
   // One ConfigMap when everything fits.
-  const whole = renderShard(map.namespace, map.rows);
-  const single = finish(map, name, [{ configMap: name, key: `${name}.json`, text: whole.text, doc: whole.doc }]);
-  if (dataBytes(single.configMaps[0]!.data) <= budget) return single;
+  const whole = renderShard(map.namespace, map.rows, options.rendered);
+  // (A shard that alone exceeds the budget cannot fit with the index: not hashed for nothing.) Sizes are counted
+  // once per text (`bytes`), as `dataBytes` would count them.
+  const key = `${name}.json`;
+  if (whole.bytes + Buffer.byteLength(key) <= budget) {
+    const single = finish(map, name, [{ configMap: name, key, ...whole }]);
+    const index = single.configMaps[0]!.data[INDEX_KEY]!;
+    if (Buffer.byteLength(INDEX_KEY) + Buffer.byteLength(index) + Buffer.byteLength(key) + whole.bytes <= budget) return single;
+  }
 
   const header = Buffer.byteLength(renderShard(map.namespace, []).text);
   const capacity = budget - header - Buffer.byteLength(`${name}-000000.json`);
-  const units = unitsOf(map, Math.floor(capacity / 4));
+  const units = unitsOf(map, Math.floor(capacity / 4), options.rendered);
   const buckets = pack(units, capacity, maxShards);
   if (buckets.length > maxShards) {
     const message = `the map of namespace ${map.namespace} needs ${buckets.length} shard ConfigMaps; the operator may write ${maxShards} (--max-shards): its rights are withheld (every check false) until it fits`;
@@ -117,12 +126,12 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
     return { ...empty, withheld: { reason: 'TooManyShards', message, shardsNeeded: buckets.length, maxShards } };
   }
   const shards = buckets.map((bucket, i) => {
-    const { text, doc } = renderShard(map.namespace, bucket.map((u) => u.row));
-    return { configMap: `${name}-${i}`, key: `${name}-${i}.json`, text, doc };
+    return { configMap: `${name}-${i}`, key: `${name}-${i}.json`, ...renderShard(map.namespace, bucket.map((u) => u.row), options.rendered) };
   });
   const write = finish(map, name, shards);
   for (const cm of write.configMaps) {
-    const bytes = dataBytes(cm.data);
+    const shard = shards.find((s) => s.configMap === cm.metadata.name);
+    const bytes = shard && cm.metadata.name !== name ? Buffer.byteLength(shard.key) + shard.bytes : dataBytes(cm.data);
     if (bytes > budget) {
       throw new Error(`Permission map of namespace ${map.namespace}: ConfigMap ${cm.metadata.name} would hold ${bytes} bytes; expected at most the budget of ${budget} (the index grows with administrators and shards)`);
     }
@@ -134,11 +143,12 @@ interface RenderedShard {
   configMap: string;
   key: string;
   text: string;
-  doc: PermissionMapShard;
+  /** `Buffer.byteLength(text)`. */
+  bytes: number;
 }
 
 function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): PermissionMapWrite {
-  const refs: PermissionMapShardRef[] = shards.map((s) => ({ configMap: s.configMap, key: s.key, sha256: sha256(s.text), bytes: Buffer.byteLength(s.text) }));
+  const refs: PermissionMapShardRef[] = shards.map((s) => ({ configMap: s.configMap, key: s.key, sha256: sha256(s.text), bytes: s.bytes }));
   const hashed = {
     format: INDEX_FORMAT,
     version: FORMAT_VERSION,
@@ -182,31 +192,101 @@ function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): Permi
   }
   configMaps.push(configMap(name, 'index', indexData, { [CONTENT_HASH_ANNOTATION]: contentHash }));
   const writeOrder = configMaps.map((cm) => cm.metadata.name);
-  return { namespace: map.namespace, contentHash, index, shards: shards.map((s) => s.doc), configMaps, writeOrder, keep: writeOrder };
+  const texts = shards.map((s) => s.text);
+  return {
+    namespace: map.namespace,
+    contentHash,
+    index,
+    // Parsed back from the text when asked (tests, tools): a kept write does not hold the documents twice.
+    get shards(): PermissionMapShard[] {
+      return texts.map((text) => JSON.parse(text) as PermissionMapShard);
+    },
+    configMaps,
+    writeOrder,
+    keep: writeOrder,
+  };
 }
 
-/** A shard document: its own table of the distinct masks its rows use (in numeric order), rows referring to it. */
-function renderShard(namespace: string, rows: readonly MapRow[]): { text: string; doc: PermissionMapShard } {
-  const masks = new Set<string>();
-  for (const row of rows) {
-    if (row.organization !== undefined) masks.add(row.organization);
-    for (const m of Object.values(row.defaults ?? {})) masks.add(m);
-    for (const names of Object.values(row.entities ?? {})) for (const m of Object.values(names)) masks.add(m);
+/**
+ * Rendered rows kept between renders of the same map (the incremental maps keep one per engine): a row object that
+ * did not change (`NamespaceRows` keeps it) is not rendered again while its shard's table of masks is the same.
+ * Output is the same with or without it.
+ */
+export class RowRenderCache {
+  private readonly rows = new WeakMap<MapRow, RowRender>();
+  /** Tables of masks (joined) → a number, so that rows look their rendering up by a number, not a long string. */
+  private readonly tables = new Map<string, number>();
+
+  get(row: MapRow): RowRender {
+    let entry = this.rows.get(row);
+    if (!entry) this.rows.set(row, (entry = newRender(row)));
+    return entry;
   }
-  const sets = [...masks].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
-  const position = new Map(sets.map((m, i) => [m, i]));
-  const ref = (m: string): number => position.get(m)!;
-  const out: PermissionMapRow[] = rows.map((row) => {
-    const r: PermissionMapRow = { users: row.users };
-    if (row.organization !== undefined) r.organization = ref(row.organization);
-    if (row.defaults) r.defaults = Object.fromEntries(Object.entries(row.defaults).map(([k, m]) => [k, ref(m)]));
-    if (row.entities) {
-      r.entities = Object.fromEntries(Object.entries(row.entities).map(([k, names]) => [k, Object.fromEntries(Object.entries(names).map(([n, m]) => [n, ref(m)]))]));
+
+  tableId(table: string): number {
+    let id = this.tables.get(table);
+    if (id === undefined) {
+      // Tables come and go with the maps' content: forget them all now and then (renderings then miss once).
+      if (this.tables.size >= 100_000) this.tables.clear();
+      this.tables.set(table, (id = this.nextId++));
     }
-    return r;
+    return id;
+  }
+
+  private nextId = 0;
+}
+
+interface RowRender {
+  /** The distinct masks the row uses. */
+  masks: string[];
+  /** Table of masks (its id) → the row rendered against it; at most two (a map rendered whole, then split). */
+  byTable: Map<number, string>;
+  /** The row cut into units (`unitsOf`), for a limit and mask-reference width (the key). */
+  units?: { key: string; units: Unit[] };
+}
+
+function newRender(row: MapRow): RowRender {
+  const masks = new Set<string>();
+  if (row.organization !== undefined) masks.add(row.organization);
+  for (const m of Object.values(row.defaults ?? {})) masks.add(m);
+  for (const names of Object.values(row.entities ?? {})) for (const m of Object.values(names)) masks.add(m);
+  return { masks: [...masks], byTable: new Map() };
+}
+
+/**
+ * A shard document: its own table of the distinct masks its rows use (in numeric order), rows referring to it. The
+ * text is `JSON.stringify` of the document, put together from each row's text (so that a cached row is not
+ * rendered again).
+ */
+function renderShard(namespace: string, rows: readonly MapRow[], cache?: RowRenderCache): { text: string; bytes: number } {
+  const renders = rows.map((row) => (cache ? cache.get(row) : newRender(row)));
+  const masks = new Set<string>();
+  for (const r of renders) for (const m of r.masks) masks.add(m);
+  const sets = [...masks].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  const table = cache ? cache.tableId(sets.join(',')) : 0;
+  let position: Map<string, number> | undefined;
+  const texts: string[] = [];
+  rows.forEach((row, i) => {
+    const render = renders[i]!;
+    let done = render.byTable.get(table);
+    if (!done) {
+      position ??= new Map(sets.map((m, j) => [m, j]));
+      const ref = (m: string): number => position!.get(m)!;
+      const r: PermissionMapRow = { users: row.users };
+      if (row.organization !== undefined) r.organization = ref(row.organization);
+      if (row.defaults) r.defaults = Object.fromEntries(Object.entries(row.defaults).map(([k, m]) => [k, ref(m)]));
+      if (row.entities) {
+        r.entities = Object.fromEntries(Object.entries(row.entities).map(([k, names]) => [k, Object.fromEntries(Object.entries(names).map(([n, m]) => [n, ref(m)]))]));
+      }
+      done = JSON.stringify(r);
+      if (render.byTable.size >= 2) render.byTable.clear();
+      render.byTable.set(table, done);
+    }
+    texts.push(done);
   });
-  const doc: PermissionMapShard = { format: SHARD_FORMAT, version: FORMAT_VERSION, namespace, sets, rows: out };
-  return { text: JSON.stringify(doc), doc };
+  const head = JSON.stringify({ format: SHARD_FORMAT, version: FORMAT_VERSION, namespace, sets });
+  const text = `${head.slice(0, -1)},"rows":[${texts.join(',')}]}`;
+  return { text, bytes: Buffer.byteLength(text) };
 }
 
 interface Unit {
@@ -221,10 +301,24 @@ const jsonBytes = (s: string): number => Buffer.byteLength(JSON.stringify(s));
 type Entry = { type: 'organization'; mask: string } | { type: 'default'; kind: string; mask: string } | { type: 'entity'; kind: string; name: string; mask: string };
 
 /** Cuts rows into units of at most `limit` bytes: content parts of at most half of it, then user chunks. */
-function unitsOf(map: NamespaceMap, limit: number): Unit[] {
+function unitsOf(map: NamespaceMap, limit: number, cache?: RowRenderCache): Unit[] {
+  const renders = map.rows.map((row) => (cache ? cache.get(row) : newRender(row)));
   const distinct = new Set<string>();
-  for (const row of map.rows) for (const e of entriesOf(row)) distinct.add(e.mask);
+  for (const r of renders) for (const m of r.masks) distinct.add(m);
   const refDigits = String(Math.max(0, distinct.size - 1)).length;
+  const units: Unit[] = [];
+  const key = `${limit}/${refDigits}`;
+  map.rows.forEach((row, i) => {
+    const render = renders[i]!;
+    let rowUnits = render.units?.key === key ? render.units.units : undefined;
+    if (!rowUnits) render.units = { key, units: (rowUnits = unitsOfRow(map, row, limit, refDigits)) };
+    for (const u of rowUnits) units.push(u);
+  });
+  return units;
+}
+
+/** One row's units (depends on the row, the limit and the digits of a mask reference only). */
+function unitsOfRow(map: NamespaceMap, row: MapRow, limit: number, refDigits: number): Unit[] {
   // Bytes of an entry in a row, plus its mask in the table; kind objects are charged to every entity (a bound).
   const entryBytes = (e: Entry): number => {
     const mask = e.mask.length + 3;
@@ -234,37 +328,42 @@ function unitsOf(map: NamespaceMap, limit: number): Unit[] {
   };
   const skeleton = 13; // {"users":[]} and the comma after the row
   const units: Unit[] = [];
-  for (const row of map.rows) {
-    const parts: Array<{ entries: Entry[]; bytes: number }> = [];
-    let current = { entries: [] as Entry[], bytes: skeleton };
-    for (const e of entriesOf(row)) {
-      const b = entryBytes(e);
-      if (skeleton + b > limit / 2) throw tooSmall(map, `an entry of ${row.users[0]} takes ${b} bytes`);
-      if (current.entries.length > 0 && current.bytes + b > limit / 2) {
-        parts.push(current);
-        current = { entries: [], bytes: skeleton };
-      }
-      current.entries.push(e);
-      current.bytes += b;
+  const parts: Array<{ entries: Entry[]; bytes: number }> = [];
+  let current = { entries: [] as Entry[], bytes: skeleton };
+  for (const e of entriesOf(row)) {
+    const b = entryBytes(e);
+    if (skeleton + b > limit / 2) throw tooSmall(map, `an entry of ${row.users[0]} takes ${b} bytes`);
+    if (current.entries.length > 0 && current.bytes + b > limit / 2) {
+      parts.push(current);
+      current = { entries: [], bytes: skeleton };
     }
-    parts.push(current);
-    for (const [p, part] of parts.entries()) {
-      let chunk: string[] = [];
-      let bytes = part.bytes;
-      const flush = (): void => {
-        units.push({ key: `${chunk[0]}\u0000${p}`, row: { users: chunk, ...rowOf(part.entries) }, bytes });
-        chunk = [];
-        bytes = part.bytes;
-      };
-      for (const user of row.users) {
-        const b = jsonBytes(user) + 1;
-        if (part.bytes + b > limit) throw tooSmall(map, `user ${user} does not fit`);
-        if (chunk.length > 0 && bytes + b > limit) flush();
-        chunk.push(user);
-        bytes += b;
-      }
-      flush();
+    current.entries.push(e);
+    current.bytes += b;
+  }
+  parts.push(current);
+  const whole = parts.length === 1 ? row.users.reduce((sum, user) => sum + jsonBytes(user) + 1, parts[0]!.bytes) : Infinity;
+  if (whole <= limit) {
+    // The row is one unit: the row object itself (the same content as rebuilt from its entries), so that a render
+    // cache finds it.
+    units.push({ key: `${row.users[0]}\u00000`, row, bytes: whole });
+    return units;
+  }
+  for (const [p, part] of parts.entries()) {
+    let chunk: string[] = [];
+    let bytes = part.bytes;
+    const flush = (): void => {
+      units.push({ key: `${chunk[0]}\u0000${p}`, row: { users: chunk, ...rowOf(part.entries) }, bytes });
+      chunk = [];
+      bytes = part.bytes;
+    };
+    for (const user of row.users) {
+      const b = jsonBytes(user) + 1;
+      if (part.bytes + b > limit) throw tooSmall(map, `user ${user} does not fit`);
+      if (chunk.length > 0 && bytes + b > limit) flush();
+      chunk.push(user);
+      bytes += b;
     }
+    flush();
   }
   return units;
 }

@@ -1,0 +1,134 @@
+/**
+ * Permission maps kept between changes: each namespace's rows (users grouped by published content, build-maps.ts's
+ * `NamespaceRows`) stay in memory beside the engine, and a change moves only the users its `Impact` names, in the
+ * namespaces it names, each to the row of its class now (`Engine.userClassIn`); rows whose users did not move keep
+ * their rendered JSON (shard.ts's `RowRenderCache`). What `map` returns equals `buildNamespaceMap` on the same engine
+ * (the incremental map property tests and the benchmark's verification hold the two equal, ConfigMaps byte for byte).
+ *
+ * Why this holds: a user's row depends only on its own rights in the namespace (and the admin flag), and change
+ * propagation names every user whose rights moved and every namespace whose map moved (the engine's incremental
+ * property tests). A namespace whose owner changed, or for which more users are named than its rows hold, is rebuilt
+ * whole (cheaper then). Pure: no I/O; the engine calls back with each Impact (`Engine.onImpact`).
+ */
+import type { Engine, Impact } from '../engine/engine.ts';
+import { MaskWriter, NamespaceRows, type NamespaceMap } from './build-maps.ts';
+import { RowRenderCache, shardMap, type PermissionMapWrite, type ShardOptions } from './shard.ts';
+
+/** Counters of how maps were brought up to date (for the benchmark and the tests). */
+export interface IncrementalMapStats {
+  /** Namespaces built whole (first time, new owner, or too many users named). */
+  rebuilt: number;
+  /** Namespaces brought up to date by moving the users named. */
+  updated: number;
+  /** Users looked at by updates, and those that changed rows. */
+  usersChecked: number;
+  usersMoved: number;
+}
+
+export class IncrementalMaps {
+  readonly stats: IncrementalMapStats = { rebuilt: 0, updated: 0, usersChecked: 0, usersMoved: 0 };
+  private readonly engine: Engine;
+  private readonly masks: MaskWriter;
+  private readonly kept = new Map<string, NamespaceRows>();
+  /** Namespace → the user sets of the Impacts naming it since its rows were last brought up to date. */
+  private readonly pending = new Map<string, Array<ReadonlySet<string>>>();
+  private readonly rendered = new RowRenderCache();
+  /** Namespace → its last write (with the map and options it was made from): reused while neither changed. */
+  private readonly writes = new Map<string, { map: NamespaceMap; options: string; write: PermissionMapWrite }>();
+  private readonly stop: () => void;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+    this.masks = new MaskWriter(engine);
+    this.stop = engine.onImpact((impact) => this.note(impact));
+  }
+
+  /** The namespace's map now (the namespace must get one: `engine.hasMap`). */
+  map(namespace: string): NamespaceMap {
+    const engine = this.engine;
+    let rows = this.kept.get(namespace);
+    const named = this.pending.get(namespace);
+    this.pending.delete(namespace);
+    if (rows !== undefined && named !== undefined) {
+      let count = 0;
+      for (const users of named) count += users.size;
+      // Moving a user costs more than visiting it in a build: past the rows' size, rebuilding is cheaper.
+      if (rows.owner !== engine.organizations.owner.get(namespace) || count > Math.max(64, rows.userCount)) {
+        rows = undefined;
+        this.writes.delete(namespace);
+      }
+      else {
+        const subjects = engine.namespaceSubjects(namespace);
+        for (const users of named) {
+          for (const user of users) {
+            this.stats.usersChecked++;
+            if (rows.move(user, engine.userClassIn(subjects, user))) this.stats.usersMoved++;
+          }
+        }
+        this.stats.updated++;
+      }
+    }
+    if (rows === undefined) {
+      rows = new NamespaceRows(engine, namespace, this.masks, true);
+      rows.addClasses(engine.namespaceClasses(namespace));
+      this.kept.set(namespace, rows);
+      this.stats.rebuilt++;
+    }
+    return rows.toMap();
+  }
+
+  /**
+   * The namespace's ConfigMaps now (`shardMap` of `map`, rows rendered before reused); the same write as last time
+   * when no row moved and the header is the same (a change may name a namespace whose map it leaves as it was).
+   */
+  write(namespace: string, options: Omit<ShardOptions, 'rendered'> = {}): PermissionMapWrite {
+    const map = this.map(namespace);
+    const key = JSON.stringify(options);
+    const last = this.writes.get(namespace);
+    if (last !== undefined && last.options === key && sameMap(last.map, map)) return last.write;
+    const write = shardMap(map, { ...options, rendered: this.rendered });
+    this.writes.set(namespace, { map, options: key, write });
+    return write;
+  }
+
+  /** Drops what is kept for a namespace (it gets no map any more). */
+  forget(namespace: string): void {
+    this.kept.delete(namespace);
+    this.pending.delete(namespace);
+    this.writes.delete(namespace);
+  }
+
+  /** Namespaces whose rows are kept. */
+  keptNamespaces(): string[] {
+    return [...this.kept.keys()];
+  }
+
+  /** Stops following the engine's changes (what is kept is then stale: drop this object). */
+  close(): void {
+    this.stop();
+  }
+
+  private note(impact: Impact): void {
+    for (const ns of impact.namespaces) {
+      if (!this.kept.has(ns)) continue;
+      const list = this.pending.get(ns);
+      if (list) list.push(impact.users);
+      else this.pending.set(ns, [impact.users]);
+    }
+  }
+}
+
+/** Same rows (the same array: `NamespaceRows` keeps it while no row changes) and the same header. */
+function sameMap(a: NamespaceMap, b: NamespaceMap): boolean {
+  return (
+    a.rows === b.rows &&
+    a.evaluatedAt === b.evaluatedAt &&
+    a.nextExpiry === b.nextExpiry &&
+    a.organization === b.organization &&
+    a.catalog === b.catalog &&
+    a.admins.users.join() === b.admins.users.join() &&
+    JSON.stringify(a.admins.rights) === JSON.stringify(b.admins.rights) &&
+    a.rights.join() === b.rights.join() &&
+    a.kinds.join() === b.kinds.join()
+  );
+}
