@@ -2,14 +2,12 @@
  * The admission phase of `npm run bench`: decisions (`decide`, src/admission) on the benchmark model, timed one by
  * one, for a mix of valid requests (each passes the schema, as the API server has checked before it calls a webhook):
  * - new grants (30 %) on a random entity, by a member of its owner, preferably one who holds the collaborators right;
- * - group edits with a large fan-out (35 %): the groups whose members include a hot group's (the hot groups whose
- *   list fits the schema — at most 5,000 listed users, `members.users` maxItems — and the groups nesting them), one
- *   user added, removed or replaced, or a nested group taken out or put in; by an admin. Every rule runs: the group's
- *   and its ancestors' grants are judged, LastOwner when members leave;
+ * - group edits with a large fan-out (35 %): the hot groups, the parts they nest to hold their users beyond the
+ *   schema's 5,000 listed names (`members.users` maxItems; generate-model.ts) and the groups nesting them; one user
+ *   added, removed or replaced, or a nested group taken out or put in; by an admin. Every rule runs: the group's and
+ *   its ancestors' grants are judged, LastOwner when members leave;
  * - removals of memberships (35 %), those of full members first (LastOwner, with the state after the change when the
  *   owner is at risk), by another full member of the organization or by an admin.
- * Hot groups listing more users than the schema allows (hot-50 at medium, all three at large: the engine benchmark's
- * model does not go through the schema) are not edited; the groups nesting them are.
  * Requests carry what the webhook gives decide(): the raw object and old object, and the old object as the replica's
  * informer already converted it (`oldModelObject`: the engine's object, of the same resourceVersion), so the old
  * object is not read again; `charter admit`, reading files, reads both.
@@ -17,11 +15,10 @@
 import { decide, DEFAULT_ADMISSION_OPTIONS, type AdmissionRequest } from '../src/admission/decide.ts';
 import { ancestorGroups } from '../src/admission/group-members.ts';
 import { Holdings } from '../src/admission/holdings.ts';
-import { readSchema } from '../src/api/kinds.ts';
 import type { Engine } from '../src/engine/engine.ts';
 import type { CollaborationObject, ModelObject, UserGroupObject } from '../src/model/model.ts';
 import { toManifest } from '../src/model/to-manifest.ts';
-import type { Workload } from './generate-model.ts';
+import { MAX_LISTED, type Workload } from './generate-model.ts';
 import { Random } from './random.ts';
 import { msSince } from './stats.ts';
 
@@ -50,8 +47,6 @@ const request = (operation: AdmissionRequest['operation'], before: ModelObject |
   };
 };
 
-/** `members.users` maxItems in the UserGroup schema (src/api/common.schema.json). */
-const MAX_LISTED = (readSchema('common.schema.json') as { $defs: { members: { properties: { users: { maxItems: number } } } } }).$defs.members.properties.users.maxItems;
 
 /**
  * Runs `count` decisions after 100 untimed ones (the first compiles the schema validators and warms the JIT, as a
@@ -67,8 +62,8 @@ export function runAdmissionMix(w: Workload, engine: Engine, count: number, seed
   // Memberships of full members first: their removal is what LastOwner looks at hardest.
   const ownerships = memberships.filter(fullMask);
   const ownersOf = (org: string): string[] => [...engine.organizationMembers(org)].filter(([u, m]) => engine.model.users.has(u) && engine.sets.isSubset(orgKind, m.mask)).map(([u]) => u);
-  // Groups with a large fan-out whose list fits the schema: the hot groups and every group nesting one.
-  const large = new Set<string>();
+  // Groups with a large fan-out: the hot groups, their parts, and every group nesting one (every list fits the schema).
+  const large = new Set<string>([...w.hotParts.values()].flat());
   for (const hot of w.hotGroups) for (const g of ancestorGroups(engine, hot)) large.add(g);
   const editable = [...large].filter((g) => engine.model.groups.get(g)!.users.length <= MAX_LISTED).sort();
   const collaboratorsRight = (kind: string): string | undefined => engine.catalog.administration.collaborators.get(kind);

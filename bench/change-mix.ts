@@ -77,16 +77,19 @@ export class ChangeMix {
   private readonly all = new IndexedList();
   private hotClosure = new Set<string>();
   private hotOrganizations = new Set<string>();
+  /** The parts hot groups nest to hold their users beyond the schema's list limit. */
+  private readonly parts: ReadonlySet<string>;
 
   constructor(w: Workload, engine: Engine) {
     this.w = w;
+    this.parts = new Set([...w.hotParts.values()].flat());
     this.engine = engine;
     for (const group of engine.model.groups.values()) for (const user of group.users) this.listUser(user, group.name);
     for (const c of engine.model.collaborations.values()) this.track(c);
     this.computeHot();
   }
 
-  /** Hot groups and their ancestors. */
+  /** Hot groups, their ancestors and the parts they nest to hold their users (generate-model.ts). */
   get hotGroups(): ReadonlySet<string> {
     return this.hotClosure;
   }
@@ -149,9 +152,11 @@ export class ChangeMix {
       while (groupLevel.get(parent.name) !== level || parent.groups.includes(child));
       groups = [...parent.groups, child];
     } else {
+      // Not a hot group's part: that would take thousands of its users out at once (its users, not a nesting choice).
+      const nested = (g: UserGroupObject): string[] => g.groups.filter((c) => !this.parts.has(c));
       do parent = model.groups.get(random.pick(groupNames))!;
-      while (parent.groups.length === 0);
-      child = random.pick(parent.groups);
+      while (nested(parent).length === 0);
+      child = random.pick(nested(parent));
       groups = parent.groups.filter((g) => g !== child);
     }
     const hot = this.hotClosure.has(parent.name);
@@ -230,7 +235,8 @@ export class ChangeMix {
   }
 
   private computeHot(): void {
-    const closure = new Set<string>();
+    // A part's members are its hot group's: editing its list is editing the hot group's users.
+    const closure = new Set<string>(this.parts);
     const stack = [...this.w.hotGroups];
     while (stack.length > 0) {
       const g = stack.pop()!;

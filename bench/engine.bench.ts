@@ -96,7 +96,8 @@ const modelCounts = {
   collaborations: model.collaborations.size,
   memberships: [...model.collaborations.values()].filter((c) => c.target.kind === 'Organization').length,
   expiring: [...model.collaborations.values()].filter((c) => c.expiresAt !== undefined).length,
-  hotGroups: w.hotGroups.map((g) => `${g}:${model.groups.get(g)!.users.length}`),
+  /** Each hot group: users it lists, parts it nests to hold the rest (each listing ≤ 5,000), members in all. */
+  hotGroups: w.hotGroups.map((g) => `${g}:${model.groups.get(g)!.users.length}${w.hotParts.has(g) ? `+${w.hotParts.get(g)!.length} parts` : ''}`),
 };
 log(`model generated in ${round(generateMs)} ms: ${JSON.stringify(modelCounts)}`);
 const heapModelMiB = heapMiB();

@@ -15,6 +15,7 @@ import {
   type UserObject,
   type UserState,
 } from '../src/model/model.ts';
+import { readSchema } from '../src/api/kinds.ts';
 import { Random } from './random.ts';
 
 export type TierName = 'small' | 'medium' | 'large' | 'xlarge';
@@ -112,6 +113,8 @@ const GROUP_LEVELS = 8;
 const LEVEL_GROWTH = 1.6;
 const HOT_FRACTIONS = [0.1, 0.25, 0.5] as const;
 const HOT_LEVELS = [2, 1, 1] as const;
+/** `members.users` maxItems in the UserGroup schema (src/api/common.schema.json): the most names one group lists. */
+export const MAX_LISTED = (readSchema('common.schema.json') as { $defs: { members: { properties: { users: { maxItems: number } } } } }).$defs.members.properties.users.maxItems;
 /** Groups that hold grants on entities are departments and teams (level ≥ 3); organization members are teams (≥ 6). */
 const ENTITY_GRANT_MIN_LEVEL = 3;
 const MEMBERSHIP_MIN_LEVEL = 6;
@@ -142,8 +145,13 @@ export interface Workload {
   organizationsByPopularity: string[];
   /** Group → nesting level (0 = top). */
   groupLevel: Map<string, number>;
-  /** The three hot groups, holding 10 %, 25 % and 50 % of the users directly. */
+  /**
+   * The three hot groups, holding 10 %, 25 % and 50 % of the users: listed directly, at most MAX_LISTED (the schema's
+   * limit) in the hot group itself and the rest in parts it nests (`hotParts`).
+   */
   hotGroups: string[];
+  /** Hot group → the groups it nests to hold its users beyond MAX_LISTED (`hot-50-part-1`, …), each listing ≤ MAX_LISTED. */
+  hotParts: Map<string, string[]>;
   /** Further draws (new grants in the change mix) continue the same sequence. */
   random: Random;
   catalog: Catalog;
@@ -170,6 +178,7 @@ export function generateWorkload(tierName: TierName, seed: number, catalog: Cata
     organizationsByPopularity: [],
     groupLevel: new Map(),
     hotGroups: [],
+    hotParts: new Map(),
     random,
     catalog,
     nextCollaborationId: () => collaborationId++,
@@ -329,6 +338,28 @@ function generateGroups(w: Workload): void {
     while (chosen.size < wanted) chosen.add(random.pick(ordinary));
     for (const g of chosen) usersOf.get(g)!.push(user);
   }
+  // A hot group lists at most MAX_LISTED users (the schema's maxItems); the rest it holds through parts it nests, each
+  // listing at most as many, one level below it: the model stays valid against the schema (so admission can edit
+  // every list), and each hot group keeps its members. No random draws here: the rest of the model stays the same.
+  const parts: string[] = [];
+  for (const hotGroup of w.hotGroups) {
+    const listed = usersOf.get(hotGroup)!;
+    if (listed.length <= MAX_LISTED) continue;
+    const chunks = Math.ceil(listed.length / MAX_LISTED);
+    const size = Math.ceil(listed.length / chunks);
+    const names: string[] = [];
+    for (let k = 1; k < chunks; k++) {
+      const part = `${hotGroup}-part-${k}`;
+      usersOf.set(part, listed.slice(k * size, (k + 1) * size));
+      children.set(part, []);
+      children.get(hotGroup)!.push(part);
+      w.groupLevel.set(part, w.groupLevel.get(hotGroup)! + 1);
+      names.push(part);
+    }
+    usersOf.set(hotGroup, listed.slice(0, size));
+    w.hotParts.set(hotGroup, names);
+    parts.push(...names);
+  }
   for (const name of w.groupNames) {
     const group: UserGroupObject = {
       kind: 'UserGroup',
@@ -341,6 +372,8 @@ function generateGroups(w: Workload): void {
     };
     model.groups.set(name, group);
   }
+  // The parts are not in groupNames: nothing draws them (grants, nesting changes), as nothing draws a hot group.
+  for (const name of parts) model.groups.set(name, { kind: 'UserGroup', name, generation: 1, organization: undefined, users: usersOf.get(name)!, groups: [], selector: undefined });
 }
 
 /** Draws the rights of a grant on a target kind (Organization: membership rights). */
