@@ -1,0 +1,128 @@
+/**
+ * `npm run bench:start -- --tier medium [--rounds 2] [--tree /path/to/other/checkout ...]`: the CPU a start costs,
+ * phase by phase — cold build, every permission map, sharding them, every status (by kind) — measured with
+ * `process.cpuUsage` in one process, so that other work on a shared machine counts less than in wall time. With
+ * `--tree`, the same phases of other checkouts of Charter (their own engine, maps and statuses; this checkout's
+ * model generator) run in the same process, alternated round by round (odd rounds in reverse order, since the first
+ * run of a process pays the JIT's warm-up): a before/after comparison on the same model at the same load. Each run also prints a digest of every status (`--digest`, computed after the timing), which must
+ * be equal across trees whose statuses are meant to be identical.
+ *
+ * One JSON line per tree and round on stdout; progress on stderr. Method and figures: docs/performance.md.
+ */
+import { createHash } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { copyModel, generateWorkload, TIERS, type TierName } from './generate-model.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    tier: { type: 'string', default: 'medium' },
+    rounds: { type: 'string', default: '2' },
+    seed: { type: 'string', default: '20260601' },
+    tree: { type: 'string', multiple: true, default: [] },
+    digest: { type: 'boolean', default: false },
+  },
+});
+const tier = args.tier as TierName;
+const rounds = Number(args.rounds);
+if (!(tier in TIERS) || tier === 'xlarge' || !Number.isInteger(rounds) || rounds < 1) {
+  console.error(`--tier: expected small, medium or large; --rounds: an integer ≥ 1; found ${args.tier} and ${args.rounds}`);
+  process.exit(2);
+}
+if (!globalThis.gc) console.error('warning: run with --expose-gc (npm run bench:start does) so that each run starts after a full collection');
+
+/** What a tree is measured with: its own catalog loader, engine, maps, shards and statuses. */
+async function load(root: string) {
+  const module = (path: string) => import(pathToFileURL(resolve(root, path)).href);
+  return {
+    root,
+    catalog: (await module('src/catalog/load-catalog.ts')).loadCatalog(),
+    Engine: (await module('src/engine/engine.ts')).Engine,
+    status: await module('src/engine/status.ts'),
+    maps: await module('src/permission-map/build-maps.ts'),
+    shard: await module('src/permission-map/shard.ts'),
+  };
+}
+
+const trees = await Promise.all([resolve(import.meta.dirname, '..'), ...args.tree].map(load));
+const log = (message: string): void => void process.stderr.write(`[start ${tier}] ${message}\n`);
+const workload = generateWorkload(tier, Number(args.seed), trees[0]!.catalog);
+log(`model generated: ${workload.model.users.size} users, ${workload.model.collaborations.size} collaborations`);
+
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const collect = (): void => {
+  globalThis.gc?.();
+  globalThis.gc?.();
+};
+const heapMiB = (): number => {
+  collect();
+  return Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+};
+
+// The first run of a process pays the JIT's warm-up: odd rounds run the trees in reverse order.
+for (let round = 0; round < rounds; round++) {
+  for (const tree of round % 2 === 0 ? trees : [...trees].reverse()) {
+    collect();
+    const load = loadavg()[0]!;
+    let t = cpuMs();
+    const engine = new tree.Engine(copyModel(workload.model), tree.catalog, {}, workload.now);
+    const build = cpuMs() - t;
+    const heapBuilt = heapMiB();
+    t = cpuMs();
+    let maps = tree.maps.buildPermissionMaps(engine);
+    const mapsMs = cpuMs() - t;
+    t = cpuMs();
+    for (const map of maps.values()) tree.shard.shardMap(map);
+    const shards = cpuMs() - t;
+    maps = undefined;
+    // Statuses in the order the operator enqueues them (allObjectKeys: by kind), each kind timed as one run.
+    const keys: string[] = tree.status.allObjectKeys(engine);
+    const byKind: Record<string, number> = {};
+    let kind = '';
+    const statusesStart = cpuMs();
+    t = statusesStart;
+    for (const key of keys) {
+      const k = key.slice(0, key.indexOf('/'));
+      if (k !== kind) {
+        const now = cpuMs();
+        if (kind) byKind[kind] = Math.round(now - t);
+        t = now;
+        kind = k;
+      }
+      tree.status.statusOf(engine, key);
+    }
+    const end = cpuMs();
+    byKind[kind] = Math.round(end - t);
+    const statuses = end - statusesStart;
+    let digest: string | undefined;
+    if (args.digest) {
+      const hash = createHash('sha256');
+      for (const key of keys) hash.update(key).update(JSON.stringify(tree.status.statusOf(engine, key)));
+      digest = hash.digest('hex').slice(0, 16);
+    }
+    const heapAfterStatuses = heapMiB();
+    const round1 = (x: number): number => Math.round(x);
+    console.log(
+      JSON.stringify({
+        tree: tree.root,
+        round,
+        load: Number(load.toFixed(1)),
+        buildMs: round1(build),
+        mapsMs: round1(mapsMs),
+        shardsMs: round1(shards),
+        statusesMs: round1(statuses),
+        statusesByKindMs: byKind,
+        startMs: round1(build + mapsMs + shards + statuses),
+        heapBuiltMiB: heapBuilt,
+        heapAfterStatusesMiB: heapAfterStatuses,
+        ...(digest ? { digest } : {}),
+        users: engine.model.users.size, // keeps the engine alive until the heap is read
+      }),
+    );
+  }
+}
