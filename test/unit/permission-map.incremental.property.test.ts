@@ -33,8 +33,11 @@ function differences(maps: IncrementalMaps, live: Engine, fresh: Engine): string
   const out: string[] = [];
   const namespaces = fresh.mapNamespaces();
   if (live.mapNamespaces().join() !== namespaces.join()) out.push(`namespaces ${live.mapNamespaces().join()} vs ${namespaces.join()}`);
+  // hasMap (what the ConfigMap writer asks) says the same as the list, for every namespace the models can name.
+  for (const ns of new Set([...namespaces, ...maps.keptNamespaces(), 'n0', 'n1', 'n2', 'n3', 'elsewhere'])) {
+    if (live.hasMap(ns) !== namespaces.includes(ns)) out.push(`${ns}: hasMap ${live.hasMap(ns)}, listed ${namespaces.includes(ns)}`);
+  }
   for (const ns of namespaces) {
-    if (!live.hasMap(ns)) out.push(`${ns}: hasMap false`);
     const full = buildNamespaceMap(fresh, ns);
     // Whole, and with a budget a little above the index's size, so that most maps are split into shards.
     const index = shardMap(full).configMaps.at(-1)!.data['index.json']!;
