@@ -99,16 +99,20 @@ export class Reconciler {
     this.scheduleExpiry();
   }
 
-  /** Every key there is: each object's status, each namespace that has or should have a map. */
+  /**
+   * Every key there is: each namespace that has or should have a map, then each object's status. Maps first: the
+   * queue is first in, first out, and a map left from before (a right revoked while the operator was down) is what
+   * workloads read, so it is replaced before the statuses (126,000 keys at the medium tier) are worked through.
+   */
   allKeys(): WorkKey[] {
     const engine = this.engineInstance;
     if (!engine) return [];
     const keys = new Map<string, WorkKey>();
     const add = (key: WorkKey): void => void keys.set(formatWorkKey(key), key);
-    for (const key of allObjectKeys(engine)) add(statusKeyOf(key));
-    for (const key of this.cluster.invalid.keys()) add(statusKeyOf(key));
     for (const ns of engine.mapNamespaces()) add(mapKey(ns));
     for (const cm of this.options.caches.configMaps.list()) if (cm.metadata?.namespace) add(mapKey(cm.metadata.namespace));
+    for (const key of allObjectKeys(engine)) add(statusKeyOf(key));
+    for (const key of this.cluster.invalid.keys()) add(statusKeyOf(key));
     return [...keys.values()];
   }
 
