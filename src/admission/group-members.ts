@@ -5,6 +5,7 @@
  */
 import type { EngineView } from '../engine/engine-view.ts';
 import { selectorMatches } from '../engine/label-selector.ts';
+import { alignLists } from '../model/list-alignment.ts';
 import type { UserGroupObject, UserObject } from '../model/model.ts';
 
 /** The group and every group containing it, transitively (by name: also for a group being created). */
@@ -22,44 +23,16 @@ export function ancestorGroups(engine: EngineView, group: string): Set<string> {
   return out;
 }
 
-/** How far past a mismatch listDiff looks for the lists to agree again. */
-const RESYNC_WINDOW = 8;
-
 /**
  * The names in `a` and not in `b`, and in `b` and not in `a` (lists without duplicates, as the model keeps them), in
- * list order. The lists are walked side by side, equal names paired; at a mismatch the smallest skip (in one list,
- * the other or both, up to RESYNC_WINDOW names) after which they agree again is taken. Only the skipped names can be
- * in one list and not the other (a paired name is in both, once), so only they go into sets: an edit of a long list
- * (names added, removed or replaced anywhere) costs one pass of comparisons, not two sets of the whole lists. Lists
- * that do not agree again nearby (reordered) fall back to sets of what remains.
+ * list order. The lists are aligned (list-alignment.ts); only the skipped names can be in one list and not the other
+ * (a paired name is in both, once), so only they go into sets: an edit of a long list costs one pass of comparisons,
+ * not two sets of the whole lists.
  */
 export function listDiff(a: readonly string[], b: readonly string[]): { onlyA: string[]; onlyB: string[] } {
-  const skippedA: string[] = [];
-  const skippedB: string[] = [];
-  let i = 0;
-  let j = 0;
-  walk: while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) {
-      i++;
-      j++;
-      continue;
-    }
-    for (let d = 1; d <= RESYNC_WINDOW; d++) {
-      for (let da = 0; da <= d; da++) {
-        const db = d - da;
-        if (i + da < a.length && j + db < b.length && a[i + da] === b[j + db]) {
-          for (let k = 0; k < da; k++) skippedA.push(a[i + k]!);
-          for (let k = 0; k < db; k++) skippedB.push(b[j + k]!);
-          i += da;
-          j += db;
-          continue walk;
-        }
-      }
-    }
-    break;
-  }
-  for (; i < a.length; i++) skippedA.push(a[i]!);
-  for (; j < b.length; j++) skippedB.push(b[j]!);
+  const { skippedA: atA, skippedB: atB } = alignLists(a, b)!;
+  const skippedA = atA.map((p) => a[p]!);
+  const skippedB = atB.map((p) => b[p]!);
   if (skippedA.length === 0 || skippedB.length === 0) return { onlyA: skippedA, onlyB: skippedB };
   const setA = new Set(skippedA);
   const setB = new Set(skippedB);

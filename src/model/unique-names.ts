@@ -6,11 +6,10 @@
  * the reference machine). A change usually edits a list in a few places, and the list before it — a model object's,
  * which has no repeats — says where: given it as `reference`, the two lists are walked side by side and only the names
  * where they differ are checked for a repeat, each against the others and against the reference's names; the result is
- * the same. Lists that do not line up (reordered, rewritten) fall back to the set.
+ * the same (list-alignment.ts walks them). Lists that do not line up (reordered, rewritten) fall back to the set.
  */
+import { alignLists } from './list-alignment.ts';
 
-/** How far past a mismatch the walk looks for the two lists to agree again (as admission's listDiff). */
-const RESYNC_WINDOW = 8;
 /** Beyond this many names that differ from the reference, a set of the whole list is as cheap. */
 const MAX_DIFFERING = 64;
 /** Below this length a set of the whole list costs nothing worth avoiding. */
@@ -22,35 +21,10 @@ const SHORT = 64;
  */
 export function uniqueNames(list: readonly string[], reference?: readonly string[]): string[] {
   if (reference === undefined || list.length < SHORT) return [...new Set(list)];
-  // Positions of `list` that were skipped to bring the lists back in step, and of `reference`.
-  const differing: number[] = [];
-  const skippedInReference = new Set<number>();
-  let i = 0;
-  let j = 0;
-  walk: while (i < reference.length && j < list.length) {
-    if (reference[i] === list[j]) {
-      i++;
-      j++;
-      continue;
-    }
-    for (let d = 1; d <= RESYNC_WINDOW; d++) {
-      for (let dr = 0; dr <= d; dr++) {
-        const dl = d - dr;
-        if (i + dr < reference.length && j + dl < list.length && reference[i + dr] === list[j + dl]) {
-          for (let k = 0; k < dr; k++) skippedInReference.add(i + k);
-          for (let k = 0; k < dl; k++) differing.push(j + k);
-          i += dr;
-          j += dl;
-          if (differing.length > MAX_DIFFERING) return [...new Set(list)];
-          continue walk;
-        }
-      }
-    }
-    break;
-  }
-  if (list.length - j + differing.length > MAX_DIFFERING) return [...new Set(list)];
-  for (; i < reference.length; i++) skippedInReference.add(i);
-  for (; j < list.length; j++) differing.push(j);
+  const aligned = alignLists(reference, list, MAX_DIFFERING);
+  if (!aligned) return [...new Set(list)];
+  const differing = aligned.skippedB;
+  const skippedInReference = new Set(aligned.skippedA);
   // The paired names are distinct: each stands for its own position of the reference, which has no repeats. So a
   // repeat in `list` involves a differing name: one differing name twice, or one equal to a paired name — that is, to
   // a name of the reference at a paired position (the reference holds it once, so indexOf finds that position).
