@@ -5,21 +5,11 @@
  * so applying a change and its inverse leaves the same state.
  */
 import type { Change, Engine } from '../engine/engine.ts';
-import type { ModelObject } from '../model/model.ts';
+import { getObject, type ModelObject } from '../model/model.ts';
 
 /** The engine's current version of the object a change is about (undefined when it has none). */
 export function currentObject(engine: Engine, kind: ModelObject['kind'], name: string, namespace?: string): ModelObject | undefined {
-  const m = engine.model;
-  switch (kind) {
-    case 'User':
-      return m.users.get(name);
-    case 'Organization':
-      return m.organizations.get(name);
-    case 'UserGroup':
-      return m.groups.get(name);
-    case 'Collaboration':
-      return m.collaborations.get(`${namespace}/${name}`);
-  }
+  return getObject(engine.model, { kind, name, namespace });
 }
 
 /** Runs `look` on the engine as it would be after `after` replaced (or, undefined, deleted) the object; then undoes it. */

@@ -10,7 +10,7 @@ import { KINDS } from '../api/kinds.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { Engine, type EngineOptions, type Impact } from '../engine/engine.ts';
 import { allObjectKeys } from '../engine/status.ts';
-import { modelKey, objectKey, parseObjectKey, type ModelObject, type ObjectRef } from '../model/model.ts';
+import { getObject, objectKey, parseObjectKey, type ModelObject, type ObjectRef } from '../model/model.ts';
 import type { Caches } from './caches.ts';
 import { ClusterModel, type RawObject } from './cluster-model.ts';
 import type { ConfigMapWriter, ExistingConfigMap } from './configmap-writer.ts';
@@ -140,19 +140,9 @@ export class Reconciler {
   /** The engine's object of this kind and name, whatever version. */
   private modelled(ref: ObjectRef): ModelObject | undefined {
     const model = this.engineInstance?.model;
-    const key = modelKey(ref);
-    if (!model) return undefined;
-    switch (ref.kind) {
-      case 'User':
-        return model.users.get(key);
-      case 'Organization':
-        return model.organizations.get(key);
-      case 'UserGroup':
-        return model.groups.get(key);
-      case 'Collaboration':
-        return model.collaborations.get(key);
-    }
+    return model ? getObject(model, ref) : undefined;
   }
+
 
   /** A map ConfigMap changed or went away (our write, or someone's edit: drift is restored). */
   onConfigMapEvent(raw: ExistingConfigMap): void {

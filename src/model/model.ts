@@ -89,19 +89,27 @@ export function modelKey(object: { kind: string; name: string; namespace?: strin
   return object.kind === 'Collaboration' ? `${object.namespace}/${object.name}` : object.name;
 }
 
-/** Whether the model holds an object of this kind and key. */
-export function hasObject(model: Model, object: { kind: ModelObject['kind']; name: string; namespace?: string | undefined }): boolean {
+/** The model's four tables, read-only (a Model, or an engine's view of one). */
+export type ModelTables = { readonly [K in 'users' | 'organizations' | 'groups' | 'collaborations']: ReadonlyMap<string, Model[K] extends Map<string, infer V> ? V : never> };
+
+/** The model's object of this kind and key, or undefined. */
+export function getObject(model: ModelTables, object: { kind: ModelObject['kind']; name: string; namespace?: string | undefined }): ModelObject | undefined {
   const key = modelKey(object);
   switch (object.kind) {
     case 'User':
-      return model.users.has(key);
+      return model.users.get(key);
     case 'Organization':
-      return model.organizations.has(key);
+      return model.organizations.get(key);
     case 'UserGroup':
-      return model.groups.has(key);
+      return model.groups.get(key);
     case 'Collaboration':
-      return model.collaborations.has(key);
+      return model.collaborations.get(key);
   }
+}
+
+/** Whether the model holds an object of this kind and key. */
+export function hasObject(model: ModelTables, object: { kind: ModelObject['kind']; name: string; namespace?: string | undefined }): boolean {
+  return getObject(model, object) !== undefined;
 }
 
 /** Puts an object into its kind's table, replacing one of the same key. */
