@@ -1,6 +1,7 @@
 /**
- * The model of the end-to-end benchmark (bench/e2e.bench.ts), as manifests to apply to a cluster: the `small` tier's
- * sizes (2 000 users, 500 groups, 100 organizations, 3 000 entities, 10 000 Collaborations), from a fixed seed, with
+ * The model of the end-to-end benchmark (bench/e2e.bench.ts), as manifests to apply to a cluster: the engine
+ * benchmark's tier sizes (small: 2 000 users, 500 groups, 100 organizations, 3 000 entities, 10 000 Collaborations;
+ * medium ten times that; tiny a tenth), from a fixed seed, with
  * the same shape as the engine benchmark's generator (bench/generate-model.ts): organizations in a forest owning 1–3
  * namespaces each, entities spread unevenly over the namespaces, groups nested a few levels with a few label
  * selectors, and Collaborations 40 % User→entity, 20 % UserGroup→entity, 15 % Organization→entity, 25 % memberships.
@@ -23,9 +24,10 @@ export interface E2eTier {
   collaborations: number;
 }
 
-export const E2E_TIERS: Readonly<Record<'tiny' | 'small', E2eTier>> = {
+export const E2E_TIERS: Readonly<Record<'tiny' | 'small' | 'medium', E2eTier>> = {
   tiny: { users: 200, groups: 50, organizations: 10, entities: 300, collaborations: 1_000 },
   small: { users: 2_000, groups: 500, organizations: 100, entities: 3_000, collaborations: 10_000 },
+  medium: { users: 20_000, groups: 5_000, organizations: 1_000, entities: 30_000, collaborations: 100_000 },
 };
 
 /** The benchmark's seeded PRNG (bench/random.ts), plus the skew this generator draws with. */
