@@ -321,15 +321,8 @@ const byCategory = Object.fromEntries(
 const touched = (t: MixChange): number => (t.category === 'groupMembership' ? t.listed : t.fanOut);
 const perUser = (list: readonly Timed[]): number => median(list.filter((t) => touched(t) >= 100).map((t) => (t.ms * 1000) / touched(t)));
 const report = {
-  tier,
-  seed,
-  revision: revision(),
-  node: process.version,
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30) },
-  model: modelCounts,
+  ...reportHeader(),
   profiles: shape,
-  generateMs: round(generateMs),
-  coldMs: round(median(coldSamples)),
   coldRunsMs: coldSamples.map(round),
   heapMiB: round(heapEngineMiB),
   heapModelMiB: round(heapModelMiB),
@@ -412,19 +405,26 @@ process.exitCode = verification.verified ? 0 : 1;
 
 // ------------------------------------------------------------------ helpers
 
-/** Tier xlarge: generation, one cold build and the heap (with RSS and the load average: the machine is shared). */
-function reportBuildOnly(engine: Engine): void {
-  const memory = process.memoryUsage();
-  const report = {
+/** What every report starts with: the run (tier, seed, revision, Node, machine), the model, generation and cold build. */
+function reportHeader() {
+  return {
     tier,
     seed,
     revision: revision(),
     node: process.version,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30) },
-    measured: 'generation, cold build and heap only (no maps, statuses, checks, admission, changes or verification)',
     model: modelCounts,
     generateMs: round(generateMs),
     coldMs: round(median(coldSamples)),
+  };
+}
+
+/** Tier xlarge: generation, one cold build and the heap (with RSS and the load average: the machine is shared). */
+function reportBuildOnly(engine: Engine): void {
+  const memory = process.memoryUsage();
+  const report = {
+    ...reportHeader(),
+    measured: 'generation, cold build and heap only (no maps, statuses, checks, admission, changes or verification)',
     heapMiB: round(heapEngineMiB),
     heapModelMiB: round(heapModelMiB),
     rssMiB: round(memory.rss / 2 ** 20),
