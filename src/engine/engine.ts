@@ -438,8 +438,8 @@ export class Engine implements EngineView {
    * The earliest `expiresAt` after now among the active grants a namespace's permission map depends on, undefined
    * when none expires: grants on the namespace's entities; memberships of its owner or of the owner's ancestors
    * (memberships are inherited downward); memberships of an organization that is the subject of one of the
-   * namespace's Collaborations, or of that organization's ancestors. Costs the namespace's own Collaborations and
-   * those organizations' memberships, not a scan of every expiring grant.
+   * namespace's Collaborations, or of that organization's ancestors. Costs the namespace's expiring grants and those
+   * organizations' expiring memberships (the grant index keeps both apart), not a scan of its Collaborations.
    */
   nextExpiryIn(namespace: string): number | undefined {
     let next: number | undefined;
@@ -453,13 +453,11 @@ export class Engine implements EngineView {
       organizations.add(org);
       for (const a of structure.ancestors.get(org) ?? []) organizations.add(a);
     };
-    for (const record of grants.inNamespace(namespace)) {
-      if (record.target.organization === undefined) consider(record);
-      if (record.collab.subject.kind === 'Organization') withAncestors(record.collab.subject.name);
-    }
+    for (const record of grants.expiringIn(namespace)) consider(record);
+    for (const org of grants.organizationSubjectsIn(namespace)) withAncestors(org);
     const owner = structure.owner.get(namespace);
     if (owner !== undefined) withAncestors(owner);
-    for (const org of organizations) for (const record of grants.onOrganization(org)) consider(record);
+    for (const org of organizations) for (const record of grants.expiringMembershipsOf(org)) consider(record);
     return next;
   }
 

@@ -56,6 +56,11 @@ export class GrantIndex {
   private readonly byTargetEntity = new Map<string, Set<GrantRecord>>();
   private readonly byNamespace = new Map<string, Set<GrantRecord>>();
   private readonly expiring = new Set<GrantRecord>();
+  /** Namespace → its grants on entities with an expiresAt; organization → memberships of it with one. */
+  private readonly expiringInNamespace = new Map<string, Set<GrantRecord>>();
+  private readonly expiringOnOrganization = new Map<string, Set<GrantRecord>>();
+  /** Namespace → organizations that are the subject of one of its Collaborations → how many. */
+  private readonly subjectOrganizations = new Map<string, Map<string, number>>();
   private readonly entityInfos = new Map<string, EntityInfo>();
   /**
    * Subject key → a number that changes whenever the subject's grants on entities change (one added or removed, or
@@ -128,6 +133,42 @@ export class GrantIndex {
     return this.expiring;
   }
 
+  /** A namespace's grants on entities (not memberships) with an expiresAt. */
+  expiringIn(namespace: string): ReadonlySet<GrantRecord> {
+    return this.expiringInNamespace.get(namespace) ?? NONE;
+  }
+
+  /** Memberships of an organization with an expiresAt. */
+  expiringMembershipsOf(org: string): ReadonlySet<GrantRecord> {
+    return this.expiringOnOrganization.get(org) ?? NONE;
+  }
+
+  /** Organizations that are the subject of a Collaboration of the namespace. */
+  organizationSubjectsIn(namespace: string): Iterable<string> {
+    return this.subjectOrganizations.get(namespace)?.keys() ?? [];
+  }
+
+  private indexExpiry(record: GrantRecord, add: boolean): void {
+    const c = record.collab;
+    if (c.subject.kind === 'Organization') {
+      let counts = this.subjectOrganizations.get(c.namespace);
+      if (!counts) this.subjectOrganizations.set(c.namespace, (counts = new Map()));
+      const n = (counts.get(c.subject.name) ?? 0) + (add ? 1 : -1);
+      if (n > 0) counts.set(c.subject.name, n);
+      else counts.delete(c.subject.name);
+      if (counts.size === 0) this.subjectOrganizations.delete(c.namespace);
+    }
+    if (c.expiresAt === undefined) return;
+    const [index, key] = record.target.organization !== undefined ? [this.expiringOnOrganization, record.target.organization] : [this.expiringInNamespace, c.namespace];
+    if (add) {
+      this.expiring.add(record);
+      addTo(index, key, record);
+    } else {
+      this.expiring.delete(record);
+      removeFrom(index, key, record);
+    }
+  }
+
   /** Indexes a collaboration with its verdict; returns its record. */
   add(c: CollaborationObject, verdict: CollaborationVerdict): GrantRecord {
     const target = this.entityInfo(targetKey(c));
@@ -143,7 +184,7 @@ export class GrantIndex {
       addTo(this.byTargetEntity, target.key, record);
       this.touch(subject);
     }
-    if (c.expiresAt !== undefined) this.expiring.add(record);
+    this.indexExpiry(record, true);
     return record;
   }
 
@@ -162,7 +203,7 @@ export class GrantIndex {
       removeFrom(this.byTargetEntity, record.target.key, record);
       this.touch(subject);
     }
-    this.expiring.delete(record);
+    this.indexExpiry(record, false);
     return record;
   }
 
