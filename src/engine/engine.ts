@@ -15,7 +15,7 @@ import type { CollaborationObject, Model } from '../model/model.ts';
 import { CHECKS, inputsRead, type CollaborationCheck } from './collaboration-checks.ts';
 import { mapNamespaces, type EngineState } from './engine-state.ts';
 import { EntityReach, type ReachByKind } from './entity-reach.ts';
-import { namespaceClasses, namespaceSubjects, userClassIn, type NamespaceSubjects, type RightsClass } from './namespace-classes.ts';
+import { ClassScratch, namespaceClasses, namespaceSubjects, userClassIn, type NamespaceSubjects, type RightsClass } from './namespace-classes.ts';
 import { GrantIndex, targetKey, type EntityInfo, type GrantRecord } from './grant-index.ts';
 import { GroupIndex } from './groups.ts';
 import { Memberships, type Membership } from './memberships.ts';
@@ -69,6 +69,8 @@ export class Engine implements EngineView {
   private readonly state: EngineState;
   private readonly propagation: ChangePropagation;
   private readonly reach: EntityReach;
+  /** What `namespaceClasses` keeps between namespaces (subjects' members as ids): dropped at every change. */
+  private readonly classScratch = new ClassScratch();
   private readonly userHoldings: UserHoldings;
   private readonly adminSets = new Map<string, RightSetId>();
   private readonly impactListeners = new Set<(impact: Impact) => void>();
@@ -107,7 +109,7 @@ export class Engine implements EngineView {
     }
     this.state = state;
     this.propagation = new ChangePropagation(state);
-    this.reach = new EntityReach(state);
+    this.reach = new EntityReach(state, this.classScratch);
     this.userHoldings = new UserHoldings(state);
   }
 
@@ -140,6 +142,7 @@ export class Engine implements EngineView {
   /** Applies changes in order and reports everything they affected. */
   apply(changes: readonly Change[]): Impact {
     const impact = this.propagation.apply(changes);
+    this.classScratch.forget();
     this.reach.forget(impact.namespaces);
     for (const listener of this.impactListeners) listener(impact);
     return impact;
@@ -148,6 +151,7 @@ export class Engine implements EngineView {
   /** Moves the evaluation time (expiring grants, or un-expiring them when time moves back). */
   advanceTime(now: number): Impact {
     const impact = this.propagation.advanceTime(now);
+    this.classScratch.forget();
     this.reach.forget(impact.namespaces);
     for (const listener of this.impactListeners) listener(impact);
     return impact;
@@ -344,7 +348,7 @@ export class Engine implements EngineView {
    * them (namespace-classes.ts): what a permission map's rows are made of. Also keeps the namespace's entity reach.
    */
   namespaceClasses(namespace: string): RightsClass[] {
-    const classes = namespaceClasses(this.state, namespace);
+    const classes = namespaceClasses(this.state, namespace, this.classScratch);
     this.reach.remember(namespace, classes);
     return classes;
   }

@@ -11,23 +11,25 @@
  * after the maps (at start) do not walk the namespace again.
  */
 import type { EngineState } from './engine-state.ts';
-import { namespaceClasses, type RightsClass } from './namespace-classes.ts';
+import { namespaceClasses, type ClassScratch, type RightsClass } from './namespace-classes.ts';
 
 /** Kind → the distinct users grants on entities of that kind reach (kinds reaching nobody left out). */
 export type ReachByKind = ReadonlyMap<string, readonly string[]>;
 
 export class EntityReach {
   private readonly state: EngineState;
+  private readonly scratch: ClassScratch;
   private readonly cache = new Map<string, ReachByKind>();
 
-  constructor(state: EngineState) {
+  constructor(state: EngineState, scratch: ClassScratch) {
     this.state = state;
+    this.scratch = scratch;
   }
 
   /** Kind → users reached by the grants on the namespace's entities; computed once, kept until forgotten. */
   of(namespace: string): ReachByKind {
     let reach = this.cache.get(namespace);
-    if (reach === undefined) this.cache.set(namespace, (reach = reachOf(namespaceClasses(this.state, namespace))));
+    if (reach === undefined) this.cache.set(namespace, (reach = reachOf(namespaceClasses(this.state, namespace, this.scratch))));
     return reach;
   }
 

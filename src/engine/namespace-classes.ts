@@ -8,6 +8,9 @@
  * ten times) and gives each user a signature: the subjects that reach it, in a fixed order. Rights are then derived
  * per signature from the subjects' grants (semantics §5.2–§5.4), the same as `Engine.namespaceEntities`,
  * `namespaceDefaults` and `organizationRows` give user by user (the permission-map tests hold the two equal).
+ * A signature is a node of a trie of token sequences, and users and each subject's members are numbered (`ClassScratch`,
+ * one per engine, its members dropped at every change), so that the walk costs a few array reads per (user, subject),
+ * not a list and a string per user; each class's users come sorted, by ranks.
  * One user's class can also be found from the user's side (`userClassIn`, over the namespace's `namespaceSubjects`):
  * what the incremental permission maps use to move only the users a change names.
  */
@@ -16,7 +19,7 @@ import { EMPTY, type RightSetId } from './right-sets.ts';
 
 /** Users holding the same rights in a namespace. */
 export interface RightsClass {
-  /** In no particular order. */
+  /** Sorted. */
   users: string[];
   /** Approved administrators (whose admin rights the map takes into account). */
   admin: boolean;
@@ -95,40 +98,232 @@ export function namespaceSubjects(state: EngineState, namespace: string): Namesp
  * The classes of users holding some right in a namespace through its grants or its owner's memberships (users that
  * hold rights: Approved or Flagged). Users reached by nothing (administrators only through admin rights) are in none.
  */
-export function namespaceClasses(state: EngineState, namespace: string): RightsClass[] {
-  const { restricted, groups, memberships, model } = state;
+export function namespaceClasses(state: EngineState, namespace: string, scratch: ClassScratch): RightsClass[] {
+  const { restricted, model } = state;
   const subjects = namespaceSubjects(state, namespace);
   const { owner, direct, groupNames, organizations } = subjects;
+  const walk = scratch.begin(state);
 
-  // Signatures: each user's tokens, subject by subject in a fixed order, so equal signatures mean equal rights.
-  const tokens = new Map<string, number[]>();
-  const push = (user: string, a: number, b?: number): void => {
-    let list = tokens.get(user);
-    if (!list) tokens.set(user, (list = []));
-    list.push(a);
-    if (b !== undefined) list.push(b);
-  };
-  if (owner !== undefined) for (const [user, m] of memberships.membersOf(owner)) if (!restricted.has(user)) push(user, OWNER, m.mask);
-  organizations.forEach((org, j) => {
-    for (const [user, m] of memberships.membersOf(org)) if (!restricted.has(user)) push(user, ORGANIZATION - j, m.mask);
-  });
-  groupNames.forEach((group, k) => {
-    for (const user of groups.membersOf(group)) if (!restricted.has(user)) push(user, k);
-  });
-  for (const user of direct.keys()) if (model.users.has(user) && !restricted.has(user)) push(user, DIRECT);
-  for (const admin of state.admins) tokens.get(admin)?.push(ADMIN);
+  // Signatures: each user's tokens, subject by subject in a fixed order, so equal signatures mean equal rights. A
+  // signature is a node of a trie of token sequences (one step per token), so that users with the same tokens end on
+  // the same node without a list or a string per user.
+  if (owner !== undefined) walk.pushMembers(walk.organizationMembers(owner), OWNER);
+  organizations.forEach((org, j) => walk.pushMembers(walk.organizationMembers(org), ORGANIZATION - j));
+  groupNames.forEach((group, k) => walk.pushGroup(walk.groupMembers(group), k));
+  for (const user of direct.keys()) if (model.users.has(user) && !restricted.has(user)) walk.markDirect(walk.push(walk.idOf(user), DIRECT));
+  for (const admin of state.admins) walk.pushIfSeen(admin, ADMIN);
 
-  const bySignature = new Map<string, { tokens: number[]; user: string; users: string[] }>();
-  for (const [user, list] of tokens) {
-    // A user named directly by a grant has rights of its own: its class is itself.
-    const signature = list.includes(DIRECT) ? `${user}\u0000` : list.join(',');
-    const entry = bySignature.get(signature);
-    if (entry) entry.users.push(user);
-    else bySignature.set(signature, { tokens: list, user, users: [user] });
+  // Users grouped by node (a user named directly by a grant has rights of its own: its class is itself), classes in
+  // the order of their first user reached; each class's users sorted (a permission map's rows sort them: merging
+  // sorted runs is cheap), by ranks numbered once, not by comparing names.
+  const pending: Array<{ node: number; ids: number[] }> = [];
+  const byNode = new Map<number, number[]>();
+  for (const id of walk.seen) {
+    const node = walk.nodeOf(id);
+    if (walk.isDirect(id)) {
+      pending.push({ node, ids: [id] });
+      continue;
+    }
+    const ids = byNode.get(node);
+    if (ids) ids.push(id);
+    else {
+      const list = [id];
+      byNode.set(node, list);
+      pending.push({ node, ids: list });
+    }
   }
   const classes: RightsClass[] = [];
-  for (const { tokens: list, user, users } of bySignature.values()) classes.push(classOf(state, subjects, list, user, users));
+  for (const { node, ids } of pending) {
+    const users = walk.sortedUsers(ids);
+    classes.push(classOf(state, subjects, walk.tokens(node), users[0]!, users));
+  }
   return classes;
+}
+
+/** An organization's members holding rights, as user ids, and their masks M*(u, o), in `membersOf` order. */
+interface OrganizationMembers {
+  ids: Int32Array;
+  masks: Int32Array;
+}
+
+/**
+ * The scratch space of `namespaceClasses`, one per engine: users numbered once (ids never reused); each user's trie
+ * node and the walk it was last reached in (so nothing is cleared between namespaces); the trie of the current walk;
+ * and each subject's members holding rights, as ids, kept until the engine's state changes (`forget`: the engine
+ * calls it on every change and time step), so that a full build reads an organization owning ten namespaces, or a
+ * group granted in a hundred, as an array of numbers, not a Map of strings, each time.
+ */
+export class ClassScratch {
+  private readonly ids = new Map<string, number>();
+  private readonly users: string[] = [];
+  private walkOf = new Int32Array(1024);
+  private nodeOfUser = new Int32Array(1024);
+  private directOf = new Uint8Array(1024);
+  private walkId = 0;
+  /** Every numbered user by name, and each id's position in that order (recomputed when users were numbered). */
+  private byRank: string[] = [];
+  private rank = new Int32Array(0);
+  private state: EngineState | undefined;
+  private readonly organizations = new Map<string, OrganizationMembers>();
+  private readonly groups = new Map<string, Int32Array>();
+  /** Trie: node → its parent and the token leading to it; children by token. Node 0 is the empty sequence. */
+  private parent: number[] = [-1];
+  private token: number[] = [0];
+  private children: Array<Map<number, number> | undefined> = [undefined];
+  /** Users reached in this walk, in the order first reached. */
+  seen: number[] = [];
+
+  /** Drops the members kept per subject: the state they were read from changed. */
+  forget(): void {
+    this.organizations.clear();
+    this.groups.clear();
+  }
+
+  begin(state: EngineState): this {
+    if (this.state !== state) {
+      this.forget();
+      this.state = state;
+    }
+    this.walkId++;
+    this.seen = [];
+    this.parent = [-1];
+    this.token = [0];
+    this.children = [undefined];
+    return this;
+  }
+
+  idOf(user: string): number {
+    let id = this.ids.get(user);
+    if (id === undefined) {
+      id = this.users.push(user) - 1;
+      this.ids.set(user, id);
+      if (id >= this.walkOf.length) {
+        const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
+          const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+          b.set(a);
+          return b;
+        };
+        this.walkOf = grow(this.walkOf);
+        this.nodeOfUser = grow(this.nodeOfUser);
+        this.directOf = grow(this.directOf);
+      }
+    }
+    return id;
+  }
+
+  organizationMembers(org: string): OrganizationMembers {
+    let members = this.organizations.get(org);
+    if (!members) {
+      const { restricted, memberships } = this.state!;
+      const ids: number[] = [];
+      const masks: number[] = [];
+      for (const [user, m] of memberships.membersOf(org)) {
+        if (restricted.has(user)) continue;
+        ids.push(this.idOf(user));
+        masks.push(m.mask);
+      }
+      this.organizations.set(org, (members = { ids: Int32Array.from(ids), masks: Int32Array.from(masks) }));
+    }
+    return members;
+  }
+
+  groupMembers(group: string): Int32Array {
+    let members = this.groups.get(group);
+    if (!members) {
+      const { restricted, groups } = this.state!;
+      const ids: number[] = [];
+      for (const user of groups.membersOf(group)) if (!restricted.has(user)) ids.push(this.idOf(user));
+      this.groups.set(group, (members = Int32Array.from(ids)));
+    }
+    return members;
+  }
+
+  private step(node: number, token: number): number {
+    let children = this.children[node];
+    if (!children) this.children[node] = children = new Map();
+    let child = children.get(token);
+    if (child === undefined) {
+      child = this.parent.push(node) - 1;
+      this.token.push(token);
+      this.children.push(undefined);
+      children.set(token, child);
+    }
+    return child;
+  }
+
+  /** The user's node so far in this walk (the root when first reached, then remembered as reached). */
+  private nodeSoFar(id: number): number {
+    if (this.walkOf[id] === this.walkId) return this.nodeOfUser[id]!;
+    this.walkOf[id] = this.walkId;
+    this.directOf[id] = 0;
+    this.seen.push(id);
+    return 0;
+  }
+
+  /** Appends a token to a user's signature; returns the id. */
+  push(id: number, token: number): number {
+    this.nodeOfUser[id] = this.step(this.nodeSoFar(id), token);
+    return id;
+  }
+
+  /** Appends the token and then each member's mask to the members' signatures. */
+  pushMembers(members: OrganizationMembers, token: number): void {
+    const { ids, masks } = members;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      this.nodeOfUser[id] = this.step(this.step(this.nodeSoFar(id), token), masks[i]!);
+    }
+  }
+
+  pushGroup(members: Int32Array, token: number): void {
+    for (let i = 0; i < members.length; i++) {
+      const id = members[i]!;
+      this.nodeOfUser[id] = this.step(this.nodeSoFar(id), token);
+    }
+  }
+
+  /** Appends a token to the signature of a user already reached in this walk. */
+  pushIfSeen(user: string, token: number): void {
+    const id = this.ids.get(user);
+    if (id !== undefined && this.walkOf[id] === this.walkId) this.nodeOfUser[id] = this.step(this.nodeOfUser[id]!, token);
+  }
+
+  markDirect(id: number): void {
+    this.directOf[id] = 1;
+  }
+
+  isDirect(id: number): boolean {
+    return this.directOf[id] === 1;
+  }
+
+  /** The names of these users, sorted (by their ranks among every user numbered so far). */
+  sortedUsers(ids: readonly number[]): string[] {
+    if (ids.length === 1) return [this.users[ids[0]!]!];
+    if (this.byRank.length !== this.users.length) {
+      // Every user of the model numbered at once, so that ranks are sorted again only when a new user appears.
+      for (const user of this.state!.model.users.keys()) this.idOf(user);
+      this.byRank = this.users.slice().sort();
+      this.rank = new Int32Array(this.users.length);
+      for (let r = 0; r < this.byRank.length; r++) this.rank[this.ids.get(this.byRank[r]!)!] = r;
+    }
+    const ranks = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) ranks[i] = this.rank[ids[i]!]!;
+    ranks.sort();
+    const users = new Array<string>(ranks.length);
+    for (let i = 0; i < ranks.length; i++) users[i] = this.byRank[ranks[i]!]!;
+    return users;
+  }
+
+  nodeOf(id: number): number {
+    return this.nodeOfUser[id]!;
+  }
+
+  /** The token sequence of a node. */
+  tokens(node: number): number[] {
+    const list: number[] = [];
+    for (let n = node; n > 0; n = this.parent[n]!) list.push(this.token[n]!);
+    return list.reverse();
+  }
 }
 
 /**
