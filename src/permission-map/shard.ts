@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { withheldMap, type MapRow, type NamespaceMap } from './build-maps.ts';
-import type { PermissionMapIndex, PermissionMapRow, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
+import type { PermissionMapIndex, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
 
 export const DEFAULT_BUDGET_BYTES = 900 * 1024;
 /** Shard ConfigMaps a map may use (`<name>-0` … `<name>-7`): the names a workload mounts (docs/permission-map.md). */
@@ -271,14 +271,8 @@ function renderShard(namespace: string, rows: readonly MapRow[], cache?: RowRend
     let done = render.byTable.get(table);
     if (!done) {
       position ??= new Map(sets.map((m, j) => [m, j]));
-      const ref = (m: string): number => position!.get(m)!;
-      const r: PermissionMapRow = { users: row.users };
-      if (row.organization !== undefined) r.organization = ref(row.organization);
-      if (row.defaults) r.defaults = Object.fromEntries(Object.entries(row.defaults).map(([k, m]) => [k, ref(m)]));
-      if (row.entities) {
-        r.entities = Object.fromEntries(Object.entries(row.entities).map(([k, names]) => [k, Object.fromEntries(Object.entries(names).map(([n, m]) => [n, ref(m)]))]));
-      }
-      done = JSON.stringify(r);
+      const at = position;
+      done = rowText(row, (m) => at.get(m)!);
       if (render.byTable.size >= 2) render.byTable.clear();
       render.byTable.set(table, done);
     }
@@ -287,6 +281,40 @@ function renderShard(namespace: string, rows: readonly MapRow[], cache?: RowRend
   const head = JSON.stringify({ format: SHARD_FORMAT, version: FORMAT_VERSION, namespace, sets });
   const text = `${head.slice(0, -1)},"rows":[${texts.join(',')}]}`;
   return { text, bytes: Buffer.byteLength(text) };
+}
+
+/**
+ * A row as the shard holds it (`PermissionMapRow`: masks as references into the shard's table), as JSON: the text
+ * `JSON.stringify` gives for that object (same keys, same order), written directly, since the object would key by
+ * entity names — a new hidden class per name, which cost most of the rendering at medium.
+ */
+export function rowText(row: MapRow, ref: (mask: string) => number): string {
+  let text = `{"users":${JSON.stringify(row.users)}`;
+  if (row.organization !== undefined) text += `,"organization":${ref(row.organization)}`;
+  if (row.defaults) text += `,"defaults":${refsText(row.defaults, ref)}`;
+  if (row.entities) {
+    let first = true;
+    text += ',"entities":{';
+    for (const kind of Object.keys(row.entities)) {
+      if (!first) text += ',';
+      first = false;
+      text += `${JSON.stringify(kind)}:${refsText(row.entities[kind]!, ref)}`;
+    }
+    text += '}';
+  }
+  return `${text}}`;
+}
+
+/** `{"key":ref,…}` in the object's own key order (what `JSON.stringify` follows). */
+function refsText(masks: Readonly<Record<string, string>>, ref: (mask: string) => number): string {
+  let text = '{';
+  let first = true;
+  for (const key of Object.keys(masks)) {
+    if (!first) text += ',';
+    first = false;
+    text += `${JSON.stringify(key)}:${ref(masks[key]!)}`;
+  }
+  return `${text}}`;
 }
 
 interface Unit {
