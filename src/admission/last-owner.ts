@@ -1,17 +1,17 @@
 /**
  * LastOwner (admission.md §3.1): an organization that has a full member (a user whose M* in it includes every right
  * of kind Organization) keeps one after the change; an entity named by a Collaboration that has a full collaborator
- * (a user holding every right of its kind on it, admin rights not counted) keeps one. A first owner is never
- * required. Only the organizations and entities the change can reach are looked at, and the state after the change
+ * (a user holding every right of its kind on it, admin rights not counted) keeps one (the searches: owner-search.ts).
+ * A first owner is never required. Only the organizations and entities the change can reach are looked at, and the state after the change
  * is computed only when one of them has an owner to lose.
  */
 import type { Engine } from '../engine/engine.ts';
-import { EMPTY } from '../engine/right-sets.ts';
 import type { ModelObject } from '../model/model.ts';
 import type { Denial } from './decide.ts';
 import { denial } from './reasons.ts';
 import { afterChange, currentObject } from './what-if.ts';
 import { ancestorGroups } from './group-members.ts';
+import { entityOwner, organizationOwner, type OwnerSearches, type Touches } from './owner-search.ts';
 
 export interface ChangedObject {
   kind: ModelObject['kind'];
@@ -58,90 +58,24 @@ function reachable(engine: Engine, object: ChangedObject, after: ModelObject | u
   return { organizations, entities };
 }
 
-/**
- * Whether an organization or entity has an owner, and whether the change can take it away: `kept` when an owner the
- * change does not touch remains (nothing more to look at), `atRisk` when every owner is touched, `none` without one.
- */
-type OwnerState = 'none' | 'kept' | 'atRisk';
-
-/** Users a change can touch: their memberships and rights may move; everyone else's stay as they are. */
-export type Touches = (user: string) => boolean;
-
-function scan(users: Iterable<string>, full: (user: string) => boolean, touches: Touches): OwnerState {
-  let atRisk = false;
-  for (const user of users) {
-    if (!full(user)) continue;
-    if (!touches(user)) return 'kept';
-    atRisk = true;
-  }
-  return atRisk ? 'atRisk' : 'none';
-}
-
-function organizationOwner(engine: Engine, org: string, touches: Touches): OwnerState {
-  const orgKind = engine.sets.kindRights('Organization');
-  if (orgKind === EMPTY) return 'none';
-  const members = engine.organizationMembers(org);
-  return scan(members.keys(), (u) => engine.model.users.has(u) && engine.sets.isSubset(orgKind, members.get(u)!.mask), touches);
-}
-
-function organizationHasOwner(engine: Engine, org: string): boolean {
-  return organizationOwner(engine, org, () => true) !== 'none';
-}
-
-function entityHasOwner(engine: Engine, key: string): boolean {
-  return entityOwner(engine, key, () => true) !== 'none';
-}
-
-function entityOwner(engine: Engine, key: string, touches: Touches): OwnerState {
-  const parts = key.split('/');
-  const kind = parts[0]!;
-  const namespace = parts[1]!;
-  const sets = engine.sets;
-  const kindSet = sets.kindRights(kind);
-  if (kindSet === EMPTY) return 'none';
-  const owner = engine.organizations.owner.get(namespace);
-  const ownerObject = owner === undefined ? undefined : engine.model.organizations.get(owner);
-  // An upper bound first: when the grants on it and ownership together cannot cover the kind, nobody is full.
-  let bound = ownerObject ? sets.expand(ownerObject.ownerRights ?? (engine.catalog.allRight ? [engine.catalog.allRight] : [])) : EMPTY;
-  const grants = [...engine.collaborationsOn(key)].map((k) => engine.model.collaborations.get(k)!).filter((c) => c && engine.verdict(c.namespace, c.name)?.active);
-  for (const c of grants) bound = sets.union(bound, engine.verdict(c.namespace, c.name)!.granted);
-  if (!sets.isSubset(kindSet, bound)) return 'none';
-  const entity = { kind, namespace, key };
-  const seen = new Set<string>();
-  const full = (user: string): boolean => {
-    if (seen.has(user)) return false;
-    seen.add(user);
-    return sets.isSubset(kindSet, engine.rightsOn(user, entity, false));
-  };
-  let atRisk = false;
-  const visit = (users: Iterable<string>): boolean => {
-    const state = scan(users, full, touches);
-    if (state === 'atRisk') atRisk = true;
-    return state === 'kept';
-  };
-  for (const c of grants) {
-    const { kind: sk, name } = c.subject;
-    if (visit(sk === 'User' ? [name] : sk === 'UserGroup' ? engine.groups.membersOf(name) : engine.organizationMembers(name).keys())) return 'kept';
-  }
-  if (owner !== undefined && visit(engine.organizationMembers(owner).keys())) return 'kept';
-  return atRisk ? 'atRisk' : 'none';
-}
+/** Whether there is an owner at all: a search that counts nobody as touched stops at the first owner it finds. */
+const NOBODY: Touches = () => false;
 
 /**
  * LastOwner denials for replacing (or, `after` undefined, deleting) the object. `touches` says which users the change
  * can move (default: anyone); an owner it does not touch stays an owner, so the state after is computed only when
- * every owner of something reachable is touched.
+ * every owner of something reachable is touched. `search`: the searches for owners (tests pass the references).
  */
-export function lastOwner(engine: Engine, object: ChangedObject, after: ModelObject | undefined, touches: Touches = () => true): Denial[] {
+export function lastOwner(engine: Engine, object: ChangedObject, after: ModelObject | undefined, touches: Touches = () => true, search: OwnerSearches = { organization: organizationOwner, entity: entityOwner }): Denial[] {
   const { organizations, entities } = reachable(engine, object, after);
   const owned = {
-    organizations: [...organizations].filter((o) => organizationOwner(engine, o, touches) === 'atRisk'),
-    entities: [...entities].filter((e) => entityOwner(engine, e, touches) === 'atRisk'),
+    organizations: [...organizations].filter((o) => search.organization(engine, o, touches) === 'atRisk'),
+    entities: [...entities].filter((e) => search.entity(engine, e, touches) === 'atRisk'),
   };
   if (owned.organizations.length + owned.entities.length === 0) return [];
   const lost = afterChange(engine, object, after, () => ({
-    organizations: owned.organizations.filter((o) => engine.model.organizations.has(o) && !organizationHasOwner(engine, o)),
-    entities: owned.entities.filter((e) => !entityHasOwner(engine, e)),
+    organizations: owned.organizations.filter((o) => engine.model.organizations.has(o) && search.organization(engine, o, NOBODY) === 'none'),
+    entities: owned.entities.filter((e) => search.entity(engine, e, NOBODY) === 'none'),
   }));
   return [
     ...lost.organizations.sort().map((o) => denial('LastOwner', `Organization/${o} would be left without a member holding every Organization right (an organization keeps at least one)`)),

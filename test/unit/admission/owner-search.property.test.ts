@@ -1,0 +1,212 @@
+/**
+ * LastOwner's searches for owners (src/admission/owner-search.ts): `entityOwner` and `organizationOwner`, which look
+ * only at the users who can get the kind's rarest right, give the same OwnerState as the references
+ * (`entityOwnerExact` computes the rights of every user a source reaches, `organizationOwnerExact` looks at every
+ * member) — on random models (user states, expiry, inactive grants, groups nesting groups, memberships inherited from
+ * parent organizations and masking organization grants and ownership, admins), for every entity and organization and
+ * random sets of touched users; and LastOwner gives the same denials with either searches for random changes. The
+ * runs are checked to reach every state (none, kept, at risk) and denials of both kinds, so that the equality is not
+ * one of empty answers.
+ */
+import { expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import { entityOwner, entityOwnerExact, organizationOwner, organizationOwnerExact, type OwnerState } from '../../../src/admission/owner-search.ts';
+import { lastOwner } from '../../../src/admission/last-owner.ts';
+import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
+import { Engine, type Change } from '../../../src/engine/engine.ts';
+import { emptyModel, putObject, type CollaborationObject, type Model } from '../../../src/model/model.ts';
+import { ALL_USERS, changeArb, objectArb, T0, userArb } from '../engine/arbitraries.ts';
+
+const catalog = loadCatalog(undefined);
+
+const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
+const GROUPS = ['g0', 'g1', 'g2', 'g3'];
+const ORGS = ['o0', 'o1', 'o2'];
+const NAMESPACES = ['n0', 'n1'];
+const rightsOf = (kind: string): string[] => catalog.kinds.get(kind)!.rights.map((i) => catalog.rights[i]!);
+/** A kind's rights in three pieces, so that grants of pieces add up to every right of the kind. */
+const pieces = (kind: string): string[][] => [0, 1, 2].map((k) => rightsOf(kind).filter((_, i) => i % 3 === k));
+const KIND_PIECES = { Application: pieces('Application'), Gateway: pieces('Gateway'), Organization: pieces('Organization') };
+
+/** Rights of a grant on an entity of `kind`: pieces of the kind, whole kinds, now and then one that makes it inactive. */
+const entityRightsArb = (kind: 'Application' | 'Gateway'): fc.Arbitrary<string[]> =>
+  fc
+    .tuple(
+      fc.subarray([...KIND_PIECES[kind], ['RIGHT_ALL'], [`RIGHT_${kind.toUpperCase()}_ALL`]], { minLength: 1, maxLength: 2 }),
+      fc.oneof({ weight: 6, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.constantFrom(['RIGHT_NOT_A_RIGHT'], [kind === 'Application' ? 'RIGHT_GATEWAY_INFO' : 'RIGHT_APPLICATION_INFO']) }),
+    )
+    .map(([chosen, inactive]) => [...new Set([...chosen.flat(), ...inactive])]);
+
+/** Rights of a membership (M*, which masks what an organization's grants and ownership give its members). */
+const membershipRightsArb: fc.Arbitrary<string[]> = fc
+  .subarray([...KIND_PIECES.Organization, ...KIND_PIECES.Application, ...KIND_PIECES.Gateway, ['RIGHT_ALL'], ['RIGHT_ORGANIZATION_ALL'], ['RIGHT_APPLICATION_ALL']], { minLength: 1, maxLength: 4 })
+  .map((chosen) => [...new Set(chosen.flat())]);
+
+const subjectArb = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('User' as const), name: fc.constantFrom(...USERS, 'ghost') }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('UserGroup' as const), name: fc.constantFrom(...GROUPS) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('Organization' as const), name: fc.constantFrom(...ORGS) }) },
+);
+const expiresArb = fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(T0 - 1000, T0 + 1000) });
+
+const entityGrantArb: fc.Arbitrary<CollaborationObject> = fc.constantFrom('Application' as const, 'Gateway' as const).chain((kind) =>
+  fc.record({
+    kind: fc.constant('Collaboration' as const),
+    namespace: fc.constantFrom(...NAMESPACES),
+    name: fc.constantFrom('c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
+    generation: fc.constant(1),
+    subject: subjectArb,
+    target: fc.record({ kind: fc.constant(kind), name: fc.constantFrom('e0', 'e0', 'e1') }),
+    rights: entityRightsArb(kind),
+    role: fc.constant(undefined),
+    expiresAt: expiresArb,
+  }),
+);
+
+/** A membership, mostly in its organization's own namespace (named after it), now and then in another. */
+const membershipArb: fc.Arbitrary<CollaborationObject> = fc.constantFrom(...ORGS).chain((org) =>
+  fc.record({
+    kind: fc.constant('Collaboration' as const),
+    namespace: fc.constantFrom(org, org, org, ...NAMESPACES),
+    name: fc.constantFrom('m0', 'm1', 'm2', 'm3', 'm4', 'm5'),
+    generation: fc.constant(1),
+    subject: subjectArb.filter((s) => s.kind !== 'Organization'),
+    target: fc.constant({ kind: 'Organization', name: org }),
+    rights: membershipRightsArb,
+    role: fc.constant(undefined),
+    expiresAt: expiresArb,
+  }),
+);
+
+const groupArb = fc.record({
+  kind: fc.constant('UserGroup' as const),
+  name: fc.constantFrom(...GROUPS),
+  generation: fc.constant(1),
+  organization: fc.constant(undefined),
+  users: fc.uniqueArray(fc.constantFrom(...USERS, 'ghost'), { maxLength: 4 }),
+  groups: fc.uniqueArray(fc.constantFrom(...GROUPS), { maxLength: 2 }),
+  selector: fc.constant(undefined),
+});
+/** An organization owning its own namespace (named after it) and one of the entities' namespaces, or none. */
+const orgArb = fc.constantFrom(...ORGS).chain((name) =>
+  fc.record({
+    kind: fc.constant('Organization' as const),
+    name: fc.constant(name),
+    generation: fc.constant(1),
+    parent: fc.option(fc.constantFrom(...ORGS), { nil: undefined, freq: 3 }),
+    namespaces: fc.subarray(NAMESPACES, { maxLength: 1 }).map((shared) => [name, ...shared]),
+    ownerRights: fc.option(
+      fc.subarray([...KIND_PIECES.Application, ...KIND_PIECES.Gateway, ['RIGHT_APPLICATION_ALL'], ['RIGHT_ALL']], { minLength: 1, maxLength: 3 }).map((c) => [...new Set(c.flat())]),
+      { nil: undefined },
+    ),
+    availableUsers: fc.constant(undefined),
+    createdBy: fc.constant(undefined),
+  }),
+);
+const namedUserArb = fc.constantFrom(...USERS).chain((name) => userArb.map((u) => ({ ...u, name })));
+
+const usersArb = fc.tuple(...USERS.map((name) => fc.option(userArb.map((u) => ({ ...u, name })), { nil: undefined, freq: 6 })));
+const groupsArb = fc.array(groupArb, { minLength: 1, maxLength: 4 });
+const orgsArb = fc.array(orgArb, { minLength: 1, maxLength: 3 });
+
+/**
+ * Random models where entities often have full collaborators: users in every state (admins among them), groups
+ * nesting groups, organizations owning namespaces (ownerRights in pieces), memberships in pieces of several kinds,
+ * grants of pieces of a kind (full only together), of whole kinds, expired or inactive ones, and random objects of
+ * every kind from the engine's arbitraries on top.
+ */
+const ownedModelArb: fc.Arbitrary<Model> = fc
+  .tuple(usersArb, groupsArb, orgsArb, fc.array(membershipArb, { maxLength: 8 }), fc.array(entityGrantArb, { maxLength: 14 }), fc.array(objectArb, { maxLength: 5 }))
+  .map(([users, groups, orgs, memberships, grants, noise]) => {
+    const model = emptyModel();
+    for (const o of [...users.filter((u) => u !== undefined), ...groups, ...orgs, ...memberships, ...grants, ...noise]) putObject(model, o);
+    return model;
+  });
+
+/** Changes of the objects LastOwner looks at: grants, memberships, users (states, admins), groups, organizations. */
+const ownedChangeArb: fc.Arbitrary<Change> = fc.oneof(entityGrantArb, entityGrantArb, membershipArb, namedUserArb, groupArb, orgArb, objectArb).chain((o) =>
+  fc.oneof(
+    fc.constant<Change>({ type: 'upsert', object: o }),
+    fc.constant<Change>({ type: 'delete', kind: o.kind, name: o.name, ...(o.kind === 'Collaboration' ? { namespace: o.namespace } : {}) }),
+  ),
+);
+
+/** Entities of the universe's namespaces, and whatever the model's Collaborations target. */
+function entitiesOf(model: Model): string[] {
+  // A Collaboration may name a User as its target (inactive: InvalidTarget); ownership gives nothing on that kind.
+  const keys = new Set(NAMESPACES.flatMap((ns) => [`Application/${ns}/e0`, `Gateway/${ns}/e0`, `Client/${ns}/e0`, `User/${ns}/u0`]));
+  for (const c of model.collaborations.values()) if (c.target.kind !== 'Organization') keys.add(`${c.target.kind}/${c.namespace}/${c.target.name}`);
+  return [...keys].sort();
+}
+
+test('entityOwner gives the reference search’s state for every entity, whoever the change touches', () => {
+  const seen: Record<OwnerState, number> = { none: 0, kept: 0, atRisk: 0 };
+  fc.assert(
+    fc.property(ownedModelArb, fc.subarray(ALL_USERS), fc.boolean(), (model, touched, adminRightsAll) => {
+      const engine = new Engine(model, catalog, adminRightsAll ? { adminRights: 'all' } : {}, T0);
+      const touches = (u: string): boolean => touched.includes(u);
+      for (const key of entitiesOf(model)) {
+        for (const t of [touches, () => true, () => false]) {
+          const exact = entityOwnerExact(engine, key, t);
+          expect({ key, touched, state: entityOwner(engine, key, t) }).toEqual({ key, touched, state: exact });
+          seen[exact]++;
+        }
+      }
+    }),
+    { numRuns: 1000 },
+  );
+  // The runs must reach every state, or the equality says little.
+  expect(seen.kept).toBeGreaterThan(200);
+  expect(seen.atRisk).toBeGreaterThan(200);
+  expect(seen.none).toBeGreaterThan(200);
+});
+
+test('organizationOwner gives the reference search’s state for every organization, whoever the change touches', () => {
+  const seen: Record<OwnerState, number> = { none: 0, kept: 0, atRisk: 0 };
+  fc.assert(
+    fc.property(ownedModelArb, fc.subarray(ALL_USERS), (model, touched) => {
+      const engine = new Engine(model, catalog, {}, T0);
+      const touches = (u: string): boolean => touched.includes(u);
+      for (const org of [...ORGS, 'noorg']) {
+        for (const t of [touches, () => true, () => false]) {
+          const exact = organizationOwnerExact(engine, org, t);
+          // The rarest right alone (no first look), after a look at the first member, and as LastOwner calls it.
+          for (const firstLook of [0, 1, undefined]) {
+            expect({ org, touched, firstLook, state: organizationOwner(engine, org, t, firstLook) }).toEqual({ org, touched, firstLook, state: exact });
+          }
+          seen[exact]++;
+        }
+      }
+    }),
+    { numRuns: 1000 },
+  );
+  expect(seen.kept).toBeGreaterThan(200);
+  expect(seen.atRisk).toBeGreaterThan(200);
+  expect(seen.none).toBeGreaterThan(200);
+});
+
+test('LastOwner denies the same changes with either searches', () => {
+  const denied = { organization: 0, entity: 0 };
+  const references = { organization: organizationOwnerExact, entity: entityOwnerExact };
+  const rarestOnly = { organization: (e: Engine, o: string, t: (u: string) => boolean) => organizationOwner(e, o, t, 0), entity: entityOwner };
+  fc.assert(
+    fc.property(ownedModelArb, fc.oneof(ownedChangeArb, ownedChangeArb, changeArb), fc.option(fc.nat(), { nil: undefined }), fc.option(fc.subarray(ALL_USERS), { nil: undefined }), (model, drawn, removed, touched) => {
+      // Half the time, one of the model's own objects is deleted (an owner's membership, grant, group or user).
+      const existing = [...model.users.values(), ...model.groups.values(), ...model.organizations.values(), ...model.collaborations.values()];
+      const o = removed === undefined || existing.length === 0 ? undefined : existing[removed % existing.length]!;
+      const change: Change = o ? { type: 'delete', kind: o.kind, name: o.name, ...(o.kind === 'Collaboration' ? { namespace: o.namespace } : {}) } : drawn;
+      const engine = new Engine(model, catalog, {}, T0);
+      const object = change.type === 'upsert' ? { kind: change.object.kind, name: change.object.name, ...(change.object.kind === 'Collaboration' ? { namespace: change.object.namespace } : {}) } : { kind: change.kind, name: change.name, ...(change.namespace !== undefined ? { namespace: change.namespace } : {}) };
+      const after = change.type === 'upsert' ? change.object : undefined;
+      const touches = touched === undefined ? () => true : (u: string) => touched.includes(u);
+      const fast = lastOwner(engine, object, after, touches);
+      expect(lastOwner(engine, object, after, touches, references)).toEqual(fast);
+      expect(lastOwner(engine, object, after, touches, rarestOnly)).toEqual(fast);
+      if (fast.some((d) => d.message.includes('collaborator holding every'))) denied.entity++;
+      if (fast.some((d) => d.message.includes('member holding every'))) denied.organization++;
+    }),
+    { numRuns: 4000 },
+  );
+  expect(denied.entity).toBeGreaterThan(50);
+  expect(denied.organization).toBeGreaterThan(20);
+});
