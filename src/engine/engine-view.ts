@@ -5,7 +5,7 @@
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CollaborationObject, OrganizationObject, UserGroupObject, UserObject } from '../model/model.ts';
 import type { HoldingsSummary, Profile } from './engine.ts';
-import type { ReachByKind } from './entity-reach.ts';
+import type { ReachByKind, ReachCounts } from './entity-reach.ts';
 import type { EntityInfo } from './grant-index.ts';
 import type { Membership } from './memberships.ts';
 import type { RightSets, RightSetId } from './right-sets.ts';
@@ -77,6 +77,8 @@ export interface EngineView {
   namespaceEntities(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>>;
   /** Kept per namespace by the engine (a cache: reading it changes no answer). */
   entityReach(namespace: string): ReachByKind;
+  /** Counted from what `entityReach` keeps (a cache: reading it changes no answer). */
+  entityReachCounts(namespaces: Iterable<string>, users: Iterable<string>): ReachCounts;
   forEachEntityGrant(namespace: string, visit: (entityKey: string, user: string, set: RightSetId) => void): void;
   namespaceDefaults(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>>;
   organizationRows(org: string): ReadonlyMap<string, RightSetId>;

@@ -14,7 +14,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { CollaborationObject, Model } from '../model/model.ts';
 import { CHECKS, inputsRead, type CollaborationCheck } from './collaboration-checks.ts';
 import { mapNamespaces, type EngineState } from './engine-state.ts';
-import { EntityReach, type ReachByKind } from './entity-reach.ts';
+import { EntityReach, type ReachByKind, type ReachCounts } from './entity-reach.ts';
 import { ClassScratch, namespaceClasses, namespaceSubjects, userClassIn, type NamespaceSubjects, type RightsClass } from './namespace-classes.ts';
 import { GrantIndex, targetKey, type EntityInfo, type GrantRecord } from './grant-index.ts';
 import { GroupIndex } from './groups.ts';
@@ -32,7 +32,7 @@ import { judge, type CollaborationVerdict } from './verdict.ts';
 export type { Change, Impact } from './propagation.ts';
 export type { CollaborationVerdict } from './verdict.ts';
 export type { EntityInfo } from './grant-index.ts';
-export type { ReachByKind } from './entity-reach.ts';
+export type { ReachByKind, ReachCounts } from './entity-reach.ts';
 export type { NamespaceSubjects, RightsClass } from './namespace-classes.ts';
 export type { Membership } from './memberships.ts';
 export type { HoldingsSummary } from './user-holdings.ts';
@@ -369,6 +369,14 @@ export class Engine implements EngineView {
    */
   entityReach(namespace: string): ReachByKind {
     return this.reach.of(namespace);
+  }
+
+  /**
+   * The distinct users the entity grants of these namespaces reach, by kind, and together with `users`: what an
+   * organization's status counts (entity-reach.ts), from the same kept reach as `entityReach`.
+   */
+  entityReachCounts(namespaces: Iterable<string>, users: Iterable<string>): ReachCounts {
+    return this.reach.counts(namespaces, users);
   }
 
   /** Kind → user → rights on every entity of that kind in the namespace, from its owner's memberships (§5.4). */

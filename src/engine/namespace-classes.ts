@@ -163,6 +163,9 @@ export class ClassScratch {
   /** Every numbered user by name, and each id's position in that order (recomputed when users were numbered). */
   private byRank: string[] = [];
   private rank = new Int32Array(0);
+  private idByRank = new Int32Array(0);
+  /** The ids of the users lists of the classes made (a user's id never changes, so these never go stale). */
+  private readonly idsByUsers = new WeakMap<readonly string[], Int32Array>();
   private state: EngineState | undefined;
   private readonly organizations = new Map<string, OrganizationMembers>();
   private readonly groups = new Map<string, Int32Array>();
@@ -298,20 +301,48 @@ export class ClassScratch {
 
   /** The names of these users, sorted (by their ranks among every user numbered so far). */
   sortedUsers(ids: readonly number[]): string[] {
-    if (ids.length === 1) return [this.users[ids[0]!]!];
+    if (ids.length === 1) {
+      const users = [this.users[ids[0]!]!];
+      this.idsByUsers.set(users, Int32Array.of(ids[0]!));
+      return users;
+    }
     if (this.byRank.length !== this.users.length) {
       // Every user of the model numbered at once, so that ranks are sorted again only when a new user appears.
       for (const user of this.state!.model.users.keys()) this.idOf(user);
       this.byRank = this.users.slice().sort();
       this.rank = new Int32Array(this.users.length);
-      for (let r = 0; r < this.byRank.length; r++) this.rank[this.ids.get(this.byRank[r]!)!] = r;
+      this.idByRank = new Int32Array(this.users.length);
+      for (let r = 0; r < this.byRank.length; r++) {
+        const id = this.ids.get(this.byRank[r]!)!;
+        this.rank[id] = r;
+        this.idByRank[r] = id;
+      }
     }
     const ranks = new Int32Array(ids.length);
     for (let i = 0; i < ids.length; i++) ranks[i] = this.rank[ids[i]!]!;
     ranks.sort();
     const users = new Array<string>(ranks.length);
-    for (let i = 0; i < ranks.length; i++) users[i] = this.byRank[ranks[i]!]!;
+    const sortedIds = new Int32Array(ranks.length);
+    for (let i = 0; i < ranks.length; i++) {
+      users[i] = this.byRank[ranks[i]!]!;
+      sortedIds[i] = this.idByRank[ranks[i]!]!;
+    }
+    this.idsByUsers.set(users, sortedIds);
     return users;
+  }
+
+  /** The ids of a list of users (known for the lists `namespaceClasses` made, else looked up). */
+  idsOf(users: readonly string[]): Int32Array {
+    const known = this.idsByUsers.get(users);
+    if (known) return known;
+    const ids = new Int32Array(users.length);
+    for (let i = 0; i < users.length; i++) ids[i] = this.idOf(users[i]!);
+    return ids;
+  }
+
+  /** Users numbered so far: every id is below it. */
+  get userCount(): number {
+    return this.users.length;
   }
 
   nodeOf(id: number): number {

@@ -231,22 +231,24 @@ export function authorizedUserSets(engine: EngineView, name: string): Authorized
 
 /**
  * The authorized-users counts of an organization's status: the sizes of `authorizedUserSets`, counted without
- * building the sets a count does not need. The users a kind reaches through one namespace are already distinct (the
- * engine keeps them so): a kind reached through one namespace is counted by its list's length, and for a union (a
- * kind through several namespaces; `all`, the members holding rights and every reached user) the largest list is
- * only looked up in a set of the others, not added to it (adding to a set is what costs).
+ * building the sets a count does not need. The users the namespaces' entity grants reach are counted by the engine
+ * from the user ids it keeps with them (`Engine.entityReachCounts`: marks in a typed array, not a set of names).
  */
 export function authorizedUsers(engine: EngineView, name: string): AuthorizedUsers {
   const orgKind = engine.sets.kindRights('Organization');
   const all = new Set<string>();
   let admins = 0;
   let throughCollaborations = 0;
+  // A member's rights on the organization (`rightsOn`) from the membership in hand: M*(u, o), with the admin rights
+  // for an administrator, within the kind's rights.
+  const adminRights = engine.adminRightsOf('Organization');
   for (const [user, membership] of engine.organizationMembers(name)) {
-    if (!holdsRights(engine.model.users.get(user))) continue;
+    const object = engine.model.users.get(user);
+    if (!holdsRights(object)) continue;
     all.add(user);
     if (membership.direct) throughCollaborations++;
-    const rights = engine.rightsOn(user, { kind: 'Organization', namespace: undefined, key: `Organization/${name}` });
-    if (rights === orgKind) admins++;
+    const held = isAdmin(object) ? engine.sets.union(membership.mask, adminRights) : membership.mask;
+    if (engine.sets.intersect(held, orgKind) === orgKind) admins++;
   }
   const throughGroups = new Set<string>();
   const throughTeams = new Set<string>();
@@ -258,36 +260,14 @@ export function authorizedUsers(engine: EngineView, name: string): AuthorizedUse
       for (const user of engine.groups.membersOf(c.subject.name)) if (all.has(user)) into.add(user);
     }
   }
-  const reachedByKind = new Map<string, Array<readonly string[]>>();
-  let largest: readonly string[] = [];
-  for (const ns of engine.organizations.owned.get(name) ?? []) {
-    for (const [kind, reached] of engine.entityReach(ns)) {
-      const lists = reachedByKind.get(kind);
-      if (lists) lists.push(reached);
-      else reachedByKind.set(kind, [reached]);
-      if (reached.length > largest.length) largest = reached;
-    }
-  }
-  const throughEntities: Record<string, number> = {};
-  for (const [kind, lists] of [...reachedByKind].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    let big = lists[0]!;
-    for (const list of lists) if (list.length > big.length) big = list;
-    const others = new Set<string>();
-    for (const list of lists) if (list !== big) for (const user of list) others.add(user);
-    let extra = 0;
-    for (const user of big) if (!others.has(user)) extra++;
-    throughEntities[kind] = others.size + extra;
-  }
-  for (const lists of reachedByKind.values()) for (const list of lists) if (list !== largest) for (const user of list) all.add(user);
-  let outside = 0;
-  for (const user of largest) if (!all.has(user)) outside++;
+  const reached = engine.entityReachCounts(engine.organizations.owned.get(name) ?? [], all);
   return {
-    all: all.size + outside,
+    all: reached.all,
     admins,
     throughGroups: throughGroups.size,
     throughTeams: throughTeams.size,
     throughCollaborations,
-    throughEntities,
+    throughEntities: reached.byKind,
   };
 }
 

@@ -57,8 +57,8 @@ const reachModelArb = fc
 test('authorizedUsers == the sizes of authorizedUserSets, on random models with organizations owning several namespaces, grants added', () => {
   let unioned = 0;
   fc.assert(
-    fc.property(reachModelArb, fc.array(grantArb, { maxLength: 4 }), (model, more) => {
-      const engine = new Engine(model, catalog, {}, NOW);
+    fc.property(reachModelArb, fc.array(grantArb, { maxLength: 4 }), fc.constantFrom<'default' | 'all'>('default', 'all'), (model, more, adminRights) => {
+      const engine = new Engine(model, catalog, { adminRights }, NOW);
       const changes = more.map((g, i): Change => ({ type: 'upsert', object: collab(`${g.namespace}/c${i}`, g.subject, g.target, g.rights) }));
       for (const change of [undefined, ...changes]) {
         if (change) engine.apply([change]);
