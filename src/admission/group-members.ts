@@ -47,8 +47,8 @@ const NO_GROUP = { users: [] as string[], groups: [] as string[], selector: unde
  * - `anyJoined()` / `anyLeft()` stop at the first user found;
  * - `leaves(user)` answers for one user (LastOwner asks it of the owners it looks at).
  * Candidates are the users the edit can move — names added to or removed from the list, members of nested groups put
- * in (they can only join) or taken out (only leave), users whose match of a changed selector flips; nobody else's
- * membership can change. So an edit of a 5,000-name list costs comparing the two lists, and nesting a group of
+ * in (they can only join; none when the group holds the nested one already through other groups) or taken out (only
+ * leave), users whose match of a changed selector flips; nobody else's membership can change. So an edit of a 5,000-name list costs comparing the two lists, and nesting a group of
  * 10,000 members costs finding one who was not a member already — not a pass over every member.
  */
 export class GroupToggles {
@@ -157,7 +157,8 @@ export class GroupToggles {
 
   private *joinCandidates(): Generator<string> {
     yield* this.added;
-    for (const h of this.nestedIn) yield* this.engine.groups.membersOf(h);
+    // A group this one holds already through nesting brings nobody new: its members are members before the change.
+    for (const h of this.nestedIn) if (!ancestorGroups(this.engine, h).has(this.name)) yield* this.engine.groups.membersOf(h);
     yield* this.selectorFlips();
   }
 
