@@ -90,6 +90,8 @@ interface RowEntry {
   unsorted: string[][] | undefined;
   /** The row as last published; undefined once its users changed (a new object, so renderers' caches miss). */
   row: MapRow | undefined;
+  /** The row published before its users changed (`previousRow` of the next one). */
+  previous?: MapRow;
   /** Removed from the namespace (its last user moved out). */
   gone?: boolean;
 }
@@ -168,6 +170,7 @@ export class NamespaceRows {
         const users = entry.users.slice();
         users.splice(sortedIndex(users, user), 1);
         entry.users = users;
+        if (entry.row) entry.previous = entry.row;
         entry.row = undefined;
       }
       userRow.delete(user);
@@ -179,6 +182,7 @@ export class NamespaceRows {
       const users = entry.users.slice();
       users.splice(sortedIndex(users, user), 0, user);
       entry.users = users;
+      if (entry.row) entry.previous = entry.row;
       entry.row = undefined;
       userRow.set(user, key);
       this.userCount++;
@@ -239,7 +243,7 @@ export class NamespaceRows {
     }
     this.touched.clear();
     this.order = order;
-    return order.map((entry) => (entry.row ??= { users: entry.users, ...entry.content }));
+    return order.map((entry) => (entry.row ??= newRow(entry)));
   }
 
   private entry(key: string): RowEntry {
@@ -301,6 +305,30 @@ export class NamespaceRows {
     if (kept.length > 2) sortPairs(kept);
     return key + kept.join(',');
   }
+}
+
+/**
+ * A kept row → the row its entry published before (one step back only: a row's link is dropped when a newer version
+ * links to it, so that a chain of versions is never kept alive).
+ */
+const previousRows = new WeakMap<MapRow, MapRow>();
+
+/**
+ * The row this row replaces (same content, other users), if both were published by the same kept rows: shard.ts
+ * cuts a big row again from the previous version's cut. Undefined for rows of a fresh build.
+ */
+export function previousRow(row: MapRow): MapRow | undefined {
+  return previousRows.get(row);
+}
+
+function newRow(entry: RowEntry): MapRow {
+  const row = { users: entry.users, ...entry.content };
+  if (entry.previous !== undefined) {
+    previousRows.delete(entry.previous);
+    previousRows.set(row, entry.previous);
+    entry.previous = undefined;
+  }
+  return row;
 }
 
 /** Where `user` is or would go in a sorted list. */

@@ -96,6 +96,7 @@ export class IncrementalMaps {
     this.kept.delete(namespace);
     this.pending.delete(namespace);
     this.writes.delete(namespace);
+    this.rendered.forget(namespace);
   }
 
   /** Namespaces whose rows are kept. */

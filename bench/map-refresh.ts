@@ -1,0 +1,120 @@
+/**
+ * `node --expose-gc bench/map-refresh.ts [--tier medium] [--changes 100] [--warm 1000] [--profile file] [--verify]`:
+ * the kept maps' refresh after each change, alone (what `npm run bench` reports as "map refresh, CPU"): the CPU of
+ * `IncrementalMaps.write` for every namespace the change names, the slowest changes with their namespaces, rows and
+ * bytes written, and the heap the kept maps hold; `--profile` writes a CPU profile of the refreshes only (read it
+ * with `node bench/hotspots.ts <file>`); `--verify` compares each write with a fresh build's. The same model, seed
+ * and change mix as `npm run bench` (warm-up changes, then the refreshed ones), without its other phases.
+ */
+import { parseArgs } from 'node:util';
+import { loadCatalog } from '../src/catalog/load-catalog.ts';
+import { Engine } from '../src/engine/engine.ts';
+import { buildNamespaceMap, emptyNamespaceMap } from '../src/permission-map/build-maps.ts';
+import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
+import { dataBytes, shardMap } from '../src/permission-map/shard.ts';
+import { ChangeMix } from './change-mix.ts';
+import { PhaseProfiler } from './cpu-profile.ts';
+import { copyModel, generateWorkload, type TierName } from './generate-model.ts';
+import { collectGarbage, heapMiB, round, summarize } from './stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    tier: { type: 'string', default: 'medium' },
+    seed: { type: 'string', default: '20260601' },
+    changes: { type: 'string', default: '100' },
+    warm: { type: 'string', default: '1000' },
+    profile: { type: 'string' },
+    verify: { type: 'boolean', default: false },
+  },
+});
+const log = (m: string): void => void process.stderr.write(`[map-refresh] ${m}\n`);
+const catalog = loadCatalog();
+const w = generateWorkload(args.tier as TierName, Number(args.seed), catalog);
+const live = new Engine(copyModel(w.model), catalog, {}, w.now);
+const mix = new ChangeMix(w, live);
+for (let i = 0; i < Number(args.warm); i++) {
+  const mc = mix.next();
+  live.apply([mc.change]);
+  mix.afterApply(mc);
+}
+log('model built, warm-up changes applied');
+const cpuMs = (from: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1000;
+};
+collectGarbage();
+const heapBefore = heapMiB();
+const kept = new IncrementalMaps(live);
+let c = process.cpuUsage();
+const published = new Map<string, Map<string, string>>();
+const hashOf = (cm: { metadata: { annotations: Record<string, string> } }): string => Object.values(cm.metadata.annotations).join(',');
+for (const ns of live.mapNamespaces()) published.set(ns, new Map(kept.write(ns).configMaps.map((cm) => [cm.metadata.name, hashOf(cm)])));
+const keepMs = cpuMs(c);
+collectGarbage();
+const heapAfter = heapMiB();
+log(`every map kept in ${round(keepMs)} ms CPU; heap ${round(heapBefore)} → ${round(heapAfter)} MiB`);
+
+const profiler = new PhaseProfiler();
+if (args.profile) await profiler.start();
+const rows: Array<{ i: number; label: string; ns: number; writeMs: number; rows: number; users: number; moved: number; bytes: number; cms: number }> = [];
+let mismatches = 0;
+for (let i = 0; i < Number(args.changes); i++) {
+  const mc = mix.next();
+  const impact = live.apply([mc.change]);
+  mix.afterApply(mc);
+  const namespaces = [...impact.namespaces];
+  const movedBefore = kept.stats.usersMoved;
+  c = process.cpuUsage();
+  const writes = namespaces.map((ns) => {
+    if (live.hasMap(ns)) return kept.write(ns);
+    kept.forget(ns);
+    return shardMap(emptyNamespaceMap(live, ns));
+  });
+  const writeMs = cpuMs(c);
+  let bytes = 0;
+  let cms = 0;
+  let rowCount = 0;
+  let userCount = 0;
+  for (const write of writes) {
+    let names = published.get(write.namespace);
+    if (!names) published.set(write.namespace, (names = new Map()));
+    for (const cm of write.configMaps) {
+      const h = hashOf(cm);
+      if (names.get(cm.metadata.name) === h) continue;
+      names.set(cm.metadata.name, h);
+      cms++;
+      bytes += dataBytes(cm.data);
+    }
+    if (live.hasMap(write.namespace)) {
+      const m = kept.map(write.namespace);
+      rowCount += m.rows.length;
+      for (const r of m.rows) userCount += r.users.length;
+    }
+  }
+  if (args.verify) {
+    for (const write of writes) {
+      if (!live.hasMap(write.namespace)) continue;
+      if (JSON.stringify(write.configMaps) !== JSON.stringify(shardMap(buildNamespaceMap(live, write.namespace)).configMaps)) mismatches++;
+    }
+  }
+  rows.push({ i, label: mc.label, ns: namespaces.length, writeMs, rows: rowCount, users: userCount, moved: kept.stats.usersMoved - movedBefore, bytes, cms });
+}
+if (args.profile) {
+  await profiler.stop(args.profile);
+  log(`profile written to ${args.profile}`);
+}
+const total = rows.map((r) => r.writeMs);
+const s = (xs: number[]): string => {
+  const q = summarize(xs);
+  return `p50 ${round(q.p50)} p99 ${round(q.p99)} max ${round(q.max)}`;
+};
+console.log(`tier ${args.tier}: ${rows.length} changes; heap ${round(heapBefore)} → ${round(heapAfter)} MiB with kept maps (kept in ${round(keepMs)} ms CPU)`);
+console.log(`refresh CPU (ms)   ${s(total)}`);
+console.log(`namespaces/change  ${s(rows.map((r) => r.ns))}`);
+console.log(`bytes/change       ${s(rows.map((r) => r.bytes))}`);
+console.log(`ConfigMaps/change  ${s(rows.map((r) => r.cms))}`);
+if (args.verify) console.log(`mismatches with a fresh build: ${mismatches}`);
+console.log('slowest:');
+for (const r of [...rows].sort((a, b) => b.writeMs - a.writeMs).slice(0, 8)) {
+  console.log(`  ${round(r.writeMs)} ms: ${r.ns} ns, ${r.rows} rows, ${r.users} row users, ${r.moved} moved, ${r.cms} CMs, ${r.bytes} B: ${r.label}`);
+}
