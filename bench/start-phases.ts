@@ -4,8 +4,11 @@
  * `process.cpuUsage` in one process, so that other work on a shared machine counts less than in wall time. With
  * `--tree`, the same phases of other checkouts of Charter (their own engine, maps and statuses; this checkout's
  * model generator) run in the same process, alternated round by round (odd rounds in reverse order, since the first
- * run of a process pays the JIT's warm-up): a before/after comparison on the same model at the same load. Each run also prints a digest of every status (`--digest`, computed after the timing), which must
- * be equal across trees whose statuses are meant to be identical.
+ * run of a process pays the JIT's warm-up): a before/after comparison on the same model at the same load. With
+ * `--digest`, each run also prints a digest of every status (`digest`) and one of every permission-map ConfigMap, name
+ * and data (`mapDigest`), both computed after the timing and the heap figures: equal across trees whose statuses, or
+ * whose ConfigMaps, are meant to be identical (the 32 KiB shard layout of `9edfd54` changed the ConfigMaps, not what
+ * they answer).
  *
  * One JSON line per tree and round on stdout; progress on stderr. Method and figures: docs/performance.md.
  */
@@ -106,6 +109,16 @@ for (let round = 0; round < rounds; round++) {
       digest = hash.digest('hex').slice(0, 16);
     }
     const heapAfterStatuses = heapMiB();
+    let mapDigest: string | undefined;
+    if (args.digest) {
+      const hash = createHash('sha256');
+      const all = tree.maps.buildPermissionMaps(engine) as Map<string, unknown>;
+      for (const ns of [...all.keys()].sort()) {
+        const write = tree.shard.shardMap(all.get(ns)) as { configMaps: Array<{ metadata: { name: string; namespace: string }; data: Record<string, string> }> };
+        for (const cm of write.configMaps) hash.update(`${cm.metadata.namespace}/${cm.metadata.name}`).update(JSON.stringify(cm.data));
+      }
+      mapDigest = hash.digest('hex').slice(0, 16);
+    }
     const round1 = (x: number): number => Math.round(x);
     console.log(
       JSON.stringify({
@@ -121,6 +134,7 @@ for (let round = 0; round < rounds; round++) {
         heapBuiltMiB: heapBuilt,
         heapAfterStatusesMiB: heapAfterStatuses,
         ...(digest ? { digest } : {}),
+        ...(mapDigest ? { mapDigest } : {}),
         users: engine.model.users.size, // keeps the engine alive until the heap is read
       }),
     );
