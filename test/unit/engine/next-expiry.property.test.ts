@@ -7,7 +7,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
-import { Engine } from '../../../src/engine/engine.ts';
+import { Engine, type Change } from '../../../src/engine/engine.ts';
 import type { EngineState } from '../../../src/engine/engine-state.ts';
 import { T0, changeArb, cloneModel, modelArb } from './arbitraries.ts';
 import { NOW, SCENARIO_TIMES, modelOfScenario, scenarioArb, scenarioChangeArb } from './scenario-arbitraries.ts';
@@ -36,6 +36,16 @@ function scanned(engine: Engine, namespace: string): number | undefined {
   return next;
 }
 
+
+/** Checks the engine, then applies each step (a change or a time step) and checks it again. */
+function runSteps(engine: Engine, steps: ReadonlyArray<{ change: Change } | { time: number }>, check: () => void): void {
+  check();
+  for (const step of steps) {
+    if ('change' in step) engine.apply([step.change]);
+    else engine.advanceTime(step.time);
+    check();
+  }
+}
 describe('nextExpiryIn == the rule scanned from every Collaboration', () => {
   test('random models, random changes and time steps', () => {
     fc.assert(
@@ -44,12 +54,7 @@ describe('nextExpiryIn == the rule scanned from every Collaboration', () => {
         const check = (): void => {
           for (const ns of ['n0', 'n1', 'n2', 'n3', 'elsewhere']) expect([ns, engine.nextExpiryIn(ns)]).toEqual([ns, scanned(engine, ns)]);
         };
-        check();
-        for (const step of steps) {
-          if ('change' in step) engine.apply([step.change]);
-          else engine.advanceTime(step.time);
-          check();
-        }
+        runSteps(engine, steps, check);
       }),
       { numRuns: 300 },
     );
@@ -67,12 +72,7 @@ describe('nextExpiryIn == the rule scanned from every Collaboration', () => {
             expect([ns, next]).toEqual([ns, scanned(engine, ns)]);
           }
         };
-        check();
-        for (const step of steps) {
-          if ('change' in step) engine.apply([step.change]);
-          else engine.advanceTime(step.time);
-          check();
-        }
+        runSteps(engine, steps, check);
       }),
       { numRuns: 300 },
     );
