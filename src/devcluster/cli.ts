@@ -17,7 +17,7 @@ import { DEFAULT_LEASE_NAMESPACE } from '../controller/config.ts';
 import { requesterFromKubeconfig, type Requester } from './api-request.ts';
 import { startControlPlane } from './controlplane.ts';
 import { installCRDsWithKubeconfig } from './crds.ts';
-import { freePorts } from './loopback-ports.ts';
+import { heldPort } from './loopback-ports.ts';
 import { setUpDevAdmission } from './admission.ts';
 import {
   devKubeconfigPath,
@@ -107,7 +107,7 @@ async function serve(): Promise<number> {
   const cp = await startControlPlane({ handleSignals: false, log });
   await ensureNamespace(cp.request, DEFAULT_LEASE_NAMESPACE);
   copyFileSync(cp.kubeconfigPath, devKubeconfigPath);
-  const [webhookPort] = (await freePorts(1)) as [number];
+  const webhookPort = await heldPort();
   const admission = await setUpDevAdmission(cp, devWebhookDir, webhookPort);
   log(`admission webhook registered at ${admission.url}; its certificate is in ${devWebhookDir}`);
   const state: DevClusterState = {
