@@ -353,9 +353,24 @@ export class Engine implements EngineView {
     return classes;
   }
 
-  /** What reaches users in a namespace (its grants by subject, its owner): the input of `userClassIn`. */
-  namespaceSubjects(namespace: string): NamespaceSubjects {
-    return namespaceSubjects(this.state, namespace);
+  /**
+   * What reaches users in a namespace (its grants by subject, its owner): the input of `userClassIn`. `last`: the
+   * namespace's subjects computed before, returned as they are when they still hold (none of the namespace's grants
+   * on entities was added, removed or moved in `active` or `granted`, and the owner is the same), so that a caller
+   * keeping them recomputes them only after a change that can move them.
+   */
+  namespaceSubjects(namespace: string, last?: NamespaceSubjects): NamespaceSubjects {
+    const state = this.state;
+    if (last !== undefined && last.namespace === namespace && last.version === state.grants.namespaceVersion(namespace) && last.owner === state.organizations.owner.get(namespace)) return last;
+    return namespaceSubjects(state, namespace);
+  }
+
+  /**
+   * What `nextExpiryIn` reads besides the namespace's own records: the same stamp (each part ===) and the same
+   * namespace, the same answer. Moves with the time, the organization structure, and `GrantIndex.expiryClock`.
+   */
+  expiryStamp(): readonly [number, number, object] {
+    return [this.state.now, this.state.grants.expiryClock, this.state.organizations];
   }
 
   /** The rights class of one user in a namespace (`users`: just that user); undefined when nothing reaches it there. */

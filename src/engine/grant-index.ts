@@ -68,6 +68,17 @@ export class GrantIndex {
    */
   private readonly versions = new Map<string, number>();
   private ticks = 0;
+  /**
+   * Namespace → a number that changes whenever one of its grants on entities is added or removed or its verdict's
+   * `active` or `granted` moves: what a namespace's kept `namespaceSubjects` compares against.
+   */
+  private readonly namespaceVersions = new Map<string, number>();
+  /**
+   * Changes whenever a Collaboration with an expiresAt or with an Organization as subject is added or removed, or
+   * the `active` of one with an expiresAt moves: what a kept `nextExpiryIn` compares against (with the time and the
+   * organization structure; it reads nothing else of the index).
+   */
+  private expiryTicks = 0;
 
   get(key: string): GrantRecord | undefined {
     return this.records.get(key);
@@ -122,10 +133,29 @@ export class GrantIndex {
     this.versions.set(subjectKey, ++this.ticks);
   }
 
+  /** The version of a namespace's grants on entities (see `namespaceVersions`); 0 for one that never had one. */
+  namespaceVersion(namespace: string): number {
+    return this.namespaceVersions.get(namespace) ?? 0;
+  }
+
+  /** See `expiryTicks`. */
+  get expiryClock(): number {
+    return this.expiryTicks;
+  }
+
+  private touchNamespace(namespace: string): void {
+    this.namespaceVersions.set(namespace, ++this.ticks);
+  }
+
   /** Replaces a record's verdict (the collaboration was re-judged). */
   rejudge(record: GrantRecord, verdict: CollaborationVerdict): void {
+    const before = record.verdict;
     (record as { verdict: CollaborationVerdict }).verdict = verdict;
-    if (record.target.organization === undefined) this.touch(subjectKey(record.collab));
+    if (record.target.organization === undefined) {
+      this.touch(subjectKey(record.collab));
+      if (before.active !== verdict.active || before.granted !== verdict.granted) this.touchNamespace(record.collab.namespace);
+    }
+    if (before.active !== verdict.active && record.collab.expiresAt !== undefined) this.expiryTicks++;
   }
 
   /** Collaborations with an expiresAt. */
@@ -183,7 +213,9 @@ export class GrantIndex {
       addTo(this.grantsBySubject, subject, record);
       addTo(this.byTargetEntity, target.key, record);
       this.touch(subject);
+      this.touchNamespace(c.namespace);
     }
+    if (c.expiresAt !== undefined || c.subject.kind === 'Organization') this.expiryTicks++;
     this.indexExpiry(record, true);
     return record;
   }
@@ -202,7 +234,9 @@ export class GrantIndex {
       removeFrom(this.grantsBySubject, subject, record);
       removeFrom(this.byTargetEntity, record.target.key, record);
       this.touch(subject);
+      this.touchNamespace(record.collab.namespace);
     }
+    if (record.collab.expiresAt !== undefined || record.collab.subject.kind === 'Organization') this.expiryTicks++;
     this.indexExpiry(record, false);
     return record;
   }

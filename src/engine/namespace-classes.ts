@@ -53,6 +53,8 @@ const ORGANIZATION = -4;
 export interface NamespaceSubjects {
   readonly namespace: string;
   readonly owner: string | undefined;
+  /** The namespace's grant version it was computed at (`GrantIndex.namespaceVersion`): equal with the owner, still true. */
+  readonly version: number;
   readonly direct: ReadonlyMap<string, readonly Grant[]>;
   readonly byGroup: ReadonlyMap<string, readonly Grant[]>;
   readonly byOrganization: ReadonlyMap<string, readonly Grant[]>;
@@ -85,6 +87,7 @@ export function namespaceSubjects(state: EngineState, namespace: string): Namesp
   return {
     namespace,
     owner: state.organizations.owner.get(namespace),
+    version: state.grants.namespaceVersion(namespace),
     direct,
     byGroup,
     byOrganization,

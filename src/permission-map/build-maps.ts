@@ -194,7 +194,7 @@ export class NamespaceRows {
    * The namespace's map now: rows sorted by their first user, the header from the engine. While no row changed, the
    * same `rows` array (a caller may compare it by identity).
    */
-  toMap(): NamespaceMap {
+  toMap(nextExpiry: number | undefined = this.engine.nextExpiryIn(this.namespace)): NamespaceMap {
     const engine = this.engine;
     const masks = this.masks;
     const kinds = masks.namespacedKinds;
@@ -204,7 +204,7 @@ export class NamespaceRows {
       namespace: this.namespace,
       organization: this.owner,
       evaluatedAt: engine.now,
-      nextExpiry: engine.nextExpiryIn(this.namespace),
+      nextExpiry,
       rights: masks.rights,
       kinds: [...kinds],
       admins: { users: [...engine.admins].sort(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(this.adminSet(k))])) },

@@ -2,7 +2,9 @@
  * Permission maps kept between changes: each namespace's rows (users grouped by published content, build-maps.ts's
  * `NamespaceRows`) stay in memory beside the engine, and a change moves only the users its `Impact` names, in the
  * namespaces it names, each to the row of its class now (`Engine.userClassIn`); rows whose users did not move keep
- * their rendered JSON (shard.ts's `RowRenderCache`). What `map` returns equals `buildNamespaceMap` on the same engine
+ * their rendered JSON (shard.ts's `RowRenderCache`). Each namespace's `namespaceSubjects` is kept and computed again only when
+ * the engine says its grants on entities or its owner moved (`Engine.namespaceSubjects` with the last ones), and its
+ * next expiry only when the engine's `expiryStamp` moved. What `map` returns equals `buildNamespaceMap` on the same engine
  * (the incremental map property tests and the benchmark's verification hold the two equal, ConfigMaps byte for byte).
  *
  * Why this holds: a user's row depends only on its own rights in the namespace (and the admin flag), and change
@@ -11,6 +13,7 @@
  * whole (cheaper then). Pure: no I/O; the engine calls back with each Impact (`Engine.onImpact`).
  */
 import type { Engine, Impact } from '../engine/engine.ts';
+import type { NamespaceSubjects } from '../engine/namespace-classes.ts';
 import { MaskWriter, NamespaceRows, type NamespaceMap } from './build-maps.ts';
 import { RowRenderCache, shardMap, type PermissionMapWrite, type ShardOptions } from './shard.ts';
 
@@ -30,6 +33,10 @@ export class IncrementalMaps {
   private readonly engine: Engine;
   private readonly masks: MaskWriter;
   private readonly kept = new Map<string, NamespaceRows>();
+  /** Namespace → its subjects as last used (`Engine.namespaceSubjects` returns them again while they hold). */
+  private readonly subjects = new Map<string, NamespaceSubjects>();
+  /** Namespace → its next expiry as last computed, and the engine's `expiryStamp` then. */
+  private readonly expiries = new Map<string, { stamp: readonly [number, number, object]; next: number | undefined }>();
   /** Namespace → the user sets of the Impacts naming it since its rows were last brought up to date. */
   private readonly pending = new Map<string, Array<ReadonlySet<string>>>();
   private readonly rendered = new RowRenderCache();
@@ -58,7 +65,8 @@ export class IncrementalMaps {
         this.writes.delete(namespace);
       }
       else {
-        const subjects = engine.namespaceSubjects(namespace);
+        const subjects = engine.namespaceSubjects(namespace, this.subjects.get(namespace));
+        this.subjects.set(namespace, subjects);
         for (const users of named) {
           for (const user of users) {
             this.stats.usersChecked++;
@@ -74,7 +82,17 @@ export class IncrementalMaps {
       this.kept.set(namespace, rows);
       this.stats.rebuilt++;
     }
-    return rows.toMap();
+    return rows.toMap(this.nextExpiry(namespace));
+  }
+
+  /** `Engine.nextExpiryIn`, computed again only when the engine's `expiryStamp` moved since the last time. */
+  private nextExpiry(namespace: string): number | undefined {
+    const stamp = this.engine.expiryStamp();
+    const last = this.expiries.get(namespace);
+    if (last !== undefined && last.stamp[0] === stamp[0] && last.stamp[1] === stamp[1] && last.stamp[2] === stamp[2]) return last.next;
+    const next = this.engine.nextExpiryIn(namespace);
+    this.expiries.set(namespace, { stamp, next });
+    return next;
   }
 
   /**
@@ -94,6 +112,8 @@ export class IncrementalMaps {
   /** Drops what is kept for a namespace (it gets no map any more). */
   forget(namespace: string): void {
     this.kept.delete(namespace);
+    this.subjects.delete(namespace);
+    this.expiries.delete(namespace);
     this.pending.delete(namespace);
     this.writes.delete(namespace);
     this.rendered.forget(namespace);

@@ -18,8 +18,11 @@
  * At most `maxShards` shards (default 8): workloads mount a fixed set of shard names, so a map that would need more
  * is not published — the namespace gets a withheld map instead (it answers nothing: fail closed), and the write says
  * why (`PermissionMapWrite.withheld`), for the operator to report.
- * With a `RowRenderCache` (kept maps), rows, chunks and shards that did not change are not cut, rendered or hashed
- * again; the output is the same.
+ * With a `RowRenderCache` (kept maps), each namespace keeps its last write's state (`ShardState`): its rows' renderings
+ * paired with the next write's rows by a merge on first users (no look-up per row), how many rows use each mask (the
+ * table), its units sorted (only the units of rows that changed are taken out and merged in), and each shard's
+ * units and text; rows, chunks and shards that did not change are not cut, rendered, sorted or hashed again, and a
+ * map last written as one ConfigMap is rendered whole first, without cutting units. The output is the same.
  */
 import { createHash } from 'node:crypto';
 import { previousRow, withheldMap, type MapRow, type NamespaceMap } from './build-maps.ts';
@@ -121,14 +124,18 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
   const maxShards = options.maxShards ?? DEFAULT_MAX_SHARDS;
   const target = Math.min(budget, options.shardBytes ?? DEFAULT_SHARD_BYTES);
   const cache = options.rendered;
+  // What is kept of this namespace's last write with these options (a fresh build keeps nothing: a throwaway state).
+  const state = cache ? cache.state(map.namespace, `${name}/${budget}/${target}/${maxShards}`) : new ShardState();
+  const renders = state.update(map.rows);
   const key = `${name}.json`;
-  const header = Buffer.byteLength(renderShard(map.namespace, []).text);
+  const header = Buffer.byteLength(renderShard(map.namespace, [], [], []).text);
   const nameBytes = Buffer.byteLength(`${name}-000000.json`);
   const capacity = budget - header - nameBytes;
   const smallest = target - header - nameBytes;
   // One ConfigMap when everything fits in the target.
   const single = (): PermissionMapWrite | undefined => {
-    const whole = renderShard(map.namespace, map.rows, cache);
+    const whole = renderShard(map.namespace, map.rows, renders, state.sets(), cache);
+    state.lastBytes = whole.bytes;
     // (A shard that alone exceeds the target is not hashed for nothing.) Sizes are counted once per text (`bytes`),
     // as `dataBytes` would count them.
     if (whole.bytes + Buffer.byteLength(key) > target) return undefined;
@@ -136,59 +143,67 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
     const index = write.configMaps[0]!.data[INDEX_KEY]!;
     return Buffer.byteLength(INDEX_KEY) + Buffer.byteLength(index) + Buffer.byteLength(key) + whole.bytes <= budget ? write : undefined;
   };
-  // Without a cache (a fresh build), the whole shard is rendered first: most maps are one ConfigMap.
-  if (!cache) {
+  // Without a cache (a fresh build), the whole shard is rendered first: most maps are one ConfigMap. With one, also
+  // when the last text was about the target's size or less (rendering it again is cheaper than cutting units): the
+  // output is the same either way, a fresh build trying the single ConfigMap first too.
+  const singleFirst = !cache || (state.lastBytes !== undefined && state.lastBytes <= target * 1.5);
+  if (singleFirst) {
     const write = single();
     if (write) return write;
   }
   // Units are cut for the smallest capacity tried (at most a quarter of it), so that they fit every capacity tried.
-  let units: Unit[] | undefined;
+  let sorted: readonly Unit[] | undefined;
   let unitError: unknown;
   try {
-    units = unitsOf(map, Math.floor(smallest / 4), cache);
+    sorted = state.sortedUnits(map, Math.floor(smallest / 4));
   } catch (error) {
     unitError = error;
   }
   // With a cache, the units (kept) say first whether the whole shard can fit: a lower bound of its size is each
   // row's users, once, and its braces; a map above the target is not rendered whole for nothing.
-  if (cache) {
+  if (!singleFirst) {
     let lower = 0;
-    for (const u of units ?? []) if (u.part === 0) lower += u.userBytes + 11;
-    if (units === undefined || lower + header + Buffer.byteLength(key) <= target) {
+    for (const u of sorted ?? []) if (u.part === 0) lower += u.userBytes + 11;
+    if (sorted === undefined || lower + header + Buffer.byteLength(key) <= target) {
       const write = single();
       if (write) return write;
     }
   }
-  if (units === undefined) throw unitError;
+  if (sorted === undefined) throw unitError;
 
   // Shards of the target's size, placed by hashing; when more than `maxShards` would be needed, a quarter larger, and
   // so on up to the budget; at the budget, first-fit when hashing does not fit.
-  const sorted = [...units].sort(byKey);
   let total = 0;
-  for (const u of units) total += u.bytes;
+  for (const u of sorted) total += u.bytes;
   let buckets: Unit[][] | undefined;
   for (let size = smallest; buckets === undefined; size = Math.min(capacity, Math.max(size + 1, Math.ceil(size * 1.25)))) {
     buckets = packByHash(sorted, total, size, maxShards);
     if (buckets === undefined && size >= capacity) buckets = packFirstFit(sorted, capacity);
   }
   if (buckets.length > maxShards) {
+    state.lastBytes = undefined;
     const message = `the map of namespace ${map.namespace} needs ${buckets.length} shard ConfigMaps; the operator may write ${maxShards} (--max-shards): its rights are withheld (every check false) until it fits`;
     const empty = shardMap(withheldMap(map, { reason: 'TooManyShards', message }), { ...options, maxShards, rendered: undefined });
     return { ...empty, withheld: { reason: 'TooManyShards', message, shardsNeeded: buckets.length, maxShards } };
   }
   // A shard whose units are the same objects as the same shard's last time (for this namespace and options) is the
   // same text: reused with its hash.
-  const last = cache?.lastShards(map.namespace, `${name}/${budget}/${target}`);
+  const last = state.shards;
+  let bytes = 0;
   const shards = buckets.map((bucket, i) => {
     const before = last?.[i];
     let rendered = before !== undefined && sameUnits(before.units, bucket) ? before.rendered : undefined;
     if (rendered === undefined) {
-      const { text, bytes } = renderShard(map.namespace, bucket.map((u) => u.row), cache);
+      const { text, bytes } = renderShard(map.namespace, bucket.map((u) => u.row), bucket.map(unitRender), undefined, cache);
       rendered = { text, bytes, sha256: sha256(text) };
     }
+    bytes += rendered.bytes;
     return { configMap: `${name}-${i}`, key: `${name}-${i}.json`, ...rendered };
   });
-  cache?.keepShards(map.namespace, `${name}/${budget}/${target}`, buckets.map((units, i) => ({ units, rendered: { text: shards[i]!.text, bytes: shards[i]!.bytes, sha256: shards[i]!.sha256 } })));
+  if (cache) {
+    state.shards = buckets.map((units, i) => ({ units, rendered: { text: shards[i]!.text, bytes: shards[i]!.bytes, sha256: shards[i]!.sha256 } }));
+    state.lastBytes = bytes;
+  }
   const write = finish(map, name, shards);
   for (const cm of write.configMaps) {
     const shard = shards.find((s) => s.configMap === cm.metadata.name);
@@ -277,30 +292,25 @@ function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): Permi
 }
 
 /**
- * Rendered rows kept between renders of the same map (the incremental maps keep one per engine): a row object that
- * did not change (`NamespaceRows` keeps it) is not rendered again while its shard's table of masks is the same; a
- * row cut into user chunks whose users changed is cut again from its previous version (`previousRow`), so that
- * chunks whose users did not change stay the same objects; a shard whose units are the same objects as last time is
- * not rendered or hashed again. Output is the same with or without it.
+ * What the kept maps keep of each namespace's last write, so that a change costs what it moved, not the namespace's
+ * size (one per engine, in `IncrementalMaps`; per namespace and shard options, a `ShardState`): each row's rendering
+ * (its masks, its JSON against the last tables of masks, its units), how many rows use each mask, the units sorted,
+ * and each shard's units and text. Output is the same with or without it (the incremental and shard-cache property
+ * tests hold kept writes equal to fresh ones, byte for byte).
  */
 export class RowRenderCache {
-  private readonly rows = new WeakMap<MapRow, RowRender>();
+  /** Namespace → options → its state. */
+  private readonly states = new Map<string, Map<string, ShardState>>();
   /** Tables of masks (joined) → a number, so that rows look their rendering up by a number, not a long string. */
   private readonly tables = new Map<string, number>();
-  /** Namespace → options → the shards last written (their units and text). */
-  private readonly shards = new Map<string, Map<string, ShardRender[]>>();
-  /** Namespace → the rows last counted by `distinctMasks`, and how many of them use each mask. */
-  private readonly masks = new Map<string, { rows: readonly MapRow[]; counts: Map<string, number> }>();
+  private nextId = 1;
 
-  get(row: MapRow): RowRender {
-    let entry = this.rows.get(row);
-    if (!entry) this.rows.set(row, (entry = newRender(row)));
-    return entry;
-  }
-
-  /** The rendering of `row` if it has one (no new entry). */
-  peek(row: MapRow): RowRender | undefined {
-    return this.rows.get(row);
+  state(namespace: string, options: string): ShardState {
+    let byOptions = this.states.get(namespace);
+    if (!byOptions) this.states.set(namespace, (byOptions = new Map()));
+    let state = byOptions.get(options);
+    if (!state) byOptions.set(options, (state = new ShardState()));
+    return state;
   }
 
   tableId(table: string): number {
@@ -313,60 +323,188 @@ export class RowRenderCache {
     return id;
   }
 
-  lastShards(namespace: string, options: string): ShardRender[] | undefined {
-    return this.shards.get(namespace)?.get(options);
+  /**
+   * How many distinct masks the namespace's rows used at its last write (with the only options it was written with),
+   * counted from the rows kept (for the tests: a fresh count of the same rows gives the same).
+   */
+  distinctMasks(namespace: string): number | undefined {
+    const byOptions = this.states.get(namespace);
+    if (byOptions === undefined || byOptions.size !== 1) return undefined;
+    return [...byOptions.values()][0]!.distinct;
   }
 
-  keepShards(namespace: string, options: string, shards: ShardRender[]): void {
-    let byOptions = this.shards.get(namespace);
-    if (!byOptions) this.shards.set(namespace, (byOptions = new Map()));
-    byOptions.set(options, shards);
+  /** Drops what is kept for a namespace (it gets no map any more). */
+  forget(namespace: string): void {
+    this.states.delete(namespace);
+  }
+}
+
+/**
+ * One namespace's kept state for one set of shard options: the rows of the last write (sorted by first user, as a
+ * map's rows are) with their renderings, how many of them use each mask, the units sorted by key and the rows they
+ * were cut from, the shards last written, and the size of the last text.
+ */
+class ShardState {
+  private rows: readonly MapRow[] = [];
+  private renders: RowRender[] = [];
+  /** Mask → how many rows of `rows` use it. */
+  private readonly counts = new Map<string, number>();
+  private table: string[] | undefined;
+  /** The units of `unitRows` (cut for `unitsKey`), sorted by key. */
+  private units: Unit[] | undefined;
+  private unitRows: readonly MapRow[] = [];
+  private unitRenders: RowRender[] = [];
+  private unitsKey = '';
+  /** Marks units dropped by one update of `units` (a number per update). */
+  private generation = 0;
+  /** The shards last written (their units and text). */
+  shards: ShardRender[] | undefined;
+  /** Bytes of the text(s) last rendered: the whole map's, or its shards' together. */
+  lastBytes: number | undefined;
+
+  /** Distinct masks the rows use. */
+  get distinct(): number {
+    return this.counts.size;
   }
 
   /**
-   * How many distinct masks the rows use: counted again only for the rows that are not those of the namespace's last
-   * count. Rows are sorted by their first user (which no other row has), so that a merge pairs the rows kept; in any
+   * The renderings of `rows` (sorted by first user): those of rows kept from the last call, new ones for the others;
+   * the counts of masks follow. Rows are paired by a merge on their first users (which no other row has); in any
    * other order the counts are still exact (a row taken out and put back), only slower.
    */
-  distinctMasks(namespace: string, rows: readonly MapRow[]): number {
-    const last = this.masks.get(namespace);
-    const counts = last?.counts ?? new Map<string, number>();
-    const count = (row: MapRow, by: number): void => {
-      for (const m of this.get(row).masks) {
+  update(rows: readonly MapRow[]): RowRender[] {
+    if (rows === this.rows) return this.renders;
+    const before = this.rows;
+    const renders = this.renders;
+    const out = new Array<RowRender>(rows.length);
+    const counts = this.counts;
+    const count = (render: RowRender, by: number): void => {
+      for (const m of render.masks) {
         const n = (counts.get(m) ?? 0) + by;
         if (n > 0) counts.set(m, n);
         else counts.delete(m);
       }
     };
-    const before = last?.rows ?? [];
+    let moved = false;
     let a = 0;
     let b = 0;
     while (a < before.length || b < rows.length) {
       const x = before[a];
       const y = rows[b];
       if (x === y) {
-        a++;
-        b++;
+        out[b++] = renders[a++]!;
       } else if (y === undefined || (x !== undefined && x.users[0]! <= y.users[0]!)) {
-        count(x!, -1);
+        count(renders[a]!, -1);
+        moved = true;
         a++;
       } else {
-        count(y, 1);
-        b++;
+        const render = newRender(y);
+        count(render, 1);
+        moved = true;
+        out[b++] = render;
       }
     }
-    this.masks.set(namespace, { rows, counts });
-    return counts.size;
+    if (moved) this.table = undefined;
+    this.rows = rows;
+    this.renders = out;
+    return out;
   }
 
-  /** Drops what is kept for a namespace (it gets no map any more). */
-  forget(namespace: string): void {
-    this.shards.delete(namespace);
-    this.masks.delete(namespace);
+  /** The masks of the rows, in table order (shorter first, then by text). */
+  sets(): string[] {
+    return (this.table ??= [...this.counts.keys()].sort(byMask));
   }
 
-  private nextId = 0;
+  /**
+   * The rows' units for a limit, sorted by key: kept from the last call where the rows are the same objects (and
+   * the limit and reference width the same); the units of rows that changed are taken out and those of the new rows
+   * (cut again from their previous version's, `previousRow`) merged in. The same list as cutting every row and
+   * sorting, keys being unique (a user is in one row, a chunk's first user in one chunk per part).
+   */
+  sortedUnits(map: NamespaceMap, limit: number): readonly Unit[] {
+    const refDigits = String(Math.max(0, this.counts.size - 1)).length;
+    const key = `${limit}/${refDigits}`;
+    const rows = this.rows;
+    const renders = this.renders;
+    if (this.units !== undefined && this.unitsKey === key) {
+      if (this.unitRows === rows) return this.units;
+      // Rows gone since (their units marked) and rows new (their units cut), by a merge on first users.
+      const mark = ++this.generation;
+      const before = this.unitRows;
+      const beforeRenders = this.unitRenders;
+      const gone = new Map<MapRow, RowRender>();
+      const added: RowRender[] = [];
+      const newRows: MapRow[] = [];
+      let a = 0;
+      let b = 0;
+      while (a < before.length || b < rows.length) {
+        const x = before[a];
+        const y = rows[b];
+        if (x === y) {
+          a++;
+          b++;
+        } else if (y === undefined || (x !== undefined && x.users[0]! <= y.users[0]!)) {
+          const render = beforeRenders[a++]!;
+          gone.set(x!, render);
+          for (const u of render.units!) u.dropped = mark;
+        } else {
+          added.push(renders[b]!);
+          newRows.push(y);
+          b++;
+        }
+      }
+      const fresh: Unit[] = [];
+      added.forEach((render, i) => {
+        for (const u of this.cut(map, newRows[i]!, render, limit, refDigits, key, gone)) {
+          // A chunk kept from the row's previous version is still in the list: not dropped, not added again.
+          if (u.dropped === mark) u.dropped = 0;
+          else fresh.push(u);
+        }
+      });
+      fresh.sort(byKey);
+      const kept = this.units.filter((u) => u.dropped !== mark);
+      this.units = mergeUnits(kept, fresh);
+    } else {
+      const all: Unit[] = [];
+      rows.forEach((row, i) => {
+        for (const u of this.cut(map, row, renders[i]!, limit, refDigits, key, undefined)) all.push(u);
+      });
+      this.units = all.sort(byKey);
+      this.unitsKey = key;
+    }
+    this.unitRows = rows;
+    this.unitRenders = renders;
+    return this.units;
+  }
+
+  /** A row's units for `key`, cut now unless its rendering has them (a row's previous version's chunks reused). */
+  private cut(map: NamespaceMap, row: MapRow, render: RowRender, limit: number, refDigits: number, key: string, gone: Map<MapRow, RowRender> | undefined): Unit[] {
+    if (render.unitsKey === key) return render.units!;
+    const previous = gone === undefined ? undefined : previousRow(row);
+    const last = previous === undefined ? undefined : gone!.get(previous);
+    const before = last?.unitsKey === key ? last.units : undefined;
+    const sameContent = previous !== undefined && previous.organization === row.organization && previous.defaults === row.defaults && previous.entities === row.entities;
+    const units = unitsOfRow(map, row, render, limit, refDigits, sameContent ? before : undefined);
+    render.units = units;
+    render.unitsKey = key;
+    return units;
+  }
 }
+
+/** Two lists sorted by key → one. */
+function mergeUnits(a: readonly Unit[], b: readonly Unit[]): Unit[] {
+  if (b.length === 0) return a as Unit[];
+  const out = new Array<Unit>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = byKey(b[j]!, a[i]!) < 0 ? b[j++]! : a[i++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
+const byMask = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
 interface ShardRender {
   units: Unit[];
@@ -376,9 +514,12 @@ interface ShardRender {
 interface RowRender {
   /** The distinct masks the row uses. */
   masks: string[];
-  /** Table of masks (its id) → the row rendered against it; at most two (a map rendered whole, then split). */
-  byTable: Map<number, string>;
-  /** The row cut into units (`unitsOf`), for a limit and mask-reference width (`unitsKey`). */
+  /** The row rendered against the last two tables of masks (their ids): a map rendered whole, then split. */
+  tableA: number;
+  textA: string | undefined;
+  tableB: number;
+  textB: string | undefined;
+  /** The row cut into units, for a limit and mask-reference width (`unitsKey`). */
   unitsKey?: string;
   units?: Unit[];
 }
@@ -388,40 +529,53 @@ function newRender(row: MapRow): RowRender {
   if (row.organization !== undefined) masks.add(row.organization);
   for (const m of Object.values(row.defaults ?? {})) masks.add(m);
   for (const names of Object.values(row.entities ?? {})) for (const m of Object.values(names)) masks.add(m);
-  return { masks: [...masks], byTable: new Map() };
+  return { masks: [...masks], tableA: 0, textA: undefined, tableB: 0, textB: undefined };
+}
+
+/** A unit's rendering (a whole row's is the row's). */
+function unitRender(u: Unit): RowRender {
+  return (u.render ??= newRender(u.row));
 }
 
 /**
  * A shard document: its own table of the distinct masks its rows use (in numeric order), rows referring to it. The
- * text is `JSON.stringify` of the document, put together from each row's text (so that a cached row is not
- * rendered again).
+ * text is `JSON.stringify` of the document, put together from each row's text (so that a kept row is not rendered
+ * again). `sets`: the table, when known; `cache`: where table ids come from (none: rows rendered afresh).
  */
-function renderShard(namespace: string, rows: readonly MapRow[], cache?: RowRenderCache): { text: string; bytes: number } {
-  const renders = rows.map((row) => (cache ? cache.get(row) : newRender(row)));
-  const masks = new Set<string>();
-  for (const r of renders) for (const m of r.masks) masks.add(m);
-  const sets = [...masks].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
-  const table = cache ? cache.tableId(sets.join(',')) : 0;
+function renderShard(namespace: string, rows: readonly MapRow[], renders: readonly RowRender[], sets?: readonly string[], cache?: RowRenderCache): { text: string; bytes: number } {
+  if (sets === undefined) {
+    const masks = new Set<string>();
+    for (const r of renders) for (const m of r.masks) masks.add(m);
+    sets = [...masks].sort(byMask);
+  }
+  const table = cache ? cache.tableId(sets.join(',')) : -1;
   let position: Map<string, number> | undefined;
-  const texts: string[] = [];
-  rows.forEach((row, i) => {
+  const texts = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
     const render = renders[i]!;
-    let done = render.byTable.get(table);
-    if (!done) {
+    let done = render.tableA === table ? render.textA : render.tableB === table ? render.textB : undefined;
+    if (done === undefined) {
       position ??= new Map(sets.map((m, j) => [m, j]));
       const at = position;
-      done = rowText(row, (m) => at.get(m)!);
-      if (render.byTable.size >= 2) render.byTable.clear();
-      render.byTable.set(table, done);
+      done = rowText(rows[i]!, (m) => at.get(m)!);
+      if (table >= 0) {
+        render.tableB = render.tableA;
+        render.textB = render.textA;
+        render.tableA = table;
+        render.textA = done;
+      }
     }
-    texts.push(done);
-  });
+    texts[i] = done;
+  }
   const head = JSON.stringify({ format: SHARD_FORMAT, version: FORMAT_VERSION, namespace, sets });
   // One string built in one go (a template around a join would be flattened again by byteLength and the hash).
-  texts[0] = `${head.slice(0, -1)},"rows":[${texts[0] ?? ''}`;
-  if (rows.length === 0) texts[0] += ']}';
-  else texts[texts.length - 1] += ']}';
-  const text = texts.join(',');
+  if (rows.length === 0) return text1(`${head.slice(0, -1)},"rows":[]}`);
+  texts[0] = `${head.slice(0, -1)},"rows":[${texts[0]!}`;
+  texts[texts.length - 1] += ']}';
+  return text1(texts.join(','));
+}
+
+function text1(text: string): { text: string; bytes: number } {
   return { text, bytes: Buffer.byteLength(text) };
 }
 
@@ -473,6 +627,10 @@ interface Unit {
   userBytes: number;
   /** The whole row (`WHOLE`), or how a chunk of its users ended (`chunkUsers`). */
   end: ChunkEnd;
+  /** The unit's rendering: its row's for a whole row, made when first rendered for a chunk. */
+  render: RowRender | undefined;
+  /** The update of a kept list of units that took it out (`ShardState.sortedUnits`). */
+  dropped: number;
 }
 
 /** A whole row; chunks: ended after a boundary user, before a user that did not fit, at the row's end. */
@@ -493,44 +651,12 @@ function jsonBytes(s: string): number {
 
 type Entry = { type: 'organization'; mask: string } | { type: 'default'; kind: string; mask: string } | { type: 'entity'; kind: string; name: string; mask: string };
 
-/** Cuts rows into units of at most `limit` bytes: content parts of at most half of it, then user chunks. */
-function unitsOf(map: NamespaceMap, limit: number, cache?: RowRenderCache): Unit[] {
-  const renders = map.rows.map((row) => (cache ? cache.get(row) : newRender(row)));
-  let distinct: number;
-  if (cache) distinct = cache.distinctMasks(map.namespace, map.rows);
-  else {
-    const masks = new Set<string>();
-    for (const r of renders) for (const m of r.masks) masks.add(m);
-    distinct = masks.size;
-  }
-  const refDigits = String(Math.max(0, distinct - 1)).length;
-  const units: Unit[] = [];
-  const key = `${limit}/${refDigits}`;
-  map.rows.forEach((row, i) => {
-    const render = renders[i]!;
-    let rowUnits = render.unitsKey === key ? render.units : undefined;
-    if (!rowUnits) {
-      // The units of the row's previous version (same content, other users), if cut for the same limit and width.
-      const previous = cache ? previousRow(row) : undefined;
-      const last = previous === undefined ? undefined : cache!.peek(previous);
-      // The previous version's texts are not needed again (its chunks keep theirs).
-      last?.byTable.clear();
-      const before = last?.unitsKey === key ? last.units : undefined;
-      const sameContent = previous !== undefined && previous.organization === row.organization && previous.defaults === row.defaults && previous.entities === row.entities;
-      render.units = rowUnits = unitsOfRow(map, row, limit, refDigits, sameContent ? before : undefined);
-      render.unitsKey = key;
-    }
-    for (const u of rowUnits) units.push(u);
-  });
-  return units;
-}
-
 /**
  * One row's units (depends on the row, the limit and the digits of a mask reference only): the row itself when it
  * fits the limit; else its content in parts, each with the row's users in chunks (`chunkUsers`). `before`: the units
  * of the row's previous version, whose chunks are reused where the users did not change (the result is the same).
  */
-function unitsOfRow(map: NamespaceMap, row: MapRow, limit: number, refDigits: number, before?: readonly Unit[]): Unit[] {
+function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: number, refDigits: number, before?: readonly Unit[]): Unit[] {
   // Bytes of an entry in a row, plus its mask in the table; kind objects are charged to every entity (a bound).
   const entryBytes = (e: Entry): number => {
     const mask = e.mask.length + 3;
@@ -559,7 +685,7 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, limit: number, refDigits: nu
     const whole = parts[0]!.bytes + userBytes;
     // The row is one unit: the row object itself (the same content as rebuilt from its entries), so that a render
     // cache finds it.
-    if (whole <= limit) return [{ first: row.users[0]!, hash: keyHash(row.users[0]!, 0), row, bytes: whole, part: 0, userBytes, end: WHOLE }];
+    if (whole <= limit) return [{ first: row.users[0]!, hash: keyHash(row.users[0]!, 0), row, bytes: whole, part: 0, userBytes, end: WHOLE, render, dropped: 0 }];
   }
   const units: Unit[] = [];
   for (const [p, part] of parts.entries()) {
@@ -567,7 +693,7 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, limit: number, refDigits: nu
     const content = rowOf(part.entries);
     for (const chunk of chunkUsers(row.users, part.bytes, limit, previous ?? [], (user) => tooSmall(map, `user ${user} does not fit`))) {
       if (chunk.unit) units.push(chunk.unit);
-      else units.push({ first: chunk.users[0]!, hash: keyHash(chunk.users[0]!, p), row: { users: chunk.users, ...content }, bytes: part.bytes + chunk.userBytes, part: p, userBytes: chunk.userBytes, end: chunk.end });
+      else units.push({ first: chunk.users[0]!, hash: keyHash(chunk.users[0]!, p), row: { users: chunk.users, ...content }, bytes: part.bytes + chunk.userBytes, part: p, userBytes: chunk.userBytes, end: chunk.end, render: undefined, dropped: 0 });
     }
   }
   return units;
