@@ -10,6 +10,9 @@
  * whose ConfigMaps, are meant to be identical (the 32 KiB shard layout of `9edfd54` changed the ConfigMaps, not what
  * they answer).
  *
+ * With `--profile build|maps|shards|statuses`, a CPU profile of that phase in this checkout's last round (path on
+ * stderr; read it with `node bench/hotspots.ts <file>`).
+ *
  * One JSON line per tree and round on stdout; progress on stderr. Method and figures: docs/performance.md.
  */
 import { createHash } from 'node:crypto';
@@ -17,6 +20,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { PhaseProfiler } from './cpu-profile.ts';
 import { copyModel, generateWorkload, TIERS, type TierName } from './generate-model.ts';
 
 const { values: args } = parseArgs({
@@ -26,12 +30,19 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '20260601' },
     tree: { type: 'string', multiple: true, default: [] },
     digest: { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const tier = args.tier as TierName;
 const rounds = Number(args.rounds);
 if (!(tier in TIERS) || tier === 'xlarge' || !Number.isInteger(rounds) || rounds < 1) {
   console.error(`--tier: expected small, medium or large; --rounds: an integer ≥ 1; found ${args.tier} and ${args.rounds}`);
+  process.exit(2);
+}
+const PHASES = ['build', 'maps', 'shards', 'statuses'] as const;
+const profilePhase = args.profile as (typeof PHASES)[number] | undefined;
+if (profilePhase !== undefined && !PHASES.includes(profilePhase)) {
+  console.error(`--profile: expected one of ${PHASES.join(', ')}; found ${args.profile}`);
   process.exit(2);
 }
 if (!globalThis.gc) console.error('warning: run with --expose-gc (npm run bench:start does) so that each run starts after a full collection');
@@ -54,6 +65,17 @@ const log = (message: string): void => void process.stderr.write(`[start ${tier}
 const workload = generateWorkload(tier, Number(args.seed), trees[0]!.catalog);
 log(`model generated: ${workload.model.users.size} users, ${workload.model.collaborations.size} collaborations`);
 
+/** With `--profile <phase>`: a CPU profile of that phase in the last round of this checkout (the first tree). */
+const profiled = async (round: number, tree: (typeof trees)[number], phase: (typeof PHASES)[number], run: () => void): Promise<void> => {
+  if (phase !== profilePhase || round !== rounds - 1 || tree !== trees[0]) return run();
+  const profiler = new PhaseProfiler();
+  await profiler.start();
+  run();
+  const path = `/tmp/charter-start-${tier}-${phase}.cpuprofile`;
+  await profiler.stop(path);
+  log(`profile of ${phase}: ${path} (node bench/hotspots.ts ${path})`);
+};
+
 const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -67,28 +89,32 @@ const heapMiB = (): number => {
   return Math.round(process.memoryUsage().heapUsed / 2 ** 20);
 };
 
-// The first run of a process pays the JIT's warm-up: odd rounds run the trees in reverse order.
-for (let round = 0; round < rounds; round++) {
-  for (const tree of round % 2 === 0 ? trees : [...trees].reverse()) {
-    collect();
-    const load = loadavg()[0]!;
-    let t = cpuMs();
-    const engine = new tree.Engine(copyModel(workload.model), tree.catalog, {}, workload.now);
-    const build = cpuMs() - t;
-    const heapBuilt = heapMiB();
-    t = cpuMs();
-    let maps = tree.maps.buildPermissionMaps(engine);
-    const mapsMs = cpuMs() - t;
-    t = cpuMs();
-    for (const map of maps.values()) tree.shard.shardMap(map);
-    const shards = cpuMs() - t;
-    maps = undefined;
-    // Statuses in the order the operator enqueues them (allObjectKeys: by kind), each kind timed as one run.
-    const keys: string[] = tree.status.allObjectKeys(engine);
-    const byKind: Record<string, number> = {};
-    let kind = '';
-    const statusesStart = cpuMs();
-    t = statusesStart;
+/** One tree's start, measured; a function so that nothing of it outlives the run (the next run's heap figures). */
+async function measure(round: number, tree: (typeof trees)[number]): Promise<void> {
+  collect();
+  const load = loadavg()[0]!;
+  let t = cpuMs();
+  let engine!: InstanceType<(typeof tree)['Engine']>;
+  await profiled(round, tree, 'build', () => (engine = new tree.Engine(copyModel(workload.model), tree.catalog, {}, workload.now)));
+  const build = cpuMs() - t;
+  const heapBuilt = heapMiB();
+  t = cpuMs();
+  let maps: Map<string, unknown> | undefined;
+  await profiled(round, tree, 'maps', () => (maps = tree.maps.buildPermissionMaps(engine)));
+  const mapsMs = cpuMs() - t;
+  t = cpuMs();
+  await profiled(round, tree, 'shards', () => {
+    for (const map of maps!.values()) tree.shard.shardMap(map);
+  });
+  const shards = cpuMs() - t;
+  maps = undefined;
+  // Statuses in the order the operator enqueues them (allObjectKeys: by kind), each kind timed as one run.
+  const keys: string[] = tree.status.allObjectKeys(engine);
+  const byKind: Record<string, number> = {};
+  let kind = '';
+  const statusesStart = cpuMs();
+  t = statusesStart;
+  await profiled(round, tree, 'statuses', () => {
     for (const key of keys) {
       const k = key.slice(0, key.indexOf('/'));
       if (k !== kind) {
@@ -99,44 +125,49 @@ for (let round = 0; round < rounds; round++) {
       }
       tree.status.statusOf(engine, key);
     }
-    const end = cpuMs();
-    byKind[kind] = Math.round(end - t);
-    const statuses = end - statusesStart;
-    let digest: string | undefined;
-    if (args.digest) {
-      const hash = createHash('sha256');
-      for (const key of keys) hash.update(key).update(JSON.stringify(tree.status.statusOf(engine, key)));
-      digest = hash.digest('hex').slice(0, 16);
-    }
-    const heapAfterStatuses = heapMiB();
-    let mapDigest: string | undefined;
-    if (args.digest) {
-      const hash = createHash('sha256');
-      const all = tree.maps.buildPermissionMaps(engine) as Map<string, unknown>;
-      for (const ns of [...all.keys()].sort()) {
-        const write = tree.shard.shardMap(all.get(ns)) as { configMaps: Array<{ metadata: { name: string; namespace: string }; data: Record<string, string> }> };
-        for (const cm of write.configMaps) hash.update(`${cm.metadata.namespace}/${cm.metadata.name}`).update(JSON.stringify(cm.data));
-      }
-      mapDigest = hash.digest('hex').slice(0, 16);
-    }
-    const round1 = (x: number): number => Math.round(x);
-    console.log(
-      JSON.stringify({
-        tree: tree.root,
-        round,
-        load: Number(load.toFixed(1)),
-        buildMs: round1(build),
-        mapsMs: round1(mapsMs),
-        shardsMs: round1(shards),
-        statusesMs: round1(statuses),
-        statusesByKindMs: byKind,
-        startMs: round1(build + mapsMs + shards + statuses),
-        heapBuiltMiB: heapBuilt,
-        heapAfterStatusesMiB: heapAfterStatuses,
-        ...(digest ? { digest } : {}),
-        ...(mapDigest ? { mapDigest } : {}),
-        users: engine.model.users.size, // keeps the engine alive until the heap is read
-      }),
-    );
+  });
+  const end = cpuMs();
+  byKind[kind] = Math.round(end - t);
+  const statuses = end - statusesStart;
+  let digest: string | undefined;
+  if (args.digest) {
+    const hash = createHash('sha256');
+    for (const key of keys) hash.update(key).update(JSON.stringify(tree.status.statusOf(engine, key)));
+    digest = hash.digest('hex').slice(0, 16);
   }
+  const heapAfterStatuses = heapMiB();
+  let mapDigest: string | undefined;
+  if (args.digest) {
+    const hash = createHash('sha256');
+    const all = tree.maps.buildPermissionMaps(engine) as Map<string, unknown>;
+    for (const ns of [...all.keys()].sort()) {
+      const write = tree.shard.shardMap(all.get(ns)) as { configMaps: Array<{ metadata: { name: string; namespace: string }; data: Record<string, string> }> };
+      for (const cm of write.configMaps) hash.update(`${cm.metadata.namespace}/${cm.metadata.name}`).update(JSON.stringify(cm.data));
+    }
+    mapDigest = hash.digest('hex').slice(0, 16);
+  }
+  const round1 = (x: number): number => Math.round(x);
+  console.log(
+    JSON.stringify({
+      tree: tree.root,
+      round,
+      load: Number(load.toFixed(1)),
+      buildMs: round1(build),
+      mapsMs: round1(mapsMs),
+      shardsMs: round1(shards),
+      statusesMs: round1(statuses),
+      statusesByKindMs: byKind,
+      startMs: round1(build + mapsMs + shards + statuses),
+      heapBuiltMiB: heapBuilt,
+      heapAfterStatusesMiB: heapAfterStatuses,
+      ...(digest ? { digest } : {}),
+      ...(mapDigest ? { mapDigest } : {}),
+      users: engine.model.users.size, // keeps the engine alive until the heap is read
+    }),
+  );
+}
+
+// The first run of a process pays the JIT's warm-up: odd rounds run the trees in reverse order.
+for (let round = 0; round < rounds; round++) {
+  for (const tree of round % 2 === 0 ? trees : [...trees].reverse()) await measure(round, tree);
 }

@@ -61,6 +61,8 @@ export interface EngineView {
   readonly admins: ReadonlySet<string>;
   readonly userIndex: UserIndexView;
   verdict(namespace: string, name: string): CollaborationVerdict | undefined;
+  /** A Collaboration and its verdict by its key, `namespace/name` (one look-up: statuses ask for 100,000 at start). */
+  collaboration(key: string): { readonly collab: CollaborationObject; readonly verdict: CollaborationVerdict } | undefined;
   profile(user: string): Profile | undefined;
   holdings(user: string): { entities: ReadonlySet<EntityInfo>; defaultNamespaces: ReadonlySet<string> };
   /** Kept per grant subject by the engine (a cache: reading it changes no answer). */

@@ -172,6 +172,10 @@ export class Engine implements EngineView {
     return this.state.grants.get(`${namespace}/${name}`)?.verdict;
   }
 
+  collaboration(key: string): { collab: CollaborationObject; verdict: CollaborationVerdict } | undefined {
+    return this.state.grants.get(key);
+  }
+
   /** Everything a user holds, computed from the grants, groups and memberships (undefined for no such user). */
   profile(user: string): Profile | undefined {
     const object = this.model.users.get(user);

@@ -52,8 +52,12 @@ export class GrantIndex {
   private readonly membershipsBySubject = new Map<string, Set<GrantRecord>>();
   /** Organization → membership grants targeting it. */
   private readonly byTargetOrganization = new Map<string, Set<GrantRecord>>();
-  /** Entity key → grants targeting that entity (not organizations). */
-  private readonly byTargetEntity = new Map<string, Set<GrantRecord>>();
+  /**
+   * Entity key → grants targeting that entity (not organizations); built in one pass over the records on first use
+   * (`byTarget`), then kept. A start (build, every map, every status) never reads it — maps go by namespace and
+   * statuses by subject — so the build does not pay for it; the first change or admission decision does.
+   */
+  private byTargetEntity: Map<string, Set<GrantRecord>> | undefined;
   private readonly byNamespace = new Map<string, Set<GrantRecord>>();
   private readonly expiring = new Set<GrantRecord>();
   /** Namespace → its grants on entities with an expiresAt; organization → memberships of it with one. */
@@ -106,7 +110,7 @@ export class GrantIndex {
 
   /** Grants targeting an entity (not an organization), by entity key. */
   onEntity(entityKey: string): ReadonlySet<GrantRecord> {
-    return this.byTargetEntity.get(entityKey) ?? NONE;
+    return this.byTarget().get(entityKey) ?? NONE;
   }
 
   /** The Collaborations of a namespace. */
@@ -211,7 +215,7 @@ export class GrantIndex {
       addTo(this.byTargetOrganization, target.organization, record);
     } else {
       addTo(this.grantsBySubject, subject, record);
-      addTo(this.byTargetEntity, target.key, record);
+      if (this.byTargetEntity) addTo(this.byTargetEntity, target.key, record);
       this.touch(subject);
       this.touchNamespace(c.namespace);
     }
@@ -232,13 +236,24 @@ export class GrantIndex {
       removeFrom(this.byTargetOrganization, record.target.organization, record);
     } else {
       removeFrom(this.grantsBySubject, subject, record);
-      removeFrom(this.byTargetEntity, record.target.key, record);
+      if (this.byTargetEntity) removeFrom(this.byTargetEntity, record.target.key, record);
       this.touch(subject);
       this.touchNamespace(record.collab.namespace);
     }
     if (record.collab.expiresAt !== undefined || record.collab.subject.kind === 'Organization') this.expiryTicks++;
     this.indexExpiry(record, false);
     return record;
+  }
+
+  /**
+   * The by-target index, built now if it is not yet: the records in their order, so each entity's grants are in the
+   * order they were added, as when the index is kept from the first add.
+   */
+  private byTarget(): Map<string, Set<GrantRecord>> {
+    if (this.byTargetEntity) return this.byTargetEntity;
+    const index = new Map<string, Set<GrantRecord>>();
+    for (const record of this.records.values()) if (record.target.organization === undefined) addTo(index, record.target.key, record);
+    return (this.byTargetEntity = index);
   }
 
   /** The interned description of an entity key. */
@@ -261,7 +276,7 @@ export class GrantIndex {
    * organizations' (masked by M*(u, o)), given the user's groups and memberships.
    */
   rightsOn(sets: RightSets, key: string, user: string, groups: ReadonlySet<string>, memberships: ReadonlyMap<string, Membership> | undefined): RightSetId {
-    const records = this.byTargetEntity.get(key);
+    const records = this.byTarget().get(key);
     if (!records) return EMPTY;
     let set = EMPTY;
     for (const record of records) {

@@ -254,8 +254,8 @@ export function authorizedUsers(engine: EngineView, name: string): AuthorizedUse
   const throughTeams = new Set<string>();
   for (const o of [name, ...(engine.organizations.ancestors.get(name) ?? [])]) {
     for (const key of engine.membershipCollaborations(o)) {
-      const c = engine.model.collaborations.get(key)!;
-      if (c.subject.kind !== 'UserGroup' || !engine.verdict(c.namespace, c.name)?.active) continue;
+      const { collab: c, verdict } = engine.collaboration(key)!;
+      if (c.subject.kind !== 'UserGroup' || !verdict.active) continue;
       const into = engine.model.groups.get(c.subject.name)?.organization === undefined ? throughGroups : throughTeams;
       for (const user of engine.groups.membersOf(c.subject.name)) if (all.has(user)) into.add(user);
     }
@@ -370,9 +370,18 @@ export function collaborationProblems(engine: EngineView, namespace: string, nam
 }
 
 export function collaborationStatus(engine: EngineView, namespace: string, name: string): CollaborationStatus | undefined {
-  const collab = engine.model.collaborations.get(`${namespace}/${name}`);
-  const verdict = engine.verdict(namespace, name);
-  if (!collab || !verdict) return undefined;
+  return collaborationStatusOf(engine, `${namespace}/${name}`);
+}
+
+/**
+ * The status of the Collaboration `namespace/name`: one look-up of the key as given (`statusOf` passes a slice of
+ * its own key), not two look-ups of keys built again from its parts — most of what these 100,000 statuses cost at
+ * start was hashing those new strings.
+ */
+function collaborationStatusOf(engine: EngineView, key: string): CollaborationStatus | undefined {
+  const record = engine.collaboration(key);
+  if (!record) return undefined;
+  const { collab, verdict } = record;
   const g = collab.generation;
   const first = verdict.failures[0];
   const subjectMissing = verdict.failures.find((f) => f.reason === 'SubjectNotFound');
@@ -390,7 +399,7 @@ export function collaborationStatus(engine: EngineView, namespace: string, name:
   return {
     observedGeneration: g,
     conditions: [accepted, resolved, { ...accepted, type: 'Ready' }, ...stalled],
-    grantedRights: [...engine.sets.rightNames(verdict.granted)],
+    grantedRights: engine.sets.rightNames(verdict.granted).slice(),
   };
 }
 
@@ -405,10 +414,8 @@ export function statusOf(engine: EngineView, key: string): UserStatus | Organiza
       return organizationStatus(engine, name);
     case 'UserGroup':
       return userGroupStatus(engine, name);
-    case 'Collaboration': {
-      const [namespace, collaboration] = name.split('/');
-      return collaborationStatus(engine, namespace!, collaboration!);
-    }
+    case 'Collaboration':
+      return collaborationStatusOf(engine, name);
     default:
       return undefined;
   }
