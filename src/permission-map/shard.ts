@@ -849,3 +849,17 @@ function packFirstFit(sorted: readonly Unit[], capacity: number): Unit[][] {
   for (const bucket of buckets) bucket.sort(byKey);
   return buckets;
 }
+
+/**
+ * For the tests of the chunk reuse: `after` (sorted users) cut into chunks for a row of `base` bytes of content and
+ * a `limit`, once afresh and once from the chunks of `before` cut the same way (as a kept row's next version is cut
+ * from its previous one's); the two cuts, and how many chunks the second took from the first.
+ */
+export function chunkCuts(before: readonly string[], after: readonly string[], base: number, limit: number): { fresh: string[][]; reused: string[][]; kept: number } {
+  const tooBig = (user: string): Error => new Error(`user ${user} does not fit`);
+  const asUnits = (users: readonly string[]): Unit[] =>
+    chunkUsers(users, base, limit, [], tooBig).map((c) => ({ first: c.users[0]!, hash: 0, row: { users: c.users }, bytes: base + c.userBytes, part: 0, userBytes: c.userBytes, end: c.end, render: undefined, dropped: 0 }));
+  const fresh = chunkUsers(after, base, limit, [], tooBig);
+  const reused = chunkUsers(after, base, limit, asUnits(before), tooBig);
+  return { fresh: fresh.map((c) => c.users), reused: reused.map((c) => c.users), kept: reused.filter((c) => c.unit !== undefined).length };
+}

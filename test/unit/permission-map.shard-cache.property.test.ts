@@ -3,7 +3,8 @@
  * groups, after random membership edits, the kept maps' ConfigMaps equal those of `shardMap` on a fresh engine's map,
  * byte for byte, for shard sizes small enough that big rows are cut into user chunks and maps into many shards. So
  * the chunks reused from a row's previous cut (`previousRow`), the shards reused while their units are the same,
- * and the distinct masks counted from the last count cut and place units exactly as a fresh build does.
+ * and the distinct masks counted from the last count cut and place units exactly as a fresh build does; and the
+ * count of distinct masks kept from write to write equals a fresh count of the rows' masks (a wrong decrement fails).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -12,7 +13,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import type { CollaborationObject, OrganizationObject, UserGroupObject, UserObject } from '../../src/model/model.ts';
 import { buildNamespaceMap } from '../../src/permission-map/build-maps.ts';
 import { IncrementalMaps } from '../../src/permission-map/incremental-maps.ts';
-import { shardMap, type ShardOptions } from '../../src/permission-map/shard.ts';
+import { RowRenderCache, shardMap, type ShardOptions } from '../../src/permission-map/shard.ts';
 import { T0 } from './engine/arbitraries.ts';
 import { collab, group, modelOf, org, user } from './engine/support.ts';
 
@@ -61,6 +62,17 @@ describe('kept maps with render caches == shardMap from scratch', () => {
         // One set of kept maps per options, as in the operator (one set of options for its lifetime).
         const maps = OPTIONS.map(() => new IncrementalMaps(live));
         OPTIONS.forEach((options, k) => maps[k]!.write('acme', options));
+        // A cache of its own, to read its count of distinct masks (kept from write to write) against a fresh count.
+        const counted = new RowRenderCache();
+        const countedMap = new IncrementalMaps(live);
+        const checkCount = (): void => {
+          const map = countedMap.map('acme');
+          shardMap(map, { ...OPTIONS[1], rendered: counted });
+          const masks = new Set<string>();
+          for (const row of map.rows) for (const m of [row.organization, ...Object.values(row.defaults ?? {}), ...Object.values(row.entities ?? {}).flatMap((e) => Object.values(e))]) if (m !== undefined) masks.add(m);
+          expect(counted.distinctMasks('acme')).toBe(masks.size);
+        };
+        checkCount();
         for (const edit of edits) {
           toggle(big, edit.big.map((i) => NAMES[i]!));
           toggle(mid, edit.mid.map((i) => NAMES[i]!));
@@ -80,8 +92,10 @@ describe('kept maps with render caches == shardMap from scratch', () => {
             expect(JSON.stringify(kept.configMaps)).toBe(JSON.stringify(expected.configMaps));
             if (expected.configMaps.length > 3) sharded++;
           }
+          checkCount();
         }
         for (const m of maps) m.close();
+        countedMap.close();
       }),
       // A failure is not shrunk (models of a thousand users shrink slowly): the seed and path reproduce it.
       { numRuns: 40, endOnFailure: true },
