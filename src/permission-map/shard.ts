@@ -135,18 +135,20 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
   // One ConfigMap when everything fits in the target.
   const single = (): PermissionMapWrite | undefined => {
     const whole = renderShard(map.namespace, map.rows, renders, state.sets(), cache);
-    state.lastBytes = whole.bytes;
+    state.lastSingle = false;
     // (A shard that alone exceeds the target is not hashed for nothing.) Sizes are counted once per text (`bytes`),
     // as `dataBytes` would count them.
     if (whole.bytes + Buffer.byteLength(key) > target) return undefined;
     const write = finish(map, name, [{ configMap: name, key, ...whole, sha256: sha256(whole.text) }]);
     const index = write.configMaps[0]!.data[INDEX_KEY]!;
-    return Buffer.byteLength(INDEX_KEY) + Buffer.byteLength(index) + Buffer.byteLength(key) + whole.bytes <= budget ? write : undefined;
+    if (Buffer.byteLength(INDEX_KEY) + Buffer.byteLength(index) + Buffer.byteLength(key) + whole.bytes > budget) return undefined;
+    state.lastSingle = true;
+    return write;
   };
   // Without a cache (a fresh build), the whole shard is rendered first: most maps are one ConfigMap. With one, also
-  // when the last text was about the target's size or less (rendering it again is cheaper than cutting units): the
-  // output is the same either way, a fresh build trying the single ConfigMap first too.
-  const singleFirst = !cache || (state.lastBytes !== undefined && state.lastBytes <= target * 1.5);
+  // when the last write was one ConfigMap (rendering it again is cheaper than cutting units): the output is the same
+  // either way, a fresh build trying the single ConfigMap first too.
+  const singleFirst = !cache || state.lastSingle;
   if (singleFirst) {
     const write = single();
     if (write) return write;
@@ -181,7 +183,6 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
     if (buckets === undefined && size >= capacity) buckets = packFirstFit(sorted, capacity);
   }
   if (buckets.length > maxShards) {
-    state.lastBytes = undefined;
     const message = `the map of namespace ${map.namespace} needs ${buckets.length} shard ConfigMaps; the operator may write ${maxShards} (--max-shards): its rights are withheld (every check false) until it fits`;
     const empty = shardMap(withheldMap(map, { reason: 'TooManyShards', message }), { ...options, maxShards, rendered: undefined });
     return { ...empty, withheld: { reason: 'TooManyShards', message, shardsNeeded: buckets.length, maxShards } };
@@ -189,7 +190,6 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
   // A shard whose units are the same objects as the same shard's last time (for this namespace and options) is the
   // same text: reused with its hash.
   const last = state.shards;
-  let bytes = 0;
   const shards = buckets.map((bucket, i) => {
     const before = last?.[i];
     let rendered = before !== undefined && sameUnits(before.units, bucket) ? before.rendered : undefined;
@@ -197,13 +197,9 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
       const { text, bytes } = renderShard(map.namespace, bucket.map((u) => u.row), bucket.map(unitRender), undefined, cache);
       rendered = { text, bytes, sha256: sha256(text) };
     }
-    bytes += rendered.bytes;
     return { configMap: `${name}-${i}`, key: `${name}-${i}.json`, ...rendered };
   });
-  if (cache) {
-    state.shards = buckets.map((units, i) => ({ units, rendered: { text: shards[i]!.text, bytes: shards[i]!.bytes, sha256: shards[i]!.sha256 } }));
-    state.lastBytes = bytes;
-  }
+  if (cache) state.shards = buckets.map((units, i) => ({ units, rendered: { text: shards[i]!.text, bytes: shards[i]!.bytes, sha256: shards[i]!.sha256 } }));
   const write = finish(map, name, shards);
   for (const cm of write.configMaps) {
     const shard = shards.find((s) => s.configMap === cm.metadata.name);
@@ -359,8 +355,8 @@ class ShardState {
   private generation = 0;
   /** The shards last written (their units and text). */
   shards: ShardRender[] | undefined;
-  /** Bytes of the text(s) last rendered: the whole map's, or its shards' together. */
-  lastBytes: number | undefined;
+  /** The last write was one ConfigMap. */
+  lastSingle = false;
 
   /** Distinct masks the rows use. */
   get distinct(): number {
