@@ -115,8 +115,14 @@ export class NamespaceRows {
   private readonly entityIndex = new Map<string, number>();
   private readonly entityList: Array<{ kind: string; name: string }> = [];
   private readonly rows = new Map<string, RowEntry>();
-  /** User → its row's key; only when tracking. */
-  private readonly userRow: Map<string, string> | undefined;
+  /**
+   * Only when tracking: every user in some row, sorted, and its row's key at the same index (two flat arrays, about
+   * 16 bytes per (namespace, user) where a `Map` took about 50: at medium 2 M such pairs). Built from the rows' sorted
+   * users when they are first sorted (`sortedRows`); a move splices both.
+   */
+  private readonly track: boolean;
+  private userList: string[] | undefined;
+  private keyList: string[] | undefined;
   private readonly kept: number[] = [];
   /** The rows as last sorted by `toMap`; dropped whenever a row changes. */
   private sorted: MapRow[] | undefined;
@@ -132,7 +138,7 @@ export class NamespaceRows {
     this.masks = masks;
     this.covered = new Set(masks.namespacedKinds);
     this.orgKind = engine.sets.kindRights('Organization');
-    this.userRow = track ? new Map() : undefined;
+    this.track = track;
   }
 
   /** Users in some row. */
@@ -149,15 +155,18 @@ export class NamespaceRows {
       this.sorted = undefined;
       this.order = undefined;
       this.userCount += c.users.length;
-      if (this.userRow) for (const user of c.users) this.userRow.set(user, key);
     }
   }
 
   /** Puts a user in the row of its class now (none: in no row); true when it moved. Needs tracking. */
   move(user: string, c: RightsClass | undefined): boolean {
-    const userRow = this.userRow!;
+    if (!this.track) throw new Error('NamespaceRows.move needs tracking');
+    if (this.userList === undefined) this.sortedRows();
+    const allUsers = this.userList!;
+    const allKeys = this.keyList!;
     const key = c === undefined ? undefined : this.keyOf(c);
-    const before = userRow.get(user);
+    let at = sortedIndex(allUsers, user);
+    const before = allUsers[at] === user ? allKeys[at] : undefined;
     if (before === key) return false;
     this.sorted = undefined;
     if (before !== undefined) {
@@ -173,7 +182,8 @@ export class NamespaceRows {
         if (entry.row) entry.previous = entry.row;
         entry.row = undefined;
       }
-      userRow.delete(user);
+      allUsers.splice(at, 1);
+      allKeys.splice(at, 1);
       this.userCount--;
     }
     if (key !== undefined) {
@@ -184,7 +194,9 @@ export class NamespaceRows {
       entry.users = users;
       if (entry.row) entry.previous = entry.row;
       entry.row = undefined;
-      userRow.set(user, key);
+      at = sortedIndex(allUsers, user);
+      allUsers.splice(at, 0, user);
+      allKeys.splice(at, 0, key);
       this.userCount++;
     }
     return true;
@@ -225,6 +237,13 @@ export class NamespaceRows {
         order.push(entry);
       }
       order.sort((a, b) => (a.users[0]! < b.users[0]! ? -1 : 1));
+      if (this.track) {
+        const keyOf = new Map<RowEntry, string>();
+        for (const [key, entry] of this.rows) keyOf.set(entry, key);
+        const index = mergeWithKeys(order.map((entry) => ({ users: entry.users, key: keyOf.get(entry)! })));
+        this.userList = index.users;
+        this.keyList = index.keys;
+      }
     } else if (this.touched.size > 0) {
       const touched = this.touched;
       order = order.filter((entry) => !touched.has(entry));
@@ -329,6 +348,38 @@ function newRow(entry: RowEntry): MapRow {
     entry.previous = undefined;
   }
   return row;
+}
+
+/**
+ * Sorted lists of users, each with one key → all the users, sorted, and each one's key (lists merged in pairs; no
+ * user is in two lists).
+ */
+function mergeWithKeys(lists: ReadonlyArray<{ users: readonly string[]; key: string }>): { users: string[]; keys: string[] } {
+  let runs = lists.map(({ users, key }) => ({ users: users as string[], keys: new Array<string>(users.length).fill(key) }));
+  if (runs.length === 0) return { users: [], keys: [] };
+  while (runs.length > 1) {
+    const next: typeof runs = [];
+    for (let r = 0; r + 1 < runs.length; r += 2) {
+      const a = runs[r]!;
+      const b = runs[r + 1]!;
+      const users = new Array<string>(a.users.length + b.users.length);
+      const keys = new Array<string>(users.length);
+      let i = 0;
+      let j = 0;
+      let k = 0;
+      while (i < a.users.length && j < b.users.length) {
+        if (b.users[j]! < a.users[i]!) (keys[k] = b.keys[j]!), (users[k++] = b.users[j++]!);
+        else (keys[k] = a.keys[i]!), (users[k++] = a.users[i++]!);
+      }
+      while (i < a.users.length) (keys[k] = a.keys[i]!), (users[k++] = a.users[i++]!);
+      while (j < b.users.length) (keys[k] = b.keys[j]!), (users[k++] = b.users[j++]!);
+      next.push({ users, keys });
+    }
+    if (runs.length % 2 === 1) next.push(runs[runs.length - 1]!);
+    runs = next;
+  }
+  const only = runs[0]!;
+  return { users: only.users.slice(), keys: only.keys };
 }
 
 /** Where `user` is or would go in a sorted list. */

@@ -555,6 +555,9 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
       const at = position;
       done = rowText(rows[i]!, (m) => at.get(m)!);
       if (table >= 0) {
+        // Kept: flattened (V8 makes a string built piece by piece a rope; turning it into a number flattens it in
+        // place), so that it holds its bytes once and every later join copies it in one go.
+        Number(done);
         render.tableB = render.tableA;
         render.textB = render.textA;
         render.tableA = table;
