@@ -94,6 +94,8 @@ interface RowEntry {
   previous?: MapRow;
   /** Removed from the namespace (its last user moved out). */
   gone?: boolean;
+  /** Its first user when it was last put in row order (where to find it there); undefined until then. */
+  placed?: string;
 }
 
 /**
@@ -126,8 +128,9 @@ export class NamespaceRows {
   private readonly kept: number[] = [];
   /** The rows as last sorted by `toMap`; dropped whenever a row changes. */
   private sorted: MapRow[] | undefined;
-  /** The entries in row order as of the last `toMap` (undefined: sort them all), and those changed since. */
+  /** The entries in row order as of the last `toMap` (undefined: sort them all), their rows, and those changed since. */
   private order: RowEntry[] | undefined;
+  private orderRows: MapRow[] = [];
   private readonly touched = new Set<RowEntry>();
   private content: { organization: RightSetId; defaults: Map<string, RightSetId> | undefined } = { organization: EMPTY, defaults: undefined };
 
@@ -244,25 +247,44 @@ export class NamespaceRows {
         this.userList = index.users;
         this.keyList = index.keys;
       }
+      for (const entry of order) entry.placed = entry.users[0];
+      this.orderRows = order.map((entry) => (entry.row ??= newRow(entry)));
     } else if (this.touched.size > 0) {
-      const touched = this.touched;
-      order = order.filter((entry) => !touched.has(entry));
-      for (const entry of touched) {
-        if (entry.gone) continue;
-        const first = entry.users[0]!;
+      // Only the entries that changed are taken out (found by the first user they were placed by) and put back (by
+      // their first user now), in copies: a caller compares the rows array by identity.
+      order = order.slice();
+      const rows = this.orderRows.slice();
+      const where = (first: string): number => {
         let lo = 0;
-        let hi = order.length;
+        let hi = order!.length;
         while (lo < hi) {
           const mid = (lo + hi) >>> 1;
-          if (order[mid]!.users[0]! < first) lo = mid + 1;
+          if (order![mid]!.placed! < first) lo = mid + 1;
           else hi = mid;
         }
-        order.splice(lo, 0, entry);
+        return lo;
+      };
+      for (const entry of this.touched) {
+        if (entry.placed === undefined) continue;
+        const at = where(entry.placed);
+        if (order[at] !== entry) throw new Error(`NamespaceRows of ${this.namespace}: a row is not where it was placed`);
+        order.splice(at, 1);
+        rows.splice(at, 1);
+        entry.placed = undefined;
       }
+      for (const entry of this.touched) {
+        if (entry.gone) continue;
+        const first = entry.users[0]!;
+        const at = where(first);
+        entry.placed = first;
+        order.splice(at, 0, entry);
+        rows.splice(at, 0, (entry.row ??= newRow(entry)));
+      }
+      this.orderRows = rows;
     }
     this.touched.clear();
     this.order = order;
-    return order.map((entry) => (entry.row ??= newRow(entry)));
+    return this.orderRows;
   }
 
   private entry(key: string): RowEntry {
