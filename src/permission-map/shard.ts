@@ -227,8 +227,20 @@ interface RenderedShard {
   sha256: string;
 }
 
-function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): PermissionMapWrite {
-  const refs: PermissionMapShardRef[] = shards.map((s) => ({ configMap: s.configMap, key: s.key, sha256: s.sha256, bytes: s.bytes }));
+/** A list's JSON, kept for lists seen before (a map's rights and kinds are lists shared by every map of an engine). */
+const listTexts = new WeakMap<readonly string[], string>();
+function listJson(list: readonly string[]): string {
+  let text = listTexts.get(list);
+  if (text === undefined) listTexts.set(list, (text = JSON.stringify(list)));
+  return text;
+}
+
+/**
+ * For the tests: the index text a write carries, and its contentHash, against `JSON.stringify` of the index and of
+ * the hashed object as they were written before the texts were assembled from parts.
+ */
+export function indexTexts(write: PermissionMapWrite, map: NamespaceMap): { text: string; expected: string; hash: string; expectedHash: string } {
+  const index = write.index;
   const hashed = {
     format: INDEX_FORMAT,
     version: FORMAT_VERSION,
@@ -239,10 +251,21 @@ function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): Permi
     rights: map.rights,
     kinds: map.kinds,
     admins: map.admins,
-    shards: refs,
+    shards: index.shards,
     ...(map.withheld ? { withheld: map.withheld } : {}),
   };
-  const contentHash = `sha256:${sha256(JSON.stringify(hashed))}`;
+  return { text: write.configMaps.at(-1)!.data[INDEX_KEY]!, expected: JSON.stringify(index), hash: write.contentHash, expectedHash: `sha256:${sha256(JSON.stringify(hashed))}` };
+}
+
+function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): PermissionMapWrite {
+  const refs: PermissionMapShardRef[] = shards.map((s) => ({ configMap: s.configMap, key: s.key, sha256: s.sha256, bytes: s.bytes }));
+  // The index's JSON is written from parts (`JSON.stringify` of each, the same keys in the same order as the objects
+  // below): the rights list, the same for every map of an engine, is written once (test/unit/permission-map.test.ts
+  // holds the texts to `JSON.stringify` of the objects).
+  const common = `"rights":${listJson(map.rights)},"kinds":${listJson(map.kinds)},"admins":${JSON.stringify(map.admins)},"shards":${JSON.stringify(refs)}${map.withheld ? `,"withheld":${JSON.stringify(map.withheld)}` : ''}}`;
+  const head = `{"format":${JSON.stringify(INDEX_FORMAT)},"version":${FORMAT_VERSION},"catalog":${JSON.stringify(map.catalog)},"namespace":${JSON.stringify(map.namespace)},`;
+  const hashedText = `${head}"organization":${JSON.stringify(map.organization ?? null)},"nextExpiry":${JSON.stringify(map.nextExpiry ?? null)},${common}`;
+  const contentHash = `sha256:${sha256(hashedText)}`;
   const index: PermissionMapIndex = {
     format: INDEX_FORMAT,
     version: FORMAT_VERSION,
@@ -265,7 +288,8 @@ function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): Permi
     data,
   });
   const configMaps: ConfigMapObject[] = [];
-  const indexData: Record<string, string> = { [INDEX_KEY]: JSON.stringify(index) };
+  const indexText = `${head}${index.organization !== undefined ? `"organization":${JSON.stringify(index.organization)},` : ''}"evaluatedAt":${JSON.stringify(index.evaluatedAt)},${index.nextExpiry !== undefined ? `"nextExpiry":${JSON.stringify(index.nextExpiry)},` : ''}"contentHash":${JSON.stringify(contentHash)},${common}`;
+  const indexData: Record<string, string> = { [INDEX_KEY]: indexText };
   for (const [i, s] of shards.entries()) {
     if (s.configMap === name) indexData[s.key] = s.text;
     else configMaps.push(configMap(s.configMap, 'shard', { [s.key]: s.text }, { [SHARD_HASH_ANNOTATION]: refs[i]!.sha256 }));

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { buildPermissionMaps, type NamespaceMap } from '../../src/permission-map/build-maps.ts';
-import { dataBytes, shardMap } from '../../src/permission-map/shard.ts';
+import { dataBytes, indexTexts, shardMap } from '../../src/permission-map/shard.ts';
 import { NOW, modelOfScenario, scenarioArb } from './engine/scenario-arbitraries.ts';
 import { engineOf } from './engine/support.ts';
 import { differences, readBack, writeProblems } from './permission-map.support.ts';
@@ -27,6 +27,14 @@ describe('permission maps on random models', () => {
           if (split.index.shards.length > 1 || split.configMaps.length > 1) sharded++;
           expect(writeProblems(split, budget)).toEqual([]);
           expect(differences(engine, ns, readBack(split))).toEqual([]);
+          // The index text (assembled from parts) is JSON.stringify of the index, its hash that of the hashed fields;
+          // also for a withheld map (too many shards).
+          const withheld = shardMap(map, { budgetBytes: budget, maxShards: 1 });
+          for (const write of [whole, split, withheld]) {
+            const t = indexTexts(write, write.withheld ? { ...map, organization: undefined, nextExpiry: undefined, rights: [], kinds: [], admins: { users: [], rights: {} }, withheld: { reason: write.withheld.reason, message: write.withheld.message } } : map);
+            expect(t.text).toBe(t.expected);
+            expect(t.hash).toBe(t.expectedHash);
+          }
         }
       }),
       { numRuns: 300, interruptAfterTimeLimit: 60_000 },
