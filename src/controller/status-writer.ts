@@ -84,6 +84,8 @@ export class StatusWriter {
   private readonly options: Required<Omit<StatusWriterOptions, 'events' | 'onWrite'>> & Pick<StatusWriterOptions, 'events' | 'onWrite'>;
   /** The last write per object path, kept until the informer's object reaches it. */
   private readonly written = new Map<string, Written>();
+  /** The last second `timestamp` formatted, and its text. */
+  private stamp = { second: Number.NaN, text: '' };
 
   constructor(options: StatusWriterOptions) {
     this.options = { now: Date.now, ...options };
@@ -101,7 +103,7 @@ export class StatusWriter {
     const computed = invalid ? invalidStatus(kind, invalid.problems, invalid.generation) : (statusOf(engine, objectKey(object)) as { conditions: ConditionValue[] } | undefined);
     if (!computed) return this.forget(path);
     const previous = (held?.conditions ?? []) as Condition[];
-    const now = new Date(this.options.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = this.timestamp();
     const status = { ...computed, conditions: withTransitionTimes(previous, computed.conditions, now) };
     if (sameJson(held ?? {}, status)) return 'unchanged';
     const emptied = emptiedMaps(held, status);
@@ -130,6 +132,16 @@ export class StatusWriter {
     }
     await this.recordTransitions(kind, current, previous, status.conditions);
     return 'written';
+  }
+
+  /**
+   * Now as a condition's lastTransitionTime (whole seconds), written once per second: a start compares every status
+   * in a burst, and formatting the date for each cost ~1.4 µs of the ~15 µs per status.
+   */
+  private timestamp(): string {
+    const second = Math.floor(this.options.now() / 1000);
+    if (second !== this.stamp.second) this.stamp = { second, text: new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    return this.stamp.text;
   }
 
   /** The status the object holds: the informer's, or this writer's last write when the informer has not seen it yet. */

@@ -293,3 +293,21 @@ describe('olderThan', () => {
     expect(olderThan(informer, written)).toBe(expected);
   });
 });
+
+describe('transition times', () => {
+  test('a condition that flips takes the current second, as the writer’s clock moves (the formatted second is reused within a second only)', async () => {
+    const engine = world();
+    let clock = NOW + 400;
+    const api = new FakeApi();
+    const w = new StatusWriter({ api, now: () => clock });
+    await w.sync(engine, BOB, rawUser('bob'));
+    const first = (api.actions[0]!.body as { status: { conditions: Array<{ type: string; status: string; lastTransitionTime: string }> } }).status;
+    expect(first.conditions.map((c) => c.lastTransitionTime)).toEqual(first.conditions.map(() => STAMP));
+    // The cluster now holds Ready=False from before: the condition flips back, at the writer's new time.
+    const flipped = { ...first, conditions: first.conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c)) };
+    clock = NOW + 2_500;
+    await w.sync(engine, BOB, rawUser('bob', {}, { status: flipped }));
+    const second = (api.actions.at(-1)!.body as { status: { conditions: Array<{ type: string; lastTransitionTime: string }> } }).status;
+    expect(second.conditions.find((c) => c.type === 'Ready')!.lastTransitionTime).toBe('2026-06-01T00:00:02Z');
+  });
+});
