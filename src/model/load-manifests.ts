@@ -6,7 +6,7 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { isScalar, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import { isAlias, isCollection, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
 import { emptyModel, hasObject, objectKey, putObject, type Model, type ModelObject } from './model.ts';
 import { classifyDocument, toModelObject } from './to-model-object.ts';
 
@@ -173,8 +173,9 @@ function lineOf(text: string, offset: number): number {
 }
 
 /**
- * The plain value of each document of a YAML text, or why it has none. Duplicate map keys are found in one pass
- * (the yaml package's own check compares each key with every earlier one: a User with 40,000 labels took 45 s).
+ * The plain value of each document of a YAML text, or why it has none. Duplicate map keys and keys that are not
+ * scalars are found in one pass (the yaml package's own check compares each key with every earlier one: a User with
+ * 40,000 labels took 45 s).
  */
 export function parseManifestDocuments(text: string): Array<{ value: unknown } | { problem: string }> {
   let documents: Document.Parsed[];
@@ -186,8 +187,8 @@ export function parseManifestDocuments(text: string): Array<{ value: unknown } |
   }
   return documents.map((doc) => {
     if (doc.errors.length > 0) return { problem: `not valid YAML: ${firstLine(doc.errors[0])}` };
-    const duplicate = firstDuplicateKey(doc, lines);
-    if (duplicate) return { problem: `not valid YAML: ${duplicate}` };
+    const badKey = firstKeyProblem(doc, lines);
+    if (badKey) return { problem: `not valid YAML: ${badKey}` };
     try {
       const value = doc.toJS({ maxAliasCount: -1 }) as unknown;
       const nodes = expandedSize(value, MAX_EXPANDED_NODES);
@@ -203,16 +204,25 @@ function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
-function firstDuplicateKey(doc: Document.Parsed, lines: LineCounter): string | undefined {
+/**
+ * The first map key that is repeated, or that is a mapping or a sequence (a YAML complex key, `? a: b`): JSON and
+ * Kubernetes objects have string keys only, and turning such a key into a string would give a field name of several
+ * lines that no schema has.
+ */
+function firstKeyProblem(doc: Document.Parsed, lines: LineCounter): string | undefined {
   let found: string | undefined;
   visit(doc, {
     Map(_, map) {
       const keys = new Set<unknown>();
       for (const pair of map.items) {
-        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        const where = lineOfNode(pair.key, lines);
+        const target = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+        if (isCollection(target)) {
+          found = `map keys must be strings: a key${where} is a ${isSeq(target) ? 'sequence' : 'mapping'} (a YAML complex key)`;
+          return visit.BREAK;
+        }
+        const key = isScalar(target) ? target.value : target;
         if (keys.has(key)) {
-          const range = (pair.key as { range?: [number, number, number] } | null)?.range;
-          const where = range ? ` (line ${lines.linePos(range[0]).line})` : '';
           found = `map keys must be unique: ${JSON.stringify(String(key))} appears twice${where}`;
           return visit.BREAK;
         }
@@ -222,6 +232,12 @@ function firstDuplicateKey(doc: Document.Parsed, lines: LineCounter): string | u
     },
   });
   return found;
+}
+
+/** ` (line N)` of a node, or nothing when it has no place in the text. */
+function lineOfNode(node: unknown, lines: LineCounter): string {
+  const range = (node as { range?: [number, number, number] } | null)?.range;
+  return range ? ` (line ${lines.linePos(range[0]).line})` : '';
 }
 
 /** The number of values of `value` with shared (aliased) parts counted each time they occur, stopping past `limit`. */

@@ -97,6 +97,26 @@ describe('aliases and keys', () => {
     writeFileSync(join(dir, 'alias.yaml'), `${USER('bob')}spec: { displayName: *nothing }\n`);
     expect(load().lines).toEqual([expect.stringMatching(/^alias\.yaml: \(document 1\): not valid YAML: /)]);
   });
+  test('a key that is a mapping or a sequence (a YAML complex key) is refused with its line, in one line; the rest loads', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      writeFileSync(join(dir, 'complex.yaml'), `${USER('bob')}---\n${USER('carol')}spec:\n?  members:\n    users: [alice, bob]\n: x\n---\n${USER('dave')}spec:\n  ? [a, b]\n  : y\n---\napiVersion: charter.dev/v1alpha1\nkind: User\nmetadata: { name: erin, labels: { &k team: iot, *k : again } }\n`);
+      const { lines, users } = load();
+      expect(users).toEqual(['alice', 'bob']);
+      expect(lines).toEqual([
+        'complex.yaml: (document 2): not valid YAML: map keys must be strings: a key (line 9) is a mapping (a YAML complex key)',
+        'complex.yaml: (document 3): not valid YAML: map keys must be strings: a key (line 17) is a sequence (a YAML complex key)',
+        // An alias key is its anchor's value: here a second "team".
+        'complex.yaml: (document 4): not valid YAML: map keys must be unique: "team" appears twice (line 22)',
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    // Refused before the value is made: the yaml package never turns the key into a string (and warns on stderr).
+    expect(warnings.filter((w) => w.includes('stringified'))).toEqual([]);
+  });
   test('a duplicate key is refused with its line, also among many labels', () => {
     const labels = Array.from({ length: 1000 }, (_, i) => `    k${i}: v`).join('\n');
     writeFileSync(join(dir, 'dup.yaml'), `${USER('bob').replace('metadata: { name: bob }', 'metadata:\n  name: bob\n  labels:')}\n${labels}\n    k7: again\n`);
