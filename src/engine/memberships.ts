@@ -40,6 +40,8 @@ export class Memberships {
   private readonly byUser = new Map<string, Map<string, Membership>>();
   /** Organization → user → M*(u, o), for the users with a membership (the same objects as `byUser`). */
   private readonly byOrganization = new Map<string, Map<string, Membership>>();
+  /** Every distinct M*(u, o) value, shared by the users and organizations holding it (`shared`). */
+  private readonly distinct = new Map<number, Membership>();
 
   /** Computes every user's memberships from the grants and groups (the first build). */
   constructor(sets: RightSets, model: Model, grants: GrantIndex, groups: GroupIndex, organizations: OrganizationStructure) {
@@ -160,12 +162,23 @@ export class Memberships {
         out.set(
           o,
           current
-            ? { mask: sets.union(current.mask, m.mask), direct: current.direct || m.direct, viaGroup: current.viaGroup || m.viaGroup }
-            : { ...m },
+            ? this.shared(sets.union(current.mask, m.mask), current.direct || m.direct, current.viaGroup || m.viaGroup)
+            : this.shared(m.mask, m.direct, m.viaGroup),
         );
       }
     }
     return out;
+  }
+
+  /**
+   * The one kept `Membership` with these values (frozen): M*(u, o) takes few distinct values (a few hundred masks,
+   * two flags), and an object per (user, organization) was a third of the memberships' heap.
+   */
+  private shared(mask: RightSetId, direct: boolean, viaGroup: boolean): Membership {
+    const key = mask * 4 + (direct ? 2 : 0) + (viaGroup ? 1 : 0);
+    let m = this.distinct.get(key);
+    if (!m) this.distinct.set(key, (m = Object.freeze({ mask, direct, viaGroup }) as Membership));
+    return m;
   }
 
   private setMember(org: string, user: string, m: Membership): void {

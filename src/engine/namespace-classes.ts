@@ -343,6 +343,11 @@ export class ClassScratch {
     return ids;
   }
 
+  /** The user numbered `id`. */
+  nameOf(id: number): string {
+    return this.users[id]!;
+  }
+
   /** Users numbered so far: every id is below it. */
   get userCount(): number {
     return this.users.length;

@@ -7,8 +7,11 @@ import type { Model, UserObject } from '../model/model.ts';
 import { addTo, removeFrom } from './set-index.ts';
 
 export class UserIndex {
-  /** Identity → Users listing it. */
-  private readonly byIdentity = new Map<string, Set<string>>();
+  /**
+   * Identity → the User listing it, or the Users when several do (AmbiguousIdentity): nearly every identity is one
+   * User's, and a set for each cost 18 MiB at the large tier.
+   */
+  private readonly byIdentity = new Map<string, string | Set<string>>();
   /** Organization → Users naming it in spec.organization (whether it exists or not). */
   private readonly byOwner = new Map<string, Set<string>>();
 
@@ -18,7 +21,8 @@ export class UserIndex {
 
   /** The Users that list an identity. */
   usersWithIdentity(identity: string): ReadonlySet<string> {
-    return this.byIdentity.get(identity) ?? new Set();
+    const users = this.byIdentity.get(identity);
+    return typeof users === 'string' ? new Set([users]) : (users ?? new Set());
   }
 
   /** The Users whose spec.organization names the organization. */
@@ -52,12 +56,23 @@ export class UserIndex {
   }
 
   private add(user: UserObject): void {
-    for (const identity of user.identities) addTo(this.byIdentity, identity, user.name);
+    for (const identity of user.identities) {
+      const users = this.byIdentity.get(identity);
+      if (users === undefined) this.byIdentity.set(identity, user.name);
+      else if (typeof users !== 'string') users.add(user.name);
+      else if (users !== user.name) this.byIdentity.set(identity, new Set([users, user.name]));
+    }
     if (user.organization !== undefined) addTo(this.byOwner, user.organization, user.name);
   }
 
   private remove(user: UserObject): void {
-    for (const identity of user.identities) removeFrom(this.byIdentity, identity, user.name);
+    for (const identity of user.identities) {
+      const users = this.byIdentity.get(identity);
+      if (users === user.name) this.byIdentity.delete(identity);
+      else if (typeof users !== 'string' && users?.delete(user.name)) {
+        if (users.size === 1) this.byIdentity.set(identity, users.values().next().value!);
+      }
+    }
     if (user.organization !== undefined) removeFrom(this.byOwner, user.organization, user.name);
   }
 }

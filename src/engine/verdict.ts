@@ -23,8 +23,22 @@ export function judge(c: CollaborationObject, ctx: CheckContext, sets: RightSets
   const names = c.role !== undefined && catalog.roles.has(c.role) ? [...c.rights, ...catalog.roles.get(c.role)!] : [...c.rights];
   let wouldGrant = sets.expand(names);
   if (c.target.kind !== 'Organization') wouldGrant = sets.intersect(wouldGrant, sets.kindRights(c.target.kind));
-  const active = failures.length === 0;
-  return { active, failures, granted: active ? wouldGrant : EMPTY, wouldGrant };
+  if (failures.length === 0) return activeVerdict(sets, wouldGrant);
+  return { active: false, failures, granted: EMPTY, wouldGrant };
+}
+
+/**
+ * Active verdicts are shared, one per set of rights granted (per engine's `RightSets`): nearly every Collaboration
+ * counts, and a verdict of its own each cost ~90 bytes (the object and an empty failure list), 42 MiB at the large
+ * tier. Frozen, since many records hold each.
+ */
+const ACTIVE = new WeakMap<RightSets, CollaborationVerdict[]>();
+const NO_FAILURES: Failure[] = Object.freeze([]) as unknown as Failure[];
+
+function activeVerdict(sets: RightSets, granted: RightSetId): CollaborationVerdict {
+  let byGranted = ACTIVE.get(sets);
+  if (!byGranted) ACTIVE.set(sets, (byGranted = []));
+  return (byGranted[granted] ??= Object.freeze({ active: true, failures: NO_FAILURES, granted, wouldGrant: granted }));
 }
 
 /** Whether a re-judgement moved what the collaboration grants (its subject's users' rights). */
