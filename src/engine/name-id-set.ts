@@ -1,0 +1,131 @@
+/**
+ * Sets of names held as sorted arrays of small integers: a `NameIds` table numbers each name once (ids are never
+ * reused), and a `NameIdSet` keeps the ids of its names in ascending order. What the group closures (groups.ts)
+ * keep: every (user, group) pair twice, group → users and user → groups, ~2 M pairs each at the large tier, where a
+ * `Set` of names cost ~32 bytes a pair (its hash table) and a sorted array of ids costs 8. `has` is a look-up of the
+ * name's id and a binary search; adding or removing shifts the ids above it (a few hundred kB for the largest group).
+ * A set iterates in id order (the order names were first numbered), not in insertion order.
+ */
+
+/** Names numbered 0, 1, 2, … in the order first seen; a name keeps its number (the table only grows). */
+export class NameIds {
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+
+  /** The name's id, numbering it when new. */
+  idOf(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) this.ids.set(name, (id = this.names.push(name) - 1));
+    return id;
+  }
+
+  /** The name's id, or undefined when it was never numbered (no set can hold it). */
+  find(name: string): number | undefined {
+    return this.ids.get(name);
+  }
+
+  nameOf(id: number): string {
+    return this.names[id]!;
+  }
+}
+
+/** The position of `id` in the ascending `ids`, or where it would be inserted (`~position`, negative). */
+function search(ids: readonly number[], id: number): number {
+  let low = 0;
+  let high = ids.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = ids[middle]!;
+    if (at < id) low = middle + 1;
+    else if (at > id) high = middle - 1;
+    else return middle;
+  }
+  return ~low;
+}
+
+export class NameIdSet implements ReadonlySet<string> {
+  private readonly table: NameIds;
+  private ids: number[];
+
+  /** A set of the names in `table`; `ids` ascending, without repeats (as `from` makes them), or empty. */
+  constructor(table: NameIds, ids: number[] = []) {
+    this.table = table;
+    this.ids = ids;
+  }
+
+  static from(table: NameIds, names: Iterable<string>): NameIdSet {
+    const ids: number[] = [];
+    for (const name of names) ids.push(table.idOf(name));
+    ids.sort((a, b) => a - b);
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) if (i === 0 || ids[i] !== ids[i - 1]) ids[n++] = ids[i]!;
+    ids.length = n;
+    return new NameIdSet(table, ids.slice()); // a copy of the exact length: the pushes left room to grow
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  has(name: string): boolean {
+    const id = this.table.find(name);
+    return id !== undefined && search(this.ids, id) >= 0;
+  }
+
+  /** Adds a name; false when it was there already. */
+  add(name: string): boolean {
+    const id = this.table.idOf(name);
+    const at = search(this.ids, id);
+    if (at >= 0) return false;
+    this.ids.splice(~at, 0, id);
+    return true;
+  }
+
+  /** Gives back the room left by adds (an array grows by half again when full). */
+  compact(): void {
+    this.ids = this.ids.slice();
+  }
+
+  /** Removes a name; false when it was not there. */
+  delete(name: string): boolean {
+    const id = this.table.find(name);
+    if (id === undefined) return false;
+    const at = search(this.ids, id);
+    if (at < 0) return false;
+    this.ids.splice(at, 1);
+    return true;
+  }
+
+  *values(): SetIterator<string> {
+    for (const id of this.ids) yield this.table.nameOf(id);
+  }
+
+  keys(): SetIterator<string> {
+    return this.values();
+  }
+
+  *entries(): SetIterator<[string, string]> {
+    for (const name of this.values()) yield [name, name];
+  }
+
+  [Symbol.iterator](): SetIterator<string> {
+    return this.values();
+  }
+
+  forEach(callback: (value: string, value2: string, set: ReadonlySet<string>) => void, thisArg?: unknown): void {
+    for (const name of this.values()) callback.call(thisArg, name, name, this);
+  }
+}
+
+/** Adds a name under a key of an index of `NameIdSet`s. */
+export function addId(index: Map<string, NameIdSet>, table: NameIds, key: string, name: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new NameIdSet(table)));
+  set.add(name);
+}
+
+/** Removes a name; drops the key when its set becomes empty. */
+export function removeId(index: Map<string, NameIdSet>, key: string, name: string): void {
+  const set = index.get(key);
+  if (set && set.delete(name) && set.size === 0) index.delete(key);
+}
