@@ -247,7 +247,7 @@ export class NamespaceRows {
         this.userList = index.users;
         this.keyList = index.keys;
       }
-      for (const entry of order) entry.placed = entry.users[0];
+      if (this.track) for (const entry of order) entry.placed = entry.users[0];
       this.orderRows = order.map((entry) => (entry.row ??= newRow(entry)));
     } else if (this.touched.size > 0) {
       // Only the entries that changed are taken out (found by the first user they were placed by) and put back (by
@@ -291,7 +291,7 @@ export class NamespaceRows {
     let entry = this.rows.get(key);
     if (!entry) {
       const { organization, defaults } = this.content;
-      this.rows.set(key, (entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks), users: [], unsorted: undefined, row: undefined }));
+      this.rows.set(key, (entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks), users: [], unsorted: undefined, row: undefined, placed: undefined }));
     }
     return entry;
   }
