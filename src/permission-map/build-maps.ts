@@ -118,13 +118,12 @@ export class NamespaceRows {
   private readonly entityList: Array<{ kind: string; name: string }> = [];
   private readonly rows = new Map<string, RowEntry>();
   /**
-   * Only when tracking: every user in some row, sorted, and its row's key at the same index (two flat arrays, about
+   * Only when tracking: every user in some row, sorted, and its row's key (`UserKeys`: flat arrays in blocks, about
    * 16 bytes per (namespace, user) where a `Map` took about 50: at medium 2 M such pairs). Built from the rows' sorted
-   * users when they are first sorted (`sortedRows`); a move splices both.
+   * users when they are first sorted (`sortedRows`); a move splices one block.
    */
   private readonly track: boolean;
-  private userList: string[] | undefined;
-  private keyList: string[] | undefined;
+  private userKeys: UserKeys | undefined;
   private readonly kept: number[] = [];
   /** The rows as last sorted by `toMap`; dropped whenever a row changes. */
   private sorted: MapRow[] | undefined;
@@ -164,12 +163,10 @@ export class NamespaceRows {
   /** Puts a user in the row of its class now (none: in no row); true when it moved. Needs tracking. */
   move(user: string, c: RightsClass | undefined): boolean {
     if (!this.track) throw new Error('NamespaceRows.move needs tracking');
-    if (this.userList === undefined) this.sortedRows();
-    const allUsers = this.userList!;
-    const allKeys = this.keyList!;
+    if (this.userKeys === undefined) this.sortedRows();
+    const userKeys = this.userKeys!;
     const key = c === undefined ? undefined : this.keyOf(c);
-    let at = sortedIndex(allUsers, user);
-    const before = allUsers[at] === user ? allKeys[at] : undefined;
+    const before = userKeys.get(user);
     if (before === key) return false;
     this.sorted = undefined;
     if (before !== undefined) {
@@ -185,8 +182,7 @@ export class NamespaceRows {
         if (entry.row) entry.previous = entry.row;
         entry.row = undefined;
       }
-      allUsers.splice(at, 1);
-      allKeys.splice(at, 1);
+      userKeys.delete(user);
       this.userCount--;
     }
     if (key !== undefined) {
@@ -197,9 +193,7 @@ export class NamespaceRows {
       entry.users = users;
       if (entry.row) entry.previous = entry.row;
       entry.row = undefined;
-      at = sortedIndex(allUsers, user);
-      allUsers.splice(at, 0, user);
-      allKeys.splice(at, 0, key);
+      userKeys.insert(user, key);
       this.userCount++;
     }
     return true;
@@ -244,8 +238,7 @@ export class NamespaceRows {
         const keyOf = new Map<RowEntry, string>();
         for (const [key, entry] of this.rows) keyOf.set(entry, key);
         const index = mergeWithKeys(order.map((entry) => ({ users: entry.users, key: keyOf.get(entry)! })));
-        this.userList = index.users;
-        this.keyList = index.keys;
+        this.userKeys = new UserKeys(index.users, index.keys);
       }
       if (this.track) for (const entry of order) entry.placed = entry.users[0];
       this.orderRows = order.map((entry) => (entry.row ??= newRow(entry)));
@@ -370,6 +363,75 @@ function newRow(entry: RowEntry): MapRow {
     entry.previous = undefined;
   }
   return row;
+}
+
+/**
+ * Users (sorted) and each one's row key, in blocks of at most `USER_BLOCK` pairs (two flat arrays each): a move
+ * shifts one block, not arrays of the namespace's size (at large, 26,000 users: shifting old-generation arrays of
+ * pointers while the collector marks cost milliseconds per move).
+ */
+const USER_BLOCK = 512;
+export class UserKeys {
+  private readonly blocks: Array<{ users: string[]; keys: string[] }> = [];
+  private readonly size: number;
+
+  /** `users` sorted, `keys[i]` the key of `users[i]`; `size`: the most pairs a block holds (a test sets it small). */
+  constructor(users: readonly string[], keys: readonly string[], size = USER_BLOCK) {
+    this.size = size;
+    const half = Math.max(1, size >>> 1);
+    for (let i = 0; i < users.length; i += half) this.blocks.push({ users: users.slice(i, i + half), keys: keys.slice(i, i + half) });
+  }
+
+  /** Every (user, key), in order (for the tests). */
+  entries(): Array<[string, string]> {
+    return this.blocks.flatMap((b) => b.users.map((u, i): [string, string] => [u, b.keys[i]!]));
+  }
+
+  /** The block where `user` is or would go: the last whose first user is ≤ it (the first block if none). */
+  private blockOf(user: string): number {
+    const blocks = this.blocks;
+    let lo = 0;
+    let hi = blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (blocks[mid]!.users[0]! <= user) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.max(0, lo - 1);
+  }
+
+  get(user: string): string | undefined {
+    const block = this.blocks[this.blockOf(user)];
+    if (block === undefined) return undefined;
+    const at = sortedIndex(block.users, user);
+    return block.users[at] === user ? block.keys[at] : undefined;
+  }
+
+  delete(user: string): void {
+    const b = this.blockOf(user);
+    const block = this.blocks[b]!;
+    const at = sortedIndex(block.users, user);
+    block.users.splice(at, 1);
+    block.keys.splice(at, 1);
+    if (block.users.length === 0) this.blocks.splice(b, 1);
+  }
+
+  /** Adds a user that is in no row. */
+  insert(user: string, key: string): void {
+    if (this.blocks.length === 0) {
+      this.blocks.push({ users: [user], keys: [key] });
+      return;
+    }
+    const b = this.blockOf(user);
+    const block = this.blocks[b]!;
+    const at = sortedIndex(block.users, user);
+    block.users.splice(at, 0, user);
+    block.keys.splice(at, 0, key);
+    if (block.users.length > this.size) {
+      const half = block.users.length >>> 1;
+      this.blocks.splice(b + 1, 0, { users: block.users.splice(half), keys: block.keys.splice(half) });
+    }
+  }
 }
 
 /**
