@@ -1,11 +1,14 @@
 /**
  * `node --expose-gc bench/map-refresh.ts [--tier medium] [--changes 100] [--warm 1000] [--profile file] [--verify]`:
  * the kept maps' refresh after each change, alone (what `npm run bench` reports as "map refresh, CPU"): the CPU of
- * `IncrementalMaps.write` for every namespace the change names, the slowest changes with their namespaces, rows and
+ * `IncrementalMaps.write` for every namespace the change names (and its wall time, the garbage collector's pauses on
+ * this thread within it, and the wall time without them: the CPU figure also counts the collector's other threads),
+ * the slowest changes with their namespaces, rows and
  * bytes written, and the heap the kept maps hold; `--profile` writes a CPU profile of the refreshes only (read it
  * with `node bench/hotspots.ts <file>`); `--verify` compares each write with a fresh build's. The same model, seed
  * and change mix as `npm run bench` (warm-up changes, then the refreshed ones), without its other phases.
  */
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/catalog/load-catalog.ts';
 import { Engine } from '../src/engine/engine.ts';
@@ -56,7 +59,13 @@ log(`every map kept in ${round(keepMs)} ms CPU; heap ${round(heapBefore)} → ${
 
 const profiler = new PhaseProfiler();
 if (args.profile) await profiler.start();
-const rows: Array<{ i: number; label: string; ns: number; writeMs: number; rows: number; users: number; moved: number; bytes: number; cms: number }> = [];
+// The collector's pauses on this thread (its concurrent marking runs on other threads and shows only in the CPU figure).
+const pauses: Array<{ start: number; end: number }> = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration });
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+const rows: Array<{ i: number; label: string; ns: number; writeMs: number; wall: { start: number; end: number }; rows: number; users: number; moved: number; bytes: number; cms: number }> = [];
 let mismatches = 0;
 for (let i = 0; i < Number(args.changes); i++) {
   const mc = mix.next();
@@ -65,11 +74,13 @@ for (let i = 0; i < Number(args.changes); i++) {
   const namespaces = [...impact.namespaces];
   const movedBefore = kept.stats.usersMoved;
   c = process.cpuUsage();
+  const start = performance.now();
   const writes = namespaces.map((ns) => {
     if (live.hasMap(ns)) return kept.write(ns);
     kept.forget(ns);
     return shardMap(emptyNamespaceMap(live, ns));
   });
+  const wall = { start, end: performance.now() };
   const writeMs = cpuMs(c);
   let bytes = 0;
   let cms = 0;
@@ -97,12 +108,18 @@ for (let i = 0; i < Number(args.changes); i++) {
       if (JSON.stringify(write.configMaps) !== JSON.stringify(shardMap(buildNamespaceMap(live, write.namespace)).configMaps)) mismatches++;
     }
   }
-  rows.push({ i, label: mc.label, ns: namespaces.length, writeMs, rows: rowCount, users: userCount, moved: kept.stats.usersMoved - movedBefore, bytes, cms });
+  rows.push({ i, label: mc.label, ns: namespaces.length, writeMs, wall, rows: rowCount, users: userCount, moved: kept.stats.usersMoved - movedBefore, bytes, cms });
 }
 if (args.profile) {
   await profiler.stop(args.profile);
   log(`profile written to ${args.profile}`);
 }
+// The observer gets the entries on a later turn of the event loop.
+await new Promise((resolve) => setTimeout(resolve, 50));
+gcObserver.disconnect();
+/** Milliseconds of the collector's pauses on this thread within a refresh's wall time. */
+const pausedIn = (w: { start: number; end: number }): number =>
+  pauses.reduce((sum, p) => sum + Math.max(0, Math.min(p.end, w.end) - Math.max(p.start, w.start)), 0);
 const total = rows.map((r) => r.writeMs);
 const s = (xs: number[]): string => {
   const q = summarize(xs);
@@ -110,11 +127,14 @@ const s = (xs: number[]): string => {
 };
 console.log(`tier ${args.tier}: ${rows.length} changes; heap ${round(heapBefore)} → ${round(heapAfter)} MiB with kept maps (kept in ${round(keepMs)} ms CPU)`);
 console.log(`refresh CPU (ms)   ${s(total)}`);
+console.log(`refresh wall (ms)  ${s(rows.map((r) => r.wall.end - r.wall.start))}`);
+console.log(`  of it GC pauses  ${s(rows.map((r) => pausedIn(r.wall)))}`);
+console.log(`  without them     ${s(rows.map((r) => r.wall.end - r.wall.start - pausedIn(r.wall)))}`);
 console.log(`namespaces/change  ${s(rows.map((r) => r.ns))}`);
 console.log(`bytes/change       ${s(rows.map((r) => r.bytes))}`);
 console.log(`ConfigMaps/change  ${s(rows.map((r) => r.cms))}`);
 if (args.verify) console.log(`mismatches with a fresh build: ${mismatches}`);
 console.log('slowest:');
 for (const r of [...rows].sort((a, b) => b.writeMs - a.writeMs).slice(0, 8)) {
-  console.log(`  ${round(r.writeMs)} ms: ${r.ns} ns, ${r.rows} rows, ${r.users} row users, ${r.moved} moved, ${r.cms} CMs, ${r.bytes} B: ${r.label}`);
+  console.log(`  ${round(r.writeMs)} ms (wall ${round(r.wall.end - r.wall.start)}, GC pauses ${round(pausedIn(r.wall))}): ${r.ns} ns, ${r.rows} rows, ${r.users} row users, ${r.moved} moved, ${r.cms} CMs, ${r.bytes} B: ${r.label}`);
 }
