@@ -406,24 +406,19 @@ class ShardState {
       }
     };
     let moved = false;
-    let a = 0;
-    let b = 0;
-    while (a < before.length || b < rows.length) {
-      const x = before[a];
-      const y = rows[b];
-      if (x === y) {
-        out[b++] = renders[a++]!;
-      } else if (y === undefined || (x !== undefined && x.users[0]! <= y.users[0]!)) {
+    pairRows(before, rows, {
+      same: (a, b) => void (out[b] = renders[a]!),
+      gone: (a) => {
         count(renders[a]!, -1);
         moved = true;
-        a++;
-      } else {
-        const render = newRender(y);
+      },
+      added: (b) => {
+        const render = newRender(rows[b]!);
         count(render, 1);
         moved = true;
-        out[b++] = render;
-      }
-    }
+        out[b] = render;
+      },
+    });
     if (moved) this.table = undefined;
     this.rows = rows;
     this.renders = out;
@@ -455,24 +450,18 @@ class ShardState {
       const gone = new Map<MapRow, RowRender>();
       const added: RowRender[] = [];
       const newRows: MapRow[] = [];
-      let a = 0;
-      let b = 0;
-      while (a < before.length || b < rows.length) {
-        const x = before[a];
-        const y = rows[b];
-        if (x === y) {
-          a++;
-          b++;
-        } else if (y === undefined || (x !== undefined && x.users[0]! <= y.users[0]!)) {
-          const render = beforeRenders[a++]!;
-          gone.set(x!, render);
+      pairRows(before, rows, {
+        same: () => undefined,
+        gone: (a) => {
+          const render = beforeRenders[a]!;
+          gone.set(before[a]!, render);
           for (const u of render.units!) u.dropped = mark;
-        } else {
+        },
+        added: (b) => {
           added.push(renders[b]!);
-          newRows.push(y);
-          b++;
-        }
-      }
+          newRows.push(rows[b]!);
+        },
+      });
       const fresh: Unit[] = [];
       added.forEach((render, i) => {
         for (const u of this.cut(map, newRows[i]!, render, limit, refDigits, key, gone)) {
@@ -885,4 +874,24 @@ export function chunkCuts(before: readonly string[], after: readonly string[], b
   const fresh = chunkUsers(after, base, limit, [], tooBig);
   const reused = chunkUsers(after, base, limit, asUnits(before), tooBig);
   return { fresh: fresh.map((c) => c.users), reused: reused.map((c) => c.users), kept: reused.filter((c) => c.unit !== undefined).length };
+}
+
+/**
+ * Walks two row lists sorted by first user (which no other row of a list has) in one merge: a row in both (the same
+ * object) is `same`, one only in `before` is `gone`, one only in `rows` is `added`, each with its index.
+ */
+function pairRows(
+  before: readonly MapRow[],
+  rows: readonly MapRow[],
+  on: { same(a: number, b: number): void; gone(a: number): void; added(b: number): void },
+): void {
+  let a = 0;
+  let b = 0;
+  while (a < before.length || b < rows.length) {
+    const x = before[a];
+    const y = rows[b];
+    if (x === y) on.same(a++, b++);
+    else if (y === undefined || (x !== undefined && x.users[0]! <= y.users[0]!)) on.gone(a++);
+    else on.added(b++);
+  }
 }
