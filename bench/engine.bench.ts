@@ -23,6 +23,7 @@ import { runAdmissionMix, type AdmissionCategory } from './admission-mix.ts';
 import { ChangeMix, type ChangeCategory, type MixChange } from './change-mix.ts';
 import { PhaseProfiler } from './cpu-profile.ts';
 import { copyModel, generateWorkload, TIERS, type TierName } from './generate-model.ts';
+import { PublishedMaps } from './published-maps.ts';
 import { measureChecks } from './reader-checks.ts';
 import { collectGarbage, heapMiB, median, msSince, round, summarize, type Summary } from './stats.ts';
 import { verifyEngines, verifyMaps } from './verify.ts';
@@ -217,16 +218,15 @@ const advanceTimeMs = msSince(start);
 // Both must give the same ConfigMaps (counted in `mapMismatches`, part of `verified`). Before the changes (untimed
 // but measured): every namespace's map kept, as after a start; each namespace's ConfigMaps by hash annotation (which
 // covers the content), to count the ConfigMaps a change rewrites.
-const hashOf = (cm: { metadata: { annotations: Record<string, string> } }): string => Object.values(cm.metadata.annotations).join(',');
 const cpuMsSince = (from: NodeJS.CpuUsage): number => {
   const used = process.cpuUsage(from);
   return (used.user + used.system) / 1000;
 };
 const heapBeforeKeptMapsMiB = heapMiB();
 const keptMaps = new IncrementalMaps(live);
-const published = new Map<string, Map<string, string>>();
+const published = new PublishedMaps();
 let cpu = process.cpuUsage();
-for (const ns of live.mapNamespaces()) published.set(ns, new Map(keptMaps.write(ns).configMaps.map((cm) => [cm.metadata.name, hashOf(cm)])));
+for (const ns of live.mapNamespaces()) published.publish(keptMaps.write(ns));
 const keptMapsBuildCpuMs = cpuMsSince(cpu);
 const heapWithKeptMapsMiB = heapMiB();
 log(`every map kept: ${round(keptMapsBuildCpuMs)} ms CPU; heap ${round(heapBeforeKeptMapsMiB)} → ${round(heapWithKeptMapsMiB)} MiB`);
@@ -271,15 +271,9 @@ for (let i = 0; i < Math.min(tier === 'large' ? 20 : 100, changeCount); i++) {
   let configMapsWritten = 0;
   let bytesWritten = 0;
   for (const write of kept.writes) {
-    let names = published.get(write.namespace);
-    if (!names) published.set(write.namespace, (names = new Map()));
-    for (const cm of write.configMaps) {
-      const hash = hashOf(cm);
-      if (names.get(cm.metadata.name) === hash) continue;
-      names.set(cm.metadata.name, hash);
-      configMapsWritten++;
-      bytesWritten += dataBytes(cm.data);
-    }
+    const rewritten = published.publish(write);
+    configMapsWritten += rewritten.configMaps;
+    bytesWritten += rewritten.bytes;
   }
   endToEnd.push({ applyMs, refreshMs: kept.ms, refreshCpuMs: kept.cpuMs, fullCpuMs: full.cpuMs, namespaces: impact.namespaces.size, hot: mc.hot, configMapsWritten, bytesWritten });
 }

@@ -14,10 +14,11 @@ import { loadCatalog } from '../src/catalog/load-catalog.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { buildNamespaceMap, emptyNamespaceMap } from '../src/permission-map/build-maps.ts';
 import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
-import { dataBytes, shardMap } from '../src/permission-map/shard.ts';
+import { shardMap } from '../src/permission-map/shard.ts';
 import { ChangeMix } from './change-mix.ts';
 import { PhaseProfiler } from './cpu-profile.ts';
 import { copyModel, generateWorkload, type TierName } from './generate-model.ts';
+import { PublishedMaps } from './published-maps.ts';
 import { collectGarbage, heapMiB, round, summarize } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -49,9 +50,8 @@ collectGarbage();
 const heapBefore = heapMiB();
 const kept = new IncrementalMaps(live);
 let c = process.cpuUsage();
-const published = new Map<string, Map<string, string>>();
-const hashOf = (cm: { metadata: { annotations: Record<string, string> } }): string => Object.values(cm.metadata.annotations).join(',');
-for (const ns of live.mapNamespaces()) published.set(ns, new Map(kept.write(ns).configMaps.map((cm) => [cm.metadata.name, hashOf(cm)])));
+const published = new PublishedMaps();
+for (const ns of live.mapNamespaces()) published.publish(kept.write(ns));
 const keepMs = cpuMs(c);
 collectGarbage();
 const heapAfter = heapMiB();
@@ -87,15 +87,9 @@ for (let i = 0; i < Number(args.changes); i++) {
   let rowCount = 0;
   let userCount = 0;
   for (const write of writes) {
-    let names = published.get(write.namespace);
-    if (!names) published.set(write.namespace, (names = new Map()));
-    for (const cm of write.configMaps) {
-      const h = hashOf(cm);
-      if (names.get(cm.metadata.name) === h) continue;
-      names.set(cm.metadata.name, h);
-      cms++;
-      bytes += dataBytes(cm.data);
-    }
+    const rewritten = published.publish(write);
+    cms += rewritten.configMaps;
+    bytes += rewritten.bytes;
     if (live.hasMap(write.namespace)) {
       const m = kept.map(write.namespace);
       rowCount += m.rows.length;
