@@ -86,7 +86,7 @@ export class Engine implements EngineView {
     const organizations = organizationStructure(model);
     const checks = options.checks ?? CHECKS;
     const context = { catalog, model, organizations, now };
-    for (const c of model.collaborations.values()) grants.add(c, judge(c, context, this.sets, checks));
+    for (const [key, c] of model.collaborations) grants.add(c, judge(c, context, this.sets, checks), key);
     const state: EngineState = {
       catalog,
       sets: this.sets,
@@ -219,7 +219,7 @@ export class Engine implements EngineView {
     const defaultNamespaces = new Set<string>();
     if (!holdsRights(this.model.users.get(user))) return { entities, defaultNamespaces };
     const { sets, grants, groups, ownership, organizations } = this.state;
-    const held = (records: ReadonlySet<GrantRecord>): void => {
+    const held = (records: readonly GrantRecord[]): void => {
       for (const record of records) if (record.verdict.granted !== EMPTY) entities.add(record.target);
     };
     held(grants.grantsOf(`User/${user}`));
@@ -302,7 +302,7 @@ export class Engine implements EngineView {
   /** Whether a namespace gets a permission map (is among `mapNamespaces()`), without listing them all. */
   hasMap(namespace: string): boolean {
     const { grants, organizations } = this.state;
-    return grants.inNamespace(namespace).size > 0 || organizations.owner.has(namespace) || organizations.conflicts.has(namespace);
+    return grants.inNamespace(namespace).length > 0 || organizations.owner.has(namespace) || organizations.conflicts.has(namespace);
   }
 
   /**

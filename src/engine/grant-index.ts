@@ -7,7 +7,7 @@
 import type { CollaborationObject } from '../model/model.ts';
 import type { Membership } from './memberships.ts';
 import { EMPTY, type RightSets, type RightSetId } from './right-sets.ts';
-import { addTo, removeFrom } from './set-index.ts';
+import { pushTo, removeFromList } from './list-index.ts';
 import type { CollaborationVerdict } from './verdict.ts';
 
 /** Where an entity key points: its kind and namespace, or the organization for `Organization/o`. */
@@ -30,7 +30,7 @@ export interface GrantRecord {
   target: EntityInfo;
 }
 
-const NONE: ReadonlySet<GrantRecord> = new Set();
+const NONE: readonly GrantRecord[] = [];
 
 /** The key of a Collaboration, `namespace/name`. */
 export const collaborationKey = (c: { namespace: string; name: string }): string => `${c.namespace}/${c.name}`;
@@ -47,22 +47,22 @@ export class GrantIndex {
   /** `namespace/name` → the collaboration's record. */
   private readonly records = new Map<string, GrantRecord>();
   /** Subject key → grants on entities with that subject. */
-  private readonly grantsBySubject = new Map<string, Set<GrantRecord>>();
+  private readonly grantsBySubject = new Map<string, GrantRecord[]>();
   /** The same for memberships (Collaborations targeting an Organization). */
-  private readonly membershipsBySubject = new Map<string, Set<GrantRecord>>();
+  private readonly membershipsBySubject = new Map<string, GrantRecord[]>();
   /** Organization → membership grants targeting it. */
-  private readonly byTargetOrganization = new Map<string, Set<GrantRecord>>();
+  private readonly byTargetOrganization = new Map<string, GrantRecord[]>();
   /**
    * Entity key → grants targeting that entity (not organizations); built in one pass over the records on first use
    * (`byTarget`), then kept. A start (build, every map, every status) never reads it — maps go by namespace and
    * statuses by subject — so the build does not pay for it; the first change or admission decision does.
    */
-  private byTargetEntity: Map<string, Set<GrantRecord>> | undefined;
-  private readonly byNamespace = new Map<string, Set<GrantRecord>>();
+  private byTargetEntity: Map<string, GrantRecord[]> | undefined;
+  private readonly byNamespace = new Map<string, GrantRecord[]>();
   private readonly expiring = new Set<GrantRecord>();
   /** Namespace → its grants on entities with an expiresAt; organization → memberships of it with one. */
-  private readonly expiringInNamespace = new Map<string, Set<GrantRecord>>();
-  private readonly expiringOnOrganization = new Map<string, Set<GrantRecord>>();
+  private readonly expiringInNamespace = new Map<string, GrantRecord[]>();
+  private readonly expiringOnOrganization = new Map<string, GrantRecord[]>();
   /** Namespace → organizations that are the subject of one of its Collaborations → how many. */
   private readonly subjectOrganizations = new Map<string, Map<string, number>>();
   private readonly entityInfos = new Map<string, EntityInfo>();
@@ -91,32 +91,32 @@ export class GrantIndex {
   }
 
   /** Grants on entities (not organizations) whose subject is `subjectKey`. */
-  grantsOf(subjectKey: string): ReadonlySet<GrantRecord> {
+  grantsOf(subjectKey: string): readonly GrantRecord[] {
     return this.grantsBySubject.get(subjectKey) ?? NONE;
   }
 
   /** Memberships (grants targeting an organization) whose subject is `subjectKey`. */
-  membershipsOf(subjectKey: string): ReadonlySet<GrantRecord> {
+  membershipsOf(subjectKey: string): readonly GrantRecord[] {
     return this.membershipsBySubject.get(subjectKey) ?? NONE;
   }
 
   /** Memberships targeting an organization. */
-  onOrganization(org: string): ReadonlySet<GrantRecord> {
+  onOrganization(org: string): readonly GrantRecord[] {
     return this.byTargetOrganization.get(org) ?? NONE;
   }
 
   /** Every membership grant, organization by organization. */
-  allMemberships(): Iterable<ReadonlySet<GrantRecord>> {
+  allMemberships(): Iterable<readonly GrantRecord[]> {
     return this.byTargetOrganization.values();
   }
 
   /** Grants targeting an entity (not an organization), by entity key. */
-  onEntity(entityKey: string): ReadonlySet<GrantRecord> {
+  onEntity(entityKey: string): readonly GrantRecord[] {
     return this.byTarget().get(entityKey) ?? NONE;
   }
 
   /** The Collaborations of a namespace. */
-  inNamespace(namespace: string): ReadonlySet<GrantRecord> {
+  inNamespace(namespace: string): readonly GrantRecord[] {
     return this.byNamespace.get(namespace) ?? NONE;
   }
 
@@ -170,12 +170,12 @@ export class GrantIndex {
   }
 
   /** A namespace's grants on entities (not memberships) with an expiresAt. */
-  expiringIn(namespace: string): ReadonlySet<GrantRecord> {
+  expiringIn(namespace: string): readonly GrantRecord[] {
     return this.expiringInNamespace.get(namespace) ?? NONE;
   }
 
   /** Memberships of an organization with an expiresAt. */
-  expiringMembershipsOf(org: string): ReadonlySet<GrantRecord> {
+  expiringMembershipsOf(org: string): readonly GrantRecord[] {
     return this.expiringOnOrganization.get(org) ?? NONE;
   }
 
@@ -198,26 +198,30 @@ export class GrantIndex {
     const [index, key] = record.target.organization !== undefined ? [this.expiringOnOrganization, record.target.organization] : [this.expiringInNamespace, c.namespace];
     if (add) {
       this.expiring.add(record);
-      addTo(index, key, record);
+      pushTo(index, key, record);
     } else {
       this.expiring.delete(record);
-      removeFrom(index, key, record);
+      removeFromList(index, key, record);
     }
   }
 
-  /** Indexes a collaboration with its verdict; returns its record. */
-  add(c: CollaborationObject, verdict: CollaborationVerdict): GrantRecord {
+  /**
+   * Indexes a collaboration with its verdict; returns its record. `modelKey`, the model's key of it (the build passes it),
+   * is kept when it is the `namespace/name` (as it always is), so that the record and the model share one string (a string per Collaboration, 24 MiB at large).
+   */
+  add(c: CollaborationObject, verdict: CollaborationVerdict, modelKey?: string): GrantRecord {
     const target = this.entityInfo(targetKey(c));
-    const record: GrantRecord = { key: collaborationKey(c), collab: c, verdict, target };
+    const built = collaborationKey(c);
+    const record: GrantRecord = { key: modelKey === built ? modelKey : built, collab: c, verdict, target };
     this.records.set(record.key, record);
     const subject = subjectKey(c);
-    addTo(this.byNamespace, c.namespace, record);
+    pushTo(this.byNamespace, c.namespace, record);
     if (target.organization !== undefined) {
-      addTo(this.membershipsBySubject, subject, record);
-      addTo(this.byTargetOrganization, target.organization, record);
+      pushTo(this.membershipsBySubject, subject, record);
+      pushTo(this.byTargetOrganization, target.organization, record);
     } else {
-      addTo(this.grantsBySubject, subject, record);
-      if (this.byTargetEntity) addTo(this.byTargetEntity, target.key, record);
+      pushTo(this.grantsBySubject, subject, record);
+      if (this.byTargetEntity) pushTo(this.byTargetEntity, target.key, record);
       this.touch(subject);
       this.touchNamespace(c.namespace);
     }
@@ -232,13 +236,13 @@ export class GrantIndex {
     if (!record) return undefined;
     this.records.delete(record.key);
     const subject = subjectKey(record.collab);
-    removeFrom(this.byNamespace, record.collab.namespace, record);
+    removeFromList(this.byNamespace, record.collab.namespace, record);
     if (record.target.organization !== undefined) {
-      removeFrom(this.membershipsBySubject, subject, record);
-      removeFrom(this.byTargetOrganization, record.target.organization, record);
+      removeFromList(this.membershipsBySubject, subject, record);
+      removeFromList(this.byTargetOrganization, record.target.organization, record);
     } else {
-      removeFrom(this.grantsBySubject, subject, record);
-      if (this.byTargetEntity) removeFrom(this.byTargetEntity, record.target.key, record);
+      removeFromList(this.grantsBySubject, subject, record);
+      if (this.byTargetEntity) removeFromList(this.byTargetEntity, record.target.key, record);
       this.touch(subject);
       this.touchNamespace(record.collab.namespace);
     }
@@ -251,10 +255,10 @@ export class GrantIndex {
    * The by-target index, built now if it is not yet: the records in their order, so each entity's grants are in the
    * order they were added, as when the index is kept from the first add.
    */
-  private byTarget(): Map<string, Set<GrantRecord>> {
+  private byTarget(): Map<string, GrantRecord[]> {
     if (this.byTargetEntity) return this.byTargetEntity;
-    const index = new Map<string, Set<GrantRecord>>();
-    for (const record of this.records.values()) if (record.target.organization === undefined) addTo(index, record.target.key, record);
+    const index = new Map<string, GrantRecord[]>();
+    for (const record of this.records.values()) if (record.target.organization === undefined) pushTo(index, record.target.key, record);
     return (this.byTargetEntity = index);
   }
 
