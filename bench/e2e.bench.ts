@@ -2,9 +2,13 @@
  * `npm run bench:e2e`: the operator end to end, against a real control plane (src/devcluster: kube-apiserver + etcd
  * on loopback) with the operator in this process. Not a test: it prints figures (docs/performance.md, "End to end").
  *
- * 1. Converge from empty: the tier's namespaces exist, the operator runs, then every object of the tier is applied
- *    (server-side apply, 8 at a time); measured until the operator's last write. Then every status and every map
- *    ConfigMap is compared with an offline computation (engine + src/permission-map) of the same objects.
+ * 1. Converge from empty (the default): the tier's namespaces exist, the operator runs, then every object of the tier
+ *    is applied (server-side apply, 8 at a time); measured until the operator's last write.
+ *    Or, with --preload, a different measurement: every object is applied first (server-side apply through the API
+ *    server, --apply-concurrency at a time, 32 by default) with no operator running, then the operator is started on
+ *    the full cluster: time until ready (listed, engine built), until its last write, and its writes.
+ *    Then every status and every map ConfigMap is compared with an offline computation (engine + src/permission-map)
+ *    of the same objects.
  * 2. Changes: 200 single changes, one at a time, each a server-side apply (or delete) through the API — no kubectl
  *    process, so that the figure is the operator's and the API server's, not kubectl's start-up. A mirror engine in
  *    this process predicts, before each change, which map ConfigMaps and statuses it changes and the maps' new
@@ -12,10 +16,16 @@
  *    ConfigMap carrying the new hash. After the operator is idle again, its writes (charter_api_writes_total) are
  *    compared with the number of statuses and map ConfigMaps whose content changed.
  * 3. Restart: a second operator started on the converged cluster: time until it is idle, and its writes (none needed).
+ *    --skip-restart leaves it out (at medium it is minutes, and --preload's start already measures a start on a full
+ *    cluster, there with every status and map to write).
  *
- * Flags: --tier tiny|small|medium (default small), --changes N (200), --seed N (1), --workers N (4), --json <file>.
+ * Every phase's wall time and the load average at its end are in the output's `phases`.
+ *
+ * Flags: --tier tiny|small|medium (default small), --changes N (200), --seed N (1), --workers N (4), --json <file>,
+ * --preload, --apply-concurrency N (8; 32 with --preload), --skip-restart.
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
@@ -50,9 +60,16 @@ const CHANGES = Number(flag('changes', '200'));
 const SEED = Number(flag('seed', '1'));
 const WORKERS = Number(flag('workers', '4'));
 const JSON_OUT = flag('json', '');
-const APPLY_CONCURRENCY = 8;
+const PRELOAD = process.argv.includes('--preload');
+const SKIP_RESTART = process.argv.includes('--skip-restart');
+// Converging while applying keeps the 8 of every earlier run; a preload is bounded by the API server alone, which on
+// 2 cores took the small tier fastest at 32 at a time (docs/performance.md, "Preloaded").
+const APPLY_CONCURRENCY = Number(flag('apply-concurrency', PRELOAD ? '32' : '8'));
+/** ApiClient keeps at most 16 sockets: higher concurrency spreads the requests over several clients. */
+const SOCKETS_PER_CLIENT = 16;
 const FIELD_MANAGER = 'charter-bench';
 if (!E2E_TIERS[TIER]) throw new Error(`--tier: expected ${Object.keys(E2E_TIERS).join(' or ')}; found ${TIER}`);
+if (!(APPLY_CONCURRENCY >= 1)) throw new Error(`--apply-concurrency: expected a positive number; found ${flag('apply-concurrency', '')}`);
 
 const log = (message: string): void => {
   process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${message}\n`);
@@ -120,16 +137,18 @@ function toModel(manifests: Iterable<Manifest>, generations: Map<string, number>
 // ------------------------------------------------------------------------------------------------ the operator's state
 
 interface Counters {
-  writes: { status: number; configmap: number; event: number; other: number; errors: number };
+  /** Every write request; `errors` counts the failed ones (included in their kind), `conflicts` the 409s among them. */
+  writes: { status: number; configmap: number; event: number; other: number; errors: number; conflicts: number };
   adds: number;
   processed: number;
   depth: number;
 }
 
 async function counters(operator: Operator): Promise<Counters> {
-  const writes = { status: 0, configmap: 0, event: 0, other: 0, errors: 0 };
+  const writes = { status: 0, configmap: 0, event: 0, other: 0, errors: 0, conflicts: 0 };
   for (const v of (await operator.metrics.apiWrites.get()).values) {
     if (v.labels.result !== 'success') writes.errors += v.value;
+    if (v.labels.result === 'conflict') writes.conflicts += v.value;
     const kind = String(v.labels.kind);
     if (kind === 'status' || kind === 'configmap' || kind === 'event') writes[kind] += v.value;
     else writes.other += v.value;
@@ -165,32 +184,66 @@ async function idle(operator: Operator, quietMs: number, timeoutMs = 600_000): P
 
 // ------------------------------------------------------------------------------------------------ comparison
 
-/** Compares every status and map ConfigMap in the cluster with the mirror; returns the differences (a few shown). */
-async function compareWithMirror(api: ApiClient, engine: Engine): Promise<{ statuses: number; configMaps: number; differences: string[] }> {
+/** Every item of a list, a page of 2,000 at a time (one response of 100,000 Collaborations is ~200 MB of JSON). */
+async function listAll(api: ApiClient, path: string, labelSelector?: string): Promise<Obj[]> {
+  const items: Obj[] = [];
+  let token: string | undefined;
+  do {
+    const page = await api.request<{ items: Obj[]; metadata?: { continue?: string } }>('GET', path, { query: { limit: 2000, ...(token ? { continue: token } : {}), ...(labelSelector ? { labelSelector } : {}) } });
+    for (const item of page.items) items.push(item);
+    token = page.metadata?.continue || undefined;
+  } while (token);
+  return items;
+}
+
+/** What the mirror computed, as compared: statuses by object key, and each namespace's ConfigMaps by name. */
+interface MirrorContent {
+  statuses: Map<string, string>;
+  maps: Map<string, Map<string, string>>;
+}
+
+/**
+ * Compares every status and map ConfigMap in the cluster with the mirror; returns the differences (a few shown), the
+ * time spent listing and computing, and the mirror's content as compared (the changes phase starts from it, so that
+ * the mirror's maps are built once).
+ */
+async function compareWithMirror(api: ApiClient, engine: Engine): Promise<{ statuses: number; configMaps: number; differences: string[]; listSeconds: number; computeSeconds: number; content: MirrorContent }> {
   const differences: string[] = [];
+  let listing = 0;
+  const t0 = performance.now();
   const live = new Map<string, Obj>();
   for (const kind of KINDS) {
-    const list = await api.request<{ items: Obj[] }>('GET', `/apis/charter.dev/v1alpha1/${PLURALS[kind]}`);
-    for (const item of list.items) live.set(keyOf({ ...item, kind }), item);
+    for (const item of await listAll(api, `/apis/charter.dev/v1alpha1/${PLURALS[kind]}`)) live.set(keyOf({ ...item, kind }), item);
   }
+  const cms = await listAll(api, '/api/v1/configmaps', MAP_SELECTOR);
+  listing += performance.now() - t0;
   const keys = allObjectKeys(engine);
+  const statuses = new Map<string, string>();
   for (const key of keys) {
-    if (comparableStatus(statusOf(engine, key) as Obj | undefined) !== comparableStatus(live.get(key)?.status)) differences.push(`status of ${key}`);
+    const expected = comparableStatus(statusOf(engine, key) as Obj | undefined);
+    statuses.set(key, expected);
+    if (expected !== comparableStatus(live.get(key)?.status)) differences.push(`status of ${key}`);
   }
-  const cms = await api.request<{ items: Obj[] }>('GET', '/api/v1/configmaps', { query: { labelSelector: MAP_SELECTOR } });
-  const liveMaps = new Map(cms.items.map((cm) => [`${cm.metadata.namespace}/${cm.metadata.name}`, cm]));
+  live.clear();
+  const liveMaps = new Map(cms.map((cm) => [`${cm.metadata.namespace}/${cm.metadata.name}`, cm]));
+  const maps = new Map<string, Map<string, string>>();
   let configMaps = 0;
   for (const [ns, map] of buildPermissionMaps(engine)) {
+    const ofNamespace = new Map<string, string>();
     for (const cm of shardMap(map).configMaps) {
       configMaps++;
       const name = `${ns}/${cm.metadata.name}`;
+      const expected = comparableConfigMap(cm);
+      ofNamespace.set(cm.metadata.name, expected);
       const found = liveMaps.get(name);
-      if (!found || comparableConfigMap(found) !== comparableConfigMap(cm)) differences.push(`ConfigMap ${name}`);
+      if (!found || comparableConfigMap(found) !== expected) differences.push(`ConfigMap ${name}`);
       liveMaps.delete(name);
     }
+    maps.set(ns, ofNamespace);
   }
   for (const name of liveMaps.keys()) differences.push(`ConfigMap ${name} (should not exist)`);
-  return { statuses: keys.length, configMaps, differences };
+  const computeSeconds = (performance.now() - t0 - listing) / 1000;
+  return { statuses: keys.length, configMaps, differences, listSeconds: round(listing / 1000, 2), computeSeconds: round(computeSeconds, 2), content: { statuses, maps } };
 }
 
 // ------------------------------------------------------------------------------------------------ the changes
@@ -272,7 +325,7 @@ interface ChangeResult {
   mapsChanged: number;
   configMapsChanged: number;
   statusesChanged: number;
-  writes: { status: number; configmap: number; event: number; errors: number };
+  writes: { status: number; configmap: number; event: number; errors: number; conflicts: number };
 }
 
 // ------------------------------------------------------------------------------------------------ main
@@ -281,52 +334,111 @@ async function main(): Promise<void> {
   const tier = E2E_TIERS[TIER];
   log(`tier ${TIER}: ${tier.users} users, ${tier.groups} groups, ${tier.organizations} organizations, ${tier.entities} entities, ${tier.collaborations} collaborations; ${CHANGES} changes; ${WORKERS} workers`);
   const cp = await startControlPlane({ log: (m) => log(`control plane: ${m}`) });
-  const results: Obj = { tier: TIER, sizes: tier, seed: SEED, workers: WORKERS, node: process.version, date: new Date().toISOString() };
+  const results: Obj = {
+    tier: TIER,
+    // Two different measurements of the start: converging while the objects arrive, or starting on them all.
+    mode: PRELOAD ? 'preload: every object applied, then the operator started on the full cluster' : 'converge from empty: the operator running while every object is applied',
+    sizes: tier,
+    seed: SEED,
+    workers: WORKERS,
+    applyConcurrency: APPLY_CONCURRENCY,
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+  const phases: Record<string, { seconds: number; load1: number }> = {};
+  results.phases = phases;
+  let phaseStart = performance.now();
+  /** Ends a phase: its wall time since the previous phase ended, and the 1-minute load average now. */
+  const phase = (name: string): number => {
+    const now = performance.now();
+    phases[name] = { seconds: round((now - phaseStart) / 1000, 2), load1: round(loadavg()[0]!, 2) };
+    phaseStart = now;
+    return phases[name].seconds;
+  };
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(cp.kubeconfigPath);
   const api = new ApiClient(kubeConfig);
+  const appliers = Array.from({ length: Math.ceil(APPLY_CONCURRENCY / SOCKETS_PER_CLIENT) }, (_, i) => (i === 0 ? api : new ApiClient(kubeConfig)));
   const catalog = loadCatalog(undefined);
   const logger = createLogger(process.env.CHARTER_BENCH_LOG_LEVEL ?? 'warn');
   const operators: Operator[] = [];
   let indexWatch: Informer<KubernetesObject> | undefined;
   try {
     const model = generateE2eModel(tier, SEED, Date.now());
+    phase('generate');
     await inParallel(model.namespaces, APPLY_CONCURRENCY, (name) => api.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }));
     log(`${model.namespaces.length} namespaces created`);
+    phase('namespaces');
 
-    // ---------------------------------------------------------------- 1. converge from empty
+    const generations = new Map<string, number>();
+    let applier = 0;
+    const applyAll = (): Promise<void> =>
+      inParallel(model.manifests, APPLY_CONCURRENCY, async (m) => {
+        const client = appliers[applier++ % appliers.length]!;
+        const stored = await client.request<Obj>('PATCH', pathOf(m), { contentType: APPLY_PATCH, query: { fieldManager: FIELD_MANAGER, force: true }, body: m });
+        generations.set(keyOf(m), stored.metadata.generation);
+      });
+    // A medium tier's 126,000 objects take the operator tens of minutes to converge on a 2-core machine.
+    const settleTimeout = TIER === 'medium' ? 3_600_000 : 600_000;
     const operator = new Operator({ kubeConfig, catalog, logger, registry: new Registry(), leaderElection: false, workers: WORKERS });
     operators.push(operator);
-    await operator.start();
-    gc();
-    const generations = new Map<string, number>();
-    const started = performance.now();
-    await inParallel(model.manifests, APPLY_CONCURRENCY, async (m) => {
-      const stored = await api.request<Obj>('PATCH', pathOf(m), { contentType: APPLY_PATCH, query: { fieldManager: FIELD_MANAGER, force: true }, body: m });
-      generations.set(keyOf(m), stored.metadata.generation);
-    });
-    const applied = performance.now();
-    log(`applied ${model.manifests.length} objects in ${round((applied - started) / 1000)} s; waiting for the operator`);
-    // A medium tier's 126,000 objects take the operator tens of minutes to converge on a 2-core machine.
-    const settled = await idle(operator, 3000, TIER === 'medium' ? 3_600_000 : 600_000);
-    const converge = {
-      objects: model.manifests.length,
-      applySeconds: round((applied - started) / 1000),
-      convergeSeconds: round((settled.lastWriteAt - started) / 1000),
-      afterApplySeconds: round((settled.lastWriteAt - applied) / 1000),
-      writes: settled.counters.writes,
-    };
-    log(`converged ${converge.convergeSeconds} s after the first apply (${converge.afterApplySeconds} s after the last): writes ${JSON.stringify(converge.writes)}`);
+    if (PRELOAD) {
+      // ---------------------------------------------------------------- 1. preload, then start on the full cluster
+      const started = performance.now();
+      await applyAll();
+      const applySeconds = phase('apply');
+      log(`preloaded ${model.manifests.length} objects in ${applySeconds} s (${Math.round(model.manifests.length / applySeconds)}/s, ${APPLY_CONCURRENCY} at a time), no operator running`);
+      gc();
+      const t0 = performance.now();
+      await operator.start();
+      const ready = performance.now();
+      log(`operator ready (listed, engine built) in ${round((ready - t0) / 1000, 2)} s; waiting for its last write`);
+      const settled = await idle(operator, 3000, settleTimeout);
+      phase('operatorStart');
+      results.start = {
+        objects: model.manifests.length,
+        applySeconds,
+        objectsPerSecond: Math.round(model.manifests.length / applySeconds),
+        readySeconds: round((ready - t0) / 1000, 2),
+        lastWriteSeconds: round((settled.lastWriteAt - t0) / 1000, 2),
+        keysProcessed: settled.counters.processed,
+        writes: settled.counters.writes,
+        firstApplyToLastWriteSeconds: round((settled.lastWriteAt - started) / 1000, 1),
+      };
+      log(`started on the full cluster: ready ${results.start.readySeconds} s, last write ${results.start.lastWriteSeconds} s after the start; writes ${JSON.stringify(results.start.writes)}`);
+    } else {
+      // ---------------------------------------------------------------- 1. converge from empty
+      await operator.start();
+      gc();
+      phase('operatorStart');
+      const started = performance.now();
+      await applyAll();
+      const applied = performance.now();
+      phase('apply');
+      log(`applied ${model.manifests.length} objects in ${round((applied - started) / 1000)} s; waiting for the operator`);
+      const settled = await idle(operator, 3000, settleTimeout);
+      phase('convergeAfterApply');
+      results.converge = {
+        objects: model.manifests.length,
+        applySeconds: round((applied - started) / 1000),
+        convergeSeconds: round((settled.lastWriteAt - started) / 1000),
+        afterApplySeconds: round((settled.lastWriteAt - applied) / 1000),
+        writes: settled.counters.writes,
+      };
+      log(`converged ${results.converge.convergeSeconds} s after the first apply (${results.converge.afterApplySeconds} s after the last): writes ${JSON.stringify(results.converge.writes)}`);
+    }
+    for (const client of appliers.slice(1)) client.close();
     const current = new Map(model.manifests.map((m) => [keyOf(m), m]));
     let mirror = new Engine(toModel(current.values(), generations), catalog, {}, Date.now());
+    phase('mirrorBuild');
     const check = await compareWithMirror(api, mirror);
-    log(`compared ${check.statuses} statuses and ${check.configMaps} map ConfigMaps with the offline computation: ${check.differences.length} differences ${check.differences.slice(0, 5).join(', ')}`);
-    results.converge = { ...converge, compared: { statuses: check.statuses, configMaps: check.configMaps, differences: check.differences.length } };
+    phase('compare');
+    log(`compared ${check.statuses} statuses and ${check.configMaps} map ConfigMaps with the offline computation (list ${check.listSeconds} s, compute ${check.computeSeconds} s): ${check.differences.length} differences ${check.differences.slice(0, 5).join(', ')}`);
+    (results.start ?? results.converge).compared = { statuses: check.statuses, configMaps: check.configMaps, differences: check.differences.length, listSeconds: check.listSeconds, computeSeconds: check.computeSeconds };
 
     // ---------------------------------------------------------------- 2. single changes
-    const statusCache = new Map<string, string>(allObjectKeys(mirror).map((k) => [k, comparableStatus(statusOf(mirror, k) as Obj)]));
-    const mapCache = new Map<string, Map<string, string>>();
-    for (const [ns, map] of buildPermissionMaps(mirror)) mapCache.set(ns, new Map(shardMap(map).configMaps.map((cm) => [cm.metadata.name, comparableConfigMap(cm)])));
+    const statusCache = check.content.statuses;
+    const mapCache = check.content.maps;
     /** Expectations: namespace → the index content hash awaited (or 'deleted'), and who waits. */
     const waiting = new Map<string, { hash: string; resolve: (at: number) => void }>();
     indexWatch = new Informer<KubernetesObject>({ kubeConfig, path: '/api/v1/configmaps', labelSelector: `${MAP_SELECTOR},${PART_LABEL}=index`, name: 'bench', logger });
@@ -343,10 +455,14 @@ async function main(): Promise<void> {
     };
     indexWatch.on({ onEvent: seen, onRelist: () => undefined });
     await indexWatch.start();
+    phase('changesWatch');
     const rng = new Rng(SEED * 7919);
+    /** The 1-minute load average before each change: the machine is shared, and the latencies depend on it. */
+    const loads: number[] = [];
     const changes: ChangeResult[] = [];
     let attempts = 0;
     while (changes.filter((c) => c.latencyMs !== undefined).length < CHANGES && attempts < CHANGES * 3) {
+      loads.push(loadavg()[0]!);
       const plan = planChange(rng, model, current, attempts++);
       // What the change does, predicted by the mirror.
       const before = current.get(plan.key);
@@ -419,10 +535,11 @@ async function main(): Promise<void> {
         mapsChanged: expected.size,
         configMapsChanged,
         statusesChanged,
-        writes: { status: after.status - writesBefore.status, configmap: after.configmap - writesBefore.configmap, event: after.event - writesBefore.event, errors: after.errors - writesBefore.errors },
+        writes: { status: after.status - writesBefore.status, configmap: after.configmap - writesBefore.configmap, event: after.event - writesBefore.event, errors: after.errors - writesBefore.errors, conflicts: after.conflicts - writesBefore.conflicts },
       });
       if (changes.length % 25 === 0) log(`${changes.length} changes (${changes.filter((c) => c.latencyMs !== undefined).length} with a map change)`);
     }
+    phase('changes');
     const measured = changes.filter((c) => c.latencyMs !== undefined);
     const latencies = measured.map((c) => c.latencyMs!).sort((a, b) => a - b);
     const sum = (f: (c: ChangeResult) => number, of = changes): number => of.reduce((s, c) => s + f(c), 0);
@@ -436,9 +553,11 @@ async function main(): Promise<void> {
         configMapWrites: round(sum((c) => c.writes.configmap) / changes.length, 2),
         eventWrites: round(sum((c) => c.writes.event) / changes.length, 2),
         failedWrites: sum((c) => c.writes.errors),
+        conflicts: sum((c) => c.writes.conflicts),
         statusesChanged: round(sum((c) => c.statusesChanged) / changes.length, 2),
         configMapsChanged: round(sum((c) => c.configMapsChanged) / changes.length, 2),
       },
+      load1: { min: round(Math.min(...loads), 2), mean: round(loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length), 2), max: round(Math.max(...loads), 2) },
       changesWithMoreWritesThanChangedObjects: over.length,
       overExamples: over.slice(0, 5),
       byType: Object.fromEntries(
@@ -452,13 +571,19 @@ async function main(): Promise<void> {
     log(`changes: ${JSON.stringify(results.changes.latencyMs)} ms; per change ${JSON.stringify(results.changes.perChange)}`);
     mirror = new Engine(toModel(current.values(), generations), catalog, {}, Date.now());
     const after = await compareWithMirror(api, mirror);
-    results.changes.compared = { statuses: after.statuses, configMaps: after.configMaps, differences: after.differences.length };
+    phase('compareAfterChanges');
+    results.changes.compared = { statuses: after.statuses, configMaps: after.configMaps, differences: after.differences.length, listSeconds: after.listSeconds, computeSeconds: after.computeSeconds };
     log(`after the changes: ${after.differences.length} differences with the offline computation ${after.differences.slice(0, 5).join(', ')}`);
     await indexWatch.stop();
     indexWatch = undefined;
 
     // ---------------------------------------------------------------- 3. restart on the converged cluster
     await operator.stop();
+    if (SKIP_RESTART) {
+      log('restart: skipped (--skip-restart)');
+      results.restart = 'skipped (--skip-restart)';
+      return;
+    }
     gc();
     const restarted = new Operator({ kubeConfig, catalog, logger, registry: new Registry(), leaderElection: false, workers: WORKERS });
     operators.push(restarted);
@@ -473,14 +598,17 @@ async function main(): Promise<void> {
       writes: restartIdle.counters.writes,
     };
     log(`restart: ready (listed, engine built) in ${results.restart.readySeconds} s, every key reconciled after ${results.restart.idleSeconds} s, writes ${JSON.stringify(results.restart.writes)}`);
+    phase('restart');
   } finally {
     await indexWatch?.stop();
     for (const o of operators) await o.stop().catch(() => undefined);
-    api.close();
+    for (const client of appliers) client.close();
     await cp.stop();
+    log(`phases (s): ${Object.entries(phases).map(([name, p]) => `${name} ${p.seconds}`).join(', ')}`);
+    // Written even when a phase failed, so that a long run leaves the phases it finished.
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);
   }
-  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);
 }
 
 await main();
