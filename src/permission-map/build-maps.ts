@@ -85,9 +85,21 @@ function buildOne(engine: Engine, namespace: string, masks: MaskWriter): Namespa
 interface RowEntry {
   /** The row's content; its `users` are set when the map is made (`toMap`). */
   content: Omit<MapRow, 'users'>;
-  /** Sorted, except while a full build collects them (then `unsorted`). */
+  /**
+   * Sorted, except while a full build collects them (then `unsorted`); as last published while moves are pending
+   * (`added`, `removed`).
+   */
   users: string[];
   unsorted: string[][] | undefined;
+  /**
+   * Users moved in and out since `users` was last made (sorted, disjoint, `removed` ⊆ `users`): applied in one pass
+   * when the row is next published (`settle`), so that a row of 26,000 users is copied once per refresh, not twice
+   * per move (at large, arrays of more than ~16,000 pointers are allocated apart, and each copy cost milliseconds).
+   */
+  added?: string[];
+  removed?: string[];
+  /** Its users once the pending moves are applied. */
+  count: number;
   /** The row as last published; undefined once its users changed (a new object, so renderers' caches miss). */
   row: MapRow | undefined;
   /** The row published before its users changed (`previousRow` of the next one). */
@@ -153,6 +165,7 @@ export class NamespaceRows {
       if (key === undefined) continue;
       const entry = this.entry(key);
       (entry.unsorted ??= []).push(c.users);
+      entry.count += c.users.length;
       entry.row = undefined;
       this.sorted = undefined;
       this.order = undefined;
@@ -172,13 +185,12 @@ export class NamespaceRows {
     if (before !== undefined) {
       const entry = this.rows.get(before)!;
       this.touched.add(entry);
-      if (entry.users.length === 1) {
+      if (--entry.count === 0) {
         this.rows.delete(before);
         entry.gone = true;
       } else {
-        const users = entry.users.slice();
-        users.splice(sortedIndex(users, user), 1);
-        entry.users = users;
+        // Moved in since it was made: taken back out of `added`; else noted as removed.
+        if (!takeOut(entry.added, user)) putIn((entry.removed ??= []), user);
         if (entry.row) entry.previous = entry.row;
         entry.row = undefined;
       }
@@ -188,9 +200,8 @@ export class NamespaceRows {
     if (key !== undefined) {
       const entry = this.entry(key);
       this.touched.add(entry);
-      const users = entry.users.slice();
-      users.splice(sortedIndex(users, user), 0, user);
-      entry.users = users;
+      entry.count++;
+      if (!takeOut(entry.removed, user)) putIn((entry.added ??= []), user);
       if (entry.row) entry.previous = entry.row;
       entry.row = undefined;
       userKeys.insert(user, key);
@@ -231,6 +242,7 @@ export class NamespaceRows {
           entry.users = sortedUnion(entry.users.length === 0 ? entry.unsorted : [entry.users, ...entry.unsorted]);
           entry.unsorted = undefined;
         }
+        settle(entry);
         order.push(entry);
       }
       order.sort((a, b) => (a.users[0]! < b.users[0]! ? -1 : 1));
@@ -267,6 +279,7 @@ export class NamespaceRows {
       }
       for (const entry of this.touched) {
         if (entry.gone) continue;
+        settle(entry);
         const first = entry.users[0]!;
         const at = where(first);
         entry.placed = first;
@@ -284,7 +297,7 @@ export class NamespaceRows {
     let entry = this.rows.get(key);
     if (!entry) {
       const { organization, defaults } = this.content;
-      this.rows.set(key, (entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks), users: [], unsorted: undefined, row: undefined, placed: undefined }));
+      this.rows.set(key, (entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks), users: [], unsorted: undefined, count: 0, row: undefined, placed: undefined }));
     }
     return entry;
   }
@@ -363,6 +376,49 @@ function newRow(entry: RowEntry): MapRow {
     entry.previous = undefined;
   }
   return row;
+}
+
+/** Applies a row's pending moves to its users: one new array, in one pass over the old one. */
+function settle(entry: RowEntry): void {
+  const added = entry.added ?? NONE;
+  const removed = entry.removed ?? NONE;
+  if (added.length === 0 && removed.length === 0) return;
+  const users = entry.users;
+  const out = new Array<string>(users.length + added.length - removed.length);
+  let i = 0;
+  let a = 0;
+  let r = 0;
+  let k = 0;
+  for (; i < users.length; i++) {
+    const user = users[i]!;
+    if (r < removed.length && removed[r] === user) {
+      r++;
+      continue;
+    }
+    while (a < added.length && added[a]! < user) out[k++] = added[a++]!;
+    out[k++] = user;
+  }
+  while (a < added.length) out[k++] = added[a++]!;
+  if (k !== out.length || r !== removed.length) throw new Error('NamespaceRows: a row\'s pending moves do not match its users');
+  entry.users = out;
+  entry.added = undefined;
+  entry.removed = undefined;
+}
+
+const NONE: readonly string[] = [];
+
+/** Removes `user` from a sorted list if it is there; true when it was. */
+function takeOut(list: string[] | undefined, user: string): boolean {
+  if (list === undefined) return false;
+  const at = sortedIndex(list, user);
+  if (list[at] !== user) return false;
+  list.splice(at, 1);
+  return true;
+}
+
+/** Inserts `user` in a sorted list. */
+function putIn(list: string[], user: string): void {
+  list.splice(sortedIndex(list, user), 0, user);
 }
 
 /**

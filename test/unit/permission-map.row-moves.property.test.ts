@@ -1,0 +1,80 @@
+/**
+ * Kept rows moved user by user == rows built fresh: a tracked `NamespaceRows` (build-maps.ts), after random batches
+ * of moves between random classes (a user moved in and out of a row within one batch, a row emptied and refilled,
+ * several users into one row, a user leaving every row), gives at each `toMap` the same rows, in the same order, as
+ * an untracked `NamespaceRows` built from the classes' users then. Moves are applied to a row's users when it is
+ * next published (`settle`): this holds the pending moves to what editing the users at once gives.
+ */
+import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import type { RightsClass } from '../../src/engine/engine.ts';
+import { EMPTY, type RightSetId } from '../../src/engine/right-sets.ts';
+import { MaskWriter, NamespaceRows, type MapRow } from '../../src/permission-map/build-maps.ts';
+import { engineOf, modelOf } from './engine/support.ts';
+
+const engine = engineOf(modelOf());
+const masks = new MaskWriter(engine);
+const kinds = masks.namespacedKinds;
+const USERS = Array.from({ length: 24 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+
+/** Some of a kind's rights (picked by `bits`), as a set. */
+function subset(kind: string, bits: number): RightSetId {
+  const all = engine.sets.indices(engine.sets.kindRights(kind));
+  return engine.sets.fromIndices(all.filter((_, i) => (bits >>> i % 30) & 1));
+}
+
+type Content = Omit<RightsClass, 'users'>;
+
+/** A class's content: an organization set or none, defaults on some kinds, rights on some entities. */
+const contentArb: fc.Arbitrary<Content> = fc
+  .record({
+    admin: fc.boolean(),
+    defaults: fc.array(fc.tuple(fc.nat({ max: kinds.length - 1 }), fc.nat()), { maxLength: 2 }),
+    entities: fc.array(fc.tuple(fc.nat({ max: kinds.length - 1 }), fc.nat({ max: 3 }), fc.nat()), { maxLength: 3 }),
+  })
+  .map(({ admin, defaults, entities }) => ({
+    admin,
+    organization: EMPTY,
+    defaults: new Map(defaults.map(([k, bits]) => [kinds[k]!, subset(kinds[k]!, bits)])),
+    entities: new Map(entities.map(([k, e, bits]) => [`${kinds[k]!}/ns/e${e}`, subset(kinds[k]!, bits)])),
+  }));
+
+/** The classes with the users each holds now (-1: in none). */
+function classesOf(contents: readonly Content[], assigned: readonly number[]): RightsClass[] {
+  return contents.map((content, c) => ({ ...content, users: USERS.filter((_, u) => assigned[u] === c) }));
+}
+
+function freshRows(contents: readonly Content[], assigned: readonly number[]): MapRow[] {
+  const rows = new NamespaceRows(engine, 'ns', new MaskWriter(engine), false);
+  rows.addClasses(classesOf(contents, assigned).filter((c) => c.users.length > 0));
+  return rows.toMap(undefined).rows;
+}
+
+describe('kept rows after moves == rows built fresh', () => {
+  test('random batches of moves between random classes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(contentArb, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: -1, max: 4 }), { minLength: USERS.length, maxLength: USERS.length }),
+        fc.array(fc.array(fc.tuple(fc.nat({ max: USERS.length - 1 }), fc.integer({ min: -1, max: 4 })), { maxLength: 30 }), { maxLength: 6 }),
+        (contents, start, batches) => {
+          const assigned = start.map((c) => (c < contents.length ? c : -1));
+          const kept = new NamespaceRows(engine, 'ns', masks, true);
+          kept.addClasses(classesOf(contents, assigned).filter((c) => c.users.length > 0));
+          expect(kept.toMap(undefined).rows).toEqual(freshRows(contents, assigned));
+          for (const batch of batches) {
+            for (const [u, to] of batch) {
+              const c = to < contents.length ? to : -1;
+              assigned[u] = c;
+              kept.move(USERS[u]!, c < 0 ? undefined : { ...contents[c]!, users: [USERS[u]!] });
+            }
+            const fresh = freshRows(contents, assigned);
+            expect(kept.toMap(undefined).rows).toEqual(fresh);
+            expect(kept.userCount).toBe(fresh.reduce((n, row) => n + row.users.length, 0));
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
