@@ -4,7 +4,7 @@
  * `IncrementalMaps.write` for every namespace the change names (and its wall time, the garbage collector's pauses on
  * this thread within it, and the wall time without them: the CPU figure also counts the collector's other threads),
  * the slowest changes with their namespaces, rows and
- * bytes written, and the heap the kept maps hold; `--profile` writes a CPU profile of the refreshes only (read it
+ * bytes written, and the heap the kept maps hold (with the bytes outside the heap and the rss); `--profile` writes a CPU profile of the refreshes only (read it
  * with `node bench/hotspots.ts <file>`); `--verify` compares each write with a fresh build's. The same model, seed
  * and change mix as `npm run bench` (warm-up changes, then the refreshed ones), without its other phases.
  */
@@ -20,6 +20,13 @@ import { PhaseProfiler } from './cpu-profile.ts';
 import { copyModel, generateWorkload, type TierName } from './generate-model.ts';
 import { PublishedMaps } from './published-maps.ts';
 import { collectGarbage, heapMiB, round, summarize } from './stats.ts';
+
+/** Bytes outside the V8 heap (`Buffer`s and other external memory), after a full collection. */
+const outsideMiB = (): number => {
+  collectGarbage();
+  const m = process.memoryUsage();
+  return (m.external + m.arrayBuffers) / 2 ** 20;
+};
 
 const { values: args } = parseArgs({
   options: {
@@ -48,6 +55,7 @@ const cpuMs = (from: NodeJS.CpuUsage): number => {
 };
 collectGarbage();
 const heapBefore = heapMiB();
+const outsideBefore = outsideMiB();
 const kept = new IncrementalMaps(live);
 let c = process.cpuUsage();
 const published = new PublishedMaps();
@@ -55,6 +63,8 @@ for (const ns of live.mapNamespaces()) published.publish(kept.write(ns));
 const keepMs = cpuMs(c);
 collectGarbage();
 const heapAfter = heapMiB();
+const outsideAfter = outsideMiB();
+const rssAfter = process.memoryUsage().rss / 2 ** 20;
 log(`every map kept in ${round(keepMs)} ms CPU; heap ${round(heapBefore)} → ${round(heapAfter)} MiB`);
 
 const profiler = new PhaseProfiler();
@@ -120,6 +130,7 @@ const s = (xs: number[]): string => {
   return `p50 ${round(q.p50)} p99 ${round(q.p99)} max ${round(q.max)}`;
 };
 console.log(`tier ${args.tier}: ${rows.length} changes; heap ${round(heapBefore)} → ${round(heapAfter)} MiB with kept maps (kept in ${round(keepMs)} ms CPU)`);
+console.log(`  outside the heap (external + arrayBuffers) ${round(outsideBefore)} → ${round(outsideAfter)} MiB; heap + outside with kept maps ${round(heapAfter + outsideAfter)} MiB; rss ${round(rssAfter)} MiB`);
 console.log(`refresh CPU (ms)   ${s(total)}`);
 console.log(`refresh wall (ms)  ${s(rows.map((r) => r.wall.end - r.wall.start))}`);
 console.log(`  of it GC pauses  ${s(rows.map((r) => pausedIn(r.wall)))}`);

@@ -15,7 +15,7 @@
 import type { Engine, Impact } from '../engine/engine.ts';
 import type { NamespaceSubjects } from '../engine/namespace-classes.ts';
 import { MaskWriter, NamespaceRows, type NamespaceMap } from './build-maps.ts';
-import { RowRenderCache, shardMap, type PermissionMapWrite, type ShardOptions } from './shard.ts';
+import { keptRowRanges, RowRenderCache, shardMap, type PermissionMapWrite, type ShardOptions } from './shard.ts';
 
 /** Counters of how maps were brought up to date (for the benchmark and the tests). */
 export interface IncrementalMapStats {
@@ -117,6 +117,11 @@ export class IncrementalMaps {
     this.pending.delete(namespace);
     this.writes.delete(namespace);
     this.rendered.forget(namespace);
+  }
+
+  /** For the tests: where the kept renderings of the namespace's last write point (shard.ts's `keptRowRanges`). */
+  rowRanges(namespace: string): ReturnType<typeof keptRowRanges> {
+    return keptRowRanges(this.rendered, namespace);
   }
 
   /** Namespaces whose rows are kept. */

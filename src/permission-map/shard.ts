@@ -19,10 +19,12 @@
  * is not published — the namespace gets a withheld map instead (it answers nothing: fail closed), and the write says
  * why (`PermissionMapWrite.withheld`), for the operator to report.
  * With a `RowRenderCache` (kept maps), each namespace keeps its last write's state (`ShardState`): its rows' renderings
- * paired with the next write's rows by a merge on first users (no look-up per row), how many rows use each mask (the
- * table), its units sorted (only the units of rows that changed are taken out and merged in), and each shard's
- * units and text; rows, chunks and shards that did not change are not cut, rendered, sorted or hashed again, and a
- * map last written as one ConfigMap is rendered whole first, without cutting units. The output is the same.
+ * paired with the next write's rows by a merge on first users (no look-up per row) — a rendering's JSON is kept as
+ * where it lies in the last shard text, not as a copy — how many rows use each mask (the table), and, for a map
+ * split into shards only, its units sorted (only the units of rows that changed are taken out and merged in) and
+ * each shard's units and text; rows, chunks and shards that did not change are not cut, rendered, sorted or hashed
+ * again, and a map last written as one ConfigMap is rendered whole first, without cutting units. The output is the
+ * same.
  */
 import { createHash } from 'node:crypto';
 import { previousRow, withheldMap, type MapRow, type NamespaceMap } from './build-maps.ts';
@@ -143,6 +145,8 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
     const index = write.configMaps[0]!.data[INDEX_KEY]!;
     if (Buffer.byteLength(INDEX_KEY) + Buffer.byteLength(index) + Buffer.byteLength(key) + whole.bytes > budget) return undefined;
     state.lastSingle = true;
+    // Units and split shards serve split maps only: a map written as one ConfigMap keeps neither.
+    state.dropUnits();
     return write;
   };
   // Without a cache (a fresh build), the whole shard is rendered first: most maps are one ConfigMap. With one, also
@@ -153,25 +157,27 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
     const write = single();
     if (write) return write;
   }
-  // Units are cut for the smallest capacity tried (at most a quarter of it), so that they fit every capacity tried.
-  let sorted: readonly Unit[] | undefined;
-  let unitError: unknown;
-  try {
-    sorted = state.sortedUnits(map, Math.floor(smallest / 4));
-  } catch (error) {
-    unitError = error;
-  }
-  // With a cache, the units (kept) say first whether the whole shard can fit: a lower bound of its size is each
-  // row's users, once, and its braces; a map above the target is not rendered whole for nothing.
+  // With a cache, a lower bound of the whole shard's size says first whether it can fit: each row's users, once, and
+  // its braces (counted once per rendering); a map above the target is not rendered whole for nothing.
+  let triedSingle = singleFirst;
   if (!singleFirst) {
     let lower = 0;
-    for (const u of sorted ?? []) if (u.part === 0) lower += u.userBytes + 11;
-    if (sorted === undefined || lower + header + Buffer.byteLength(key) <= target) {
+    for (let i = 0; i < map.rows.length; i++) lower += userBytesOf(renders[i]!, map.rows[i]!) + 11;
+    if (lower + header + Buffer.byteLength(key) <= target) {
+      triedSingle = true;
       const write = single();
       if (write) return write;
     }
   }
-  if (sorted === undefined) throw unitError;
+  // Units are cut for the smallest capacity tried (at most a quarter of it), so that they fit every capacity tried.
+  let sorted: readonly Unit[];
+  try {
+    sorted = state.sortedUnits(map, Math.floor(smallest / 4));
+  } catch (error) {
+    const write = triedSingle ? undefined : single();
+    if (write) return write;
+    throw error;
+  }
 
   // Shards of the target's size, placed by hashing; when more than `maxShards` would be needed, a quarter larger, and
   // so on up to the budget; at the budget, first-fit when hashing does not fit.
@@ -357,6 +363,23 @@ export class RowRenderCache {
   forget(namespace: string): void {
     this.states.delete(namespace);
   }
+
+  /** The namespace's state when it was written with one set of options only. */
+  onlyState(namespace: string): ShardState | undefined {
+    const byOptions = this.states.get(namespace);
+    return byOptions === undefined || byOptions.size !== 1 ? undefined : [...byOptions.values()][0];
+  }
+}
+
+/**
+ * For the tests: where the kept renderings of a namespace's last write (with the only options it was written with)
+ * say their rows' JSON lies — each row's or chunk's users, and the range of each of its two slots (the text it is
+ * taken from, the range's text and the character after it).
+ */
+export function keptRowRanges(cache: RowRenderCache, namespace: string): Array<{ users: readonly string[]; slots: Array<{ text: string; after: string; source: string }> }> | undefined {
+  const state = cache.onlyState(namespace);
+  if (state === undefined) return undefined;
+  return state.ranges();
 }
 
 /**
@@ -381,6 +404,44 @@ class ShardState {
   shards: ShardRender[] | undefined;
   /** The last write was one ConfigMap. */
   lastSingle = false;
+
+  /**
+   * Forgets the units and the split shards (the map was written as one ConfigMap): cut again, as a fresh build would,
+   * when it is split next.
+   */
+  dropUnits(): void {
+    this.shards = undefined;
+    if (this.units === undefined) return;
+    for (const r of this.unitRenders) {
+      r.units = undefined;
+      r.unitsKey = undefined;
+    }
+    for (const r of this.renders) {
+      r.units = undefined;
+      r.unitsKey = undefined;
+    }
+    this.units = undefined;
+    this.unitRows = [];
+    this.unitRenders = [];
+    this.unitsKey = '';
+  }
+
+  /**
+   * The last write's rows (one ConfigMap) or units (split), each with the ranges its rendering points at (for the
+   * tests: `keptRowRanges`).
+   */
+  ranges(): Array<{ users: readonly string[]; slots: Array<{ text: string; after: string; source: string }> }> {
+    const out: Array<{ users: readonly string[]; slots: Array<{ text: string; after: string; source: string }> }> = [];
+    const add = (row: MapRow, r: RowRender): void => {
+      const slots = [];
+      if (r.srcA !== undefined) slots.push({ text: r.srcA.slice(r.atA, r.atA + r.lenA), after: r.srcA.charAt(r.atA + r.lenA), source: r.srcA });
+      if (r.srcB !== undefined) slots.push({ text: r.srcB.slice(r.atB, r.atB + r.lenB), after: r.srcB.charAt(r.atB + r.lenB), source: r.srcB });
+      out.push({ users: row.users, slots });
+    };
+    if (this.lastSingle) this.rows.forEach((row, i) => add(row, this.renders[i]!));
+    else for (const shard of this.shards ?? []) for (const u of shard.units) add(u.row, u.render!);
+    return out;
+  }
 
   /** Distinct masks the rows use. */
   get distinct(): number {
@@ -520,14 +581,25 @@ interface ShardRender {
   rendered: { text: string; bytes: number; sha256: string };
 }
 
+/**
+ * A row's rendering. Its JSON against the last two tables of masks (their ids: a map rendered whole, then split) is
+ * not kept as a string of its own but as where it lies in the last shard text rendered with that table (`srcA` from
+ * `atA`, `lenA` characters): the shard texts are kept anyway (the last write's ConfigMaps), so a row's bytes are held
+ * once, not twice. Each render of a shard points its rows at the new text, so an older text is not kept alive by them.
+ */
 interface RowRender {
   /** The distinct masks the row uses. */
   masks: string[];
-  /** The row rendered against the last two tables of masks (their ids): a map rendered whole, then split. */
   tableA: number;
-  textA: string | undefined;
+  srcA: string | undefined;
+  atA: number;
+  lenA: number;
   tableB: number;
-  textB: string | undefined;
+  srcB: string | undefined;
+  atB: number;
+  lenB: number;
+  /** Bytes of the row's users (JSON, a comma each); -1 until counted. */
+  userBytes: number;
   /** The row cut into units, for a limit and mask-reference width (`unitsKey`). */
   unitsKey?: string;
   units?: Unit[];
@@ -538,7 +610,17 @@ function newRender(row: MapRow): RowRender {
   if (row.organization !== undefined) masks.add(row.organization);
   for (const m of Object.values(row.defaults ?? {})) masks.add(m);
   for (const names of Object.values(row.entities ?? {})) for (const m of Object.values(names)) masks.add(m);
-  return { masks: [...masks], tableA: 0, textA: undefined, tableB: 0, textB: undefined };
+  return { masks: [...masks], tableA: 0, srcA: undefined, atA: 0, lenA: 0, tableB: 0, srcB: undefined, atB: 0, lenB: 0, userBytes: -1 };
+}
+
+/** `RowRender.userBytes`, counted once per rendering (rows are not changed in place). */
+function userBytesOf(render: RowRender, row: MapRow): number {
+  if (render.userBytes < 0) {
+    let bytes = 0;
+    for (const user of row.users) bytes += jsonBytes(user) + 1;
+    render.userBytes = bytes;
+  }
+  return render.userBytes;
 }
 
 /** A unit's rendering (a whole row's is the row's). */
@@ -557,34 +639,94 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
     for (const r of renders) for (const m of r.masks) masks.add(m);
     sets = [...masks].sort(byMask);
   }
+  const head = JSON.stringify({ format: SHARD_FORMAT, version: FORMAT_VERSION, namespace, sets });
+  if (rows.length === 0) return text1(`${head.slice(0, -1)},"rows":[]}`);
+  const prefix = `${head.slice(0, -1)},"rows":[`;
   const table = cache ? cache.tableId(sets.join(',')) : -1;
   let position: Map<string, number> | undefined;
-  const texts = new Array<string>(rows.length);
+  // Each row's JSON: kept rows' from the text they were last rendered into (runs of rows adjacent there taken as one
+  // piece, commas included), the others rendered now. `lengths`: each row's, to point the rows at the new text.
+  const pieces: string[] = [];
+  const lengths = table >= 0 ? new Array<number>(rows.length) : undefined;
+  let runSrc: string | undefined;
+  let runStart = 0;
+  let runEnd = 0;
   for (let i = 0; i < rows.length; i++) {
     const render = renders[i]!;
-    let done = render.tableA === table ? render.textA : render.tableB === table ? render.textB : undefined;
-    if (done === undefined) {
-      position ??= new Map(sets.map((m, j) => [m, j]));
-      const at = position;
-      done = rowText(rows[i]!, (m) => at.get(m)!);
-      if (table >= 0) {
-        // Kept: flattened (V8 makes a string built piece by piece a rope; turning it into a number flattens it in
-        // place), so that it holds its bytes once and every later join copies it in one go.
-        Number(done);
-        render.tableB = render.tableA;
-        render.textB = render.textA;
-        render.tableA = table;
-        render.textA = done;
-      }
+    let src: string | undefined;
+    let at = 0;
+    let len = 0;
+    if (table >= 0 && render.tableA === table && render.srcA !== undefined) {
+      src = render.srcA;
+      at = render.atA;
+      len = render.lenA;
+    } else if (table >= 0 && render.tableB === table && render.srcB !== undefined) {
+      src = render.srcB;
+      at = render.atB;
+      len = render.lenB;
     }
-    texts[i] = done;
+    if (src !== undefined) {
+      if (lengths) lengths[i] = len;
+      if (runSrc === src && runEnd + 1 === at) {
+        runEnd = at + len;
+        continue;
+      }
+      if (runSrc !== undefined) pieces.push(runSrc.slice(runStart, runEnd));
+      runSrc = src;
+      runStart = at;
+      runEnd = at + len;
+      continue;
+    }
+    if (runSrc !== undefined) pieces.push(runSrc.slice(runStart, runEnd));
+    runSrc = undefined;
+    position ??= new Map(sets.map((m, j) => [m, j]));
+    const where = position;
+    const done = rowText(rows[i]!, (m) => where.get(m)!);
+    if (lengths) {
+      lengths[i] = done.length;
+      // This table's slot: the other one keeps the rendering against the table before.
+      render.tableB = render.tableA;
+      render.srcB = render.srcA;
+      render.atB = render.atA;
+      render.lenB = render.lenA;
+      render.tableA = table;
+      render.srcA = undefined;
+    }
+    pieces.push(done);
   }
-  const head = JSON.stringify({ format: SHARD_FORMAT, version: FORMAT_VERSION, namespace, sets });
+  if (runSrc !== undefined) pieces.push(runSrc.slice(runStart, runEnd));
   // One string built in one go (a template around a join would be flattened again by byteLength and the hash).
-  if (rows.length === 0) return text1(`${head.slice(0, -1)},"rows":[]}`);
-  texts[0] = `${head.slice(0, -1)},"rows":[${texts[0]!}`;
-  texts[texts.length - 1] += ']}';
-  return text1(texts.join(','));
+  pieces[0] = prefix + pieces[0]!;
+  pieces[pieces.length - 1] += ']}';
+  const text = pieces.length === 1 ? flat(pieces[0]!) : pieces.join(',');
+  if (lengths) {
+    // Every row now points at this text (for this table), so that the texts it was taken from can go.
+    let at = prefix.length;
+    for (let i = 0; i < rows.length; i++) {
+      const render = renders[i]!;
+      const len = lengths[i]!;
+      if (render.tableA === table) {
+        render.srcA = text;
+        render.atA = at;
+        render.lenA = len;
+      } else {
+        render.srcB = text;
+        render.atB = at;
+        render.lenB = len;
+      }
+      at += len + 1;
+    }
+  }
+  return text1(text);
+}
+
+/**
+ * A string flattened in place (V8 makes a string built piece by piece a rope; turning it into a number flattens it),
+ * so that it holds its bytes once and every later slice, join and hash reads it in one go.
+ */
+function flat(text: string): string {
+  Number(text);
+  return text;
 }
 
 function text1(text: string): { text: string; bytes: number } {

@@ -4,7 +4,8 @@
  * byte for byte, for shard sizes small enough that big rows are cut into user chunks and maps into many shards. So
  * the chunks reused from a row's previous cut (`previousRow`), the shards reused while their units are the same,
  * and the distinct masks counted from the last count cut and place units exactly as a fresh build does; and the
- * count of distinct masks kept from write to write equals a fresh count of the rows' masks (a wrong decrement fails).
+ * count of distinct masks kept from write to write equals a fresh count of the rows' masks (a wrong decrement fails);
+ * and each kept rendering points at its row's JSON within a text of the last write (no copy, no older text).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -13,7 +14,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import type { CollaborationObject, OrganizationObject, UserGroupObject, UserObject } from '../../src/model/model.ts';
 import { buildNamespaceMap } from '../../src/permission-map/build-maps.ts';
 import { IncrementalMaps } from '../../src/permission-map/incremental-maps.ts';
-import { RowRenderCache, shardMap, type ShardOptions } from '../../src/permission-map/shard.ts';
+import { RowRenderCache, shardMap, type PermissionMapWrite, type ShardOptions } from '../../src/permission-map/shard.ts';
 import { T0 } from './engine/arbitraries.ts';
 import { collab, group, modelOf, org, user } from './engine/support.ts';
 
@@ -48,6 +49,25 @@ const editArb = fc.record({ big: pick(40), mid: pick(6), direct: pick(4) });
 const toggle = <T>(set: Set<T>, items: Iterable<T>): void => {
   for (const i of items) if (!set.delete(i)) set.add(i);
 };
+
+/**
+ * The kept renderings hold no text of their own: each row's (or chunk's) JSON is a range of a text — one of them
+ * a text the last write carries — and each range is the row as a shard document holds it (its users first, a
+ * closing brace last, then the comma or bracket that ends a row: a range off by a character fails).
+ */
+function checkRanges(maps: IncrementalMaps, write: PermissionMapWrite): void {
+  const texts = new Set(write.configMaps.flatMap((cm) => Object.values(cm.data)));
+  const ranges = maps.rowRanges('acme')!;
+  expect(ranges.length).toBeGreaterThan(0);
+  for (const range of ranges) {
+    // One slot points into the text written (the other may hold the map rendered whole, which did not fit).
+    expect(range.slots.some((slot) => texts.has(slot.source))).toBe(true);
+    const users = `{"users":${JSON.stringify(range.users)}`;
+    for (const slot of range.slots) {
+      expect(slot.text.startsWith(users) && slot.text.endsWith('}') && (slot.after === ',' || slot.after === ']')).toBe(true);
+    }
+  }
+}
 
 describe('kept maps with render caches == shardMap from scratch', () => {
   test('big groups edited a few users at a time; small shards (rows cut into chunks, many shards)', () => {
@@ -90,6 +110,7 @@ describe('kept maps with render caches == shardMap from scratch', () => {
             const kept = maps[k]!.write('acme', options);
             const expected = shardMap(fresh, options);
             expect(JSON.stringify(kept.configMaps)).toBe(JSON.stringify(expected.configMaps));
+            if (!kept.withheld) checkRanges(maps[k]!, kept);
             if (expected.configMaps.length > 3) sharded++;
           }
           checkCount();

@@ -1,0 +1,190 @@
+/**
+ * `node --expose-gc [--max-old-space-size=12288] bench/kept-maps-heap.ts [--tier medium] [--seed N] [--warm 1000]`:
+ * where the kept permission maps' heap goes (src/permission-map/incremental-maps.ts and shard.ts's kept state). Builds
+ * the benchmark's model and engine, applies the warm-up changes (as bench/map-refresh.ts does), keeps every map
+ * (`IncrementalMaps.write` for every namespace), then lets go of the kept parts one at a time, from what is shared
+ * least to most, with a forced GC after each: what a release frees is what that part alone kept alive. Also counts
+ * the kept objects (rows, renderings, units, shards) and the text bytes they hold. Figures are `heapUsed` and, apart,
+ * `external + arrayBuffers` (bytes outside the V8 heap, e.g. `Buffer`s) and `rss`. Prints one JSON object on stdout.
+ */
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadCatalog } from '../src/catalog/load-catalog.ts';
+import { Engine } from '../src/engine/engine.ts';
+import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
+import { ChangeMix } from './change-mix.ts';
+import { copyModel, generateWorkload, type TierName } from './generate-model.ts';
+import { collectGarbage, round } from './stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    tier: { type: 'string', default: 'medium' },
+    seed: { type: 'string', default: '20260601' },
+    warm: { type: 'string', default: '1000' },
+  },
+});
+const log = (m: string): void => void process.stderr.write(`[kept-maps-heap] ${m}\n`);
+if (!globalThis.gc) log('warning: run with --expose-gc for stable figures');
+const MiB = 2 ** 20;
+const memory = (): { heap: number; outside: number; rss: number } => {
+  collectGarbage();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed / MiB, outside: (m.external + m.arrayBuffers) / MiB, rss: m.rss / MiB };
+};
+const catalog = loadCatalog();
+const w = generateWorkload(args.tier as TierName, Number(args.seed), catalog);
+const live = new Engine(copyModel(w.model), catalog, {}, w.now);
+const mix = new ChangeMix(w, live);
+for (let i = 0; i < Number(args.warm); i++) {
+  const mc = mix.next();
+  live.apply([mc.change]);
+  mix.afterApply(mc);
+}
+const before = memory();
+const kept = new IncrementalMaps(live);
+const c = process.cpuUsage();
+for (const ns of live.mapNamespaces()) kept.write(ns);
+const u = process.cpuUsage(c);
+const keepMs = (u.user + u.system) / 1000;
+const after = memory();
+log(`kept every map in ${round(keepMs)} ms CPU; heap ${round(before.heap)} → ${round(after.heap)} MiB`);
+
+// Private fields are plain properties at run time.
+type Bag = Record<string, any>;
+const k = kept as unknown as Bag;
+const states: Bag[] = [];
+for (const byOptions of (k.rendered.states as Map<string, Map<string, Bag>>).values()) for (const s of byOptions.values()) states.push(s);
+const namespaceRows = [...(k.kept as Map<string, Bag>).values()];
+
+// Counts of what is kept (objects and the text bytes they point to; a text shared by two holders counts at each).
+const counts = { namespaces: namespaceRows.length, rows: 0, rowUsers: 0, renders: 0, rowTexts: 0, rowTextBytes: 0, secondTexts: 0, secondTextBytes: 0, sourceTexts: 0, sourceTextBytes: 0, units: 0, chunkUnits: 0, chunkUnitUsers: 0, shardStatesSplit: 0, shardTexts: 0, shardTextBytes: 0, writeTextBytes: 0, indexTextBytes: 0, sourceTextsNotWritten: 0 };
+const seen = new Set<Bag>();
+// Texts the renderings point into (a row's JSON is a range of a shard text), each counted once.
+const sources = new Set<string>();
+const countRender = (r: Bag | undefined): void => {
+  if (r === undefined || seen.has(r)) return;
+  seen.add(r);
+  counts.renders++;
+  // Before: the row's JSON as a string of its own (`textA`/`textB`); after: a range of a shard text (`srcA`/`srcB`).
+  const a = r.textA ?? (r.srcA === undefined ? undefined : { length: r.lenA });
+  const b = r.textB ?? (r.srcB === undefined ? undefined : { length: r.lenB });
+  if (r.srcA !== undefined) sources.add(r.srcA);
+  if (r.srcB !== undefined) sources.add(r.srcB);
+  if (a !== undefined) {
+    counts.rowTexts++;
+    counts.rowTextBytes += a.length as number;
+  }
+  if (b !== undefined) {
+    counts.secondTexts++;
+    counts.secondTextBytes += b.length as number;
+  }
+};
+for (const s of states) {
+  for (const row of s.rows as Bag[]) {
+    counts.rows++;
+    counts.rowUsers += (row.users as string[]).length;
+  }
+  for (const r of s.renders as Bag[]) countRender(r);
+  for (const unit of (s.units ?? []) as Bag[]) {
+    counts.units++;
+    if (unit.end !== 0) {
+      counts.chunkUnits++;
+      counts.chunkUnitUsers += (unit.row.users as string[]).length;
+    }
+    countRender(unit.render);
+  }
+  if (s.shards) {
+    counts.shardStatesSplit++;
+    for (const sh of s.shards as Bag[]) {
+      counts.shardTexts++;
+      counts.shardTextBytes += (sh.rendered.text as string).length;
+    }
+  }
+}
+const written = new Set<string>();
+for (const { write } of (k.writes as Map<string, Bag>).values()) {
+  for (const cm of write.configMaps as Bag[]) {
+    for (const [key, v] of Object.entries(cm.data as Record<string, string>)) {
+      counts.writeTextBytes += v.length;
+      if (key === 'index.json') counts.indexTextBytes += v.length;
+      written.add(v);
+    }
+  }
+}
+for (const text of sources) {
+  counts.sourceTexts++;
+  counts.sourceTextBytes += text.length;
+  if (!written.has(text)) counts.sourceTextsNotWritten++;
+}
+sources.clear();
+seen.clear();
+written.clear();
+
+// Releases, from what is shared least to most.
+const releases: Array<[string, () => void]> = [
+  ['last writes (IncrementalMaps.writes: ConfigMap objects, index texts, single-ConfigMap shard texts)', () => (k.writes as Map<string, unknown>).clear()],
+  ['shard texts of split maps (ShardState.shards)', () => states.forEach((s) => (s.shards = undefined))],
+  ['second row texts (RowRender.textB / srcB)', () => {
+    for (const s of states) {
+      for (const r of s.renders as Bag[]) r.textB = r.srcB = undefined;
+      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) unit.render.textB = unit.render.srcB = undefined;
+    }
+  }],
+  ['row texts (RowRender.textA / srcA)', () => {
+    for (const s of states) {
+      for (const r of s.renders as Bag[]) r.textA = r.srcA = undefined;
+      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) unit.render.textA = unit.render.srcA = undefined;
+    }
+  }],
+  ['units (sorted units, chunks, per-row unit lists)', () => {
+    for (const s of states) {
+      for (const r of s.renders as Bag[]) r.units = undefined;
+      for (const r of s.unitRenders as Bag[]) r.units = undefined;
+      s.units = undefined;
+      s.unitRenders = [];
+      s.unitRows = [];
+    }
+  }],
+  ['renderings (masks per row) and mask counts', () => {
+    for (const s of states) {
+      s.renders = [];
+      s.counts.clear();
+      s.table = undefined;
+    }
+  }],
+  ['shard states (the rest: rows arrays)', () => {
+    (k.rendered.states as Map<string, unknown>).clear();
+    states.length = 0;
+  }],
+  ['namespace subjects and expiries', () => {
+    (k.subjects as Map<string, unknown>).clear();
+    (k.expiries as Map<string, unknown>).clear();
+  }],
+  ['NamespaceRows: UserKeys (user → row key)', () => namespaceRows.forEach((r) => (r.userKeys = undefined))],
+  ['NamespaceRows: the rest (rows: users arrays, contents, entity index)', () => {
+    (k.kept as Map<string, unknown>).clear();
+    namespaceRows.length = 0;
+  }],
+];
+const held: Record<string, { heapMiB: number; outsideMiB: number }> = {};
+let last = after;
+for (const [label, release] of releases) {
+  release();
+  const now = memory();
+  held[label] = { heapMiB: round(last.heap - now.heap), outsideMiB: round(last.outside - now.outside) };
+  last = now;
+  log(`${label}: ${held[label]!.heapMiB} MiB`);
+}
+kept.close();
+console.log(JSON.stringify({
+  tier: args.tier,
+  seed: Number(args.seed),
+  keepCpuMs: round(keepMs),
+  before: { heapMiB: round(before.heap), outsideMiB: round(before.outside), rssMiB: round(before.rss) },
+  withKeptMaps: { heapMiB: round(after.heap), outsideMiB: round(after.outside), rssMiB: round(after.rss) },
+  keptMapsMiB: { heap: round(after.heap - before.heap), outside: round(after.outside - before.outside) },
+  heldMiB: held,
+  leftMiB: round(last.heap - before.heap),
+  counts,
+  loadAverage: loadavg().map((l) => round(l)),
+}, null, 2));
