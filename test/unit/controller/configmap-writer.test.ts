@@ -246,3 +246,63 @@ describe('what is left to the queue to retry, and what is not an error', () => {
     await expect(writer(api, [], SHARDED).sync(granted(3), 'acme', await published(granted(40), SHARDED))).rejects.toThrow(/500/);
   });
 });
+
+describe('its own writes, before the informer shows them', () => {
+  /** The index ConfigMap's PUTs answered with these resourceVersions, in turn. */
+  const versions = (...rvs: string[]) => {
+    let i = 0;
+    return (action: Action) => ({ ...(action.body as ExistingConfigMap), metadata: { ...(action.body as ExistingConfigMap).metadata, resourceVersion: rvs[i++] } });
+  };
+  const stale = async (): Promise<ExistingConfigMap[]> => (await published(granted(3))).map((cm) => ({ ...cm, data: {} })); // resourceVersion '8'
+  const rvOf = (action: Action | undefined): string | undefined => (action?.body as ExistingConfigMap).metadata?.resourceVersion;
+
+  test('a second change before the informer saw the first: the PUT carries the version the first write got', async () => {
+    const api = new FakeApi().on('PUT', `${CMS}/${INDEX}`, versions('9', '10'));
+    const w = writer(api);
+    const informer = await stale();
+    await w.sync(granted(3), 'acme', informer);
+    await w.sync(granted(4), 'acme', informer); // the informer still shows '8'
+    expect(api.verbs).toEqual([`PUT ${CMS}/${INDEX}`, `PUT ${CMS}/${INDEX}`]);
+    expect(api.actions.map(rvOf)).toEqual(['8', '9']);
+    await w.sync(granted(5), 'acme', informer); // still '8': the chain goes on
+    expect(rvOf(api.actions[2])).toBe('10');
+  });
+
+  test('the same map again before the informer saw it: not written again', async () => {
+    const api = new FakeApi().on('PUT', `${CMS}/${INDEX}`, versions('9'));
+    const w = writer(api);
+    const informer = await stale();
+    await w.sync(granted(3), 'acme', informer);
+    const again = await w.sync(granted(3), 'acme', informer);
+    expect(api.verbs).toEqual([`PUT ${CMS}/${INDEX}`]);
+    expect(again.written).toEqual([]);
+  });
+
+  test('once the informer shows another version (caught up, or someone else wrote), its view is taken again', async () => {
+    const api = new FakeApi().on('PUT', `${CMS}/${INDEX}`, versions('9', '13'));
+    const w = writer(api);
+    await w.sync(granted(3), 'acme', await stale());
+    const drifted = (await stale()).map((cm) => ({ ...cm, metadata: { ...cm.metadata, resourceVersion: '12' } }));
+    await w.sync(granted(3), 'acme', drifted); // someone emptied it at '12': restored, from '12'
+    expect(api.actions.map(rvOf)).toEqual(['8', '12']);
+  });
+
+  test('a write that failed is forgotten: the next one goes by the informer', async () => {
+    const api = new FakeApi().on('PUT', `${CMS}/${INDEX}`, versions('9'), 1).on('PUT', `${CMS}/${INDEX}`, fails(409, 'Conflict'), 1);
+    const w = writer(api);
+    const informer = await stale();
+    await w.sync(granted(3), 'acme', informer);
+    await expect(w.sync(granted(4), 'acme', informer)).rejects.toThrow();
+    await w.sync(granted(4), 'acme', informer);
+    expect(api.actions.map(rvOf)).toEqual(['8', '9', '8']);
+  });
+
+  test('a create the informer has not seen yet: the next change updates it (PUT with its version), not a second create', async () => {
+    const api = new FakeApi().on('POST', CMS, (action) => ({ ...(action.body as ExistingConfigMap), metadata: { ...(action.body as ExistingConfigMap).metadata, resourceVersion: '3' } }));
+    const w = writer(api);
+    await w.sync(granted(3), 'acme', []);
+    await w.sync(granted(4), 'acme', []);
+    expect(api.verbs).toEqual([`POST ${CMS}`, `PUT ${CMS}/${INDEX}`]);
+    expect(rvOf(api.actions[1])).toBe('3');
+  });
+});
