@@ -4,9 +4,10 @@
  * says whether it touches a hot group (or an ancestor of one, or an organization such a group is a member of) and
  * how many users it fans out to, so that hot changes can be reported apart and per user touched.
  */
-import type { Change, Engine } from '../src/engine/engine.ts';
+import { loadCatalog } from '../src/catalog/load-catalog.ts';
+import { Engine, type Change } from '../src/engine/engine.ts';
 import type { CollaborationObject, UserGroupObject } from '../src/model/model.ts';
-import { drawGrant, drawRights, type GrantType, type Workload } from './generate-model.ts';
+import { copyModel, drawGrant, drawRights, generateWorkload, type GrantType, type TierName, type Workload } from './generate-model.ts';
 
 export type ChangeCategory = 'groupMembership' | 'groupNesting' | 'organizationMembership' | 'collaboration' | 'rights';
 
@@ -286,4 +287,21 @@ export class ChangeMix {
     this.entityGrants.remove(key);
     this.userMemberships.remove(key);
   }
+}
+
+/**
+ * The tier's model built into an engine that has then absorbed `warm` changes of the mix (what bench/map-refresh.ts
+ * and bench/kept-maps-heap.ts start from), and the mix to draw the next changes from.
+ */
+export function warmedEngine(tier: TierName, seed: number, warm: number): { live: Engine; mix: ChangeMix } {
+  const catalog = loadCatalog();
+  const w = generateWorkload(tier, seed, catalog);
+  const live = new Engine(copyModel(w.model), catalog, {}, w.now);
+  const mix = new ChangeMix(w, live);
+  for (let i = 0; i < warm; i++) {
+    const mc = mix.next();
+    live.apply([mc.change]);
+    mix.afterApply(mc);
+  }
+  return { live, mix };
 }

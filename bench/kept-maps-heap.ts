@@ -9,11 +9,9 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadCatalog } from '../src/catalog/load-catalog.ts';
-import { Engine } from '../src/engine/engine.ts';
 import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
-import { ChangeMix } from './change-mix.ts';
-import { copyModel, generateWorkload, type TierName } from './generate-model.ts';
+import { warmedEngine } from './change-mix.ts';
+import type { TierName } from './generate-model.ts';
 import { collectGarbage, round } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -31,15 +29,7 @@ const memory = (): { heap: number; outside: number; rss: number } => {
   const m = process.memoryUsage();
   return { heap: m.heapUsed / MiB, outside: (m.external + m.arrayBuffers) / MiB, rss: m.rss / MiB };
 };
-const catalog = loadCatalog();
-const w = generateWorkload(args.tier as TierName, Number(args.seed), catalog);
-const live = new Engine(copyModel(w.model), catalog, {}, w.now);
-const mix = new ChangeMix(w, live);
-for (let i = 0; i < Number(args.warm); i++) {
-  const mc = mix.next();
-  live.apply([mc.change]);
-  mix.afterApply(mc);
-}
+const { live } = warmedEngine(args.tier as TierName, Number(args.seed), Number(args.warm));
 const before = memory();
 const kept = new IncrementalMaps(live);
 const c = process.cpuUsage();

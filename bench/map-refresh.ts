@@ -10,14 +10,12 @@
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { loadCatalog } from '../src/catalog/load-catalog.ts';
-import { Engine } from '../src/engine/engine.ts';
 import { buildNamespaceMap, emptyNamespaceMap } from '../src/permission-map/build-maps.ts';
 import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
 import { shardMap } from '../src/permission-map/shard.ts';
-import { ChangeMix } from './change-mix.ts';
+import { warmedEngine } from './change-mix.ts';
 import { PhaseProfiler } from './cpu-profile.ts';
-import { copyModel, generateWorkload, type TierName } from './generate-model.ts';
+import type { TierName } from './generate-model.ts';
 import { PublishedMaps } from './published-maps.ts';
 import { collectGarbage, heapMiB, round, summarize } from './stats.ts';
 
@@ -39,15 +37,7 @@ const { values: args } = parseArgs({
   },
 });
 const log = (m: string): void => void process.stderr.write(`[map-refresh] ${m}\n`);
-const catalog = loadCatalog();
-const w = generateWorkload(args.tier as TierName, Number(args.seed), catalog);
-const live = new Engine(copyModel(w.model), catalog, {}, w.now);
-const mix = new ChangeMix(w, live);
-for (let i = 0; i < Number(args.warm); i++) {
-  const mc = mix.next();
-  live.apply([mc.change]);
-  mix.afterApply(mc);
-}
+const { live, mix } = warmedEngine(args.tier as TierName, Number(args.seed), Number(args.warm));
 log('model built, warm-up changes applied');
 const cpuMs = (from: NodeJS.CpuUsage): number => {
   const u = process.cpuUsage(from);
