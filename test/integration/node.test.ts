@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { parsePermissionMap } from '../../src/reader/permission-reader.ts';
 import { repoRoot } from '../../src/devcluster/binaries.ts';
-import { freePorts } from '../../src/devcluster/loopback-ports.ts';
+import { heldPort } from '../../src/devcluster/loopback-ports.ts';
 import { mountsUnder, pidsMentioning, runcRoots, shimSockets } from '../../src/devcluster/node-cleanup.ts';
 import { nodeClients, nodePrerequisites } from '../../src/devcluster/node.ts';
 import type { NodeClients } from '../../src/devcluster/node.ts';
@@ -273,7 +273,11 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
     const t1 = Date.now();
     await node.buildImage({ tag: IMAGE, context: repoRoot, buildArgs: { NODE_IMAGE: started.baseImage } });
     log(`node up in ${t1 - t0} ms; image ${IMAGE} built on ${started.baseImage} and imported in ${Date.now() - t1} ms`);
-    [metricsPort, webhookPort, workloadPort] = (await freePorts(3)) as [number, number, number];
+    // Ports the Pods listen on minutes later: below the ephemeral range, where no outgoing connection (the kubelet's,
+    // kubectl's, the API server's) can take one meanwhile and make the operator's listen fail (heldPort).
+    const held = new Set<number>();
+    while (held.size < 3) held.add(await heldPort());
+    [metricsPort, webhookPort, workloadPort] = [...held] as [number, number, number];
   }, 60 * 60_000);
 
   afterAll(async () => {
