@@ -17,6 +17,7 @@ import { INDEX_KEY, MAP_LABELS, dataBytes, obsoleteConfigMaps, shardMap, type Co
 import { ApiError, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { sameJson } from './canonical.ts';
+import { olderThan } from './status-writer.ts';
 
 export interface ExistingConfigMap {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -69,14 +70,9 @@ export function upToDate(existing: ExistingConfigMap | undefined, desired: Confi
   return sameJson(comparable(existing.data), comparable(desired.data));
 }
 
-/**
- * A write of this writer's that the informer may not show yet: the resourceVersion it replaced (undefined for a
- * create), the one the API server gave it, and what it wrote.
- */
+/** A ConfigMap this writer wrote, and the resourceVersion the API server answered, not yet seen by the informer. */
 interface OwnWrite {
-  /** The versions the informer may still show: the one this write replaced, and the ones it replaced before. */
-  stale: ReadonlyArray<string | undefined>;
-  to: string;
+  resourceVersion: string;
   written: ConfigMapObject;
 }
 
@@ -85,11 +81,12 @@ export class ConfigMapWriter {
   /** The maps kept beside each engine (a rebuild makes a new engine; the old one's maps go with it). */
   private readonly maps = new WeakMap<Engine, IncrementalMaps>();
   /**
-   * `namespace/name` → this writer's last write of that ConfigMap, until the informer shows something else than what
-   * it replaced. Two changes a moment apart touching one namespace reach the writer before the informer has seen the
-   * first write: the second PUT carried the replaced resourceVersion and failed with 409 (56 of 3,800 ConfigMap
-   * writes in the medium end-to-end run), to be retried. Now it carries the version its own write got, and a map
-   * equal to what it wrote is not written again. The API server still refuses a PUT if anyone else wrote since.
+   * `namespace/name` → this writer's last write of that ConfigMap, until the informer shows it (as the status writer
+   * keeps its writes: `olderThan`). Two changes a moment apart touching one namespace reach the writer before the
+   * informer has seen the first write: the second PUT carried the replaced resourceVersion and failed with 409 (56 of
+   * ~3,800 ConfigMap writes in a loaded medium end-to-end run), to be retried. Now it carries the version its own
+   * write got, and a map equal to what it wrote is not written again. The API server still refuses a PUT if anyone
+   * else wrote since; the informer then shows a newer version and is believed.
    */
   private readonly ownWrites = new Map<string, OwnWrite>();
 
@@ -136,14 +133,16 @@ export class ConfigMapWriter {
   }
 
   /**
-   * The ConfigMap as the cluster holds it: the informer's, or this writer's own last write when the informer still
-   * shows (or, for a create, still lacks) what that write replaced.
+   * The ConfigMap as the cluster holds it: the informer's, or this writer's own last write when the informer does not
+   * show it yet (an older resourceVersion, or none: a create not seen yet).
    */
   private seen(cm: ConfigMapObject, informer: ExistingConfigMap | undefined): ExistingConfigMap | undefined {
     const key = `${cm.metadata.namespace}/${cm.metadata.name}`;
     const own = this.ownWrites.get(key);
     if (!own) return informer;
-    if (own.stale.includes(informer?.metadata?.resourceVersion)) return { ...own.written, metadata: { ...own.written.metadata, resourceVersion: own.to } };
+    if (informer === undefined || olderThan(informer.metadata?.resourceVersion, own.resourceVersion)) {
+      return { ...own.written, metadata: { ...own.written.metadata, resourceVersion: own.resourceVersion } };
+    }
     this.ownWrites.delete(key); // the informer has caught up, or someone else wrote since
     return informer;
   }
@@ -152,8 +151,6 @@ export class ConfigMapWriter {
     const { api, onWrite } = this.options;
     const path = `/api/v1/namespaces/${cm.metadata.namespace}/configmaps`;
     const key = `${cm.metadata.namespace}/${cm.metadata.name}`;
-    // What the informer may show until it sees this write: what it replaces, and what the last own write replaced.
-    const stale = [...(this.ownWrites.get(key)?.stale ?? []), existing?.metadata?.resourceVersion];
     this.ownWrites.delete(key);
     try {
       let answer: ExistingConfigMap | undefined;
@@ -169,7 +166,7 @@ export class ConfigMapWriter {
         onWrite?.('update', true);
       }
       const to = answer?.metadata?.resourceVersion;
-      if (to !== undefined) this.ownWrites.set(key, { stale, to, written: cm });
+      if (to !== undefined) this.ownWrites.set(key, { resourceVersion: to, written: cm });
     } catch (error) {
       onWrite?.(existing ? 'update' : 'create', false, isConflict(error));
       // A conflict or a race with a deletion: the informer brings the fresh object and the key is retried.
