@@ -107,8 +107,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     flags: '--stall-timeout <seconds>',
     env: 'CHARTER_STALL_TIMEOUT',
-    description: 'restart a watch that delivered nothing (no event, no bookmark) for this long',
-    defaultText: '300',
+    description: 'restart a watch still open this long after its server-side deadline (5-10 min), with nothing received meanwhile',
+    defaultText: '60',
   },
   {
     flags: '--max-shards <n>',
@@ -239,7 +239,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     workers: num('workers', '--workers', 'CHARTER_WORKERS', 4, { min: 1, max: 1024, integer: true, what: 'an integer from 1 to 1024' }),
     metricsPort: num('metricsPort', '--metrics-port', 'CHARTER_METRICS_PORT', 8080, { min: 0, max: 65535, integer: true, what: 'a port from 0 to 65535' }),
     logLevel: logLevel as LogLevel,
-    stallTimeoutMs: Math.round(num('stallTimeout', '--stall-timeout', 'CHARTER_STALL_TIMEOUT', 300, seconds) * 1000),
+    stallTimeoutMs: Math.round(num('stallTimeout', '--stall-timeout', 'CHARTER_STALL_TIMEOUT', 60, seconds) * 1000),
     maxShards: num('maxShards', '--max-shards', 'CHARTER_MAX_SHARDS', 8, { min: 1, max: 1000, integer: true, what: 'an integer from 1 to 1000' }),
     admission: {
       port: num('admissionPort', '--admission-port', 'CHARTER_ADMISSION_PORT', 9443, { min: 0, max: 65535, integer: true, what: 'a port from 0 to 65535' }),

@@ -6,8 +6,11 @@
  *   when the server ends the watch;
  * - re-lists on 410 Gone (an HTTP 410, or an ERROR event with code 410) and hands the full list to onRelist;
  * - restarts on any other failure with capped exponential backoff and jitter (200 ms → 30 s by default);
- * - treats a watch that delivers nothing (no event, no bookmark) for `stallTimeoutMs` as dead — a half-open
- *   connection otherwise waits forever — and restarts it;
+ * - treats a watch still open `stallTimeoutMs` after the deadline it asked the server for (`timeoutSeconds`),
+ *   with nothing received in that time, as dead — a half-open connection otherwise waits forever — and restarts
+ *   it. The API server always ends a watch at its deadline; it does not send bookmarks to a watch of a resource
+ *   that has not changed since the watch's resourceVersion (the bookmark's resourceVersion is that resource's
+ *   last change, and older ones are not sent), so silence before the deadline is no sign of a dead connection;
  * - counts every restart in charter_watch_restarts_total{resource,reason};
  * - cuts every object's `metadata.managedFields` out of the text before parsing it (managed-fields.ts): nothing
  *   reads them, and they are most of the parsing and of the cached heap for objects with long `set` lists.
@@ -49,8 +52,9 @@ export interface InformerOptions {
   labelSelector?: string;
   fieldSelector?: string;
   /**
-   * A watch that delivers no event and no bookmark for this long is restarted (default 5 min). The API server
-   * sends a bookmark about once a minute, so keep this well above 60 s outside tests.
+   * A watch still open this long after its deadline (`watchTimeoutSeconds`), with nothing received in that time,
+   * is restarted as stalled (default 60 s): the API server ends every watch at its deadline, so one still open
+   * past it is a dead connection.
    */
   stallTimeoutMs?: number;
   /** The resource's name in logs and metrics, e.g. 'User'. */
@@ -133,7 +137,7 @@ export class Informer<T extends KubernetesObject> {
     this.logger = opts.logger;
     this.problems = new ProblemReporter(opts.logger, { resource: opts.name }, opts.onProblem);
     this.metrics = opts.metrics;
-    this.stallTimeoutMs = opts.stallTimeoutMs ?? 5 * 60_000;
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? 60_000;
     if (this.metrics) initWatchMetrics(this.metrics, this.name);
   }
 
@@ -231,7 +235,7 @@ export class Informer<T extends KubernetesObject> {
           this.logger.info('watch expired (410 Gone): re-listing', fields);
           break;
         case 'stalled':
-          this.logger.warn(`watch stalled: nothing received for ${this.stallTimeoutMs} ms; restarting`, fields);
+          this.logger.warn(`watch stalled: still open ${this.stallTimeoutMs} ms after its deadline, nothing received meanwhile; restarting`, fields);
           break;
         case 'error':
           this.logger.warn('watch failed; restarting with backoff', { ...fields, attempt: failures });
@@ -329,9 +333,12 @@ export class Informer<T extends KubernetesObject> {
       abort.abort();
       settle({ outcome, ...(error === undefined ? {} : { error }) });
     };
+    // Stalled: open past the deadline by stallTimeoutMs, and nothing received for stallTimeoutMs (data re-arms).
+    const deadline = performance.now() + timeoutSeconds * 1000;
     const armStallTimer = (): void => {
       clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => finish('stalled'), this.stallTimeoutMs);
+      const now = performance.now();
+      stallTimer = setTimeout(() => finish('stalled'), Math.max(deadline - now, 0) + this.stallTimeoutMs);
     };
 
     armStallTimer();

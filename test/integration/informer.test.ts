@@ -319,9 +319,10 @@ describe('Informer on the run’s API server', () => {
     test('a stalled watch (a half-open connection) is restarted, counted, and catches up without a re-list', async () => {
       const ns = await newNamespace('informer-stall');
       await core.createNamespacedConfigMap({ namespace: ns, body: configMap('a') });
+      // The server ends each watch after 2 s; frozen, the proxy never passes that end on: 1.5 s later it is a stall.
       const { informer, metrics, recorded } = newInformer(throughProxy(kubeConfig(), proxy.port), `/api/v1/namespaces/${ns}/configmaps`, {
         stallTimeoutMs: 1500,
-        watchTimeoutSeconds: 300,
+        watchTimeoutSeconds: 2,
       });
       await informer.start();
       await sleep(200); // the watch is open
@@ -334,6 +335,25 @@ describe('Informer on the run’s API server', () => {
       expect(recorded.events).toEqual([{ type: 'ADDED', name: 'made-while-stalled' }]);
       expect(recorded.relists).toHaveLength(1);
       expect(informer.get(ns, 'made-while-stalled')).toBeDefined();
+    });
+
+    test('a watch of a resource nobody changes hears nothing until its deadline, and that is no stall', async () => {
+      // The API server sends no bookmark to a watch of a resource unchanged since the watch's resourceVersion
+      // (the bookmark would carry that resource's last change, no newer than the watch's start): silence before
+      // the deadline is normal, and only a watch still open past it is dead.
+      const ns = await newNamespace('informer-quiet');
+      await core.createNamespacedConfigMap({ namespace: ns, body: configMap('a') });
+      const { informer, metrics, recorded } = newInformer(throughProxy(kubeConfig(), proxy.port), `/api/v1/namespaces/${ns}/configmaps`, {
+        stallTimeoutMs: 1500,
+        watchTimeoutSeconds: 5,
+      });
+      await informer.start();
+      await eventually(async () => (await restarts(metrics, 'ConfigMap')).closed! >= 2, 'two watches ended by the server', 20_000);
+      const counted = await restarts(metrics, 'ConfigMap');
+      expect(counted.stalled).toBe(0);
+      expect(counted.error).toBe(0);
+      expect(recorded.events).toEqual([]);
+      expect(recorded.relists).toHaveLength(1);
     });
 
     test('a dropped connection is restarted with backoff and catches up without a re-list', async () => {
@@ -388,7 +408,7 @@ describe('Informer, when etcd compacted away the history it needs (410 Gone)', (
     kc.loadFromFile(cp.kubeconfigPath);
     const { informer, metrics, recorded } = newInformer(throughProxy(kc, proxy.port), `/api/v1/namespaces/${ns}/configmaps`, {
       stallTimeoutMs: 1500,
-      watchTimeoutSeconds: 300,
+      watchTimeoutSeconds: 2,
     });
     await informer.start();
     expect(recorded.relists).toEqual([['deleted-while-away', 'kept']]);

@@ -55,7 +55,7 @@ describe('parseConfig', () => {
       workers: 4,
       metricsPort: 8080,
       logLevel: 'info',
-      stallTimeoutMs: 300_000,
+      stallTimeoutMs: 60_000,
       maxShards: 8,
       admission: { port: 9443, certFile: undefined, keyFile: undefined, bypassUsers: [], bypassGroups: ['system:masters'], selfRegistration: true },
     });
