@@ -8,6 +8,7 @@
  * sees when a peer vanishes without a FIN — and `reset()` drops every connection.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -354,6 +355,22 @@ describe('Informer on the run’s API server', () => {
       expect(counted.error).toBe(0);
       expect(recorded.events).toEqual([]);
       expect(recorded.relists).toHaveLength(1);
+    });
+
+    test('its watch connection has TCP keepalive on, so a peer gone without a FIN is noticed in seconds', async () => {
+      // Linux's /proc/net/tcp: the informer's connections are the ones whose remote port is the proxy's; an
+      // idle established socket shows timer 02 (keepalive) only when SO_KEEPALIVE is set, else 00.
+      const ns = await newNamespace('informer-keepalive');
+      const { informer } = newInformer(throughProxy(kubeConfig(), proxy.port), `/api/v1/namespaces/${ns}/configmaps`);
+      await informer.start();
+      await sleep(500); // the watch is open and idle
+      const toProxy = `:${proxy.port.toString(16).toUpperCase().padStart(4, '0')}`;
+      const timers = ['/proc/net/tcp', '/proc/net/tcp6']
+        .flatMap((f) => readFileSync(f, 'utf8').split('\n').slice(1))
+        .map((line) => line.trim().split(/\s+/))
+        .filter((c) => c[2]?.endsWith(toProxy) && c[3] === '01')
+        .map((c) => c[5]!.slice(0, 2));
+      expect(timers).toEqual(['02']);
     });
 
     test('a dropped connection is restarted with backoff and catches up without a re-list', async () => {
