@@ -22,7 +22,9 @@
  * Every phase's wall time and the load average at its end are in the output's `phases`.
  *
  * Flags: --tier tiny|small|medium (default small), --changes N (200), --seed N (1), --workers N (4), --json <file>,
- * --preload, --apply-concurrency N (8; 32 with --preload), --skip-restart.
+ * --map-workers N (the operator's workers for maps only, beyond --workers; its default: as many), --preload,
+ * --apply-concurrency N (8; 32 with --preload), --skip-restart, --trace (each change's time inside the
+ * operator, e2e-trace.ts: the output's `changes.trace`).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -47,6 +49,7 @@ import { addToModel } from '../src/model/load-manifests.ts';
 import { toModelObject } from '../src/model/to-model-object.ts';
 import { buildNamespaceMap, buildPermissionMaps } from '../src/permission-map/build-maps.ts';
 import { CONTENT_HASH_ANNOTATION, INDEX_KEY, PART_LABEL, shardMap, type ConfigMapObject } from '../src/permission-map/shard.ts';
+import { E2eTrace, summariseTraces, type ChangeTrace } from './e2e-trace.ts';
 import { E2E_TIERS, PRESETS, Rng, drawCollaboration, generateE2eModel, type Manifest } from './e2e-model.ts';
 
 // ------------------------------------------------------------------------------------------------ options
@@ -59,9 +62,12 @@ const TIER = flag('tier', 'small') as keyof typeof E2E_TIERS;
 const CHANGES = Number(flag('changes', '200'));
 const SEED = Number(flag('seed', '1'));
 const WORKERS = Number(flag('workers', '4'));
+/** The operator's workers for maps only, beyond --workers (its default: as many). */
+const MAP_WORKERS = process.argv.includes('--map-workers') ? Number(flag('map-workers', '')) : undefined;
 const JSON_OUT = flag('json', '');
 const PRELOAD = process.argv.includes('--preload');
 const SKIP_RESTART = process.argv.includes('--skip-restart');
+const TRACE = process.argv.includes('--trace');
 // Converging while applying keeps the 8 of every earlier run; a preload is bounded by the API server alone, which on
 // 2 cores took the small tier fastest at 32 at a time (docs/performance.md, "Preloaded").
 const APPLY_CONCURRENCY = Number(flag('apply-concurrency', PRELOAD ? '32' : '8'));
@@ -326,6 +332,8 @@ interface ChangeResult {
   configMapsChanged: number;
   statusesChanged: number;
   writes: { status: number; configmap: number; event: number; errors: number; conflicts: number };
+  /** With --trace: where its time went inside the operator. */
+  trace?: ChangeTrace;
 }
 
 // ------------------------------------------------------------------------------------------------ main
@@ -341,6 +349,7 @@ async function main(): Promise<void> {
     sizes: tier,
     seed: SEED,
     workers: WORKERS,
+    mapWorkers: MAP_WORKERS ?? 'as many as workers',
     applyConcurrency: APPLY_CONCURRENCY,
     node: process.version,
     date: new Date().toISOString(),
@@ -380,7 +389,7 @@ async function main(): Promise<void> {
       });
     // A medium tier's 126,000 objects take the operator tens of minutes to converge on a 2-core machine.
     const settleTimeout = TIER === 'medium' ? 3_600_000 : 600_000;
-    const operator = new Operator({ kubeConfig, catalog, logger, registry: new Registry(), leaderElection: false, workers: WORKERS });
+    const operator = new Operator({ kubeConfig, catalog, logger, registry: new Registry(), leaderElection: false, workers: WORKERS, ...(MAP_WORKERS !== undefined ? { mapWorkers: MAP_WORKERS } : {}) });
     operators.push(operator);
     if (PRELOAD) {
       // ---------------------------------------------------------------- 1. preload, then start on the full cluster
@@ -456,6 +465,7 @@ async function main(): Promise<void> {
     indexWatch.on({ onEvent: seen, onRelist: () => undefined });
     await indexWatch.start();
     phase('changesWatch');
+    const tracer = TRACE ? new E2eTrace(operator) : undefined;
     const rng = new Rng(SEED * 7919);
     /** The 1-minute load average before each change: the machine is shared, and the latencies depend on it. */
     const loads: number[] = [];
@@ -506,6 +516,7 @@ async function main(): Promise<void> {
       // Apply it, and wait for the maps.
       const writesBefore = (await counters(operator)).writes;
       const arrivals: Promise<number>[] = [...expected].map(([ns, hash]) => new Promise<number>((resolve) => waiting.set(ns, { hash, resolve })));
+      tracer?.begin();
       const t0 = performance.now();
       if (plan.manifest) {
         const stored = await api.request<Obj>('PATCH', pathOf(plan.manifest), { contentType: APPLY_PATCH, query: { fieldManager: FIELD_MANAGER, force: true }, body: plan.manifest });
@@ -518,6 +529,7 @@ async function main(): Promise<void> {
         generations.delete(plan.key);
       }
       let latencyMs: number | undefined;
+      let arrivedAt: number | undefined;
       if (arrivals.length > 0) {
         const timeout = sleep(30_000).then(() => -1);
         const at = await Promise.race([Promise.all(arrivals).then((times) => Math.max(...times)), timeout]);
@@ -526,10 +538,13 @@ async function main(): Promise<void> {
           waiting.clear();
         } else {
           latencyMs = at - t0;
+          arrivedAt = at;
         }
       }
       const after = (await idle(operator, 150, 60_000)).counters.writes;
+      const trace = tracer?.end(arrivedAt);
       changes.push({
+        ...(trace ? { trace } : {}),
         type: plan.type,
         latencyMs,
         mapsChanged: expected.size,
@@ -568,6 +583,14 @@ async function main(): Promise<void> {
         }),
       ),
     };
+    if (tracer) {
+      const traced = changes.filter((c) => c.trace).map((c) => ({ type: c.type, latencyMs: c.latencyMs, trace: c.trace! }));
+      results.changes.trace = {
+        byType: summariseTraces(traced),
+        slowest: traced.filter((c) => c.latencyMs !== undefined).sort((a, b) => b.latencyMs! - a.latencyMs!).slice(0, 8),
+      };
+      log(`trace by type: ${JSON.stringify(results.changes.trace.byType)}`);
+    }
     log(`changes: ${JSON.stringify(results.changes.latencyMs)} ms; per change ${JSON.stringify(results.changes.perChange)}`);
     mirror = new Engine(toModel(current.values(), generations), catalog, {}, Date.now());
     const after = await compareWithMirror(api, mirror);
@@ -585,7 +608,7 @@ async function main(): Promise<void> {
       return;
     }
     gc();
-    const restarted = new Operator({ kubeConfig, catalog, logger, registry: new Registry(), leaderElection: false, workers: WORKERS });
+    const restarted = new Operator({ kubeConfig, catalog, logger, registry: new Registry(), leaderElection: false, workers: WORKERS, ...(MAP_WORKERS !== undefined ? { mapWorkers: MAP_WORKERS } : {}) });
     operators.push(restarted);
     const t1 = performance.now();
     await restarted.start();

@@ -101,7 +101,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flags: '--retry-period <seconds>', env: 'CHARTER_RETRY_PERIOD', description: 'the wait between Lease attempts', defaultText: '2' },
   { flags: '--catalog <file>', env: 'CHARTER_CATALOG', description: 'a catalog file', defaultText: 'the built-in catalog, The Things Stack' },
   { flags: '--admin-rights <mode>', env: 'CHARTER_ADMIN_RIGHTS', description: 'what admins get: default (all but the withheld rights) or all', defaultText: 'default' },
-  { flags: '--workers <n>', env: 'CHARTER_WORKERS', description: 'keys reconciled at the same time', defaultText: '4' },
+  { flags: '--workers <n>', env: 'CHARTER_WORKERS', description: 'keys reconciled at the same time (permission maps get as many again of their own)', defaultText: '4' },
   { flags: '--metrics-port <port>', env: 'CHARTER_METRICS_PORT', description: 'port of /metrics, /healthz and /readyz (0: any free port)', defaultText: '8080' },
   { flags: '--log-level <level>', env: 'CHARTER_LOG_LEVEL', description: `${LOG_LEVELS.join(', ')}`, defaultText: 'info' },
   {

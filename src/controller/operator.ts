@@ -23,7 +23,7 @@ import type { Caches } from './caches.ts';
 import { Reconciler } from './reconciler.ts';
 import { collectionPath } from './resources.ts';
 import { StatusWriter } from './status-writer.ts';
-import { formatWorkKey } from './work-key.ts';
+import { formatWorkKey, isUrgentWorkKey } from './work-key.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface OperatorOptions {
@@ -32,6 +32,8 @@ export interface OperatorOptions {
   logger: Logger;
   adminRights?: 'default' | 'all';
   workers?: number;
+  /** Workers for map (and expiry) keys only, beyond `workers` (default: as many as `workers`). */
+  mapWorkers?: number;
   leaderElection?: { namespace: string; name?: string; identity?: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number } | false;
   /** Port of /metrics, /healthz and /readyz; 0 picks one; undefined serves nothing. */
   port?: number | undefined;
@@ -121,7 +123,18 @@ export class Operator {
       configMaps,
       namespaces,
     };
-    this.queue = new WorkQueue({ name: 'charter', workers: options.workers ?? 4, process: (key) => this.reconciler.process(key), metrics, logger: options.logger });
+    // Maps (and expiry) before statuses, with workers of their own: workloads enforce the maps, statuses only inform
+    // (work-key.ts). A group edit queues dozens of each; the figure that counts is its last map (docs/operator.md).
+    const workers = options.workers ?? 4;
+    this.queue = new WorkQueue({
+      name: 'charter',
+      workers,
+      urgent: isUrgentWorkKey,
+      urgentWorkers: options.mapWorkers ?? workers,
+      process: (key) => this.reconciler.process(key),
+      metrics,
+      logger: options.logger,
+    });
     this.reconciler = new Reconciler({
       catalog: options.catalog,
       engineOptions: { adminRights: options.adminRights ?? 'default' },

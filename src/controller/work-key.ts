@@ -62,3 +62,12 @@ export function parseWorkKey(text: string): WorkKey | undefined {
       return undefined;
   }
 }
+
+/**
+ * Whether the work queue takes a key (its text form) before the status keys: a namespace's permission map — what
+ * workloads enforce, so a revoked right must reach them first — and the expiry key, which revokes expired grants and
+ * queues the maps they move. Statuses are informational; they wait (never for ever: work-queue.ts's `urgentRun`).
+ */
+export function isUrgentWorkKey(text: string): boolean {
+  return text === 'expiry' || text.startsWith('map/');
+}

@@ -6,8 +6,12 @@
  *   more after the current run ends;
  * - when `process` throws, the key comes back after a per-key exponential backoff (baseDelayMs × 2^(n−1),
  *   capped at maxDelayMs), reset by a success;
- * - at most `workers` keys are processed at a time;
- * - `addAfter` wakes a key later (expiries); of several pending wake-ups for a key the earliest wins.
+ * - at most `workers` keys are processed at a time (urgent keys: see below);
+ * - `addAfter` wakes a key later (expiries); of several pending wake-ups for a key the earliest wins;
+ * - keys for which `urgent` says so wait in a lane of their own and are taken first, each lane first in, first out;
+ *   while both lanes wait, every `urgentRun` urgent keys taken in a row are followed by one of the other lane, so
+ *   the others are slowed, never starved (the operator: permission maps before statuses, operator.ts); urgent keys
+ *   may also use `urgentWorkers` workers of their own, so up to workers + urgentWorkers run at a time.
  *
  *   const queue = new WorkQueue({ name: 'users', workers: 4, logger, process: (key) => reconcile(key) });
  *   queue.start();
@@ -35,6 +39,41 @@ export interface WorkQueueOptions {
   logger: Logger;
   /** The monotonic clock `addAfter`'s wake-ups are due by, in ms (default `performance.now`; tests pass a fake one). */
   clock?: () => number;
+  /** Keys taken before the others (default: none; every key in one lane). */
+  urgent?: (key: string) => boolean;
+  /** While both lanes wait, urgent keys taken in a row before one other key (default 8, ≥ 1). */
+  urgentRun?: number;
+  /** Workers for urgent keys only, beyond `workers` (default 0): urgent keys run up to workers + urgentWorkers at a time, the others up to workers. */
+  urgentWorkers?: number;
+}
+
+/** Keys in the order they came, from `head` on (a queue without O(n) shifts). */
+class Lane {
+  private keys: string[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.keys.length - this.head;
+  }
+
+  push(key: string): void {
+    this.keys.push(key);
+  }
+
+  shift(): string | undefined {
+    if (this.head >= this.keys.length) return undefined;
+    const key = this.keys[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.head = 0;
+    }
+    return key;
+  }
+
+  clear(): void {
+    this.keys = [];
+    this.head = 0;
+  }
 }
 
 /** setTimeout's longest delay; longer waits are taken in steps. */
@@ -54,10 +93,15 @@ export class WorkQueue {
   private readonly metrics: ControllerMetrics | undefined;
   private readonly logger: Logger;
   private readonly clock: () => number;
+  private readonly urgent: ((key: string) => boolean) | undefined;
+  private readonly urgentRun: number;
+  private readonly urgentWorkers: number;
 
-  /** Keys waiting for a worker, oldest first, from `head` on (a queue without O(n) shifts). */
-  private waiting: string[] = [];
-  private head = 0;
+  /** Keys waiting for a worker, oldest first: the urgent lane and the other. */
+  private readonly urgentLane = new Lane();
+  private readonly otherLane = new Lane();
+  /** Urgent keys taken in a row while the other lane waited. */
+  private urgentTaken = 0;
   /** Keys that must be processed (again): waiting, or added while being processed. */
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
@@ -81,12 +125,21 @@ export class WorkQueue {
     this.metrics = opts.metrics;
     this.logger = opts.logger;
     this.clock = opts.clock ?? (() => performance.now());
+    this.urgent = opts.urgent;
+    this.urgentRun = opts.urgentRun ?? 8;
+    this.urgentWorkers = opts.urgentWorkers ?? 0;
+    if (!Number.isInteger(this.urgentWorkers) || this.urgentWorkers < 0) {
+      throw new RangeError(`A work queue's urgentWorkers must be an integer ≥ 0; found urgentWorkers=${opts.urgentWorkers}`);
+    }
+    if (!Number.isInteger(this.urgentRun) || this.urgentRun < 1) {
+      throw new RangeError(`A work queue's urgentRun must be a positive integer; found urgentRun=${opts.urgentRun}`);
+    }
     if (this.metrics) initQueueMetrics(this.metrics, this.name);
   }
 
   /** Keys waiting for a worker (not those being processed, nor those waiting for an `addAfter` delay). */
   get depth(): number {
-    return this.waiting.length - this.head;
+    return this.urgentLane.size + this.otherLane.size;
   }
 
   /** Keys being processed right now. */
@@ -137,8 +190,8 @@ export class WorkQueue {
       this.shuttingDown = true;
       for (const d of this.delayed.values()) clearTimeout(d.timer);
       this.delayed.clear();
-      this.waiting = [];
-      this.head = 0;
+      this.urgentLane.clear();
+      this.otherLane.clear();
       this.dirty.clear();
       this.queuedAt.clear();
       this.metrics?.workqueueDepth.set({ name: this.name }, 0);
@@ -165,27 +218,27 @@ export class WorkQueue {
   }
 
   private push(key: string): void {
-    this.waiting.push(key);
+    (this.urgent?.(key) ? this.urgentLane : this.otherLane).push(key);
     this.queuedAt.set(key, performance.now());
     this.metrics?.workqueueDepth.set({ name: this.name }, this.depth);
     this.dispatch();
   }
 
-  private shift(): string | undefined {
-    if (this.head >= this.waiting.length) return undefined;
-    const key = this.waiting[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.head);
-      this.head = 0;
-    }
-    return key;
+  /** The lane to take from next: urgent first, but the other after `urgentRun` urgent keys in a row while both wait. */
+  private nextLane(): Lane | undefined {
+    if (this.urgentLane.size > 0 && (this.otherLane.size === 0 || this.urgentTaken < this.urgentRun)) return this.urgentLane;
+    return this.otherLane.size > 0 ? this.otherLane : undefined;
   }
 
   private dispatch(): void {
     if (!this.started || this.shuttingDown) return;
-    while (this.processing.size < this.workers) {
-      const key = this.shift();
-      if (key === undefined) break;
+    for (;;) {
+      const lane = this.nextLane();
+      // Urgent keys may also use the urgent workers; the others only the shared ones. When it is the others' turn,
+      // nothing is taken until a shared worker is free: so they are never starved by urgent keys filling the slots.
+      if (lane === undefined || this.processing.size >= (lane === this.urgentLane ? this.workers + this.urgentWorkers : this.workers)) break;
+      this.urgentTaken = lane === this.urgentLane && this.otherLane.size > 0 ? this.urgentTaken + 1 : 0;
+      const key = lane.shift()!;
       this.dirty.delete(key);
       this.processing.add(key);
       const queued = this.queuedAt.get(key);

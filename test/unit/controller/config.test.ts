@@ -227,7 +227,7 @@ describe('parseConfig', () => {
     const e = errorOf(['--help']);
     expect(e.exitCode).toBe(0);
     expect(e.message).toContain('Usage: charter-operator [options]');
-    expect(e.message).toMatch(/--workers <n>\s+keys reconciled at the same time \(default: 4\) \[env CHARTER_WORKERS\]/);
+    expect(e.message).toMatch(/--workers <n>\s+keys reconciled at the same time \(permission maps get as many again of\s+their own\) \(default: 4\) \[env CHARTER_WORKERS\]/);
     for (const o of OPTIONS) expect(e.message).toContain(o.flags);
   });
 

@@ -2,7 +2,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { KINDS } from '../../../src/api/kinds.ts';
-import { EXPIRY, formatWorkKey, mapKey, parseWorkKey, statusKey, type WorkKey } from '../../../src/controller/work-key.ts';
+import { EXPIRY, formatWorkKey, isUrgentWorkKey, mapKey, parseWorkKey, statusKey, type WorkKey } from '../../../src/controller/work-key.ts';
 
 describe('work keys', () => {
   test.each<[WorkKey, string]>([
@@ -53,5 +53,14 @@ describe('work keys', () => {
         if (parsed !== undefined) expect(formatWorkKey(parsed)).toBe(text);
       }),
     );
+  });
+
+  test('maps and the expiry key are urgent (taken before statuses); statuses are not', () => {
+    expect(isUrgentWorkKey(formatWorkKey(mapKey('acme')))).toBe(true);
+    expect(isUrgentWorkKey(formatWorkKey(EXPIRY))).toBe(true);
+    for (const kind of KINDS) {
+      const object = kind === 'Collaboration' ? { kind, namespace: 'map', name: 'map' } : { kind, name: 'map' };
+      expect(isUrgentWorkKey(formatWorkKey(statusKey(object)))).toBe(false);
+    }
   });
 });

@@ -225,6 +225,105 @@ describe('WorkQueue', () => {
     expect(() => q.start()).toThrow('Work queue test was shut down; it cannot start again');
   });
 
+  test('urgent keys are taken before the others, each lane first in, first out', async () => {
+    const order: string[] = [];
+    const { q } = queue(async (k) => void order.push(k), { workers: 1, urgent: (k) => k.startsWith('map/') });
+    for (const k of ['status/a', 'status/b', 'map/x', 'status/c', 'map/y']) q.add(k);
+    expect(q.depth).toBe(5);
+    q.start();
+    await eventually(() => order.length === 5);
+    expect(order).toEqual(['map/x', 'map/y', 'status/a', 'status/b', 'status/c']);
+    await q.shutdown();
+  });
+
+  test('urgent keys never starve the others: after urgentRun urgent keys in a row, one other is taken', async () => {
+    const order: string[] = [];
+    const { q } = queue(async (k) => void order.push(k), { workers: 1, urgent: (k) => k.startsWith('u'), urgentRun: 3 });
+    for (let i = 0; i < 8; i++) q.add(`u${i}`);
+    q.add('o0');
+    q.add('o1');
+    q.start();
+    await eventually(() => order.length === 10);
+    expect(order).toEqual(['u0', 'u1', 'u2', 'o0', 'u3', 'u4', 'u5', 'o1', 'u6', 'u7']);
+    await q.shutdown();
+  });
+
+  test('an endless stream of urgent keys still lets the other lane through', async () => {
+    const order: string[] = [];
+    let n = 0;
+    const { q } = queue(
+      async (k) => {
+        order.push(k);
+        // Every urgent key processed queues another: the urgent lane never empties.
+        if (k.startsWith('u') && n < 100) q.add(`u${++n}`);
+      },
+      { workers: 2, urgent: (k) => k.startsWith('u'), urgentRun: 4 },
+    );
+    q.add('u0');
+    q.add('o0');
+    q.add('o1');
+    q.start();
+    await eventually(() => order.includes('o1'), 1000, 'the other lane to be served');
+    expect(order.indexOf('o1')).toBeLessThan(15);
+    await q.shutdown();
+  });
+
+  test('urgentWorkers: urgent keys run up to workers + urgentWorkers at a time, the others up to workers', async () => {
+    const active = { u: 0, o: 0 };
+    const peak = { u: 0, o: 0, all: 0 };
+    let done = 0;
+    const { q } = queue(
+      async (k) => {
+        const lane = k.startsWith('u') ? 'u' : 'o';
+        active[lane]++;
+        peak[lane] = Math.max(peak[lane], active[lane]);
+        peak.all = Math.max(peak.all, active.u + active.o);
+        await sleep(15);
+        active[lane]--;
+        done++;
+      },
+      { workers: 2, urgentWorkers: 3, urgent: (k) => k.startsWith('u') },
+    );
+    for (let i = 0; i < 10; i++) q.add(`u${i}`);
+    q.start();
+    await eventually(() => done === 10);
+    expect(peak.u).toBe(5);
+    for (let i = 0; i < 6; i++) q.add(`o${i}`);
+    await eventually(() => done === 16);
+    expect(peak.o).toBe(2);
+    expect(peak.all).toBe(5);
+    await q.shutdown();
+  });
+
+  test('urgentWorkers do not starve the others: an endless urgent stream filling every worker still lets them through', async () => {
+    const order: string[] = [];
+    let n = 0;
+    const { q } = queue(
+      async (k) => {
+        order.push(k);
+        await sleep(2);
+        if (k.startsWith('u') && n < 200) q.add(`u${++n}`);
+      },
+      { workers: 1, urgentWorkers: 3, urgent: (k) => k.startsWith('u'), urgentRun: 4 },
+    );
+    for (let i = 0; i < 4; i++) q.add(`u${i}`);
+    n = 3;
+    q.add('o0');
+    q.add('o1');
+    q.start();
+    await eventually(() => order.includes('o1'), 2000, 'the other lane to be served');
+    expect(order.indexOf('o1')).toBeLessThan(20);
+    await q.shutdown();
+  });
+
+  test('rejects urgentWorkers that are not an integer ≥ 0', () => {
+    expect(() => queue(async () => {}, { urgentWorkers: -1 })).toThrow("A work queue's urgentWorkers must be an integer ≥ 0; found urgentWorkers=-1");
+  });
+
+  test('rejects an urgentRun that is not a positive integer', () => {
+    expect(() => queue(async () => {}, { urgentRun: 0 })).toThrow("A work queue's urgentRun must be a positive integer; found urgentRun=0");
+  });
+
   test('shutdown of an idle queue resolves at once', async () => {
     const { q } = queue(async () => {});
     q.start();
