@@ -65,8 +65,8 @@ export interface EngineView {
   collaboration(key: string): { readonly collab: CollaborationObject; readonly verdict: CollaborationVerdict } | undefined;
   profile(user: string): Profile | undefined;
   holdings(user: string): { entities: ReadonlySet<EntityInfo>; defaultNamespaces: ReadonlySet<string> };
-  /** Kept per grant subject by the engine (a cache: reading it changes no answer). */
-  holdingsSummary(user: string): HoldingsSummary;
+  /** Kept per grant subject by the engine (a cache: reading it changes no answer); the first `namespaceLimit` namespaces. */
+  holdingsSummary(user: string, namespaceLimit?: number): HoldingsSummary;
   membershipsOf(user: string): ReadonlyMap<string, Membership>;
   membership(user: string, org: string): Membership | undefined;
   organizationMembers(org: string): ReadonlyMap<string, Membership>;

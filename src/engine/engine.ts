@@ -241,8 +241,8 @@ export class Engine implements EngineView {
    * sorted. Computed from entity lists kept per grant subject (user-holdings.ts): the statuses of every user at start
    * share them.
    */
-  holdingsSummary(user: string): HoldingsSummary {
-    return this.userHoldings.summary(user);
+  holdingsSummary(user: string, namespaceLimit?: number): HoldingsSummary {
+    return this.userHoldings.summary(user, namespaceLimit);
   }
 
   /** organization → M*(u, o), for every organization the user is a member of. */

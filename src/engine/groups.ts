@@ -16,6 +16,8 @@ export interface GroupDiff {
   groups: Set<string>;
 }
 
+const NO_IDS: readonly number[] = [];
+
 export class GroupIndex {
   private readonly model: Model;
   /** Existing group → existing groups listing it in members.groups. */
@@ -52,6 +54,19 @@ export class GroupIndex {
 
   groupsOf(user: string): ReadonlySet<string> {
     return this.userGroups.get(user) ?? new Set();
+  }
+
+  /**
+   * The ids (in `groupName`'s numbering) of the groups containing the user, transitively, ascending: `groupsOf` for
+   * loops over every user that index per-group data by id instead of hashing names (the statuses at start).
+   */
+  groupIdsOf(user: string): readonly number[] {
+    return this.userGroups.get(user)?.idList() ?? NO_IDS;
+  }
+
+  /** The group numbered `id` by `groupIdsOf` (ids are never reused: a group removed and added again keeps its id). */
+  groupName(id: number): string {
+    return this.groupIds.nameOf(id);
   }
 
   /** Groups listing this group as nested member (existing ones). */

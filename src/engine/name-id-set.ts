@@ -67,6 +67,11 @@ export class NameIdSet implements ReadonlySet<string> {
     return this.ids.length;
   }
 
+  /** The ids of the names, ascending (read-only: the set's own array), for loops that index by id without a generator. */
+  idList(): readonly number[] {
+    return this.ids;
+  }
+
   has(name: string): boolean {
     const id = this.table.find(name);
     return id !== undefined && search(this.ids, id) >= 0;

@@ -91,7 +91,7 @@ export interface UserStatus {
 export function userStatus(engine: EngineView, name: string): UserStatus | undefined {
   const user = engine.model.users.get(name);
   if (!user) return undefined;
-  const summary = engine.holdingsSummary(name);
+  const summary = engine.holdingsSummary(name, LIST_LIMIT);
   const organizations = engine.membershipsOf(name);
   const groups = engine.groups.groupsOf(name);
   let reason = 'RightsComputed';
@@ -120,7 +120,7 @@ export function userStatus(engine: EngineView, name: string): UserStatus | undef
     rightsSummary: {
       entities: summary.entities,
       byKind: summary.byKind,
-      namespaces: summary.namespaces.length > LIST_LIMIT ? summary.namespaces.slice(0, LIST_LIMIT) : summary.namespaces,
+      namespaces: summary.namespaces,
       admin: engine.admins.has(name),
     },
   };

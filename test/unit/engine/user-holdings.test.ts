@@ -158,3 +158,51 @@ describe('kept summaries == fresh summaries == derived from holdings, on random 
     expect(moved).toBeGreaterThan(200); // the steps moved summaries the kept lists had to follow, often
   });
 });
+
+describe('a summary of many namespaces, and the first `limit` of them (what a status lists)', () => {
+  // Names whose sorted order is not the order they are first seen in (n-0, n-37, n-74, … sort as strings): the
+  // summary ranks them, and a user with more than a handful is sorted by those ranks, not by insertion.
+  const name = (i: number): string => `n-${(i * 37) % 211}`;
+  const limitArb = fc.constantFrom(undefined, 0, 1, 7, 33, 100, 150);
+
+  test('== derived from holdings, sorted and cut at the limit, before and after namespaces are added', () => {
+    let large = 0;
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 210 }), { maxLength: 160, size: 'max' }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 210 }), { maxLength: 60, size: 'max' }),
+        fc.array(fc.constantFrom('User/alice', 'UserGroup/devs', 'Organization/big', 'User/bob'), { minLength: 211, maxLength: 211 }),
+        limitArb,
+        fc.boolean(),
+        (first, later, subjects, limit, member) => {
+          const grant = (i: number): ModelObject => collab(`${name(i)}/g`, subjects[i]!, `Application/${name(i)}-app`, ['RIGHT_APPLICATION_INFO']);
+          // alice, when a member of big, holds rights in every namespace it owns (ownership).
+          const owner = (namespaces: number[]): ModelObject => org('big', { namespaces: ['big', ...namespaces.map(name)] });
+          const objects: ModelObject[] = [
+            user('alice'),
+            user('bob'),
+            group('devs', { users: ['alice'] }),
+            owner(first),
+            ...(member ? [collab('big/m-alice', 'User/alice', 'Organization/big', ['RIGHT_APPLICATION_INFO'])] : []),
+            ...first.map(grant),
+          ];
+          const engine = new Engine(modelOf(...objects), catalog, {}, T0);
+          const expected = (e: Engine, u: string): HoldingsSummary => {
+            const all = fromHoldings(e, u);
+            return { ...all, namespaces: all.namespaces.slice(0, limit ?? Infinity) };
+          };
+          // alice, bob (none of alice's namespaces but those of bob's own grants), alice again: one summary's marks
+          // must not show in the next.
+          for (const u of ['alice', 'bob', 'alice']) expect(engine.holdingsSummary(u, limit)).toEqual(expected(engine, u));
+          // More namespaces, owned and granted in after the names were ranked: ranked again.
+          const all = [...new Set([...first, ...later])];
+          engine.apply([upsert(owner(all)), ...later.filter((i) => !first.includes(i)).map((i) => upsert(grant(i)))]);
+          for (const u of ['alice', 'bob']) expect(engine.holdingsSummary(u, limit)).toEqual(expected(engine, u));
+          if (fromHoldings(engine, 'alice').namespaces.length > 100 && fromHoldings(engine, 'bob').namespaces.length > 32) large++;
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(large).toBeGreaterThan(20); // users with more namespaces than a status lists, often
+  });
+});
