@@ -5,7 +5,7 @@
  * users it can concern when the nesting itself did not change.
  */
 import type { Model, UserGroupObject, UserObject } from '../model/model.ts';
-import { selectorMatches } from './label-selector.ts';
+import { selectorMatcher, selectorMatches } from './label-selector.ts';
 import { addId, NameIds, NameIdSet, removeId } from './name-id-set.ts';
 import { addTo, removeFrom } from './set-index.ts';
 
@@ -130,7 +130,8 @@ export class GroupIndex {
     const users = new Set<string>();
     for (const user of group.users) if (this.model.users.has(user)) users.add(user);
     if (group.selector) {
-      for (const user of this.model.users.values()) if (selectorMatches(group.selector, user.labels)) users.add(user.name);
+      const matches = selectorMatcher(group.selector);
+      for (const user of this.model.users.values()) if (matches(user.labels)) users.add(user.name);
     }
     return users;
   }

@@ -1,0 +1,41 @@
+/**
+ * A group's selector is matched against every user with `selectorMatcher` (the selector read once); admission and
+ * single users with `selectorMatches`. On random selectors and labels — keys from a small pool, so that they meet,
+ * including `constructor`, which must not find Object.prototype's — the two give the same answer.
+ */
+import { expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import type { LabelSelector } from '../../../src/api/types.generated.ts';
+import { selectorMatcher, selectorMatches } from '../../../src/engine/label-selector.ts';
+
+const keyArb = fc.constantFrom('region', 'team', 'contractor', 'constructor', 'toString');
+const valueArb = fc.constantFrom('eu', 'us', 't1', 't2', 'true', '');
+const labelsArb = fc.dictionary(keyArb, valueArb, { maxKeys: 4 });
+const selectorArb: fc.Arbitrary<LabelSelector> = fc.record(
+  {
+    matchLabels: fc.dictionary(keyArb, valueArb, { maxKeys: 3 }),
+    matchExpressions: fc.array(
+      fc.record({ key: keyArb, operator: fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist'), values: fc.option(fc.array(valueArb, { maxLength: 3 }), { nil: undefined }) }, { requiredKeys: ['key', 'operator'] }),
+      { maxLength: 3 },
+    ),
+  },
+  { requiredKeys: [] },
+) as fc.Arbitrary<LabelSelector>;
+
+test('selectorMatcher(selector)(labels) == selectorMatches(selector, labels)', () => {
+  let matched = 0;
+  let unmatched = 0;
+  fc.assert(
+    fc.property(selectorArb, fc.array(labelsArb, { minLength: 1, maxLength: 8 }), (selector, labelSets) => {
+      const matches = selectorMatcher(selector);
+      for (const labels of labelSets) {
+        const expected = selectorMatches(selector, labels);
+        expect(matches(labels)).toBe(expected);
+        if (expected) matched++;
+        else unmatched++;
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  expect(Math.min(matched, unmatched)).toBeGreaterThan(1000); // both answers, often
+});
