@@ -5,11 +5,12 @@
  * (`IncrementalMaps.write` for every namespace), then lets go of the kept parts one at a time, from what is shared
  * least to most, with a forced GC after each: what a release frees is what that part alone kept alive. Also counts
  * the kept objects (rows, renderings, units, shards) and the text bytes they hold. Figures are `heapUsed` and, apart,
- * `external + arrayBuffers` (bytes outside the V8 heap, e.g. `Buffer`s) and `rss`. Prints one JSON object on stdout.
+ * `external` (bytes outside the V8 heap: `Buffer`s, typed arrays' buffers; `arrayBuffers` is part of it) and `rss`. Prints one JSON object on stdout.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
+import { userCountOf } from '../src/permission-map/kept-users.ts';
 import { warmedEngine } from './change-mix.ts';
 import type { TierName } from './generate-model.ts';
 import { collectGarbage, round } from './stats.ts';
@@ -27,7 +28,7 @@ const MiB = 2 ** 20;
 const memory = (): { heap: number; outside: number; rss: number } => {
   collectGarbage();
   const m = process.memoryUsage();
-  return { heap: m.heapUsed / MiB, outside: (m.external + m.arrayBuffers) / MiB, rss: m.rss / MiB };
+  return { heap: m.heapUsed / MiB, outside: m.external / MiB, rss: m.rss / MiB };
 };
 const { live } = warmedEngine(args.tier as TierName, Number(args.seed), Number(args.warm));
 const before = memory();
@@ -72,14 +73,14 @@ const countRender = (r: Bag | undefined): void => {
 for (const s of states) {
   for (const row of s.rows as Bag[]) {
     counts.rows++;
-    counts.rowUsers += (row.users as string[]).length;
+    counts.rowUsers += userCountOf(row as never);
   }
   for (const r of s.renders as Bag[]) countRender(r);
   for (const unit of (s.units ?? []) as Bag[]) {
     counts.units++;
     if (unit.end !== 0) {
       counts.chunkUnits++;
-      counts.chunkUnitUsers += (unit.row.users as string[]).length;
+      counts.chunkUnitUsers += userCountOf(unit.row);
     }
     countRender(unit.render);
   }
@@ -150,8 +151,8 @@ const releases: Array<[string, () => void]> = [
     (k.subjects as Map<string, unknown>).clear();
     (k.expiries as Map<string, unknown>).clear();
   }],
-  ['NamespaceRows: UserKeys (user → row key)', () => namespaceRows.forEach((r) => (r.userKeys = undefined))],
-  ['NamespaceRows: the rest (rows: users arrays, contents, entity index)', () => {
+  ['NamespaceRows: UserSlots (user number → row slot)', () => namespaceRows.forEach((r) => (r.userSlots = undefined))],
+  ['NamespaceRows: the rest (rows: users as numbers, contents, entity index; the users table)', () => {
     (k.kept as Map<string, unknown>).clear();
     namespaceRows.length = 0;
   }],

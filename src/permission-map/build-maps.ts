@@ -13,6 +13,7 @@
  */
 import type { Engine, RightsClass } from '../engine/engine.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
+import { KeptRow, newIds, UserSlots, UserTable, type UserIds } from './kept-users.ts';
 
 /** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. */
 export interface MapRow {
@@ -85,19 +86,25 @@ function buildOne(engine: Engine, namespace: string, masks: MaskWriter): Namespa
 interface RowEntry {
   /** The row's content; its `users` are set when the map is made (`toMap`). */
   content: Omit<MapRow, 'users'>;
+  /** Its key in the namespace's rows (`keyOf`). */
+  key: string;
+  /** Its slot in the namespace's rows (what the users' index points at); -1 when not tracking. */
+  slot: number;
   /**
-   * Sorted, except while a full build collects them (then `unsorted`); as last published while moves are pending
-   * (`added`, `removed`).
+   * Not tracking: the users' names, sorted once a full build has collected them (`unsorted`). Tracking: `ids`
+   * instead, the users' numbers (`UserTable`) in name order, as last published while moves are pending (`added`,
+   * `removed`).
    */
-  users: string[];
+  names: string[];
+  ids: UserIds;
   unsorted: string[][] | undefined;
   /**
-   * Users moved in and out since `users` was last made (sorted, disjoint, `removed` ⊆ `users`): applied in one pass
-   * when the row is next published (`settle`), so that a row of 26,000 users is copied once per refresh, not twice
-   * per move (at large, arrays of more than ~16,000 pointers are allocated apart, and each copy cost milliseconds).
+   * Users (numbers) moved in and out since `ids` was last made (in name order, disjoint, `removed` ⊆ `ids`): applied
+   * in one pass when the row is next published (`settle`), so that a row of 26,000 users is copied once per refresh,
+   * not once per move.
    */
-  added?: string[];
-  removed?: string[];
+  added?: number[];
+  removed?: number[];
   /** Its users once the pending moves are applied. */
   count: number;
   /** The row as last published; undefined once its users changed (a new object, so renderers' caches miss). */
@@ -113,8 +120,9 @@ interface RowEntry {
 /**
  * A namespace's rows: users grouped by published content. Built from the engine's rights classes (classes whose
  * published content is the same share a row); when kept (`track`), it also knows each user's row, so that a user's
- * new class (`Engine.userClassIn`) moves the user between rows (`move`) without rebuilding the others. A row whose
- * users did not change keeps its `MapRow` object from one `toMap` to the next.
+ * new class (`Engine.userClassIn`) moves the user between rows (`move`) without rebuilding the others, and it holds
+ * users as numbers (kept-users.ts): its rows are `KeptRow`s, whose names are decoded only when read or rendered. A
+ * row whose users did not change keeps its `MapRow` object from one `toMap` to the next.
  */
 export class NamespaceRows {
   readonly namespace: string;
@@ -130,12 +138,15 @@ export class NamespaceRows {
   private readonly entityList: Array<{ kind: string; name: string }> = [];
   private readonly rows = new Map<string, RowEntry>();
   /**
-   * Only when tracking: every user in some row, sorted, and its row's key (`UserKeys`: flat arrays in blocks, about
-   * 16 bytes per (namespace, user) where a `Map` took about 50: at medium 2 M such pairs). Built from the rows' sorted
-   * users when they are first sorted (`sortedRows`); a move splices one block.
+   * Only when tracking: the users' numbers (shared by the kept maps of one engine), each user's row slot (`UserSlots`:
+   * 8 bytes per (namespace, user) in typed arrays, where a `Map` took about 50 and arrays of names and keys 16; at
+   * large 11.6 M such pairs), built when the rows are first sorted (`sortedRows`), and the rows by slot.
    */
   private readonly track: boolean;
-  private userKeys: UserKeys | undefined;
+  private readonly table: UserTable | undefined;
+  private userSlots: UserSlots | undefined;
+  private readonly bySlot: Array<RowEntry | undefined> = [];
+  private readonly freeSlots: number[] = [];
   private readonly kept: number[] = [];
   /** The rows as last sorted by `toMap`; dropped whenever a row changes. */
   private sorted: MapRow[] | undefined;
@@ -145,7 +156,8 @@ export class NamespaceRows {
   private readonly touched = new Set<RowEntry>();
   private content: { organization: RightSetId; defaults: Map<string, RightSetId> | undefined } = { organization: EMPTY, defaults: undefined };
 
-  constructor(engine: Engine, namespace: string, masks: MaskWriter, track: boolean) {
+  /** `users`: the table numbering users when tracking (one per kept maps; a new one by default). */
+  constructor(engine: Engine, namespace: string, masks: MaskWriter, track: boolean, users?: UserTable) {
     this.engine = engine;
     this.namespace = namespace;
     this.owner = engine.organizations.owner.get(namespace);
@@ -153,6 +165,7 @@ export class NamespaceRows {
     this.covered = new Set(masks.namespacedKinds);
     this.orgKind = engine.sets.kindRights('Organization');
     this.track = track;
+    this.table = track ? (users ?? new UserTable()) : undefined;
   }
 
   /** Users in some row. */
@@ -176,35 +189,39 @@ export class NamespaceRows {
   /** Puts a user in the row of its class now (none: in no row); true when it moved. Needs tracking. */
   move(user: string, c: RightsClass | undefined): boolean {
     if (!this.track) throw new Error('NamespaceRows.move needs tracking');
-    if (this.userKeys === undefined) this.sortedRows();
-    const userKeys = this.userKeys!;
+    if (this.userSlots === undefined) this.sortedRows();
+    const userSlots = this.userSlots!;
+    const names = this.table!.names;
+    const id = this.table!.idOf(user);
     const key = c === undefined ? undefined : this.keyOf(c);
-    const before = userKeys.get(user);
-    if (before === key) return false;
+    const slot = userSlots.get(id);
+    const before = slot < 0 ? undefined : this.bySlot[slot]!;
+    if (before === undefined ? key === undefined : key !== undefined && this.rows.get(key) === before) return false;
     this.sorted = undefined;
     if (before !== undefined) {
-      const entry = this.rows.get(before)!;
-      this.touched.add(entry);
-      if (--entry.count === 0) {
-        this.rows.delete(before);
-        entry.gone = true;
+      this.touched.add(before);
+      if (--before.count === 0) {
+        this.rows.delete(before.key!);
+        this.bySlot[before.slot] = undefined;
+        this.freeSlots.push(before.slot);
+        before.gone = true;
       } else {
         // Moved in since it was made: taken back out of `added`; else noted as removed.
-        if (!takeOut(entry.added, user)) putIn((entry.removed ??= []), user);
-        if (entry.row) entry.previous = entry.row;
-        entry.row = undefined;
+        if (!takeOut(before.added, id, names)) putIn((before.removed ??= []), id, names);
+        if (before.row) before.previous = before.row;
+        before.row = undefined;
       }
-      userKeys.delete(user);
+      userSlots.delete(id);
       this.userCount--;
     }
     if (key !== undefined) {
       const entry = this.entry(key);
       this.touched.add(entry);
       entry.count++;
-      if (!takeOut(entry.removed, user)) putIn((entry.added ??= []), user);
+      if (!takeOut(entry.removed, id, names)) putIn((entry.added ??= []), id, names);
       if (entry.row) entry.previous = entry.row;
       entry.row = undefined;
-      userKeys.insert(user, key);
+      userSlots.set(id, entry.slot);
       this.userCount++;
     }
     return true;
@@ -237,23 +254,33 @@ export class NamespaceRows {
     let order = this.order;
     if (order === undefined) {
       order = [];
+      const table = this.table;
       for (const entry of this.rows.values()) {
         if (entry.unsorted) {
-          entry.users = sortedUnion(entry.users.length === 0 ? entry.unsorted : [entry.users, ...entry.unsorted]);
+          if (table === undefined) entry.names = sortedUnion(entry.names.length === 0 ? entry.unsorted : [entry.names, ...entry.unsorted]);
+          else entry.ids = table.encode(sortedUnion(entry.ids.length === 0 ? entry.unsorted : [table.decode(entry.ids), ...entry.unsorted]));
           entry.unsorted = undefined;
         }
-        settle(entry);
+        if (table !== undefined) settle(entry, table);
         order.push(entry);
       }
-      order.sort((a, b) => (a.users[0]! < b.users[0]! ? -1 : 1));
-      if (this.track) {
-        const keyOf = new Map<RowEntry, string>();
-        for (const [key, entry] of this.rows) keyOf.set(entry, key);
-        const index = mergeWithKeys(order.map((entry) => ({ users: entry.users, key: keyOf.get(entry)! })));
-        this.userKeys = new UserKeys(index.users, index.keys);
+      const first = (entry: RowEntry): string => (table === undefined ? entry.names[0]! : table.names[entry.ids[0]!]!);
+      order.sort((a, b) => (first(a) < first(b) ? -1 : 1));
+      if (table !== undefined) {
+        let pairs = 0;
+        for (const entry of order) pairs += entry.ids.length;
+        const ids = new Int32Array(pairs);
+        const slots = new Int32Array(pairs);
+        let k = 0;
+        for (const entry of order) {
+          ids.set(entry.ids, k);
+          slots.fill(entry.slot, k, k + entry.ids.length);
+          k += entry.ids.length;
+        }
+        this.userSlots = UserSlots.of(ids, slots);
+        for (const entry of order) entry.placed = first(entry);
       }
-      if (this.track) for (const entry of order) entry.placed = entry.users[0];
-      this.orderRows = order.map((entry) => (entry.row ??= newRow(entry)));
+      this.orderRows = order.map((entry) => (entry.row ??= this.newRow(entry)));
     } else if (this.touched.size > 0) {
       // Only the entries that changed are taken out (found by the first user they were placed by) and put back (by
       // their first user now), in copies: a caller compares the rows array by identity.
@@ -277,14 +304,15 @@ export class NamespaceRows {
         rows.splice(at, 1);
         entry.placed = undefined;
       }
+      const table = this.table!;
       for (const entry of this.touched) {
         if (entry.gone) continue;
-        settle(entry);
-        const first = entry.users[0]!;
+        settle(entry, table);
+        const first = table.names[entry.ids[0]!]!;
         const at = where(first);
         entry.placed = first;
         order.splice(at, 0, entry);
-        rows.splice(at, 0, (entry.row ??= newRow(entry)));
+        rows.splice(at, 0, (entry.row ??= this.newRow(entry)));
       }
       this.orderRows = rows;
     }
@@ -297,9 +325,24 @@ export class NamespaceRows {
     let entry = this.rows.get(key);
     if (!entry) {
       const { organization, defaults } = this.content;
-      this.rows.set(key, (entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks), users: [], unsorted: undefined, count: 0, row: undefined, placed: undefined }));
+      let slot = -1;
+      if (this.track) slot = this.freeSlots.pop() ?? this.bySlot.length;
+      entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks), key, slot, names: NO_NAMES, ids: NO_IDS, unsorted: undefined, count: 0, row: undefined, placed: undefined };
+      this.rows.set(key, entry);
+      if (slot >= 0) this.bySlot[slot] = entry;
     }
     return entry;
+  }
+
+  /** The row an entry publishes now: its users as numbers when tracking (`KeptRow`), as names otherwise. */
+  private newRow(entry: RowEntry): MapRow {
+    const row: MapRow = this.table === undefined ? { users: entry.names, ...entry.content } : new KeptRow(entry.ids, this.table, entry.content);
+    if (entry.previous !== undefined) {
+      previousRows.delete(entry.previous);
+      previousRows.set(row, entry.previous);
+      entry.previous = undefined;
+    }
+    return row;
   }
 
   private adminSet(kind: string): RightSetId {
@@ -368,167 +411,60 @@ export function previousRow(row: MapRow): MapRow | undefined {
   return previousRows.get(row);
 }
 
-function newRow(entry: RowEntry): MapRow {
-  const row = { users: entry.users, ...entry.content };
-  if (entry.previous !== undefined) {
-    previousRows.delete(entry.previous);
-    previousRows.set(row, entry.previous);
-    entry.previous = undefined;
-  }
-  return row;
-}
-
-/** Applies a row's pending moves to its users: one new array, in one pass over the old one. */
-function settle(entry: RowEntry): void {
+/** Applies a row's pending moves to its users: one new array, in one pass over the old one (in name order). */
+function settle(entry: RowEntry, table: UserTable): void {
   const added = entry.added ?? NONE;
   const removed = entry.removed ?? NONE;
   if (added.length === 0 && removed.length === 0) return;
-  const users = entry.users;
-  const out = new Array<string>(users.length + added.length - removed.length);
+  const names = table.names;
+  const ids = entry.ids;
+  const out = newIds(ids.length + added.length - removed.length);
   let i = 0;
   let a = 0;
   let r = 0;
   let k = 0;
-  for (; i < users.length; i++) {
-    const user = users[i]!;
-    if (r < removed.length && removed[r] === user) {
+  for (; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (r < removed.length && removed[r] === id) {
       r++;
       continue;
     }
-    while (a < added.length && added[a]! < user) out[k++] = added[a++]!;
-    out[k++] = user;
+    const name = names[id]!;
+    while (a < added.length && names[added[a]!]! < name) out[k++] = added[a++]!;
+    out[k++] = id;
   }
   while (a < added.length) out[k++] = added[a++]!;
   if (k !== out.length || r !== removed.length) throw new Error('NamespaceRows: a row\'s pending moves do not match its users');
-  entry.users = out;
+  entry.ids = out;
   entry.added = undefined;
   entry.removed = undefined;
 }
 
-const NONE: readonly string[] = [];
+const NONE: readonly number[] = [];
+const NO_NAMES: string[] = [];
+const NO_IDS: UserIds = [];
 
-/** Removes `user` from a sorted list if it is there; true when it was. */
-function takeOut(list: string[] | undefined, user: string): boolean {
+/** Removes user `id` from a list in name order if it is there; true when it was. */
+function takeOut(list: number[] | undefined, id: number, names: readonly string[]): boolean {
   if (list === undefined) return false;
-  const at = sortedIndex(list, user);
-  if (list[at] !== user) return false;
+  const at = indexByName(list, names[id]!, names);
+  if (list[at] !== id) return false;
   list.splice(at, 1);
   return true;
 }
 
-/** Inserts `user` in a sorted list. */
-function putIn(list: string[], user: string): void {
-  list.splice(sortedIndex(list, user), 0, user);
+/** Inserts user `id` in a list in name order. */
+function putIn(list: number[], id: number, names: readonly string[]): void {
+  list.splice(indexByName(list, names[id]!, names), 0, id);
 }
 
-/**
- * Users (sorted) and each one's row key, in blocks of at most `USER_BLOCK` pairs (two flat arrays each): a move
- * shifts one block, not arrays of the namespace's size (at large, 26,000 users: shifting old-generation arrays of
- * pointers while the collector marks cost milliseconds per move).
- */
-const USER_BLOCK = 512;
-export class UserKeys {
-  private readonly blocks: Array<{ users: string[]; keys: string[] }> = [];
-  private readonly size: number;
-
-  /** `users` sorted, `keys[i]` the key of `users[i]`; `size`: the most pairs a block holds (a test sets it small). */
-  constructor(users: readonly string[], keys: readonly string[], size = USER_BLOCK) {
-    this.size = size;
-    const half = Math.max(1, size >>> 1);
-    for (let i = 0; i < users.length; i += half) this.blocks.push({ users: users.slice(i, i + half), keys: keys.slice(i, i + half) });
-  }
-
-  /** Every (user, key), in order (for the tests). */
-  entries(): Array<[string, string]> {
-    return this.blocks.flatMap((b) => b.users.map((u, i): [string, string] => [u, b.keys[i]!]));
-  }
-
-  /** The block where `user` is or would go: the last whose first user is ≤ it (the first block if none). */
-  private blockOf(user: string): number {
-    const blocks = this.blocks;
-    let lo = 0;
-    let hi = blocks.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (blocks[mid]!.users[0]! <= user) lo = mid + 1;
-      else hi = mid;
-    }
-    return Math.max(0, lo - 1);
-  }
-
-  get(user: string): string | undefined {
-    const block = this.blocks[this.blockOf(user)];
-    if (block === undefined) return undefined;
-    const at = sortedIndex(block.users, user);
-    return block.users[at] === user ? block.keys[at] : undefined;
-  }
-
-  delete(user: string): void {
-    const b = this.blockOf(user);
-    const block = this.blocks[b]!;
-    const at = sortedIndex(block.users, user);
-    block.users.splice(at, 1);
-    block.keys.splice(at, 1);
-    if (block.users.length === 0) this.blocks.splice(b, 1);
-  }
-
-  /** Adds a user that is in no row. */
-  insert(user: string, key: string): void {
-    if (this.blocks.length === 0) {
-      this.blocks.push({ users: [user], keys: [key] });
-      return;
-    }
-    const b = this.blockOf(user);
-    const block = this.blocks[b]!;
-    const at = sortedIndex(block.users, user);
-    block.users.splice(at, 0, user);
-    block.keys.splice(at, 0, key);
-    if (block.users.length > this.size) {
-      const half = block.users.length >>> 1;
-      this.blocks.splice(b + 1, 0, { users: block.users.splice(half), keys: block.keys.splice(half) });
-    }
-  }
-}
-
-/**
- * Sorted lists of users, each with one key → all the users, sorted, and each one's key (lists merged in pairs; no
- * user is in two lists).
- */
-function mergeWithKeys(lists: ReadonlyArray<{ users: readonly string[]; key: string }>): { users: string[]; keys: string[] } {
-  let runs = lists.map(({ users, key }) => ({ users: users as string[], keys: new Array<string>(users.length).fill(key) }));
-  if (runs.length === 0) return { users: [], keys: [] };
-  while (runs.length > 1) {
-    const next: typeof runs = [];
-    for (let r = 0; r + 1 < runs.length; r += 2) {
-      const a = runs[r]!;
-      const b = runs[r + 1]!;
-      const users = new Array<string>(a.users.length + b.users.length);
-      const keys = new Array<string>(users.length);
-      let i = 0;
-      let j = 0;
-      let k = 0;
-      while (i < a.users.length && j < b.users.length) {
-        if (b.users[j]! < a.users[i]!) (keys[k] = b.keys[j]!), (users[k++] = b.users[j++]!);
-        else (keys[k] = a.keys[i]!), (users[k++] = a.users[i++]!);
-      }
-      while (i < a.users.length) (keys[k] = a.keys[i]!), (users[k++] = a.users[i++]!);
-      while (j < b.users.length) (keys[k] = b.keys[j]!), (users[k++] = b.users[j++]!);
-      next.push({ users, keys });
-    }
-    if (runs.length % 2 === 1) next.push(runs[runs.length - 1]!);
-    runs = next;
-  }
-  const only = runs[0]!;
-  return { users: only.users.slice(), keys: only.keys };
-}
-
-/** Where `user` is or would go in a sorted list. */
-function sortedIndex(users: readonly string[], user: string): number {
+/** Where a user named `name` is or would go in a list of user numbers in name order. */
+function indexByName(list: readonly number[], name: string, names: readonly string[]): number {
   let lo = 0;
-  let hi = users.length;
+  let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (users[mid]! < user) lo = mid + 1;
+    if (names[list[mid]!]! < name) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -15,6 +15,7 @@
 import type { Engine, Impact } from '../engine/engine.ts';
 import type { NamespaceSubjects } from '../engine/namespace-classes.ts';
 import { MaskWriter, NamespaceRows, type NamespaceMap } from './build-maps.ts';
+import { UserTable } from './kept-users.ts';
 import { keptRowRanges, RowRenderCache, shardMap, type PermissionMapWrite, type ShardOptions } from './shard.ts';
 
 /** Counters of how maps were brought up to date (for the benchmark and the tests). */
@@ -32,6 +33,8 @@ export class IncrementalMaps {
   readonly stats: IncrementalMapStats = { rebuilt: 0, updated: 0, usersChecked: 0, usersMoved: 0 };
   private readonly engine: Engine;
   private readonly masks: MaskWriter;
+  /** Users numbered once for every kept namespace's rows (kept-users.ts). */
+  private readonly users = new UserTable();
   private readonly kept = new Map<string, NamespaceRows>();
   /** Namespace → its subjects as last used (`Engine.namespaceSubjects` returns them again while they hold). */
   private readonly subjects = new Map<string, NamespaceSubjects>();
@@ -77,7 +80,7 @@ export class IncrementalMaps {
       }
     }
     if (rows === undefined) {
-      rows = new NamespaceRows(engine, namespace, this.masks, true);
+      rows = new NamespaceRows(engine, namespace, this.masks, true, this.users);
       rows.addClasses(engine.namespaceClasses(namespace));
       this.kept.set(namespace, rows);
       this.stats.rebuilt++;

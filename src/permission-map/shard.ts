@@ -28,6 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import { previousRow, withheldMap, type MapRow, type NamespaceMap } from './build-maps.ts';
+import { firstUserOf, jsonBytes, KeptRow, userCountOf, UserTable, type UserIds } from './kept-users.ts';
 import type { PermissionMapIndex, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
 
 export const DEFAULT_BUDGET_BYTES = 900 * 1024;
@@ -617,7 +618,10 @@ function newRender(row: MapRow): RowRender {
 function userBytesOf(render: RowRender, row: MapRow): number {
   if (render.userBytes < 0) {
     let bytes = 0;
-    for (const user of row.users) bytes += jsonBytes(user) + 1;
+    if (row instanceof KeptRow) {
+      const { ids, table } = row;
+      for (let i = 0; i < ids.length; i++) bytes += table.jsonBytesOf(ids[i]!) + 1;
+    } else for (const user of row.users) bytes += jsonBytes(user) + 1;
     render.userBytes = bytes;
   }
   return render.userBytes;
@@ -794,15 +798,6 @@ const FULL = 2;
 const LAST = 3;
 type ChunkEnd = typeof WHOLE | typeof BOUNDARY | typeof FULL | typeof LAST;
 
-/** JSON bytes of a string: its length and quotes when it needs no escape and is ASCII (user names are). */
-function jsonBytes(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return Buffer.byteLength(JSON.stringify(s));
-  }
-  return s.length + 2;
-}
-
 type Entry = { type: 'organization'; mask: string } | { type: 'default'; kind: string; mask: string } | { type: 'entity'; kind: string; name: string; mask: string };
 
 /**
@@ -823,7 +818,7 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
   let current = { entries: [] as Entry[], bytes: skeleton };
   for (const e of entriesOf(row)) {
     const b = entryBytes(e);
-    if (skeleton + b > limit / 2) throw tooSmall(map, `an entry of ${row.users[0]} takes ${b} bytes`);
+    if (skeleton + b > limit / 2) throw tooSmall(map, `an entry of ${firstUserOf(row)} takes ${b} bytes`);
     if (current.entries.length > 0 && current.bytes + b > limit / 2) {
       parts.push(current);
       current = { entries: [], bytes: skeleton };
@@ -833,21 +828,29 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
   }
   parts.push(current);
   // Each user takes at least 4 bytes (`"x",`): a row with more users than a quarter of the limit does not fit.
-  if (parts.length === 1 && row.users.length * 4 <= limit) {
-    let userBytes = 0;
-    for (const user of row.users) userBytes += jsonBytes(user) + 1;
+  if (parts.length === 1 && userCountOf(row) * 4 <= limit) {
+    const userBytes = userBytesOf(render, row);
     const whole = parts[0]!.bytes + userBytes;
     // The row is one unit: the row object itself (the same content as rebuilt from its entries), so that a render
     // cache finds it.
-    if (whole <= limit) return [{ first: row.users[0]!, hash: keyHash(row.users[0]!, 0), row, bytes: whole, part: 0, userBytes, end: WHOLE, render, dropped: 0 }];
+    const first = firstUserOf(row);
+    if (whole <= limit) return [{ first, hash: keyHash(first, 0), row, bytes: whole, part: 0, userBytes, end: WHOLE, render, dropped: 0 }];
   }
+  // Chunks are cut over user numbers: a kept row's own, or a fresh row's numbered in a table of its own.
+  const kept = row instanceof KeptRow;
+  const table = kept ? row.table : new UserTable();
+  const ids = kept ? row.ids : table.encode(row.users);
   const units: Unit[] = [];
   for (const [p, part] of parts.entries()) {
     const previous = before?.filter((u) => u.part === p && u.end !== WHOLE);
     const content = rowOf(part.entries);
-    for (const chunk of chunkUsers(row.users, part.bytes, limit, previous ?? [], (user) => tooSmall(map, `user ${user} does not fit`))) {
+    for (const chunk of chunkUsers(ids, table, part.bytes, limit, previous ?? [], (user) => tooSmall(map, `user ${user} does not fit`))) {
       if (chunk.unit) units.push(chunk.unit);
-      else units.push({ first: chunk.users[0]!, hash: keyHash(chunk.users[0]!, p), row: { users: chunk.users, ...content }, bytes: part.bytes + chunk.userBytes, part: p, userBytes: chunk.userBytes, end: chunk.end, render: undefined, dropped: 0 });
+      else {
+        const first = table.names[chunk.ids[0]!]!;
+        const chunkRow = kept ? new KeptRow(chunk.ids, table, content) : { users: table.decode(chunk.ids), ...content };
+        units.push({ first, hash: keyHash(first, p), row: chunkRow, bytes: part.bytes + chunk.userBytes, part: p, userBytes: chunk.userBytes, end: chunk.end, render: undefined, dropped: 0 });
+      }
     }
   }
   return units;
@@ -857,36 +860,40 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
 const CHUNK_BOUNDARY_MASK = 127;
 
 /**
- * A row's users (sorted) cut into chunks, left to right: a chunk ends after a user whose hash says so (a boundary
- * user), before a user that would take it past `limit` (with `base`, the bytes of its content), or at the end. So a
- * user added or removed changes the chunk around it only, not every chunk after it (as cutting by size alone would):
- * the other chunks keep their users, their key (first user) and their shard. `previous`: the units of the same part
- * of the row before; a chunk of it is reused (`unit`) where the walk would cut the same users again.
+ * A row's users (numbers in a table, in name order) cut into chunks, left to right: a chunk ends after a user whose
+ * hash says so (a boundary user), before a user that would take it past `limit` (with `base`, the bytes of its
+ * content), or at the end. So a user added or removed changes the chunk around it only, not every chunk after it (as
+ * cutting by size alone would): the other chunks keep their users, their key (first user) and their shard.
+ * `previous`: the units of the same part of the row before (kept rows of the same table); a chunk of it is reused
+ * (`unit`) where the walk would cut the same users again.
  */
 function chunkUsers(
-  users: readonly string[],
+  ids: UserIds,
+  table: UserTable,
   base: number,
   limit: number,
   previous: readonly Unit[],
   tooBig: (user: string) => Error,
-): Array<{ users: string[]; userBytes: number; end: ChunkEnd; unit?: Unit }> {
-  const out: Array<{ users: string[]; userBytes: number; end: ChunkEnd; unit?: Unit }> = [];
-  let byFirst: Map<string, number> | undefined;
-  if (previous.length > 0) byFirst = new Map(previous.map((u, k) => [u.row.users[0]!, k]));
-  const n = users.length;
+): Array<{ ids: UserIds; userBytes: number; end: ChunkEnd; unit?: Unit }> {
+  const out: Array<{ ids: UserIds; userBytes: number; end: ChunkEnd; unit?: Unit }> = [];
+  let byFirst: Map<number, number> | undefined;
+  previous.forEach((u, k) => {
+    if (u.row instanceof KeptRow && u.row.table === table) (byFirst ??= new Map()).set(u.row.ids[0]!, k);
+  });
+  const n = ids.length;
   let i = 0;
   while (i < n) {
-    const k = byFirst?.get(users[i]!);
+    const k = byFirst?.get(ids[i]!);
     if (k !== undefined) {
       // The previous chunk starting here, if the walk would cut it again: the same users, and a reason to end there
       // (its last user is a boundary user; or the next user does not fit; or the row ends).
       const u = previous[k]!;
-      const chunk = u.row.users;
+      const chunk = (u.row as KeptRow).ids;
       const len = chunk.length;
-      let same = i + len <= n && (u.end === BOUNDARY || (i + len === n ? u.end === LAST : u.end === FULL && base + u.userBytes + jsonBytes(users[i + len]!) + 1 > limit));
-      for (let j = 0; same && j < len; j++) if (users[i + j] !== chunk[j]) same = false;
+      let same = i + len <= n && (u.end === BOUNDARY || (i + len === n ? u.end === LAST : u.end === FULL && base + u.userBytes + table.jsonBytesOf(ids[i + len]!) + 1 > limit));
+      for (let j = 0; same && j < len; j++) if (ids[i + j] !== chunk[j]) same = false;
       if (same) {
-        out.push({ users: chunk as string[], userBytes: u.userBytes, end: u.end, unit: u });
+        out.push({ ids: chunk, userBytes: u.userBytes, end: u.end, unit: u });
         i += len;
         continue;
       }
@@ -895,21 +902,21 @@ function chunkUsers(
     let bytes = 0;
     let end: ChunkEnd = LAST;
     while (i < n) {
-      const user = users[i]!;
-      const b = jsonBytes(user) + 1;
+      const id = ids[i]!;
+      const b = table.jsonBytesOf(id) + 1;
       if (base + bytes + b > limit) {
-        if (i === start) throw tooBig(user);
+        if (i === start) throw tooBig(table.names[id]!);
         end = FULL;
         break;
       }
       bytes += b;
       i++;
-      if ((fnv1a(user) & CHUNK_BOUNDARY_MASK) === 0) {
+      if ((table.hashOf(id) & CHUNK_BOUNDARY_MASK) === 0) {
         end = BOUNDARY;
         break;
       }
     }
-    out.push({ users: users.slice(start, i), userBytes: bytes, end });
+    out.push({ ids: ids.slice(start, i) as UserIds, userBytes: bytes, end });
   }
   return out;
 }
@@ -934,13 +941,6 @@ function rowOf(entries: readonly Entry[]): Omit<MapRow, 'users'> {
     else ((row.entities ??= {})[e.kind] ??= {})[e.name] = e.mask;
   }
   return row;
-}
-
-/** FNV-1a, 32 bits: a stable hash for placing units. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /** `fnv1a` of `<first>\0<part>`, without making the string. */
@@ -1011,11 +1011,13 @@ function packFirstFit(sorted: readonly Unit[], capacity: number): Unit[][] {
  */
 export function chunkCuts(before: readonly string[], after: readonly string[], base: number, limit: number): { fresh: string[][]; reused: string[][]; kept: number } {
   const tooBig = (user: string): Error => new Error(`user ${user} does not fit`);
+  const table = new UserTable();
   const asUnits = (users: readonly string[]): Unit[] =>
-    chunkUsers(users, base, limit, [], tooBig).map((c) => ({ first: c.users[0]!, hash: 0, row: { users: c.users }, bytes: base + c.userBytes, part: 0, userBytes: c.userBytes, end: c.end, render: undefined, dropped: 0 }));
-  const fresh = chunkUsers(after, base, limit, [], tooBig);
-  const reused = chunkUsers(after, base, limit, asUnits(before), tooBig);
-  return { fresh: fresh.map((c) => c.users), reused: reused.map((c) => c.users), kept: reused.filter((c) => c.unit !== undefined).length };
+    chunkUsers(table.encode(users), table, base, limit, [], tooBig).map((c) => ({ first: table.names[c.ids[0]!]!, hash: 0, row: new KeptRow(c.ids, table, {}), bytes: base + c.userBytes, part: 0, userBytes: c.userBytes, end: c.end, render: undefined, dropped: 0 }));
+  const previous = asUnits(before);
+  const fresh = chunkUsers(table.encode(after), table, base, limit, [], tooBig);
+  const reused = chunkUsers(table.encode(after), table, base, limit, previous, tooBig);
+  return { fresh: fresh.map((c) => table.decode(c.ids)), reused: reused.map((c) => table.decode(c.ids)), kept: reused.filter((c) => c.unit !== undefined).length };
 }
 
 /**
@@ -1033,7 +1035,7 @@ function pairRows(
     const x = before[a];
     const y = rows[b];
     if (x === y) on.same(a++, b++);
-    else if (y === undefined || (x !== undefined && x.users[0]! <= y.users[0]!)) on.gone(a++);
+    else if (y === undefined || (x !== undefined && firstUserOf(x) <= firstUserOf(y))) on.gone(a++);
     else on.added(b++);
   }
 }
