@@ -7,24 +7,22 @@ import type { LabelSelector } from '../api/types.generated.ts';
 export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
   // Own properties only: a label key like `constructor` must not find Object.prototype's.
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (!Object.hasOwn(labels, key) || labels[key] !== value) return false;
-  for (const requirement of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, requirement.key);
-    const value = labels[requirement.key];
-    const values = requirement.values ?? [];
-    switch (requirement.operator) {
-      case 'In':
-        if (!has || !values.includes(value!)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(value!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-    }
+  for (const requirement of selector.matchExpressions ?? []) if (!holds(requirement.operator, requirement.values ?? [], labels, requirement.key)) return false;
+  return true;
+}
+
+/** One matchExpressions requirement: whether the labels' value of `key` (own properties only) satisfies it. */
+function holds(operator: string, values: readonly string[], labels: Readonly<Record<string, string>>, key: string): boolean {
+  const has = Object.hasOwn(labels, key);
+  switch (operator) {
+    case 'In':
+      return has && values.includes(labels[key]!);
+    case 'NotIn':
+      return !has || !values.includes(labels[key]!);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
   }
   return true;
 }
@@ -44,21 +42,7 @@ export function selectorMatcher(selector: LabelSelector): (labels: Readonly<Reco
     for (let i = 0; i < keys.length; i++) if (!Object.hasOwn(labels, keys[i]!) || labels[keys[i]!] !== values[i]) return false;
     for (let i = 0; i < expressions.length; i++) {
       const { key, operator, values: listed } = expressions[i]!;
-      const has = Object.hasOwn(labels, key);
-      switch (operator) {
-        case 'In':
-          if (!has || !listed.includes(labels[key]!)) return false;
-          break;
-        case 'NotIn':
-          if (has && listed.includes(labels[key]!)) return false;
-          break;
-        case 'Exists':
-          if (!has) return false;
-          break;
-        case 'DoesNotExist':
-          if (has) return false;
-          break;
-      }
+      if (!holds(operator, listed, labels, key)) return false;
     }
     return true;
   };

@@ -104,6 +104,7 @@ export class UserHoldings {
     const owned = this.scratchOwned;
     lists.length = 0;
     owned.length = 0;
+    if (own.length > 0) lists.push(Int32Array.from(own));
     for (const g of groups.groupIdsOf(user)) {
       const ids = this.groupList(g);
       if (ids.length > 0) lists.push(ids);
@@ -121,16 +122,8 @@ export class UserHoldings {
     const count = this.kindCount(this.kindNames.length);
     const found = this.scratchFound;
     let n = 0;
-    // The visits inlined (a user's summary reads ~120 entity ids at the medium tier, 20,000 users at start).
-    for (let i = 0; i < own.length; i++) {
-      const id = own[i]!;
-      const at = 3 * id;
-      if (info[at] === epoch) continue;
-      info[at] = epoch;
-      count[info[at + 1]!]!++;
-      const ns = info[at + 2]!;
-      if (ns >= 0 && namespaceMark[ns] !== epoch) (namespaceMark[ns] = epoch), (found[n++] = ns);
-    }
+    // The visits inlined (a user's summary reads ~120 entity ids at the medium tier, 20,000 users at start): the
+    // user's own grants' entities first, then its groups' and organizations' lists.
     for (let l = 0; l < lists.length; l++) {
       const ids = lists[l]!;
       for (let i = 0; i < ids.length; i++) {
