@@ -62,6 +62,29 @@ export interface AdmissionServing {
   certificatePollMs?: number;
 }
 
+/**
+ * The operator's work queue: maps (and expiry) before statuses, with workers of their own (by default as many as
+ * `workers`): workloads enforce the maps, statuses only inform (work-key.ts). A group edit queues dozens of each; the
+ * figure that counts is its last map (docs/operator.md, "The work queue").
+ */
+export function operatorWorkQueue(options: {
+  workers: number;
+  mapWorkers?: number | undefined;
+  process: (key: string) => Promise<void>;
+  metrics?: ControllerMetrics;
+  logger: Logger;
+}): WorkQueue {
+  return new WorkQueue({
+    name: 'charter',
+    workers: options.workers,
+    urgent: isUrgentWorkKey,
+    urgentWorkers: options.mapWorkers ?? options.workers,
+    process: options.process,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    logger: options.logger,
+  });
+}
+
 export class Operator {
   readonly metrics: ControllerMetrics;
   readonly registry: Registry;
@@ -123,14 +146,9 @@ export class Operator {
       configMaps,
       namespaces,
     };
-    // Maps (and expiry) before statuses, with workers of their own: workloads enforce the maps, statuses only inform
-    // (work-key.ts). A group edit queues dozens of each; the figure that counts is its last map (docs/operator.md).
-    const workers = options.workers ?? 4;
-    this.queue = new WorkQueue({
-      name: 'charter',
-      workers,
-      urgent: isUrgentWorkKey,
-      urgentWorkers: options.mapWorkers ?? workers,
+    this.queue = operatorWorkQueue({
+      workers: options.workers ?? 4,
+      mapWorkers: options.mapWorkers,
       process: (key) => this.reconciler.process(key),
       metrics,
       logger: options.logger,
