@@ -10,12 +10,13 @@
 /** Names numbered 0, 1, 2, … in the order first seen; a name keeps its number (the table only grows). */
 export class NameIds {
   private readonly ids = new Map<string, number>();
-  private readonly names: string[] = [];
+  /** Every name numbered, at its number (read-only for users of the table). */
+  readonly names: readonly string[] = [];
 
   /** The name's id, numbering it when new. */
   idOf(name: string): number {
     let id = this.ids.get(name);
-    if (id === undefined) this.ids.set(name, (id = this.names.push(name) - 1));
+    if (id === undefined) this.ids.set(name, (id = (this.names as string[]).push(name) - 1));
     return id;
   }
 

@@ -8,9 +8,10 @@
  * Why: at large the kept rows hold 11.6 M (namespace, user) pairs, each was a pointer in a row's users array and a
  * user and a key pointer in the index (24 bytes a pair, all pointers the collector marks at every major collection);
  * as numbers a pair is 4 bytes in a big row (8 in a small one) and 8 in the index, in arrays the collector does not
- * trace. Names are never forgotten by a table (a deleted user keeps its number: a few dozen bytes), as the engine's
- * `NameIds` does.
+ * trace. Names are never forgotten by a table (a deleted user keeps its number: a few dozen bytes): a `UserTable` is
+ * the engine's `NameIds` with the two per-user figures beside it.
  */
+import { NameIds } from '../engine/name-id-set.ts';
 import type { MapRow } from './build-maps.ts';
 
 /**
@@ -26,19 +27,16 @@ export function newIds(n: number): UserIds {
   return n >= TYPED_FROM ? new Int32Array(n) : new Array<number>(n).fill(0);
 }
 
-/** Users numbered 0, 1, 2, … in the order first seen; with each name's JSON bytes and `fnv1a` hash. */
-export class UserTable {
-  readonly names: string[] = [];
-  private readonly ids = new Map<string, number>();
+/** Users numbered 0, 1, 2, … in the order first seen (the engine's `NameIds`); with each name's JSON bytes and `fnv1a` hash. */
+export class UserTable extends NameIds {
   private bytes = new Int32Array(256);
   private hashes = new Uint32Array(256);
 
   /** The user's number, numbering it when new. */
-  idOf(name: string): number {
-    let id = this.ids.get(name);
-    if (id === undefined) {
-      id = this.names.push(name) - 1;
-      this.ids.set(name, id);
+  override idOf(name: string): number {
+    const numbered = this.names.length;
+    const id = super.idOf(name);
+    if (id === numbered) {
       if (id >= this.bytes.length) {
         const bytes = new Int32Array(this.bytes.length * 2);
         bytes.set(this.bytes);
