@@ -58,9 +58,11 @@ const countRender = (r: Bag | undefined): void => {
   counts.renders++;
   // Before: the row's JSON as a string of its own (`textA`/`textB`); after: a range of a shard text (`srcA`/`srcB`).
   const a = r.textA ?? (r.srcA === undefined ? undefined : { length: r.lenA });
-  const b = r.textB ?? (r.srcB === undefined ? undefined : { length: r.lenB });
+  // The second slot: `textB`, then `srcB`/`lenB`, now an object of its own (`b`) when used.
+  const b = r.textB ?? (r.srcB !== undefined ? { length: r.lenB } : r.b !== undefined ? { length: r.b.len } : undefined);
   if (r.srcA !== undefined) sources.add(r.srcA);
   if (r.srcB !== undefined) sources.add(r.srcB);
+  if (r.b !== undefined) sources.add(r.b.src);
   if (a !== undefined) {
     counts.rowTexts++;
     counts.rowTextBytes += a.length as number;
@@ -115,10 +117,10 @@ written.clear();
 const releases: Array<[string, () => void]> = [
   ['last writes (IncrementalMaps.writes: ConfigMap objects, index texts, single-ConfigMap shard texts)', () => (k.writes as Map<string, unknown>).clear()],
   ['shard texts of split maps (ShardState.shards)', () => states.forEach((s) => (s.shards = undefined))],
-  ['second row texts (RowRender.textB / srcB)', () => {
+  ['second row texts (RowRender.textB / srcB / b)', () => {
     for (const s of states) {
-      for (const r of s.renders as Bag[]) r.textB = r.srcB = undefined;
-      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) unit.render.textB = unit.render.srcB = undefined;
+      for (const r of s.renders as Bag[]) r.textB = r.srcB = r.b = undefined;
+      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) unit.render.textB = unit.render.srcB = unit.render.b = undefined;
     }
   }],
   ['row texts (RowRender.textA / srcA)', () => {

@@ -8,14 +8,16 @@
  * (the members of a big group usually do). Entries a
  * reader would find anyway are dropped: an entity entry within the user's default for its kind (or within what
  * administrators hold), an administrator's default or organization entry within the admin rights.
- * Sets are hexadecimal bitmasks over the map's own right list, so that a reader needs no catalog.
+ * Sets are hexadecimal bitmasks over the map's own right list, so that a reader needs no catalog. A namespace's rows
+ * share their `defaults` and per-kind `entities` objects where these are equal (`SharedParts`): rows are read, never
+ * changed in place.
  * `shard.ts` turns this into the ConfigMaps the operator writes.
  */
 import type { Engine, RightsClass } from '../engine/engine.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
-import { KeptRow, newIds, UserSlots, UserTable, type UserIds } from './kept-users.ts';
+import { fnv1a, KeptRow, newIds, UserSlots, UserTable, type UserIds } from './kept-users.ts';
 
-/** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. */
+/** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. Its objects may be other rows' too: read only. */
 export interface MapRow {
   /** Sorted. */
   users: string[];
@@ -84,7 +86,10 @@ function buildOne(engine: Engine, namespace: string, masks: MaskWriter): Namespa
 }
 
 interface RowEntry {
-  /** The row's content; its `users` are set when the map is made (`toMap`). */
+  /**
+   * The row's content; its `users` are set when the map is made (`toMap`). Tracking, once the row is published: the
+   * `KeptRow` itself (the entry's last `row` or `previous`, same content), not an object of its own.
+   */
   content: Omit<MapRow, 'users'>;
   /** Its key in the namespace's rows (`keyOf`). */
   key: string;
@@ -137,6 +142,8 @@ export class NamespaceRows {
   private readonly entityIndex = new Map<string, number>();
   private readonly entityList: Array<{ kind: string; name: string }> = [];
   private readonly rows = new Map<string, RowEntry>();
+  /** The rows' defaults and per-kind entity objects, one per distinct content (`SharedParts`). */
+  private readonly shared = new SharedParts();
   /**
    * Only when tracking: the users' numbers (shared by the kept maps of one engine), each user's row slot (`UserSlots`:
    * 8 bytes per (namespace, user) in typed arrays, where a `Map` took about 50 and arrays of names and keys 16; at
@@ -205,6 +212,7 @@ export class NamespaceRows {
         this.bySlot[before.slot] = undefined;
         this.freeSlots.push(before.slot);
         before.gone = true;
+        this.shared.release(before.content);
       } else {
         // Moved in since it was made: taken back out of `added`; else noted as removed.
         if (!takeOut(before.added, id, names)) putIn((before.removed ??= []), id, names);
@@ -327,7 +335,7 @@ export class NamespaceRows {
       const { organization, defaults } = this.content;
       let slot = -1;
       if (this.track) slot = this.freeSlots.pop() ?? this.bySlot.length;
-      entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks), key, slot, names: NO_NAMES, ids: NO_IDS, unsorted: undefined, count: 0, row: undefined, placed: undefined };
+      entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks, this.shared), key, slot, names: NO_NAMES, ids: NO_IDS, unsorted: undefined, count: 0, row: undefined, placed: undefined };
       this.rows.set(key, entry);
       if (slot >= 0) this.bySlot[slot] = entry;
     }
@@ -336,7 +344,10 @@ export class NamespaceRows {
 
   /** The row an entry publishes now: its users as numbers when tracking (`KeptRow`), as names otherwise. */
   private newRow(entry: RowEntry): MapRow {
-    const row: MapRow = this.table === undefined ? { users: entry.names, ...entry.content } : new KeptRow(entry.ids, this.table, entry.content);
+    let row: MapRow;
+    if (this.table === undefined) row = { users: entry.names, ...entry.content };
+    // A kept row holds the same content: the entry reads it there from now on (one object less per row).
+    else entry.content = row = new KeptRow(entry.ids, this.table, entry.content);
     if (entry.previous !== undefined) {
       previousRows.delete(entry.previous);
       previousRows.set(row, entry.previous);
@@ -389,11 +400,13 @@ export class NamespaceRows {
       kept.push(i, masked);
     }
     if (content.organization === EMPTY && content.defaults === undefined && kept.length === 0) return undefined;
-    let key = `${content.organization}|`;
-    if (content.defaults) for (const kind of [...content.defaults.keys()].sort()) key += `${kind}=${content.defaults.get(kind)},`;
-    key += '|';
+    // Joined, not concatenated: the key is kept, and a string built with `+` is a rope (an object per piece).
+    const key: Array<string | number> = [content.organization, '|'];
+    if (content.defaults) for (const kind of [...content.defaults.keys()].sort()) key.push(kind, '=', content.defaults.get(kind)!, ',');
+    key.push('|');
     if (kept.length > 2) sortPairs(kept);
-    return key + kept.join(',');
+    key.push(kept.join(','));
+    return key.join('');
   }
 }
 
@@ -510,11 +523,92 @@ function sortPairs(pairs: number[]): void {
   order.forEach(([i, set], j) => ((pairs[2 * j] = i), (pairs[2 * j + 1] = set)));
 }
 
-/** A row's content: kinds and names sorted, sets as masks. */
-function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetId> | undefined, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): Omit<MapRow, 'users'> {
+/**
+ * A namespace's rows' `defaults` and per-kind `entities` objects, one per distinct content (rows of a namespace
+ * differ as a whole but share most of these: at small 35,388 per-kind entity objects hold 15,575 distinct contents,
+ * 4,025 defaults 135; rows are never changed in place), counted so that the last row to let go of one drops it
+ * (`release`). Not frozen: V8 gives a frozen dictionary-mode object a hidden class of its own (~80 bytes each).
+ * The entity objects key by entity names, which differ from row to row: as ordinary objects each new name would be a
+ * new hidden class (a transition from the empty object's; at medium that took a third of the maps' build), so they
+ * are prototype-less (`Object.create(null)`), which V8 keeps in dictionary mode from the start: ~180 bytes with one
+ * name, where a dictionary made by deleting two properties took ~280. Same keys, same order, same JSON.
+ */
+export class SharedParts {
+  /** By the `fnv1a` hash of their key (`defaultsKey`, `entitiesKey`: the keys are not kept), colliding ones chained. */
+  private readonly parts = new Map<number, SharedPart>();
+  private count = 0;
+
+  /** The shared object of this key (`kind`: of an entities object; none: defaults), made when none is held; counted once more. */
+  get(kind: string | undefined, key: string, make: () => Record<string, string>): Readonly<Record<string, string>> {
+    const hash = fnv1a(key) >>> 2; // a small integer (no number object for the map's key)
+    const head = this.parts.get(hash);
+    let part = head;
+    while (part !== undefined && keyOfPart(kind, part.value) !== key) part = part.next;
+    if (part === undefined) {
+      part = { value: make(), refs: 0, next: head };
+      this.parts.set(hash, part);
+      this.count++;
+    }
+    part.refs++;
+    return part.value;
+  }
+
+  /** Lets go of one use of the row content's shared objects (its last user gone). */
+  release(content: Omit<MapRow, 'users'>): void {
+    if (content.defaults) this.drop(undefined, content.defaults);
+    for (const kind in content.entities) this.drop(kind, content.entities[kind]!);
+  }
+
+  /** Distinct objects held (for the tests). */
+  get size(): number {
+    return this.count;
+  }
+
+  private drop(kind: string | undefined, value: Readonly<Record<string, string>>): void {
+    const hash = fnv1a(keyOfPart(kind, value)) >>> 2;
+    let before: SharedPart | undefined;
+    let part = this.parts.get(hash);
+    while (part !== undefined && part.value !== value) [before, part] = [part, part.next];
+    if (part === undefined || --part.refs > 0) return;
+    this.count--;
+    if (before !== undefined) before.next = part.next;
+    else if (part.next !== undefined) this.parts.set(hash, part.next);
+    else this.parts.delete(hash);
+  }
+}
+
+interface SharedPart {
+  value: Readonly<Record<string, string>>;
+  refs: number;
+  next: SharedPart | undefined;
+}
+
+function keyOfPart(kind: string | undefined, value: Readonly<Record<string, string>>): string {
+  return kind === undefined ? defaultsKey(value) : entitiesKey(kind, value);
+}
+
+function defaultsKey(defaults: Readonly<Record<string, string>>): string {
+  let key = '';
+  for (const kind in defaults) key += `${kind}=${defaults[kind]},`;
+  return key;
+}
+
+function entitiesKey(kind: string, names: Readonly<Record<string, string>>): string {
+  let key = `${kind}:`;
+  for (const name in names) key += `${name}=${names[name]},`;
+  return key;
+}
+
+/** A row's content: kinds and names sorted, sets as masks; its defaults and per-kind entity objects from `shared`. */
+function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetId> | undefined, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter, shared: SharedParts): Omit<MapRow, 'users'> {
   const row: Omit<MapRow, 'users'> = {};
   if (organization !== EMPTY) row.organization = masks.mask(organization);
-  if (defaults) row.defaults = Object.fromEntries([...defaults.keys()].sort().map((k) => [k, masks.mask(defaults.get(k)!)]));
+  if (defaults) {
+    const pairs = [...defaults.keys()].sort().map((k) => [k, masks.mask(defaults.get(k)!)] as const);
+    let key = '';
+    for (const [kind, mask] of pairs) key += `${kind}=${mask},`;
+    row.defaults = shared.get(undefined, key, () => Object.fromEntries(pairs)) as Record<string, string>;
+  }
   if (kept.length > 0) {
     const byKind = new Map<string, Array<[string, string]>>();
     for (let j = 0; j < kept.length; j += 2) {
@@ -525,26 +619,21 @@ function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetI
     }
     row.entities = Object.fromEntries(
       [...byKind.keys()].sort().map((kind) => {
-        const names = dictionary();
-        for (const [name, mask] of byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) names[name] = mask;
-        return [kind, names];
+        const sorted = byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        let key = `${kind}:`;
+        for (const [name, mask] of sorted) key += `${name}=${mask},`;
+        return [
+          kind,
+          shared.get(kind, key, () => {
+            const names: Record<string, string> = Object.create(null);
+            for (const [name, mask] of sorted) names[name] = mask;
+            return names;
+          }),
+        ];
       }),
     );
   }
   return row;
-}
-
-/**
- * An empty object in dictionary mode (V8 turns an object into one when a property other than its last is deleted).
- * Rows key objects by entity names, which differ from row to row: as ordinary objects each new name is a new hidden
- * class, a transition from the empty object's, and at medium the 180,000 entries of 120,000 rows took a third of the
- * maps' build in those transitions. Same keys, same order, same JSON.
- */
-function dictionary(): Record<string, string> {
-  const o: Record<string, string> = { a: '', b: '' };
-  delete o.a;
-  delete o.b;
-  return o;
 }
 
 /** Right sets → hexadecimal masks over the rights of the covered kinds (namespaced kinds and Organization). */

@@ -436,7 +436,8 @@ class ShardState {
     const add = (row: MapRow, r: RowRender): void => {
       const slots = [];
       if (r.srcA !== undefined) slots.push({ text: r.srcA.slice(r.atA, r.atA + r.lenA), after: r.srcA.charAt(r.atA + r.lenA), source: r.srcA });
-      if (r.srcB !== undefined) slots.push({ text: r.srcB.slice(r.atB, r.atB + r.lenB), after: r.srcB.charAt(r.atB + r.lenB), source: r.srcB });
+      const b = r.b;
+      if (b !== undefined) slots.push({ text: b.src.slice(b.at, b.at + b.len), after: b.src.charAt(b.at + b.len), source: b.src });
       out.push({ users: row.users, slots });
     };
     if (this.lastSingle) this.rows.forEach((row, i) => add(row, this.renders[i]!));
@@ -460,8 +461,8 @@ class ShardState {
     const renders = this.renders;
     const out = new Array<RowRender>(rows.length);
     const counts = this.counts;
-    const count = (render: RowRender, by: number): void => {
-      for (const m of render.masks) {
+    const count = (row: MapRow, by: number): void => {
+      for (const m of masksOf(row)) {
         const n = (counts.get(m) ?? 0) + by;
         if (n > 0) counts.set(m, n);
         else counts.delete(m);
@@ -471,12 +472,12 @@ class ShardState {
     pairRows(before, rows, {
       same: (a, b) => void (out[b] = renders[a]!),
       gone: (a) => {
-        count(renders[a]!, -1);
+        count(before[a]!, -1);
         moved = true;
       },
       added: (b) => {
-        const render = newRender(rows[b]!);
-        count(render, 1);
+        const render = newRender();
+        count(rows[b]!, 1);
         moved = true;
         out[b] = render;
       },
@@ -585,33 +586,46 @@ interface ShardRender {
 /**
  * A row's rendering. Its JSON against the last two tables of masks (their ids: a map rendered whole, then split) is
  * not kept as a string of its own but as where it lies in the last shard text rendered with that table (`srcA` from
- * `atA`, `lenA` characters): the shard texts are kept anyway (the last write's ConfigMaps), so a row's bytes are held
- * once, not twice. Each render of a shard points its rows at the new text, so an older text is not kept alive by them.
+ * `atA`, `lenA` characters; the table before in `b`, an object of its own made only when a row is rendered against a
+ * second table): the shard texts are kept anyway (the last write's ConfigMaps), so a row's bytes are held once, not
+ * twice. Each render of a shard points its rows at the new text, so an older text is not kept alive by them. The
+ * row's masks are not kept: read from its content when counted (`masksOf`), a few entries per row.
  */
 interface RowRender {
-  /** The distinct masks the row uses. */
-  masks: string[];
   tableA: number;
   srcA: string | undefined;
   atA: number;
   lenA: number;
-  tableB: number;
-  srcB: string | undefined;
-  atB: number;
-  lenB: number;
+  b: RenderSlot | undefined;
   /** Bytes of the row's users (JSON, a comma each); -1 until counted. */
   userBytes: number;
   /** The row cut into units, for a limit and mask-reference width (`unitsKey`). */
-  unitsKey?: string;
-  units?: Unit[];
+  unitsKey: string | undefined;
+  units: Unit[] | undefined;
 }
 
-function newRender(row: MapRow): RowRender {
+/** Where a row's JSON against a table lies in a text rendered with it. */
+interface RenderSlot {
+  table: number;
+  src: string;
+  at: number;
+  len: number;
+}
+
+function newRender(): RowRender {
+  return { tableA: 0, srcA: undefined, atA: 0, lenA: 0, b: undefined, userBytes: -1, unitsKey: undefined, units: undefined };
+}
+
+/** The distinct masks a row uses. */
+function masksOf(row: MapRow): Set<string> {
   const masks = new Set<string>();
   if (row.organization !== undefined) masks.add(row.organization);
-  for (const m of Object.values(row.defaults ?? {})) masks.add(m);
-  for (const names of Object.values(row.entities ?? {})) for (const m of Object.values(names)) masks.add(m);
-  return { masks: [...masks], tableA: 0, srcA: undefined, atA: 0, lenA: 0, tableB: 0, srcB: undefined, atB: 0, lenB: 0, userBytes: -1 };
+  for (const kind in row.defaults) masks.add(row.defaults[kind]!);
+  for (const kind in row.entities) {
+    const names = row.entities[kind]!;
+    for (const name in names) masks.add(names[name]!);
+  }
+  return masks;
 }
 
 /** `RowRender.userBytes`, counted once per rendering (rows are not changed in place). */
@@ -629,7 +643,7 @@ function userBytesOf(render: RowRender, row: MapRow): number {
 
 /** A unit's rendering (a whole row's is the row's). */
 function unitRender(u: Unit): RowRender {
-  return (u.render ??= newRender(u.row));
+  return (u.render ??= newRender());
 }
 
 /**
@@ -640,7 +654,7 @@ function unitRender(u: Unit): RowRender {
 function renderShard(namespace: string, rows: readonly MapRow[], renders: readonly RowRender[], sets?: readonly string[], cache?: RowRenderCache): { text: string; bytes: number } {
   if (sets === undefined) {
     const masks = new Set<string>();
-    for (const r of renders) for (const m of r.masks) masks.add(m);
+    for (const row of rows) for (const m of masksOf(row)) masks.add(m);
     sets = [...masks].sort(byMask);
   }
   const head = JSON.stringify({ format: SHARD_FORMAT, version: FORMAT_VERSION, namespace, sets });
@@ -664,10 +678,10 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
       src = render.srcA;
       at = render.atA;
       len = render.lenA;
-    } else if (table >= 0 && render.tableB === table && render.srcB !== undefined) {
-      src = render.srcB;
-      at = render.atB;
-      len = render.lenB;
+    } else if (table >= 0 && render.b !== undefined && render.b.table === table) {
+      src = render.b.src;
+      at = render.b.at;
+      len = render.b.len;
     }
     if (src !== undefined) {
       if (lengths) lengths[i] = len;
@@ -689,10 +703,14 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
     if (lengths) {
       lengths[i] = done.length;
       // This table's slot: the other one keeps the rendering against the table before.
-      render.tableB = render.tableA;
-      render.srcB = render.srcA;
-      render.atB = render.atA;
-      render.lenB = render.lenA;
+      if (render.srcA === undefined) render.b = undefined;
+      else if (render.b === undefined) render.b = { table: render.tableA, src: render.srcA, at: render.atA, len: render.lenA };
+      else {
+        render.b.table = render.tableA;
+        render.b.src = render.srcA;
+        render.b.at = render.atA;
+        render.b.len = render.lenA;
+      }
       render.tableA = table;
       render.srcA = undefined;
     }
@@ -714,9 +732,9 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
         render.atA = at;
         render.lenA = len;
       } else {
-        render.srcB = text;
-        render.atB = at;
-        render.lenB = len;
+        render.b!.src = text;
+        render.b!.at = at;
+        render.b!.len = len;
       }
       at += len + 1;
     }

@@ -6,13 +6,18 @@
  * next published (`settle`): this holds the pending moves to what editing the users at once gives. Kept rows hold
  * their users as numbers (kept-users.ts's `KeptRow`), numbered here in the reverse of name order, so that rows in
  * number order instead of name order fail; they are compared as the `MapRow`s they stand for (their JSON).
+ *
+ * Rows share their defaults and per-kind entity objects (`SharedParts`): at every `toMap` two rows' objects are the
+ * same object exactly when their contents are equal (so that a row never reads another's content), and the shared
+ * objects held are exactly those some row uses (a row's last user gone lets go of them). `SharedParts` alone: keys
+ * whose hashes collide get objects of their own.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { RightsClass } from '../../src/engine/engine.ts';
 import { EMPTY, type RightSetId } from '../../src/engine/right-sets.ts';
-import { MaskWriter, NamespaceRows, type MapRow } from '../../src/permission-map/build-maps.ts';
-import { KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
+import { MaskWriter, NamespaceRows, SharedParts, type MapRow } from '../../src/permission-map/build-maps.ts';
+import { fnv1a, KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
 import { engineOf, modelOf } from './engine/support.ts';
 
 const engine = engineOf(modelOf());
@@ -60,6 +65,24 @@ function reversedTable(): UserTable {
   return table;
 }
 
+/** Each shared object of the rows is one content: equal contents are one object, and no other object is held. */
+function expectShared(kept: NamespaceRows, rows: readonly MapRow[]): void {
+  const objects: object[] = [];
+  for (const row of rows) {
+    if (row.defaults) objects.push(row.defaults);
+    for (const kind in row.entities) objects.push(row.entities[kind]!);
+  }
+  const text = (o: object): string => `${Object.getPrototypeOf(o) === null ? 'entities' : 'defaults'}:${JSON.stringify(o)}`;
+  const byText = new Map<string, object>();
+  for (const o of objects) {
+    const same = byText.get(text(o));
+    if (same === undefined) byText.set(text(o), o);
+    else expect(same).toBe(o);
+  }
+  expect(new Set(objects).size).toBe(byText.size);
+  expect((kept as unknown as { shared: SharedParts }).shared.size).toBe(byText.size);
+}
+
 function freshRows(contents: readonly Content[], assigned: readonly number[]): MapRow[] {
   const rows = new NamespaceRows(engine, 'ns', new MaskWriter(engine), false);
   rows.addClasses(classesOf(contents, assigned).filter((c) => c.users.length > 0));
@@ -78,6 +101,7 @@ describe('kept rows after moves == rows built fresh', () => {
           const kept = new NamespaceRows(engine, 'ns', masks, true, reversedTable());
           kept.addClasses(classesOf(contents, assigned).filter((c) => c.users.length > 0));
           expect(plain(kept.toMap(undefined).rows, true)).toEqual(freshRows(contents, assigned));
+          expectShared(kept, kept.toMap(undefined).rows);
           for (const batch of batches) {
             for (const [u, to] of batch) {
               const c = to < contents.length ? to : -1;
@@ -86,11 +110,47 @@ describe('kept rows after moves == rows built fresh', () => {
             }
             const fresh = freshRows(contents, assigned);
             expect(plain(kept.toMap(undefined).rows, true)).toEqual(fresh);
+            expectShared(kept, kept.toMap(undefined).rows);
             expect(kept.userCount).toBe(fresh.reduce((n, row) => n + row.users.length, 0));
           }
         },
       ),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('SharedParts', () => {
+  test('keys whose hashes collide get objects of their own, counted apart', () => {
+    // Two entity keys with the same hash (as `SharedParts` takes it), found by trying names.
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const key = `Application:e${i}=1,`;
+      const hash = fnv1a(key) >>> 2;
+      const other = seen.get(hash);
+      if (other !== undefined) pair = [other, key];
+      else seen.set(hash, key);
+    }
+    const shared = new SharedParts();
+    const make = (key: string) => (): Record<string, string> => {
+      const names: Record<string, string> = Object.create(null);
+      names[key.slice('Application:'.length, -3)] = '1';
+      return names;
+    };
+    const a = shared.get('Application', pair[0], make(pair[0]));
+    const b = shared.get('Application', pair[1], make(pair[1]));
+    expect(a).not.toBe(b);
+    expect(Object.keys(a)).toEqual([pair[0].slice('Application:'.length, -3)]);
+    expect(shared.get('Application', pair[1], make(pair[1]))).toBe(b);
+    expect(shared.size).toBe(2);
+    shared.release({ entities: { Application: a } });
+    expect(shared.size).toBe(1);
+    expect(shared.get('Application', pair[1], make(pair[1]))).toBe(b);
+    shared.release({ entities: { Application: b } });
+    shared.release({ entities: { Application: b } });
+    expect(shared.size).toBe(1);
+    shared.release({ entities: { Application: b } });
+    expect(shared.size).toBe(0);
   });
 });
