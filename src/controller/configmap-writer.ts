@@ -133,6 +133,21 @@ export class ConfigMapWriter {
   }
 
   /**
+   * Whether a watch event shows this writer's own last write of that ConfigMap (the resourceVersion its PUT or POST
+   * was answered with): the cluster then holds exactly what was written, so there is nothing to restore and the event
+   * needs no map key (about half of the map keys were these echoes). The memory of that write is let go: the informer
+   * shows it now. Any other version — someone else's edit, a deletion, an echo that came before the write's answer —
+   * is not one, and goes to the queue as before.
+   */
+  ownEcho(cm: ExistingConfigMap): boolean {
+    const key = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
+    const own = this.ownWrites.get(key);
+    if (own === undefined || cm.metadata?.resourceVersion === undefined || own.resourceVersion !== cm.metadata.resourceVersion) return false;
+    this.ownWrites.delete(key);
+    return true;
+  }
+
+  /**
    * The ConfigMap as the cluster holds it: the informer's, or this writer's own last write when the informer does not
    * show it yet (an older resourceVersion, or none: a create not seen yet).
    */

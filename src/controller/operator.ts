@@ -197,8 +197,8 @@ export class Operator {
       });
     }
     configMaps.on({
-      onEvent: (_type, object) => this.reconciler.onConfigMapEvent(object),
-      onRelist: (list) => list.forEach((cm) => this.reconciler.onConfigMapEvent(cm)),
+      onEvent: (type, object) => this.reconciler.onConfigMapEvent(type, object),
+      onRelist: (list) => list.forEach((cm) => this.reconciler.onConfigMapEvent('ADDED', cm)),
     });
     namespaces.on({
       onEvent: (type, object) => type !== 'DELETED' && this.reconciler.onNamespaceEvent(object.metadata?.name ?? ''),

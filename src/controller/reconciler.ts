@@ -34,7 +34,7 @@ export interface ReconcilerOptions {
   engineOptions: EngineOptions;
   caches: Caches;
   statusWriter: Pick<StatusWriter, 'sync'>;
-  configMapWriter: Pick<ConfigMapWriter, 'sync'>;
+  configMapWriter: Pick<ConfigMapWriter, 'sync' | 'ownEcho'>;
   enqueue: (key: WorkKey) => void;
   enqueueAfter: (key: WorkKey, delayMs: number) => void;
   now?: () => number;
@@ -144,9 +144,14 @@ export class Reconciler {
   }
 
 
-  /** A map ConfigMap changed or went away (our write, or someone's edit: drift is restored). */
-  onConfigMapEvent(raw: ExistingConfigMap): void {
-    if (raw.metadata?.namespace) this.options.enqueue(mapKey(raw.metadata.namespace));
+  /**
+   * A map ConfigMap changed or went away: someone's edit (drift is restored) or a deletion. The echo of the operator's
+   * own write (the very version it wrote, `ConfigMapWriter.ownEcho`) is no change and queues nothing.
+   */
+  onConfigMapEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: ExistingConfigMap): void {
+    if (!raw.metadata?.namespace) return;
+    if (type !== 'DELETED' && this.options.configMapWriter.ownEcho(raw)) return;
+    this.options.enqueue(mapKey(raw.metadata.namespace));
   }
 
   /** A namespace appeared: a map that could not be written before can be now. */

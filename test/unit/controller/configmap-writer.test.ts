@@ -297,6 +297,22 @@ describe('its own writes, before the informer shows them', () => {
     expect(api.actions.map(rvOf)).toEqual(['8', '9', '8']);
   });
 
+  test('the watch event of its own write is told apart (once): the version its write got, not another', async () => {
+    const api = new FakeApi().on('PUT', `${CMS}/${INDEX}`, versions('9', '10'));
+    const w = writer(api);
+    const informer = await stale(); // '8'
+    await w.sync(granted(3), 'acme', informer);
+    const event = (rv: string): ExistingConfigMap => ({ ...informer[0]!, metadata: { ...informer[0]!.metadata, resourceVersion: rv } });
+    expect(w.ownEcho(event('8'))).toBe(false); // the version before the write
+    expect(w.ownEcho({ ...event('9'), metadata: { ...event('9').metadata, name: 'other' } })).toBe(false); // another ConfigMap
+    expect(w.ownEcho(event('9'))).toBe(true);
+    expect(w.ownEcho(event('9'))).toBe(false); // let go: the informer shows it
+    // and with it let go, the next change goes by the informer's view ('9' now)
+    await w.sync(granted(4), 'acme', [event('9')]);
+    expect(api.actions.map(rvOf)).toEqual(['8', '9']);
+    expect(w.ownEcho(event('10'))).toBe(true);
+  });
+
   test('a create the informer has not seen yet: the next change updates it (PUT with its version), not a second create', async () => {
     const api = new FakeApi().on('POST', CMS, (action) => ({ ...(action.body as ExistingConfigMap), metadata: { ...(action.body as ExistingConfigMap).metadata, resourceVersion: '3' } }));
     const w = writer(api);

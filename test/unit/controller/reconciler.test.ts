@@ -32,6 +32,8 @@ interface World {
   status?: () => Promise<StatusWriteResult>;
   map?: () => Promise<MapWriteOutcome>;
   now?: () => number;
+  /** resourceVersions the fake writer calls its own last writes (`ownEcho`). */
+  ownVersions?: string[];
 }
 
 /** A reconciler over these caches; what it enqueues, writes, observes and logs is recorded. */
@@ -54,7 +56,8 @@ function reconcilerOf(world: World = {}) {
       return world.status ? world.status() : 'written';
     },
   };
-  const configMapWriter: Pick<ConfigMapWriter, 'sync'> = {
+  const configMapWriter: Pick<ConfigMapWriter, 'sync' | 'ownEcho'> = {
+    ownEcho: (cm) => (world.ownVersions ?? []).includes(cm.metadata?.resourceVersion ?? ''),
     sync: async (_engine, namespace, existing) => {
       mapWrites.push({ namespace, existing: existing.map((cm) => cm.metadata?.name ?? '') });
       return world.map ? world.map() : { written: ['charter-permissions'], deleted: [], bytes: 100, published: 'map' };
@@ -138,8 +141,18 @@ describe('events become work keys', () => {
 
   test('a map ConfigMap event: its namespace map (drift is restored)', () => {
     const r = reconcilerOf();
-    r.reconciler.onConfigMapEvent(existingConfigMap('acme', 'charter-permissions', {}));
+    r.reconciler.onConfigMapEvent('MODIFIED', existingConfigMap('acme', 'charter-permissions', {}));
     expect(r.enqueued).toEqual(['map/acme']);
+  });
+
+  test("the echo of the operator's own map write queues nothing; another version or a deletion does", () => {
+    const r = reconcilerOf({ ownVersions: ['7'] }); // existingConfigMap's resourceVersion
+    r.reconciler.onConfigMapEvent('MODIFIED', existingConfigMap('acme', 'charter-permissions', {}));
+    r.reconciler.onConfigMapEvent('ADDED', existingConfigMap('acme', 'charter-permissions-0', {}));
+    expect(r.enqueued).toEqual([]);
+    r.reconciler.onConfigMapEvent('MODIFIED', existingConfigMap('acme', 'charter-permissions', {}, { resourceVersion: '8' }));
+    r.reconciler.onConfigMapEvent('DELETED', existingConfigMap('beta', 'charter-permissions', {}));
+    expect(r.enqueued).toEqual(['map/acme', 'map/beta']);
   });
 
   test('a namespace appears: its map, only if it gets one', () => {
