@@ -15,6 +15,7 @@
  * what the incremental permission maps use to move only the users a change names.
  */
 import type { EngineState } from './engine-state.ts';
+import { NameIds } from './name-id-set.ts';
 import { EMPTY, type RightSetId } from './right-sets.ts';
 
 /** Users holding the same rights in a namespace. */
@@ -157,8 +158,8 @@ interface OrganizationMembers {
  * group granted in a hundred, as an array of numbers, not a Map of strings, each time.
  */
 export class ClassScratch {
-  private readonly ids = new Map<string, number>();
-  private readonly users: string[] = [];
+  /** Every user seen, numbered once (ids are never reused); the side arrays below are indexed by these ids. */
+  private readonly numbered = new NameIds();
   private walkOf = new Int32Array(1024);
   private nodeOfUser = new Int32Array(1024);
   private directOf = new Uint8Array(1024);
@@ -199,20 +200,16 @@ export class ClassScratch {
   }
 
   idOf(user: string): number {
-    let id = this.ids.get(user);
-    if (id === undefined) {
-      id = this.users.push(user) - 1;
-      this.ids.set(user, id);
-      if (id >= this.walkOf.length) {
-        const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
-          const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-          b.set(a);
-          return b;
-        };
-        this.walkOf = grow(this.walkOf);
-        this.nodeOfUser = grow(this.nodeOfUser);
-        this.directOf = grow(this.directOf);
-      }
+    const id = this.numbered.idOf(user);
+    if (id >= this.walkOf.length) {
+      const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.walkOf = grow(this.walkOf);
+      this.nodeOfUser = grow(this.nodeOfUser);
+      this.directOf = grow(this.directOf);
     }
     return id;
   }
@@ -290,7 +287,7 @@ export class ClassScratch {
 
   /** Appends a token to the signature of a user already reached in this walk. */
   pushIfSeen(user: string, token: number): void {
-    const id = this.ids.get(user);
+    const id = this.numbered.find(user);
     if (id !== undefined && this.walkOf[id] === this.walkId) this.nodeOfUser[id] = this.step(this.nodeOfUser[id]!, token);
   }
 
@@ -305,18 +302,19 @@ export class ClassScratch {
   /** The names of these users, sorted (by their ranks among every user numbered so far). */
   sortedUsers(ids: readonly number[]): string[] {
     if (ids.length === 1) {
-      const users = [this.users[ids[0]!]!];
+      const users = [this.numbered.nameOf(ids[0]!)];
       this.idsByUsers.set(users, Int32Array.of(ids[0]!));
       return users;
     }
-    if (this.byRank.length !== this.users.length) {
+    const numbered = this.numbered.names;
+    if (this.byRank.length !== numbered.length) {
       // Every user of the model numbered at once, so that ranks are sorted again only when a new user appears.
       for (const user of this.state!.model.users.keys()) this.idOf(user);
-      this.byRank = this.users.slice().sort();
-      this.rank = new Int32Array(this.users.length);
-      this.idByRank = new Int32Array(this.users.length);
+      this.byRank = numbered.slice().sort();
+      this.rank = new Int32Array(numbered.length);
+      this.idByRank = new Int32Array(numbered.length);
       for (let r = 0; r < this.byRank.length; r++) {
-        const id = this.ids.get(this.byRank[r]!)!;
+        const id = this.numbered.find(this.byRank[r]!)!;
         this.rank[id] = r;
         this.idByRank[r] = id;
       }
@@ -345,12 +343,12 @@ export class ClassScratch {
 
   /** The user numbered `id`. */
   nameOf(id: number): string {
-    return this.users[id]!;
+    return this.numbered.nameOf(id);
   }
 
   /** Users numbered so far: every id is below it. */
   get userCount(): number {
-    return this.users.length;
+    return this.numbered.names.length;
   }
 
   nodeOf(id: number): number {
