@@ -32,6 +32,11 @@ export interface MapWriteOutcome {
   published: 'map' | 'empty' | 'withheld' | 'none';
   /** Why a withheld map was published. */
   withheld?: string;
+  /**
+   * A watch event came for one of these ConfigMaps while its write was in flight, and it was not that write's echo (a
+   * later write by someone else): the namespace's map must be compared with the cluster again.
+   */
+  recheck?: boolean;
 }
 
 export interface ConfigMapWriterOptions {
@@ -89,6 +94,11 @@ export class ConfigMapWriter {
    * else wrote since; the informer then shows a newer version and is believed.
    */
   private readonly ownWrites = new Map<string, OwnWrite>();
+  /**
+   * `namespace/name` → the resourceVersion of the last watch event for that ConfigMap that came while this writer's
+   * write of it was in flight (`null`: none yet). Half the echoes of its writes come before the write's answer.
+   */
+  private readonly inFlight = new Map<string, string | null>();
 
   constructor(options: ConfigMapWriterOptions) {
     this.options = options;
@@ -113,7 +123,7 @@ export class ConfigMapWriter {
       outcome.bytes += dataBytes(cm.data);
       const existing = this.seen(cm, byName.get(cm.metadata.name));
       if (upToDate(existing, cm)) continue;
-      await this.put(cm, existing);
+      if (await this.put(cm, existing)) outcome.recheck = true;
       outcome.written.push(cm.metadata.name);
     }
     if (write.withheld) {
@@ -133,14 +143,19 @@ export class ConfigMapWriter {
   }
 
   /**
-   * Whether a watch event shows this writer's own last write of that ConfigMap (the resourceVersion its PUT or POST
-   * was answered with): the cluster then holds exactly what was written, so there is nothing to restore and the event
-   * needs no map key (about half of the map keys were these echoes). The memory of that write is let go: the informer
-   * shows it now. Any other version — someone else's edit, a deletion, an echo that came before the write's answer —
-   * is not one, and goes to the queue as before.
+   * Whether a watch event needs no map key because the writer accounts for it: its own last write of that ConfigMap
+   * (the resourceVersion its PUT or POST was answered with) shown back by the watch — the cluster holds exactly what
+   * was written, nothing to restore (about half of the map keys were these echoes) — or an event for a ConfigMap whose
+   * write is still in flight: judged when the answer comes (its echo then, or the map is compared again: `recheck`).
+   * The memory of an echoed write is let go: the informer shows it now. Any other version — someone else's edit, a
+   * deletion — is not one, and goes to the queue as before.
    */
   ownEcho(cm: ExistingConfigMap): boolean {
     const key = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
+    if (this.inFlight.has(key)) {
+      this.inFlight.set(key, cm.metadata?.resourceVersion ?? '');
+      return true;
+    }
     const own = this.ownWrites.get(key);
     if (own === undefined || cm.metadata?.resourceVersion === undefined || own.resourceVersion !== cm.metadata.resourceVersion) return false;
     this.ownWrites.delete(key);
@@ -162,11 +177,13 @@ export class ConfigMapWriter {
     return informer;
   }
 
-  private async put(cm: ConfigMapObject, existing: ExistingConfigMap | undefined): Promise<void> {
+  /** Writes one ConfigMap; true when a watch event came meanwhile that was not this write's echo. */
+  private async put(cm: ConfigMapObject, existing: ExistingConfigMap | undefined): Promise<boolean> {
     const { api, onWrite } = this.options;
     const path = `/api/v1/namespaces/${cm.metadata.namespace}/configmaps`;
     const key = `${cm.metadata.namespace}/${cm.metadata.name}`;
     this.ownWrites.delete(key);
+    this.inFlight.set(key, null);
     try {
       let answer: ExistingConfigMap | undefined;
       if (existing) {
@@ -181,11 +198,18 @@ export class ConfigMapWriter {
         onWrite?.('update', true);
       }
       const to = answer?.metadata?.resourceVersion;
+      const heard = this.inFlight.get(key);
+      if (heard === to && to !== undefined) return false; // its echo came first: the informer shows it already
       if (to !== undefined) this.ownWrites.set(key, { resourceVersion: to, written: cm });
+      // An event older than this write (the echo of the one before it) changes nothing: anyone else's write since the
+      // version this PUT carried would have made it fail. A newer one, or one that cannot be ordered, is compared.
+      return heard !== null && heard !== undefined && !(to !== undefined && olderThan(heard, to));
     } catch (error) {
       onWrite?.(existing ? 'update' : 'create', false, isConflict(error));
       // A conflict or a race with a deletion: the informer brings the fresh object and the key is retried.
       throw error;
+    } finally {
+      this.inFlight.delete(key);
     }
   }
 

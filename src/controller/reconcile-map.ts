@@ -25,7 +25,9 @@ export async function reconcileMap(key: MapKey, context: MapReconcileContext): P
   const outcome = await context.configMapWriter.sync(context.engine, namespace, existing);
   context.observeMap?.(namespace, outcome.bytes, outcome.published === 'withheld');
   if (outcome.withheld && outcome.written.length > 0) context.log?.('warn', 'permission map withheld', { namespace, reason: outcome.withheld });
-  if (outcome.written.length + outcome.deleted.length === 0) return UNCHANGED;
+  // Someone wrote one of the map's ConfigMaps while the writer's own write of it was in flight: compare again.
+  const again = outcome.recheck ? { requeueAfterMs: 0 } : {};
+  if (outcome.written.length + outcome.deleted.length === 0) return { ...UNCHANGED, ...again };
   context.log?.('debug', 'permission map written', { namespace, published: outcome.published, written: outcome.written, deleted: outcome.deleted });
-  return CHANGED;
+  return { ...CHANGED, ...again };
 }

@@ -146,7 +146,8 @@ export class Reconciler {
 
   /**
    * A map ConfigMap changed or went away: someone's edit (drift is restored) or a deletion. The echo of the operator's
-   * own write (the very version it wrote, `ConfigMapWriter.ownEcho`) is no change and queues nothing.
+   * own write (the very version it wrote, or an event while that write is in flight, judged at its answer:
+   * `ConfigMapWriter.ownEcho`) queues nothing.
    */
   onConfigMapEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: ExistingConfigMap): void {
     if (!raw.metadata?.namespace) return;

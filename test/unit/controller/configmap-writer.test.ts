@@ -313,6 +313,54 @@ describe('its own writes, before the informer shows them', () => {
     expect(w.ownEcho(event('10'))).toBe(true);
   });
 
+  describe('watch events that come while its write is in flight (half its echoes come before the answer)', () => {
+    /** A PUT answered with `rv` after the watch has shown the events `heard` (resourceVersions) to the writer. */
+    const heardThenAnswered = (w: () => ConfigMapWriter, rv: string, ...heard: string[]) => (action: Action) => {
+      const body = action.body as ExistingConfigMap;
+      for (const h of heard) expect(w().ownEcho({ ...body, metadata: { ...body.metadata, resourceVersion: h } })).toBe(true); // judged at the answer
+      return { ...body, metadata: { ...body.metadata, resourceVersion: rv } };
+    };
+    const inFlight = async (rv: string, ...heard: string[]): Promise<{ w: ConfigMapWriter; outcome: MapWriteOutcome; api: FakeApi }> => {
+      let w: ConfigMapWriter | undefined;
+      const api = new FakeApi().on('PUT', `${CMS}/${INDEX}`, heardThenAnswered(() => w!, rv, ...heard), 1);
+      w = writer(api);
+      const outcome = await w.sync(granted(3), 'acme', await stale());
+      return { w, outcome, api };
+    };
+
+    test('its echo: nothing to compare again, and nothing kept of the write (the informer shows it)', async () => {
+      const { w, outcome } = await inFlight('9', '9');
+      expect(outcome.recheck).toBeUndefined();
+      expect(outcome.written).toEqual([INDEX]);
+      expect(w.ownEcho({ ...(await stale())[0]!, metadata: { ...(await stale())[0]!.metadata, resourceVersion: '9' } })).toBe(false);
+    });
+
+    test('a later write by someone else: the map is compared again (requeued), not left as they wrote it', async () => {
+      expect((await inFlight('9', '9', '11')).outcome.recheck).toBe(true);
+      expect((await inFlight('9', '11')).outcome.recheck).toBe(true);
+      expect((await inFlight('9', 'not-a-number')).outcome.recheck).toBe(true); // cannot be ordered: compared
+    });
+
+    test('the echo of its write before this one: nothing to compare again (anyone else writing since would have failed the PUT)', async () => {
+      expect((await inFlight('9', '8')).outcome.recheck).toBeUndefined();
+    });
+
+    test('no event meanwhile: its echo is told apart when it comes', async () => {
+      const { w, outcome } = await inFlight('9');
+      expect(outcome.recheck).toBeUndefined();
+      const informer = await stale();
+      expect(w.ownEcho({ ...informer[0]!, metadata: { ...informer[0]!.metadata, resourceVersion: '9' } })).toBe(true);
+    });
+
+    test('after a failed write, events are not taken for its echoes any more', async () => {
+      const api = new FakeApi().on('PUT', `${CMS}/${INDEX}`, fails(409, 'Conflict'), 1);
+      const w = writer(api);
+      const informer = await stale();
+      await expect(w.sync(granted(3), 'acme', informer)).rejects.toThrow();
+      expect(w.ownEcho({ ...informer[0]!, metadata: { ...informer[0]!.metadata, resourceVersion: '12' } })).toBe(false);
+    });
+  });
+
   test('a create the informer has not seen yet: the next change updates it (PUT with its version), not a second create', async () => {
     const api = new FakeApi().on('POST', CMS, (action) => ({ ...(action.body as ExistingConfigMap), metadata: { ...(action.body as ExistingConfigMap).metadata, resourceVersion: '3' } }));
     const w = writer(api);

@@ -244,6 +244,17 @@ describe('each key runs its reconcile function', () => {
     expect(r.logs).toContain('warn:permission map withheld');
   });
 
+  test('map written while someone else wrote one of its ConfigMaps (recheck): the key runs again at once', async () => {
+    const r = reconcilerOf({ objects: [bob, grant], map: async () => ({ written: ['charter-permissions'], deleted: [], bytes: 100, published: 'map', recheck: true }) });
+    r.reconciler.rebuild();
+    await r.reconciler.process('map/acme');
+    expect(r.delayed).toEqual([['map/acme', 0]]);
+    const quiet = reconcilerOf({ objects: [bob, grant] });
+    quiet.reconciler.rebuild();
+    await quiet.reconciler.process('map/acme');
+    expect(quiet.delayed).toEqual([]);
+  });
+
   test('map of a namespace that does not exist (yet): not written', async () => {
     const r = reconcilerOf({ objects: [bob, grant], namespaces: [] });
     r.reconciler.rebuild();
