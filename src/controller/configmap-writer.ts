@@ -163,6 +163,16 @@ export class ConfigMapWriter {
   }
 
   /**
+   * The ConfigMap informer listed again (a new start of its watch: after a 410, or at the first list). Its view is
+   * current now, deletions made while it was not watching included — which a remembered write would hide: a
+   * ConfigMap written, then deleted while the watch was down, would be taken as still there and never written again.
+   * So the memory of past writes goes; a write still in flight is remembered when answered.
+   */
+  relisted(): void {
+    this.ownWrites.clear();
+  }
+
+  /**
    * The ConfigMap as the cluster holds it: the informer's, or this writer's own last write when the informer does not
    * show it yet (an older resourceVersion, or none: a create not seen yet).
    */

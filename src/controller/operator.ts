@@ -198,7 +198,7 @@ export class Operator {
     }
     configMaps.on({
       onEvent: (type, object) => this.reconciler.onConfigMapEvent(type, object),
-      onRelist: (list) => list.forEach((cm) => this.reconciler.onConfigMapEvent('ADDED', cm)),
+      onRelist: (list) => this.reconciler.onConfigMapsRelisted(list),
     });
     namespaces.on({
       onEvent: (type, object) => type !== 'DELETED' && this.reconciler.onNamespaceEvent(object.metadata?.name ?? ''),

@@ -34,7 +34,7 @@ export interface ReconcilerOptions {
   engineOptions: EngineOptions;
   caches: Caches;
   statusWriter: Pick<StatusWriter, 'sync'>;
-  configMapWriter: Pick<ConfigMapWriter, 'sync' | 'ownEcho'>;
+  configMapWriter: Pick<ConfigMapWriter, 'sync' | 'ownEcho' | 'relisted'>;
   enqueue: (key: WorkKey) => void;
   enqueueAfter: (key: WorkKey, delayMs: number) => void;
   now?: () => number;
@@ -153,6 +153,17 @@ export class Reconciler {
     if (!raw.metadata?.namespace) return;
     if (type !== 'DELETED' && this.options.configMapWriter.ownEcho(raw)) return;
     this.options.enqueue(mapKey(raw.metadata.namespace));
+  }
+
+  /**
+   * The map ConfigMaps were listed again: a list shows no deletions, so every namespace that has a map, and every
+   * namespace with a map ConfigMap listed, is compared again (the writer forgets its own writes first: the list is
+   * the truth now). Rare: the first list, and after a 410 or a watch restarted from nothing.
+   */
+  onConfigMapsRelisted(list: readonly ExistingConfigMap[]): void {
+    this.options.configMapWriter.relisted();
+    for (const ns of this.engineInstance?.mapNamespaces() ?? []) this.options.enqueue(mapKey(ns));
+    for (const cm of list) if (cm.metadata?.namespace) this.options.enqueue(mapKey(cm.metadata.namespace));
   }
 
   /** A namespace appeared: a map that could not be written before can be now. */

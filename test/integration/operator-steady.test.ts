@@ -148,9 +148,9 @@ describe("the watch's echo of the operator's own map writes", () => {
     }
     // Each change wrote the small namespace's one ConfigMap; the echo of that write came back through the watch.
     expect(((await writesByLabel(operator))['configmap/update/success'] ?? 0) - writesBefore).toBe(CHANGES);
-    // One map key per change. Were echoes queued, there would be 2 per change. An echo that arrives before its
-    // write's answer is not recognised (and is a reconcile that writes nothing): up to two such races allowed.
-    expect((await mapReconciles()) - before).toBeLessThanOrEqual(CHANGES + 2);
+    // One map key per change (six in the runs seen); were echoes queued, two per change — half of them arrive before
+    // the write's answer and are judged then. One spare for a key queued twice by timing (it writes nothing).
+    expect((await mapReconciles()) - before).toBeLessThanOrEqual(CHANGES + 1);
     expect(failedKeys(operator, [P])).toEqual([]);
   });
 });

@@ -313,6 +313,18 @@ describe('its own writes, before the informer shows them', () => {
     expect(w.ownEcho(event('10'))).toBe(true);
   });
 
+  test('after the informer listed again, its view is believed: a ConfigMap deleted while the watch was down is written again', async () => {
+    const api = new FakeApi().on('PUT', `${CMS}/${INDEX}`, versions('9'));
+    const w = writer(api);
+    await w.sync(granted(3), 'acme', await stale());
+    const gone = await w.sync(granted(3), 'acme', []); // deleted, the deletion not seen: its own write taken as there
+    expect(gone.written).toEqual([]);
+    w.relisted();
+    const again = await w.sync(granted(3), 'acme', []);
+    expect(again.written).toEqual([INDEX]);
+    expect(api.verbs.at(-1)).toBe(`POST ${CMS}`);
+  });
+
   describe('watch events that come while its write is in flight (half its echoes come before the answer)', () => {
     /** A PUT answered with `rv` after the watch has shown the events `heard` (resourceVersions) to the writer. */
     const heardThenAnswered = (w: () => ConfigMapWriter, rv: string, ...heard: string[]) => (action: Action) => {

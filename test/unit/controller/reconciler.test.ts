@@ -56,8 +56,9 @@ function reconcilerOf(world: World = {}) {
       return world.status ? world.status() : 'written';
     },
   };
-  const configMapWriter: Pick<ConfigMapWriter, 'sync' | 'ownEcho'> = {
+  const configMapWriter: Pick<ConfigMapWriter, 'sync' | 'ownEcho' | 'relisted'> = {
     ownEcho: (cm) => (world.ownVersions ?? []).includes(cm.metadata?.resourceVersion ?? ''),
+    relisted: () => void observed.push('writer:relisted'),
     sync: async (_engine, namespace, existing) => {
       mapWrites.push({ namespace, existing: existing.map((cm) => cm.metadata?.name ?? '') });
       return world.map ? world.map() : { written: ['charter-permissions'], deleted: [], bytes: 100, published: 'map' };
@@ -153,6 +154,16 @@ describe('events become work keys', () => {
     r.reconciler.onConfigMapEvent('MODIFIED', existingConfigMap('acme', 'charter-permissions', {}, { resourceVersion: '8' }));
     r.reconciler.onConfigMapEvent('DELETED', existingConfigMap('beta', 'charter-permissions', {}));
     expect(r.enqueued).toEqual(['map/acme', 'map/beta']);
+  });
+
+  test('the map ConfigMaps listed again: every namespace with a map and every one listed, echoes or not; the writer forgets its writes', () => {
+    const r = reconcilerOf({ objects: [bob, grant], ownVersions: ['7'] });
+    r.reconciler.rebuild();
+    r.enqueued.length = 0;
+    // acme's map ConfigMap was deleted while the watch was down: the list does not show it
+    r.reconciler.onConfigMapsRelisted([existingConfigMap('beta', 'charter-permissions', {})]);
+    expect(new Set(r.enqueued)).toEqual(new Set(['map/acme', 'map/beta']));
+    expect(r.observed).toContain('writer:relisted');
   });
 
   test('a namespace appears: its map, only if it gets one', () => {
