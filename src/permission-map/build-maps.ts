@@ -587,15 +587,17 @@ function keyOfPart(kind: string | undefined, value: Readonly<Record<string, stri
   return kind === undefined ? defaultsKey(value) : entitiesKey(kind, value);
 }
 
+// The keys are made from the names sorted, as `rowOf` makes them: not in the object's own order, which puts names
+// that read as array indices ("2", "10") first, in numeric order — a key from that order would not find the part.
 function defaultsKey(defaults: Readonly<Record<string, string>>): string {
   let key = '';
-  for (const kind in defaults) key += `${kind}=${defaults[kind]},`;
+  for (const kind of Object.keys(defaults).sort()) key += `${kind}=${defaults[kind]},`;
   return key;
 }
 
 function entitiesKey(kind: string, names: Readonly<Record<string, string>>): string {
   let key = `${kind}:`;
-  for (const name in names) key += `${name}=${names[name]},`;
+  for (const name of Object.keys(names).sort()) key += `${name}=${names[name]},`;
   return key;
 }
 
