@@ -202,10 +202,10 @@ export class ConfigMapWriter {
           query: { fieldManager: 'charter' },
         });
         onWrite?.('update', true);
-      } else if ((answer = await this.create(path, cm))) {
-        onWrite?.('create', true);
       } else {
-        onWrite?.('update', true);
+        const made = await this.create(path, cm);
+        answer = made.answer;
+        onWrite?.(made.takenOver ? 'update' : 'create', true);
       }
       const to = answer?.metadata?.resourceVersion;
       const heard = this.inFlight.get(key);
@@ -226,23 +226,23 @@ export class ConfigMapWriter {
   /**
    * Creates a ConfigMap; the API server's answer when it did. One of that name may exist without the map labels
    * (someone removed them), so that the label-selected informer does not show it: then it is taken over — replaced,
-   * labels included — and the result is undefined. Without this, the create would fail for ever and the namespace's map would never be
+   * labels included (`takenOver`). Either way the answer is the API server's. Without this, the create would fail for ever and the namespace's map would never be
    * written again.
    */
-  private async create(path: string, cm: ConfigMapObject): Promise<ExistingConfigMap | undefined> {
+  private async create(path: string, cm: ConfigMapObject): Promise<{ answer: ExistingConfigMap | undefined; takenOver: boolean }> {
     const { api } = this.options;
     try {
-      return (await api.request<ExistingConfigMap | undefined>('POST', path, { body: cm, query: { fieldManager: 'charter' } })) ?? {};
+      return { answer: await api.request<ExistingConfigMap | undefined>('POST', path, { body: cm, query: { fieldManager: 'charter' } }), takenOver: false };
     } catch (error) {
       if (!(error instanceof ApiError && error.reason === 'AlreadyExists')) throw error;
       this.options.onWrite?.('create', false, true);
     }
     const live = await api.request<ExistingConfigMap>('GET', `${path}/${cm.metadata.name}`);
-    await api.request('PUT', `${path}/${cm.metadata.name}`, {
+    const taken = await api.request<ExistingConfigMap | undefined>('PUT', `${path}/${cm.metadata.name}`, {
       body: { ...cm, metadata: { ...cm.metadata, resourceVersion: live.metadata?.resourceVersion } },
       query: { fieldManager: 'charter' },
     });
-    return undefined;
+    return { answer: taken, takenOver: true };
   }
 
   private async delete(namespace: string, name: string): Promise<void> {

@@ -226,13 +226,19 @@ describe('what is left to the queue to retry, and what is not an error', () => {
   });
 
   test('a ConfigMap of that name exists without the map labels (the informer cannot see it): taken over, labels included', async () => {
-    const api = new FakeApi().on('POST', CMS, fails(409, 'AlreadyExists')).on('GET', `${CMS}/${INDEX}`, answers(existingConfigMap('acme', INDEX, { other: 'x' }, { resourceVersion: '42' })));
+    const api = new FakeApi()
+      .on('POST', CMS, fails(409, 'AlreadyExists'))
+      .on('GET', `${CMS}/${INDEX}`, answers(existingConfigMap('acme', INDEX, { other: 'x' }, { resourceVersion: '42' })))
+      .on('PUT', `${CMS}/${INDEX}`, (action) => ({ ...(action.body as ExistingConfigMap), metadata: { ...(action.body as ExistingConfigMap).metadata, resourceVersion: '43' } }));
     const seen: string[] = [];
-    const result = await writer(api, seen).sync(granted(3), 'acme', []);
+    const w = writer(api, seen);
+    const result = await w.sync(granted(3), 'acme', []);
     expect(api.verbs).toEqual([`POST ${CMS}`, `GET ${CMS}/${INDEX}`, `PUT ${CMS}/${INDEX}`]);
     expect(api.actions[2]).toMatchObject({ body: { metadata: { resourceVersion: '42', labels: { 'charter.dev/permission-map': 'true' } } } });
     expect(result.written).toEqual([INDEX]);
     expect(seen).toEqual(['create:conflict', 'update:ok']);
+    // the replacement is its own write: its echo is told apart
+    expect(w.ownEcho(existingConfigMap('acme', INDEX, {}, { resourceVersion: '43' }))).toBe(true);
   });
 
   test('an obsolete shard already deleted (404): not an error', async () => {
