@@ -269,7 +269,8 @@ export class NamespaceRows {
           else entry.ids = table.encode(sortedUnion(entry.ids.length === 0 ? entry.unsorted : [table.decode(entry.ids), ...entry.unsorted]));
           entry.unsorted = undefined;
         }
-        if (table !== undefined) settle(entry, table);
+        const settled = table === undefined ? undefined : settle(entry, table);
+        entry.row ??= this.newRow(entry, settled);
         order.push(entry);
       }
       const first = (entry: RowEntry): string => (table === undefined ? entry.names[0]! : table.names[entry.ids[0]!]!);
@@ -288,7 +289,7 @@ export class NamespaceRows {
         this.userSlots = UserSlots.of(ids, slots);
         for (const entry of order) entry.placed = first(entry);
       }
-      this.orderRows = order.map((entry) => (entry.row ??= this.newRow(entry)));
+      this.orderRows = order.map((entry) => entry.row!);
     } else if (this.touched.size > 0) {
       // Only the entries that changed are taken out (found by the first user they were placed by) and put back (by
       // their first user now), in copies: a caller compares the rows array by identity.
@@ -315,12 +316,12 @@ export class NamespaceRows {
       const table = this.table!;
       for (const entry of this.touched) {
         if (entry.gone) continue;
-        settle(entry, table);
+        const settled = settle(entry, table);
         const first = table.names[entry.ids[0]!]!;
         const at = where(first);
         entry.placed = first;
         order.splice(at, 0, entry);
-        rows.splice(at, 0, (entry.row ??= this.newRow(entry)));
+        rows.splice(at, 0, (entry.row ??= this.newRow(entry, settled)));
       }
       this.orderRows = rows;
     }
@@ -342,15 +343,25 @@ export class NamespaceRows {
     return entry;
   }
 
-  /** The row an entry publishes now: its users as numbers when tracking (`KeptRow`), as names otherwise. */
-  private newRow(entry: RowEntry): MapRow {
+  /**
+   * The row an entry publishes now: its users as numbers when tracking (`KeptRow`), as names otherwise. `settled`:
+   * the moves `settle` just applied to its users (undefined: none), linked to the row with its previous version when
+   * they were applied to that version's users.
+   */
+  private newRow(entry: RowEntry, settled: Settled | undefined): MapRow {
     let row: MapRow;
     if (this.table === undefined) row = { users: entry.names, ...entry.content };
     // A kept row holds the same content: the entry reads it there from now on (one object less per row).
     else entry.content = row = new KeptRow(entry.ids, this.table, entry.content);
-    if (entry.previous !== undefined) {
-      previousRows.delete(entry.previous);
-      previousRows.set(row, entry.previous);
+    const previous = entry.previous;
+    if (previous !== undefined) {
+      let moves: RowMoves | undefined;
+      if (previous instanceof KeptRow && row instanceof KeptRow) {
+        if (settled !== undefined) moves = settled.from === previous.ids ? { added: settled.added, removed: settled.removed } : undefined;
+        else if (previous.ids === entry.ids) moves = NO_MOVES;
+      }
+      previousRows.delete(previous);
+      previousRows.set(row, { row: previous, moves });
       entry.previous = undefined;
     }
     return row;
@@ -412,45 +423,98 @@ export class NamespaceRows {
 
 /**
  * A kept row → the row its entry published before (one step back only: a row's link is dropped when a newer version
- * links to it, so that a chain of versions is never kept alive).
+ * links to it, so that a chain of versions is never kept alive), and, when known, the users (numbers, in name order)
+ * added to and removed from that row's users to make this row's (`RowMoves`).
  */
-const previousRows = new WeakMap<MapRow, MapRow>();
+const previousRows = new WeakMap<MapRow, { row: MapRow; moves: RowMoves | undefined }>();
+
+/** The users moved between a kept row's previous version and itself: numbers in their `UserTable`, in name order. */
+export interface RowMoves {
+  readonly added: readonly number[];
+  readonly removed: readonly number[];
+}
+
+const NO_MOVES: RowMoves = { added: [], removed: [] };
 
 /**
  * The row this row replaces (same content, other users), if both were published by the same kept rows: shard.ts
  * cuts a big row again from the previous version's cut. Undefined for rows of a fresh build.
  */
 export function previousRow(row: MapRow): MapRow | undefined {
-  return previousRows.get(row);
+  return previousRows.get(row)?.row;
 }
 
-/** Applies a row's pending moves to its users: one new array, in one pass over the old one (in name order). */
-function settle(entry: RowEntry, table: UserTable): void {
+/**
+ * The users moved between `previousRow(row)` and `row` (both `KeptRow`s of one table): shard.ts recuts only the
+ * chunks around them. Undefined when not known (no previous row, or the row's users were made otherwise).
+ */
+export function rowMoves(row: MapRow): RowMoves | undefined {
+  return previousRows.get(row)?.moves;
+}
+
+/**
+ * Applies a row's pending moves to its users: one new array, the runs of users between moves copied whole (a
+ * typed array's `set`), each move's place found by a binary search by name, so that the work beyond the copy is
+ * the moves', not the row's (a row of 26,000 users was walked name by name). Returns the moves applied (the users
+ * added and removed, in name order) and the users they were applied to, or undefined when none was pending.
+ */
+function settle(entry: RowEntry, table: UserTable): Settled | undefined {
   const added = entry.added ?? NONE;
   const removed = entry.removed ?? NONE;
-  if (added.length === 0 && removed.length === 0) return;
+  if (added.length === 0 && removed.length === 0) return undefined;
   const names = table.names;
   const ids = entry.ids;
   const out = newIds(ids.length + added.length - removed.length);
-  let i = 0;
+  let from = 0;
+  let k = 0;
   let a = 0;
   let r = 0;
-  let k = 0;
-  for (; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (r < removed.length && removed[r] === id) {
+  while (a < added.length || r < removed.length) {
+    // Where the next added user goes (before the first user named after it) and where the next removed user is.
+    const at = a < added.length ? placeByName(ids, names[added[a]!]!, names, from) : Infinity;
+    const gone = r < removed.length ? placeByName(ids, names[removed[r]!]!, names, from) : Infinity;
+    if (at <= gone) {
+      k = copyRun(ids, from, at, out, k);
+      out[k++] = added[a++]!;
+      from = at;
+    } else {
+      if (ids[gone] !== removed[r]) break;
+      k = copyRun(ids, from, gone, out, k);
+      from = gone + 1;
       r++;
-      continue;
     }
-    const name = names[id]!;
-    while (a < added.length && names[added[a]!]! < name) out[k++] = added[a++]!;
-    out[k++] = id;
   }
-  while (a < added.length) out[k++] = added[a++]!;
-  if (k !== out.length || r !== removed.length) throw new Error('NamespaceRows: a row\'s pending moves do not match its users');
+  k = copyRun(ids, from, ids.length, out, k);
+  if (k !== out.length || r !== removed.length || a !== added.length) throw new Error('NamespaceRows: a row\'s pending moves do not match its users');
   entry.ids = out;
   entry.added = undefined;
   entry.removed = undefined;
+  return { from: ids, added, removed };
+}
+
+/** A row's pending moves as `settle` applied them to its users `from`. */
+interface Settled extends RowMoves {
+  from: UserIds;
+}
+
+/** Copies `ids[start, end)` to `out` at `k`; returns where the copy ends in `out`. */
+function copyRun(ids: UserIds, start: number, end: number, out: UserIds, k: number): number {
+  if (end <= start) return k;
+  if (ids instanceof Int32Array && out instanceof Int32Array) out.set(ids.subarray(start, end), k);
+  else for (let i = start; i < end; i++) out[k + i - start] = ids[i]!;
+  return k + end - start;
+}
+
+/** The first index from `from` on whose user is not named before `name` (users in name order). */
+function placeByName(ids: UserIds, name: string, names: readonly string[], from: number): number {
+  let lo = from;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (names[ids[mid]!]! < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 const NONE: readonly number[] = [];

@@ -23,11 +23,12 @@
  * where it lies in the last shard text, not as a copy — how many rows use each mask (the table), and, for a map
  * split into shards only, its units sorted (only the units of rows that changed are taken out and merged in) and
  * each shard's units and text; rows, chunks and shards that did not change are not cut, rendered, sorted or hashed
- * again, and a map last written as one ConfigMap is rendered whole first, without cutting units. The output is the
- * same.
+ * again (a changed big row is cut again only around the users moved since its previous version, `rowMoves`: its
+ * other chunks are taken over without walking their users), and a map last written as one ConfigMap is rendered
+ * whole first, without cutting units. The output is the same.
  */
 import { createHash } from 'node:crypto';
-import { previousRow, withheldMap, type MapRow, type NamespaceMap } from './build-maps.ts';
+import { previousRow, rowMoves, withheldMap, type MapRow, type NamespaceMap, type RowMoves } from './build-maps.ts';
 import { firstUserOf, jsonBytes, KeptRow, userCountOf, UserTable, type UserIds } from './kept-users.ts';
 import type { PermissionMapIndex, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
 
@@ -556,7 +557,7 @@ class ShardState {
     const last = previous === undefined ? undefined : gone!.get(previous);
     const before = last?.unitsKey === key ? last.units : undefined;
     const sameContent = previous !== undefined && previous.organization === row.organization && previous.defaults === row.defaults && previous.entities === row.entities;
-    const units = unitsOfRow(map, row, render, limit, refDigits, sameContent ? before : undefined);
+    const units = unitsOfRow(map, row, render, limit, refDigits, sameContent ? before : undefined, sameContent && before !== undefined ? rowMoves(row) : undefined);
     render.units = units;
     render.unitsKey = key;
     return units;
@@ -821,9 +822,10 @@ type Entry = { type: 'organization'; mask: string } | { type: 'default'; kind: s
 /**
  * One row's units (depends on the row, the limit and the digits of a mask reference only): the row itself when it
  * fits the limit; else its content in parts, each with the row's users in chunks (`chunkUsers`). `before`: the units
- * of the row's previous version, whose chunks are reused where the users did not change (the result is the same).
+ * of the row's previous version, whose chunks are reused where the users did not change (the result is the same);
+ * `moves`: the users moved since that version, when known (only the chunks around them are cut again).
  */
-function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: number, refDigits: number, before?: readonly Unit[]): Unit[] {
+function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: number, refDigits: number, before?: readonly Unit[], moves?: RowMoves): Unit[] {
   // Bytes of an entry in a row, plus its mask in the table; kind objects are charged to every entity (a bound).
   const entryBytes = (e: Entry): number => {
     const mask = e.mask.length + 3;
@@ -862,7 +864,7 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
   for (const [p, part] of parts.entries()) {
     const previous = before?.filter((u) => u.part === p && u.end !== WHOLE);
     const content = rowOf(part.entries);
-    for (const chunk of chunkUsers(ids, table, part.bytes, limit, previous ?? [], (user) => tooSmall(map, `user ${user} does not fit`))) {
+    for (const chunk of chunkUsers(ids, table, part.bytes, limit, previous ?? [], (user) => tooSmall(map, `user ${user} does not fit`), kept ? moves : undefined)) {
       if (chunk.unit) units.push(chunk.unit);
       else {
         const first = table.names[chunk.ids[0]!]!;
@@ -883,7 +885,11 @@ const CHUNK_BOUNDARY_MASK = 127;
  * content), or at the end. So a user added or removed changes the chunk around it only, not every chunk after it (as
  * cutting by size alone would): the other chunks keep their users, their key (first user) and their shard.
  * `previous`: the units of the same part of the row before (kept rows of the same table); a chunk of it is reused
- * (`unit`) where the walk would cut the same users again.
+ * (`unit`) where the walk would cut the same users again. `moves`: the users added to and removed from the row
+ * `previous` was cut from: then the chunks no move touches (`untouchedChunks`) are reused where the walk reaches
+ * their start, without comparing their users, and the walk goes user by user only from a touched chunk to the next
+ * untouched one it lands on — the work is the moves' and the chunks', not the row's users'. Without them, a
+ * previous chunk starting at the same user is compared user by user.
  */
 function chunkUsers(
   ids: UserIds,
@@ -892,15 +898,35 @@ function chunkUsers(
   limit: number,
   previous: readonly Unit[],
   tooBig: (user: string) => Error,
+  moves?: RowMoves,
 ): Array<{ ids: UserIds; userBytes: number; end: ChunkEnd; unit?: Unit }> {
   const out: Array<{ ids: UserIds; userBytes: number; end: ChunkEnd; unit?: Unit }> = [];
-  let byFirst: Map<number, number> | undefined;
-  previous.forEach((u, k) => {
-    if (u.row instanceof KeptRow && u.row.table === table) (byFirst ??= new Map()).set(u.row.ids[0]!, k);
-  });
   const n = ids.length;
+  const starts = moves === undefined || previous.length === 0 ? undefined : untouchedChunks(n, table, previous, moves);
+  let byFirst: Map<number, number> | undefined;
+  if (starts === undefined) {
+    previous.forEach((u, k) => {
+      if (u.row instanceof KeptRow && u.row.table === table) (byFirst ??= new Map()).set(u.row.ids[0]!, k);
+    });
+  }
+  let next = 0;
   let i = 0;
   while (i < n) {
+    if (starts !== undefined) {
+      // The next untouched chunk not behind the walk: reused when the walk starts a chunk where it now starts (its
+      // users are the same users there), and the reason it ended still holds.
+      while (next < starts.length && starts[next]! < i) next++;
+      if (next < starts.length && starts[next] === i) {
+        const u = previous[next]!;
+        const len = (u.row as KeptRow).ids.length;
+        if (endsThere(u, ids, i, len, base, limit, table)) {
+          out.push({ ids: (u.row as KeptRow).ids, userBytes: u.userBytes, end: u.end, unit: u });
+          i += len;
+          next++;
+          continue;
+        }
+      }
+    }
     const k = byFirst?.get(ids[i]!);
     if (k !== undefined) {
       // The previous chunk starting here, if the walk would cut it again: the same users, and a reason to end there
@@ -908,7 +934,7 @@ function chunkUsers(
       const u = previous[k]!;
       const chunk = (u.row as KeptRow).ids;
       const len = chunk.length;
-      let same = i + len <= n && (u.end === BOUNDARY || (i + len === n ? u.end === LAST : u.end === FULL && base + u.userBytes + table.jsonBytesOf(ids[i + len]!) + 1 > limit));
+      let same = endsThere(u, ids, i, len, base, limit, table);
       for (let j = 0; same && j < len; j++) if (ids[i + j] !== chunk[j]) same = false;
       if (same) {
         out.push({ ids: chunk, userBytes: u.userBytes, end: u.end, unit: u });
@@ -937,6 +963,58 @@ function chunkUsers(
     out.push({ ids: ids.slice(start, i) as UserIds, userBytes: bytes, end });
   }
   return out;
+}
+
+/**
+ * Whether a previous chunk `u` of `len` users, its users found at `i` of `ids`, ends where the walk would end it:
+ * after a boundary user; or the next user does not fit; or the row ends there.
+ */
+function endsThere(u: Unit, ids: UserIds, i: number, len: number, base: number, limit: number, table: UserTable): boolean {
+  const n = ids.length;
+  if (i + len > n) return false;
+  if (u.end === BOUNDARY) return true;
+  if (i + len === n) return u.end === LAST;
+  return u.end === FULL && base + u.userBytes + table.jsonBytesOf(ids[i + len]!) + 1 > limit;
+}
+
+/**
+ * The previous chunks of a row (in order, together its users before `moves`) that no move touched, each as where it
+ * starts in the row's users now (`ids`, `n` of them), -1 for a touched one; undefined when the chunks are not the
+ * users before the moves (not kept chunks of this table, or not as many users). A chunk is touched when a user moved
+ * in or out from its first user on up to the next chunk's first user (the last chunk: to the row's end; the first
+ * chunk also by a user added before it): an untouched chunk has the same users now, from where it starts. (The user
+ * after it may be another — the next chunk's first moved out, or a user added after it — which a chunk that ended
+ * full depends on: `endsThere` checks that.) One merge of the moves (in name order) with the chunks' first users.
+ */
+function untouchedChunks(n: number, table: UserTable, previous: readonly Unit[], moves: RowMoves): Int32Array | undefined {
+  const { added, removed } = moves;
+  let total = 0;
+  for (const u of previous) {
+    if (!(u.row instanceof KeptRow) || u.row.table !== table) return undefined;
+    total += u.row.ids.length;
+  }
+  if (total + added.length - removed.length !== n) return undefined;
+  const names = table.names;
+  const m = previous.length;
+  const touched = new Uint8Array(m);
+  const starts = new Int32Array(m);
+  let a = 0;
+  let r = 0;
+  let at = 0;
+  for (let k = 0; k < m; k++) {
+    const u = previous[k]!;
+    const first = u.first;
+    // Moves named before this chunk's first user fall in the chunk before (or, added before every user, the first).
+    for (; a < added.length && names[added[a]!]! < first; a++) touched[Math.max(0, k - 1)] = 1;
+    for (; r < removed.length && names[removed[r]!]! < first; r++) touched[Math.max(0, k - 1)] = 1;
+    // Where it starts now: after the users before it, those moved in and out before it counted.
+    starts[k] = at + a - r;
+    at += (u.row as KeptRow).ids.length;
+  }
+  // Moves after the last chunk's first user fall in it.
+  if (a < added.length || r < removed.length) touched[m - 1] = 1;
+  for (let k = 0; k < m; k++) if (touched[k]) starts[k] = -1;
+  return starts;
 }
 
 function tooSmall(map: NamespaceMap, why: string): Error {
@@ -1024,10 +1102,12 @@ function packFirstFit(sorted: readonly Unit[], capacity: number): Unit[][] {
 
 /**
  * For the tests of the chunk reuse: `after` (sorted users) cut into chunks for a row of `base` bytes of content and
- * a `limit`, once afresh and once from the chunks of `before` cut the same way (as a kept row's next version is cut
- * from its previous one's); the two cuts, and how many chunks the second took from the first.
+ * a `limit`, once afresh, once from the chunks of `before` cut the same way (as a kept row's next version is cut
+ * from its previous one's), and once from those chunks told the users moved between `before` and `after` (as a
+ * kept row's next version is cut when its moves are known, `rowMoves`); the three cuts, and how many chunks the
+ * second and the third took from the first cut of `before`.
  */
-export function chunkCuts(before: readonly string[], after: readonly string[], base: number, limit: number): { fresh: string[][]; reused: string[][]; kept: number } {
+export function chunkCuts(before: readonly string[], after: readonly string[], base: number, limit: number): { fresh: string[][]; reused: string[][]; kept: number; moved: string[][]; keptMoved: number } {
   const tooBig = (user: string): Error => new Error(`user ${user} does not fit`);
   const table = new UserTable();
   const asUnits = (users: readonly string[]): Unit[] =>
@@ -1035,7 +1115,12 @@ export function chunkCuts(before: readonly string[], after: readonly string[], b
   const previous = asUnits(before);
   const fresh = chunkUsers(table.encode(after), table, base, limit, [], tooBig);
   const reused = chunkUsers(table.encode(after), table, base, limit, previous, tooBig);
-  return { fresh: fresh.map((c) => table.decode(c.ids)), reused: reused.map((c) => table.decode(c.ids)), kept: reused.filter((c) => c.unit !== undefined).length };
+  const was = new Set(before);
+  const is = new Set(after);
+  const moves = { added: [...table.encode(after.filter((user) => !was.has(user)))], removed: [...table.encode(before.filter((user) => !is.has(user)))] };
+  const moved = chunkUsers(table.encode(after), table, base, limit, previous, tooBig, moves);
+  const names = (cut: ReturnType<typeof chunkUsers>): string[][] => cut.map((c) => table.decode(c.ids));
+  return { fresh: names(fresh), reused: names(reused), kept: reused.filter((c) => c.unit !== undefined).length, moved: names(moved), keptMoved: moved.filter((c) => c.unit !== undefined).length };
 }
 
 /**

@@ -5,7 +5,10 @@
  * an untracked `NamespaceRows` built from the classes' users then. Moves are applied to a row's users when it is
  * next published (`settle`): this holds the pending moves to what editing the users at once gives. Kept rows hold
  * their users as numbers (kept-users.ts's `KeptRow`), numbered here in the reverse of name order, so that rows in
- * number order instead of name order fail; they are compared as the `MapRow`s they stand for (their JSON).
+ * number order instead of name order fail; they are compared as the `MapRow`s they stand for (their JSON). And a
+ * row published after moves says which users moved since its previous version (`rowMoves`, what shard.ts recuts
+ * around): its previous version's users with those added and removed are its users, each list in name order (it
+ * fails when a list leaves a move out).
  *
  * Rows share their defaults and per-kind entity objects (`SharedParts`): at every `toMap` two rows' objects are the
  * same object exactly when their contents are equal (so that a row never reads another's content), and the shared
@@ -16,7 +19,7 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { RightsClass } from '../../src/engine/engine.ts';
 import { EMPTY, type RightSetId } from '../../src/engine/right-sets.ts';
-import { MaskWriter, NamespaceRows, SharedParts, type MapRow } from '../../src/permission-map/build-maps.ts';
+import { MaskWriter, NamespaceRows, previousRow, rowMoves, SharedParts, type MapRow } from '../../src/permission-map/build-maps.ts';
 import { fnv1a, KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
 import { engineOf, modelOf } from './engine/support.ts';
 
@@ -85,6 +88,28 @@ function expectShared(kept: NamespaceRows, rows: readonly MapRow[]): void {
   expect((kept as unknown as { shared: SharedParts }).shared.size).toBe(byText.size);
 }
 
+/** Each row that says which users moved since its previous version: that version's users, moved, are its users. */
+function checkMoves(rows: readonly MapRow[], table: UserTable): number {
+  let known = 0;
+  for (const row of rows) {
+    const moves = rowMoves(row);
+    if (moves === undefined) continue;
+    known++;
+    const added = table.decode([...moves.added]);
+    const removed = table.decode([...moves.removed]);
+    expect(added).toEqual([...added].sort());
+    expect(removed).toEqual([...removed].sort());
+    const users = new Set(previousRow(row)!.users);
+    for (const user of removed) expect(users.delete(user)).toBe(true);
+    for (const user of added) {
+      expect(users.has(user)).toBe(false);
+      users.add(user);
+    }
+    expect([...users].sort()).toEqual(row.users);
+  }
+  return known;
+}
+
 function freshRows(contents: readonly Content[], assigned: readonly number[]): MapRow[] {
   const rows = new NamespaceRows(engine, 'ns', new MaskWriter(engine), false);
   rows.addClasses(classesOf(contents, assigned).filter((c) => c.users.length > 0));
@@ -93,6 +118,7 @@ function freshRows(contents: readonly Content[], assigned: readonly number[]): M
 
 describe('kept rows after moves == rows built fresh', () => {
   test('random batches of moves between random classes', () => {
+    let withMoves = 0;
     fc.assert(
       fc.property(
         fc.array(contentArb, { minLength: 1, maxLength: 5 }),
@@ -100,7 +126,8 @@ describe('kept rows after moves == rows built fresh', () => {
         fc.array(fc.array(fc.tuple(fc.nat({ max: USERS.length - 1 }), fc.integer({ min: -1, max: 4 })), { maxLength: 30 }), { maxLength: 6 }),
         (contents, start, batches) => {
           const assigned = start.map((c) => (c < contents.length ? c : -1));
-          const kept = new NamespaceRows(engine, 'ns', masks, true, reversedTable());
+          const table = reversedTable();
+          const kept = new NamespaceRows(engine, 'ns', masks, true, table);
           kept.addClasses(classesOf(contents, assigned).filter((c) => c.users.length > 0));
           expect(plain(kept.toMap(undefined).rows, true)).toEqual(freshRows(contents, assigned));
           expectShared(kept, kept.toMap(undefined).rows);
@@ -111,14 +138,18 @@ describe('kept rows after moves == rows built fresh', () => {
               kept.move(USERS[u]!, c < 0 ? undefined : { ...contents[c]!, users: [USERS[u]!] });
             }
             const fresh = freshRows(contents, assigned);
-            expect(plain(kept.toMap(undefined).rows, true)).toEqual(fresh);
-            expectShared(kept, kept.toMap(undefined).rows);
+            const rows = kept.toMap(undefined).rows;
+            expect(plain(rows, true)).toEqual(fresh);
+            expectShared(kept, rows);
+            withMoves += checkMoves(rows, table);
             expect(kept.userCount).toBe(fresh.reduce((n, row) => n + row.users.length, 0));
           }
         },
       ),
       { numRuns: 400 },
     );
+    // Rows said which users moved (the check was not of rows without moves only).
+    expect(withMoves).toBeGreaterThan(400);
   });
 });
 
