@@ -505,8 +505,8 @@ function copyRun(ids: UserIds, start: number, end: number, out: UserIds, k: numb
   return k + end - start;
 }
 
-/** The first index from `from` on whose user is not named before `name` (users in name order). */
-function placeByName(ids: UserIds, name: string, names: readonly string[], from: number): number {
+/** The first index from `from` on whose user is not named before `name` (users in name order): where it is or would go. */
+function placeByName(ids: ArrayLike<number>, name: string, names: readonly string[], from = 0): number {
   let lo = from;
   let hi = ids.length;
   while (lo < hi) {
@@ -524,7 +524,7 @@ const NO_IDS: UserIds = [];
 /** Removes user `id` from a list in name order if it is there; true when it was. */
 function takeOut(list: number[] | undefined, id: number, names: readonly string[]): boolean {
   if (list === undefined) return false;
-  const at = indexByName(list, names[id]!, names);
+  const at = placeByName(list, names[id]!, names);
   if (list[at] !== id) return false;
   list.splice(at, 1);
   return true;
@@ -532,19 +532,7 @@ function takeOut(list: number[] | undefined, id: number, names: readonly string[
 
 /** Inserts user `id` in a list in name order. */
 function putIn(list: number[], id: number, names: readonly string[]): void {
-  list.splice(indexByName(list, names[id]!, names), 0, id);
-}
-
-/** Where a user named `name` is or would go in a list of user numbers in name order. */
-function indexByName(list: readonly number[], name: string, names: readonly string[]): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (names[list[mid]!]! < name) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  list.splice(placeByName(list, names[id]!, names), 0, id);
 }
 
 /**
