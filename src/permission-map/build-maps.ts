@@ -586,16 +586,19 @@ function sortPairs(pairs: number[]): void {
  * name, where a dictionary made by deleting two properties took ~280. Same keys, same order, same JSON.
  */
 export class SharedParts {
-  /** By the `fnv1a` hash of their key (`defaultsKey`, `entitiesKey`: the keys are not kept), colliding ones chained. */
+  /** By the `fnv1a` hash of their key (`partKey`: the keys are not kept), colliding ones chained. */
   private readonly parts = new Map<number, SharedPart>();
   private count = 0;
 
-  /** The shared object of this key (`kind`: of an entities object; none: defaults), made when none is held; counted once more. */
-  get(kind: string | undefined, key: string, make: () => Record<string, string>): Readonly<Record<string, string>> {
-    const hash = fnv1a(key) >>> 2; // a small integer (no number object for the map's key)
+  /**
+   * The shared object holding these pairs (name → mask, sorted by name; `kind`: of an entities object, none:
+   * defaults), made by `make` when none is held; counted once more.
+   */
+  get(kind: string | undefined, pairs: Pairs, make: () => Record<string, string>): Readonly<Record<string, string>> {
+    const hash = partHash(kind, pairs);
     const head = this.parts.get(hash);
     let part = head;
-    while (part !== undefined && keyOfPart(kind, part.value) !== key) part = part.next;
+    while (part !== undefined && !holdsExactly(part.value, pairs)) part = part.next;
     if (part === undefined) {
       part = { value: make(), refs: 0, next: head };
       this.parts.set(hash, part);
@@ -617,7 +620,9 @@ export class SharedParts {
   }
 
   private drop(kind: string | undefined, value: Readonly<Record<string, string>>): void {
-    const hash = fnv1a(keyOfPart(kind, value)) >>> 2;
+    // Sorted by name, as `rowOf` gives them: not the object's own order, which puts names that read as array indices
+    // ("2", "10") first.
+    const hash = partHash(kind, Object.keys(value).sort().map((name) => [name, value[name]!] as const));
     let before: SharedPart | undefined;
     let part = this.parts.get(hash);
     while (part !== undefined && part.value !== value) [before, part] = [part, part.next];
@@ -629,28 +634,27 @@ export class SharedParts {
   }
 }
 
+/** A shared object's content: (name, mask) pairs sorted by name. */
+type Pairs = ReadonlyArray<readonly [string, string]>;
+
 interface SharedPart {
   value: Readonly<Record<string, string>>;
   refs: number;
   next: SharedPart | undefined;
 }
 
-function keyOfPart(kind: string | undefined, value: Readonly<Record<string, string>>): string {
-  return kind === undefined ? defaultsKey(value) : entitiesKey(kind, value);
+/** The hash a part is found by: of `kind:name=mask,…` (a small integer: no number object for the map's key). */
+function partHash(kind: string | undefined, pairs: Pairs): number {
+  let key = kind === undefined ? '' : `${kind}:`;
+  for (const [name, mask] of pairs) key += `${name}=${mask},`;
+  return fnv1a(key) >>> 2;
 }
 
-// The keys are made from the names sorted, as `rowOf` makes them: not in the object's own order, which puts names
-// that read as array indices ("2", "10") first, in numeric order — a key from that order would not find the part.
-function defaultsKey(defaults: Readonly<Record<string, string>>): string {
-  let key = '';
-  for (const kind of Object.keys(defaults).sort()) key += `${kind}=${defaults[kind]},`;
-  return key;
-}
-
-function entitiesKey(kind: string, names: Readonly<Record<string, string>>): string {
-  let key = `${kind}:`;
-  for (const name of Object.keys(names).sort()) key += `${name}=${names[name]},`;
-  return key;
+/** Whether the object holds these pairs and nothing else (own properties only). */
+function holdsExactly(value: Readonly<Record<string, string>>, pairs: Pairs): boolean {
+  if (Object.keys(value).length !== pairs.length) return false;
+  for (const [name, mask] of pairs) if (!Object.hasOwn(value, name) || value[name] !== mask) return false;
+  return true;
 }
 
 /** A row's content: kinds and names sorted, sets as masks; its defaults and per-kind entity objects from `shared`. */
@@ -659,9 +663,7 @@ function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetI
   if (organization !== EMPTY) row.organization = masks.mask(organization);
   if (defaults) {
     const pairs = [...defaults.keys()].sort().map((k) => [k, masks.mask(defaults.get(k)!)] as const);
-    let key = '';
-    for (const [kind, mask] of pairs) key += `${kind}=${mask},`;
-    row.defaults = shared.get(undefined, key, () => Object.fromEntries(pairs)) as Record<string, string>;
+    row.defaults = shared.get(undefined, pairs, () => Object.fromEntries(pairs)) as Record<string, string>;
   }
   if (kept.length > 0) {
     const byKind = new Map<string, Array<[string, string]>>();
@@ -674,11 +676,9 @@ function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetI
     row.entities = Object.fromEntries(
       [...byKind.keys()].sort().map((kind) => {
         const sorted = byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        let key = `${kind}:`;
-        for (const [name, mask] of sorted) key += `${name}=${mask},`;
         return [
           kind,
-          shared.get(kind, key, () => {
+          shared.get(kind, sorted, () => {
             const names: Record<string, string> = Object.create(null);
             for (const [name, mask] of sorted) names[name] = mask;
             return names;

@@ -154,6 +154,19 @@ describe('kept rows after moves == rows built fresh', () => {
 });
 
 describe('SharedParts', () => {
+  test('names that read as array indices (an object lists them first, in numeric order): found, and let go', () => {
+    const shared = new SharedParts();
+    const pairs = [['10', 'a'], ['2', 'b'], ['x', 'c']] as const;
+    const make = (): Record<string, string> => Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(pairs));
+    const first = shared.get('Application', pairs, make);
+    expect(Object.keys(first)).toEqual(['2', '10', 'x']); // not the pairs' order
+    expect(shared.get('Application', pairs, make)).toBe(first);
+    expect(shared.size).toBe(1);
+    shared.release({ entities: { Application: first } });
+    shared.release({ entities: { Application: first } });
+    expect(shared.size).toBe(0);
+  });
+
   test('keys whose hashes collide get objects of their own, counted apart', () => {
     // Two entity keys with the same hash (as `SharedParts` takes it), found by trying names.
     const seen = new Map<number, string>();
@@ -166,20 +179,21 @@ describe('SharedParts', () => {
       else seen.set(hash, key);
     }
     const shared = new SharedParts();
+    const nameOf = (key: string): string => key.slice('Application:'.length, -3);
     const make = (key: string) => (): Record<string, string> => {
       const names: Record<string, string> = Object.create(null);
-      names[key.slice('Application:'.length, -3)] = '1';
+      names[nameOf(key)] = '1';
       return names;
     };
-    const a = shared.get('Application', pair[0], make(pair[0]));
-    const b = shared.get('Application', pair[1], make(pair[1]));
+    const a = shared.get('Application', [[nameOf(pair[0]), '1']], make(pair[0]));
+    const b = shared.get('Application', [[nameOf(pair[1]), '1']], make(pair[1]));
     expect(a).not.toBe(b);
     expect(Object.keys(a)).toEqual([pair[0].slice('Application:'.length, -3)]);
-    expect(shared.get('Application', pair[1], make(pair[1]))).toBe(b);
+    expect(shared.get('Application', [[nameOf(pair[1]), '1']], make(pair[1]))).toBe(b);
     expect(shared.size).toBe(2);
     shared.release({ entities: { Application: a } });
     expect(shared.size).toBe(1);
-    expect(shared.get('Application', pair[1], make(pair[1]))).toBe(b);
+    expect(shared.get('Application', [[nameOf(pair[1]), '1']], make(pair[1]))).toBe(b);
     shared.release({ entities: { Application: b } });
     shared.release({ entities: { Application: b } });
     expect(shared.size).toBe(1);
