@@ -24,7 +24,8 @@
  * Flags: --tier tiny|small|medium (default small), --changes N (200), --seed N (1), --workers N (4), --json <file>,
  * --map-workers N (the operator's workers for maps only, beyond --workers; its default: as many), --preload,
  * --apply-concurrency N (8; 32 with --preload), --skip-restart, --trace (each change's time inside the
- * operator, e2e-trace.ts: the output's `changes.trace`).
+ * operator, e2e-trace.ts: the output's `changes.trace`), --profile <file> (a CPU profile of the changes phase, the
+ * benchmark's own work — the mirror's predictions, between the timed windows — included).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -49,6 +50,7 @@ import { addToModel } from '../src/model/load-manifests.ts';
 import { toModelObject } from '../src/model/to-model-object.ts';
 import { buildNamespaceMap, buildPermissionMaps } from '../src/permission-map/build-maps.ts';
 import { CONTENT_HASH_ANNOTATION, INDEX_KEY, PART_LABEL, shardMap, type ConfigMapObject } from '../src/permission-map/shard.ts';
+import { PhaseProfiler } from './cpu-profile.ts';
 import { E2eTrace, summariseTraces, type ChangeTrace } from './e2e-trace.ts';
 import { E2E_TIERS, PRESETS, Rng, drawCollaboration, generateE2eModel, type Manifest } from './e2e-model.ts';
 
@@ -68,6 +70,8 @@ const JSON_OUT = flag('json', '');
 const PRELOAD = process.argv.includes('--preload');
 const SKIP_RESTART = process.argv.includes('--skip-restart');
 const TRACE = process.argv.includes('--trace');
+/** A CPU profile of the changes phase (operator and benchmark share the process): `node bench/hotspots.ts <file>`. */
+const PROFILE = flag('profile', '');
 // Converging while applying keeps the 8 of every earlier run; a preload is bounded by the API server alone, which on
 // 2 cores took the small tier fastest at 32 at a time (docs/performance.md, "Preloaded").
 const APPLY_CONCURRENCY = Number(flag('apply-concurrency', PRELOAD ? '32' : '8'));
@@ -470,6 +474,8 @@ async function main(): Promise<void> {
     await indexWatch.start();
     phase('changesWatch');
     const tracer = TRACE ? new E2eTrace(operator) : undefined;
+    const profiler = PROFILE ? new PhaseProfiler() : undefined;
+    await profiler?.start();
     const rng = new Rng(SEED * 7919);
     /** The 1-minute load average before each change: the machine is shared, and the latencies depend on it. */
     const loads: number[] = [];
@@ -558,6 +564,7 @@ async function main(): Promise<void> {
       });
       if (changes.length % 25 === 0) log(`${changes.length} changes (${changes.filter((c) => c.latencyMs !== undefined).length} with a map change)`);
     }
+    await profiler?.stop(PROFILE);
     phase('changes');
     const measured = changes.filter((c) => c.latencyMs !== undefined);
     const latencies = measured.map((c) => c.latencyMs!).sort((a, b) => a - b);

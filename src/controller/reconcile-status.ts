@@ -19,5 +19,7 @@ export async function reconcileStatus(key: StatusKey, context: StatusReconcileCo
   const { kind, namespace, name } = key.object;
   const current = context.objects(kind).get(namespace, name);
   const written = await context.statusWriter.sync(context.engine, key.object, current, context.invalid(key.object));
+  // Someone wrote the object while the status write was in flight (not its echo): compare again.
+  if (written === 'recheck') return { ...CHANGED, requeueAfterMs: 0 };
   return written === 'written' ? CHANGED : UNCHANGED;
 }

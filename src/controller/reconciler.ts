@@ -33,7 +33,7 @@ export interface ReconcilerOptions {
   catalog: Catalog;
   engineOptions: EngineOptions;
   caches: Caches;
-  statusWriter: Pick<StatusWriter, 'sync'>;
+  statusWriter: Pick<StatusWriter, 'sync' | 'ownEcho'>;
   configMapWriter: Pick<ConfigMapWriter, 'sync' | 'ownEcho' | 'relisted'>;
   enqueue: (key: WorkKey) => void;
   enqueueAfter: (key: WorkKey, delayMs: number) => void;
@@ -125,8 +125,8 @@ export class Reconciler {
     const previous = this.modelled({ kind, name, namespace });
     const { key, change } = this.cluster.changeFor(kind, type, raw, previous);
     // The status is checked on every update, not only when the spec changed: a status edited by someone else is
-    // restored (the writer compares and skips an unchanged one, so the echo of our own write costs no write).
-    if (type !== 'DELETED' && (this.cluster.invalid.has(key) || !change)) this.options.enqueue(statusKeyOf(key));
+    // restored. The echo of the operator's own status write (`StatusWriter.ownEcho`) queues nothing.
+    if (type !== 'DELETED' && (this.cluster.invalid.has(key) || !change) && !this.options.statusWriter.ownEcho(kind, raw)) this.options.enqueue(statusKeyOf(key));
     if (!change) return;
     const start = process.hrtime.bigint();
     const impact = engine.advanceTime(this.options.now());

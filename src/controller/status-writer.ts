@@ -8,6 +8,10 @@
  * Event (Ready went True, then back to False before the watch delivered the True: against the cached False nothing
  * changed). So the writer remembers its last write per object (the status and the resourceVersion the API server
  * answered) until the informer's object reaches that resourceVersion, and compares with the newer of the two.
+ *
+ * The watch shows each write back (its echo); the object's status is exactly what was written, so the echo needs no
+ * reconcile (`ownEcho`). An organization's status is the costliest to compute, and on a group edit half the status
+ * keys were these echoes.
  */
 import type { Condition } from '../api/types.generated.ts';
 import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
@@ -23,7 +27,11 @@ import { objectPath } from './resources.ts';
 
 export const FIELD_MANAGER = 'charter';
 
-export type StatusWriteResult = 'written' | 'unchanged' | 'gone';
+/**
+ * What a sync did. `recheck`: written, and a watch event for the object came while the write was in flight that was
+ * not its echo (someone else wrote after it): the status must be compared again.
+ */
+export type StatusWriteResult = 'written' | 'recheck' | 'unchanged' | 'gone';
 
 export interface StatusWriterOptions {
   api: ApiRequests;
@@ -84,6 +92,11 @@ export class StatusWriter {
   private readonly options: Required<Omit<StatusWriterOptions, 'events' | 'onWrite'>> & Pick<StatusWriterOptions, 'events' | 'onWrite'>;
   /** The last write per object path, kept until the informer's object reaches it. */
   private readonly written = new Map<string, Written>();
+  /**
+   * Object path → the resourceVersion of the last status-only watch event for that object that came while this
+   * writer's write of its status was in flight (`null`: none yet): judged when the write's answer comes.
+   */
+  private readonly inFlight = new Map<string, string | null>();
   /** The last second `timestamp` formatted, and its text. */
   private stamp = { second: Number.NaN, text: '' };
 
@@ -106,13 +119,34 @@ export class StatusWriter {
     const now = this.timestamp();
     const status = { ...computed, conditions: withTransitionTimes(previous, computed.conditions, now) };
     if (sameJson(held ?? {}, status)) return 'unchanged';
+    this.inFlight.set(path, null);
+    let answer: RawObject | undefined;
+    let heard: string | null | undefined;
+    try {
+      answer = await this.write(path, kind, name, namespace, held, status);
+    } finally {
+      heard = this.inFlight.get(path);
+      this.inFlight.delete(path);
+    }
+    if (answer === undefined) return this.forget(path);
+    this.remember(path, current, answer, status);
+    await this.recordTransitions(kind, current, previous, status.conditions);
+    const to = answer.metadata?.resourceVersion;
+    if (heard === null || heard === undefined || heard === to) return 'written';
+    // An event older than this write (the echo of the merge patch before it) changes nothing; a newer one, or one that
+    // cannot be ordered, is someone else's write after this one.
+    return to !== undefined && olderThan(heard, to) ? 'written' : 'recheck';
+  }
+
+  /** The writes of one status (the merge patch that removes emptied maps first, when needed); undefined: it is gone. */
+  private async write(path: string, kind: KindName, name: string, namespace: string | undefined, held: Record<string, unknown> | undefined, status: Record<string, unknown>): Promise<RawObject | undefined> {
     const emptied = emptiedMaps(held, status);
     if (emptied) {
       try {
         await this.options.api.request('PATCH', path, { contentType: MERGE_PATCH, query: { fieldManager: FIELD_MANAGER }, body: { status: emptied } });
         this.options.onWrite?.(true, false, 'patch');
       } catch (error) {
-        if (isNotFound(error)) return this.forget(path);
+        if (isNotFound(error)) return undefined;
         this.options.onWrite?.(false, isConflict(error), 'patch');
         throw error;
       }
@@ -123,15 +157,33 @@ export class StatusWriter {
         query: { fieldManager: FIELD_MANAGER, force: true },
         body: { apiVersion: API_GROUP_VERSION, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, status },
       });
-      this.remember(path, current, answer, status);
       this.options.onWrite?.(true, false);
+      return answer ?? {};
     } catch (error) {
-      if (isNotFound(error)) return this.forget(path);
+      if (isNotFound(error)) return undefined;
       this.options.onWrite?.(false, isConflict(error));
       throw error;
     }
-    await this.recordTransitions(kind, current, previous, status.conditions);
-    return 'written';
+  }
+
+  /**
+   * Whether a watch event that changed nothing the engine reads (a status or metadata update) needs no status key
+   * because this writer accounts for it: its own last status write (the resourceVersion it was answered with) shown
+   * back by the watch, or an event for an object whose status write is in flight — judged when the answer comes (its
+   * echo then; `recheck` otherwise). The memory of an echoed write is let go: the informer shows it now. Any other
+   * version is someone else's write, and is compared as before.
+   */
+  ownEcho(kind: KindName, raw: RawObject): boolean {
+    const path = `${objectPath(kind, raw.metadata?.name ?? '', raw.metadata?.namespace)}/status`;
+    const resourceVersion = raw.metadata?.resourceVersion;
+    if (this.inFlight.has(path)) {
+      this.inFlight.set(path, resourceVersion ?? '');
+      return true;
+    }
+    const written = this.written.get(path);
+    if (written === undefined || resourceVersion === undefined || written.resourceVersion !== resourceVersion || written.uid !== raw.metadata?.uid) return false;
+    this.written.delete(path);
+    return true;
   }
 
   /**

@@ -131,14 +131,18 @@ describe('steady state', () => {
   }, QUIET_MS + 30_000);
 });
 
-describe("the watch's echo of the operator's own map writes", () => {
-  const mapReconciles = async (): Promise<number> => (await operator.metrics.reconcileTotal.get()).values.filter((v) => v.labels.kind === 'map').reduce((s, v) => s + v.value, 0);
+describe("the watch's echo of the operator's own map and status writes", () => {
+  const reconciles = async (kind: string): Promise<number> => (await operator.metrics.reconcileTotal.get()).values.filter((v) => v.labels.kind === kind).reduce((s, v) => s + v.value, 0);
+  const mapReconciles = (): Promise<number> => reconciles('map');
+  const statusReconciles = (): Promise<number> => reconciles('status');
 
-  test('queues no map key: one map reconcile per change, not one more per ConfigMap written', async () => {
+  test('queues no map key (nor status key): one map reconcile per change, not one more per ConfigMap written', async () => {
     const grant = objects.find((o) => (o.metadata as Obj).name === 'c-small')!;
     const spec = grant.spec as Obj;
     const CHANGES = 6;
     const before = await mapReconciles();
+    const statusBefore = await statusReconciles();
+    const statusWritesBefore = (await writesByLabel(operator))['status/apply/success'] ?? 0;
     const writesBefore = (await writesByLabel(operator))['configmap/update/success'] ?? 0;
     for (let i = 1; i <= CHANGES; i++) {
       const rights = i % 2 ? ['RIGHT_GATEWAY_INFO', 'RIGHT_GATEWAY_LINK'] : ['RIGHT_GATEWAY_INFO'];
@@ -151,6 +155,10 @@ describe("the watch's echo of the operator's own map writes", () => {
     // One map key per change (six in the runs seen); were echoes queued, two per change — half of them arrive before
     // the write's answer and are judged then. One spare for a key queued twice by timing (it writes nothing).
     expect((await mapReconciles()) - before).toBeLessThanOrEqual(CHANGES + 1);
+    // Each change queues two statuses (the grant's and its user's) and writes the grant's; its echo queues nothing
+    // (StatusWriter.ownEcho): 12 status reconciles in the runs seen, 18 with the echoes queued. One spare for timing.
+    expect(((await writesByLabel(operator))['status/apply/success'] ?? 0) - statusWritesBefore).toBe(CHANGES);
+    expect((await statusReconciles()) - statusBefore).toBeLessThanOrEqual(2 * CHANGES + 1);
     expect(failedKeys(operator, [P])).toEqual([]);
   });
 });

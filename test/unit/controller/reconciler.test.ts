@@ -34,6 +34,8 @@ interface World {
   now?: () => number;
   /** resourceVersions the fake writer calls its own last writes (`ownEcho`). */
   ownVersions?: string[];
+  /** resourceVersions the fake status writer calls its own last writes (`StatusWriter.ownEcho`). */
+  ownStatusVersions?: string[];
 }
 
 /** A reconciler over these caches; what it enqueues, writes, observes and logs is recorded. */
@@ -50,7 +52,8 @@ function reconcilerOf(world: World = {}) {
   const mapWrites: Array<{ namespace: string; existing: string[] }> = [];
   const observed: string[] = [];
   const logs: string[] = [];
-  const statusWriter: Pick<StatusWriter, 'sync'> = {
+  const statusWriter: Pick<StatusWriter, 'sync' | 'ownEcho'> = {
+    ownEcho: (_kind, raw) => (world.ownStatusVersions ?? []).includes(raw.metadata?.resourceVersion ?? ''),
     sync: async (_engine, object, current, invalid) => {
       statusWrites.push({ object, current, invalid });
       return world.status ? world.status() : 'written';
@@ -120,6 +123,36 @@ describe('events become work keys', () => {
     r.enqueued.length = 0;
     r.reconciler.onObjectEvent('User', 'MODIFIED', rawUser('bob', {}, { status: { groupCount: 9 } }));
     expect(r.enqueued).toEqual(['status/User/bob']);
+  });
+
+  test("the echo of the operator's own status write queues nothing; another version does, and a spec change goes by its Impact", () => {
+    const r = reconcilerOf({ objects: [bob, grant], ownStatusVersions: ['21'] });
+    r.reconciler.rebuild();
+    r.enqueued.length = 0;
+    r.reconciler.onObjectEvent('User', 'MODIFIED', rawUser('bob', {}, { resourceVersion: '21', status: { groupCount: 9 } }));
+    expect(r.enqueued).toEqual([]);
+    r.reconciler.onObjectEvent('User', 'MODIFIED', rawUser('bob', {}, { resourceVersion: '22', status: { groupCount: 9 } }));
+    expect(r.enqueued).toEqual(['status/User/bob']);
+    r.enqueued.length = 0;
+    // a spec change carrying a version the writer would call its own (it cannot be its echo): still queued — here a
+    // broken spec, whose status says what is wrong
+    r.reconciler.onObjectEvent('User', 'MODIFIED', rawUser('bob', { state: 'Sleepy' }, { resourceVersion: '21' }));
+    expect(r.enqueued).toContain('status/User/bob');
+    r.enqueued.length = 0;
+    r.reconciler.onObjectEvent('Collaboration', 'MODIFIED', rawCollaboration('acme/c-bob', 'User/bob', 'Application/app1', [], { resourceVersion: '21' }));
+    expect(r.enqueued).toContain('status/Collaboration/acme/c-bob');
+  });
+
+  test('status written while someone else wrote the object (recheck): the key runs again at once', async () => {
+    const r = reconcilerOf({ objects: [bob, grant], status: async () => 'recheck' });
+    r.reconciler.rebuild();
+    await r.reconciler.process('status/User/bob');
+    expect(r.delayed).toEqual([['status/User/bob', 0]]);
+    expect(r.observed).toContain('status:success');
+    const quiet = reconcilerOf({ objects: [bob, grant] });
+    quiet.reconciler.rebuild();
+    await quiet.reconciler.process('status/User/bob');
+    expect(quiet.delayed).toEqual([]);
   });
 
   test('a broken object: its status (to say what is wrong), and what its removal changes', () => {

@@ -279,6 +279,55 @@ describe('a write the informer has not seen yet (its watch lags)', () => {
   });
 });
 
+describe('the watch events of its own writes (ownEcho)', () => {
+  const GRANT: ObjectRef = { kind: 'Collaboration', namespace: 'acme', name: 'c-ghost' };
+  const GRANT_STATUS = '/apis/charter.dev/v1alpha1/namespaces/acme/collaborations/c-ghost/status';
+  const engine = (): Engine => engineOf(modelOf(user('ghost'), org('acme', { namespaces: ['acme'] }), collab('acme/c-ghost', 'User/ghost', 'Application/app1', ['RIGHT_APPLICATION_INFO'])), { now: NOW });
+  const grant = (resourceVersion: string, uid = 'uid-c-ghost'): RawObject =>
+    rawCollaboration('acme/c-ghost', 'User/ghost', 'Application/app1', ['RIGHT_APPLICATION_INFO'], { resourceVersion, uid });
+
+  test('the version its write got is its echo (once); the version before, another object, another uid are not', async () => {
+    const api = new FakeApi().on('PATCH', GRANT_STATUS, () => ({ metadata: { resourceVersion: '10' } }));
+    const w = writer(api);
+    expect(await w.sync(engine(), GRANT, grant('5'))).toBe('written');
+    expect(w.ownEcho('Collaboration', grant('5'))).toBe(false);
+    expect(w.ownEcho('Collaboration', grant('10', 'uid-other'))).toBe(false);
+    expect(w.ownEcho('User', { metadata: { name: 'c-ghost', resourceVersion: '10', uid: 'uid-c-ghost' } })).toBe(false);
+    expect(w.ownEcho('Collaboration', grant('10'))).toBe(true);
+    expect(w.pendingWrites).toBe(0); // let go: the informer shows it
+    expect(w.ownEcho('Collaboration', grant('10'))).toBe(false);
+  });
+
+  describe('events that come while its write is in flight: judged at the answer', () => {
+    /** A status write answered with `rv` after the watch has shown the events `heard` (resourceVersions) to the writer. */
+    const inFlight = async (rv: string, ...heard: string[]): Promise<StatusWriteResult> => {
+      let w: StatusWriter | undefined;
+      const api = new FakeApi().on('PATCH', GRANT_STATUS, () => {
+        for (const h of heard) expect(w!.ownEcho('Collaboration', grant(h))).toBe(true);
+        return { metadata: { resourceVersion: rv } };
+      });
+      w = writer(api);
+      return w.sync(engine(), GRANT, grant('5'));
+    };
+    test.each([
+      ['its echo', '10', ['10'], 'written'],
+      ['the echo of an earlier write', '10', ['7'], 'written'],
+      ['someone else wrote after it', '10', ['10', '11'], 'recheck'],
+      ['a version that cannot be ordered', '10', ['x'], 'recheck'],
+      ['nothing heard', '10', [], 'written'],
+    ] as const)('%s: %s', async (_name, rv, heard, expected) => {
+      expect(await inFlight(rv, ...heard)).toBe(expected);
+    });
+  });
+
+  test('a failed write leaves nothing in flight: a later event is judged by what was written before', async () => {
+    const api = new FakeApi().on('PATCH', GRANT_STATUS, fails(500, 'InternalError'));
+    const w = writer(api);
+    await expect(w.sync(engine(), GRANT, grant('5'))).rejects.toThrow();
+    expect(w.ownEcho('Collaboration', grant('6'))).toBe(false);
+  });
+});
+
 describe('olderThan', () => {
   test.each([
     ['9', '10', true],
