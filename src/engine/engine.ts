@@ -109,7 +109,7 @@ export class Engine implements EngineView {
     }
     this.state = state;
     this.propagation = new ChangePropagation(state);
-    this.reach = new EntityReach(state, this.classScratch);
+    this.reach = new EntityReach(state, this.classScratch, (namespace, last) => this.namespaceSubjects(namespace, last));
     this.userHoldings = new UserHoldings(state);
   }
 
@@ -143,7 +143,7 @@ export class Engine implements EngineView {
   apply(changes: readonly Change[]): Impact {
     const impact = this.propagation.apply(changes);
     this.classScratch.forget();
-    this.reach.forget(impact.namespaces);
+    this.reach.note(impact);
     for (const listener of this.impactListeners) listener(impact);
     return impact;
   }
@@ -152,7 +152,7 @@ export class Engine implements EngineView {
   advanceTime(now: number): Impact {
     const impact = this.propagation.advanceTime(now);
     this.classScratch.forget();
-    this.reach.forget(impact.namespaces);
+    this.reach.note(impact);
     for (const listener of this.impactListeners) listener(impact);
     return impact;
   }
@@ -384,7 +384,7 @@ export class Engine implements EngineView {
 
   /**
    * Kind → the distinct users that active grants on the namespace's entities of that kind give some right (the users
-   * `forEachEntityGrant` visits, each once per kind). Kept per namespace until a change's impact names it.
+   * `forEachEntityGrant` visits, each once per kind). Kept per namespace, moved by the users each change names (entity-reach.ts).
    */
   entityReach(namespace: string): ReachByKind {
     return this.reach.of(namespace);

@@ -4,9 +4,13 @@
  * Shares / Through Projects): the users of the namespace's rights classes (namespace-classes.ts) that hold rights on
  * an entity of the kind — the same users `Engine.forEachEntityGrant` visits, without visiting each (grant, user).
  *
- * Kept per namespace until a change's Impact names the namespace (the engine calls `forget`): whatever changes who
- * a namespace's grants reach changes its entity rows (`Engine.namespaceEntities`), and change propagation reports
- * every namespace whose rows move (the incremental property tests hold it to that). Building a namespace's
+ * Kept per namespace, and brought up to date from the Impacts since (`note`): whatever changes who a namespace's
+ * grants reach changes its entity rows, and change propagation names every namespace whose rows move and every user
+ * whose rights moved (the incremental property tests hold it to that) — so the users an Impact names are moved, each
+ * by its own class now (`userClassIn`, as the kept permission maps move them), and the others keep their place. A
+ * namespace whose owner changed, or for which more users were named than its reach holds, is computed whole again.
+ * Before, an Impact dropped the namespace's reach, and an organization's status after a group edit computed every
+ * class of each namespace the edit named (half of the operator's reconcile time in the end-to-end benchmark). Building a namespace's
  * permission map computes its classes, and the engine remembers the reach from them, so that the statuses computed
  * after the maps (at start) do not walk the namespace again. It keeps only the users' ids (`ClassScratch`), so that
  * an organization's counts over several namespaces and kinds (`counts`) mark ids in a typed array instead of adding
@@ -15,7 +19,8 @@
  * were two thirds of the reach's heap (8 bytes a reference against 4 an id).
  */
 import type { EngineState } from './engine-state.ts';
-import { namespaceClasses, type ClassScratch, type RightsClass } from './namespace-classes.ts';
+import { namespaceClasses, userClassIn, type ClassScratch, type NamespaceSubjects, type RightsClass } from './namespace-classes.ts';
+import type { Impact } from './propagation.ts';
 
 /** Kind → the distinct users grants on entities of that kind reach (kinds reaching nobody left out). */
 export type ReachByKind = ReadonlyMap<string, readonly string[]>;
@@ -30,17 +35,34 @@ export interface ReachCounts {
   byKind: Record<string, number>;
 }
 
+/** A namespace's reach as kept: for its owner then, and the users named by the Impacts since. */
+interface Kept {
+  reach: Reach;
+  owner: string | undefined;
+  /** Ids held over all kinds (a user reaching two kinds counts twice): past this many users named, compute whole. */
+  size: number;
+  named: Array<ReadonlySet<string>>;
+  namedCount: number;
+  /** The subjects the last update used (`subjectsOf` returns them again while they hold). */
+  subjects: NamespaceSubjects | undefined;
+}
+
+/** What the namespace's grants reach a user through now (`Engine.namespaceSubjects`, kept while they hold). */
+export type SubjectsOf = (namespace: string, last?: NamespaceSubjects) => NamespaceSubjects;
+
 export class EntityReach {
   private readonly state: EngineState;
   private readonly scratch: ClassScratch;
-  private readonly cache = new Map<string, Reach>();
+  private readonly subjectsOf: SubjectsOf;
+  private readonly cache = new Map<string, Kept>();
   /** User id → the count (`epoch`) that last saw it: distinct users are counted without a set of names. */
   private marks = new Int32Array(0);
   private epoch = 0;
 
-  constructor(state: EngineState, scratch: ClassScratch) {
+  constructor(state: EngineState, scratch: ClassScratch, subjectsOf: SubjectsOf) {
     this.state = state;
     this.scratch = scratch;
+    this.subjectsOf = subjectsOf;
   }
 
   /** Kind → users reached by the grants on the namespace's entities; computed once, kept until forgotten. */
@@ -52,12 +74,21 @@ export class EntityReach {
 
   /** Keeps the reach of a namespace from its classes, computed now by the caller. */
   remember(namespace: string, classes: readonly RightsClass[]): void {
-    if (!this.cache.has(namespace)) this.cache.set(namespace, reachOf(classes, this.scratch));
+    if (!this.cache.has(namespace)) this.cache.set(namespace, this.kept(namespace, reachOf(classes, this.scratch)));
   }
 
-  /** Drops what is kept for these namespaces (those a change's Impact names). */
-  forget(namespaces: Iterable<string>): void {
-    for (const ns of namespaces) this.cache.delete(ns);
+  /**
+   * Takes note of a change: the users it names are moved in each namespace it names, when that namespace's reach is
+   * next read; one named with more users than its reach holds is let go (computed whole when read).
+   */
+  note(impact: Impact): void {
+    for (const ns of impact.namespaces) {
+      const kept = this.cache.get(ns);
+      if (kept === undefined) continue;
+      kept.namedCount += impact.users.size;
+      if (kept.namedCount > Math.max(64, kept.size)) this.cache.delete(ns);
+      else kept.named.push(impact.users);
+    }
   }
 
   /**
@@ -98,9 +129,74 @@ export class EntityReach {
   }
 
   private reach(namespace: string): Reach {
-    let reach = this.cache.get(namespace);
-    if (reach === undefined) this.cache.set(namespace, (reach = reachOf(namespaceClasses(this.state, namespace, this.scratch), this.scratch)));
-    return reach;
+    let kept = this.cache.get(namespace);
+    if (kept !== undefined && kept.owner !== this.state.organizations.owner.get(namespace)) kept = undefined;
+    if (kept === undefined) this.cache.set(namespace, (kept = this.kept(namespace, reachOf(namespaceClasses(this.state, namespace, this.scratch), this.scratch))));
+    else if (kept.named.length > 0) this.update(namespace, kept);
+    return kept.reach;
+  }
+
+  private kept(namespace: string, reach: Reach): Kept {
+    let size = 0;
+    for (const ids of reach.values()) size += ids.length;
+    return { reach, owner: this.state.organizations.owner.get(namespace), size, named: [], namedCount: 0, subjects: undefined };
+  }
+
+  /** Moves the users named since: each out of every kind, then into the kinds its class now reaches. */
+  private update(namespace: string, kept: Kept): void {
+    const subjects = (kept.subjects = this.subjectsOf(namespace, kept.subjects));
+    const named: number[] = [];
+    const added = new Map<string, number[]>();
+    const kinds = new Set<string>();
+    const epoch = this.nextEpoch();
+    for (const users of kept.named) {
+      for (const user of users) {
+        const id = this.scratch.idOf(user);
+        if (this.marks.length <= id) this.growMarks();
+        if (this.marks[id] === epoch) continue;
+        this.marks[id] = epoch;
+        named.push(id);
+        const c = userClassIn(this.state, subjects, user);
+        if (c === undefined) continue;
+        kinds.clear();
+        for (const key of c.entities.keys()) kinds.add(key.slice(0, key.indexOf('/')));
+        for (const kind of kinds) {
+          const ids = added.get(kind);
+          if (ids) ids.push(id);
+          else added.set(kind, [id]);
+        }
+      }
+    }
+    const reach = new Map<string, Int32Array>();
+    let size = 0;
+    for (const kind of new Set([...kept.reach.keys(), ...added.keys()])) {
+      const before = kept.reach.get(kind);
+      const more = added.get(kind) ?? [];
+      let stay = 0;
+      if (before) for (let i = 0; i < before.length; i++) if (this.marks[before[i]!] !== epoch) stay++;
+      if (stay + more.length === 0) continue;
+      const ids = new Int32Array(stay + more.length);
+      let at = 0;
+      if (before) for (let i = 0; i < before.length; i++) if (this.marks[before[i]!] !== epoch) ids[at++] = before[i]!;
+      for (const id of more) ids[at++] = id;
+      reach.set(kind, ids);
+      size += ids.length;
+    }
+    kept.reach = reach;
+    kept.size = size;
+    kept.named = [];
+    kept.namedCount = 0;
+  }
+
+  private nextEpoch(): number {
+    if (this.marks.length < this.scratch.userCount) this.growMarks();
+    return ++this.epoch;
+  }
+
+  private growMarks(): void {
+    const grown = new Int32Array(Math.max(this.scratch.userCount, 2 * this.marks.length, 1024));
+    grown.set(this.marks);
+    this.marks = grown;
   }
 }
 
