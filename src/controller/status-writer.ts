@@ -93,10 +93,10 @@ export class StatusWriter {
   /** The last write per object path, kept until the informer's object reaches it. */
   private readonly written = new Map<string, Written>();
   /**
-   * Object path → the resourceVersion of the last status-only watch event for that object that came while this
-   * writer's write of its status was in flight (`null`: none yet): judged when the write's answer comes.
+   * Object path → the object (uid, generation) whose status is being written, and the resourceVersion of the last
+   * watch event for it that came while the write was in flight (`null`: none yet): judged when the answer comes.
    */
-  private readonly inFlight = new Map<string, string | null>();
+  private readonly inFlight = new Map<string, { uid: string | undefined; generation: number | undefined; heard: string | null }>();
   /** The last second `timestamp` formatted, and its text. */
   private stamp = { second: Number.NaN, text: '' };
 
@@ -119,19 +119,21 @@ export class StatusWriter {
     const now = this.timestamp();
     const status = { ...computed, conditions: withTransitionTimes(previous, computed.conditions, now) };
     if (sameJson(held ?? {}, status)) return 'unchanged';
-    this.inFlight.set(path, null);
+    this.inFlight.set(path, { uid: current.metadata?.uid, generation: current.metadata?.generation, heard: null });
     let answer: RawObject | undefined;
     let heard: string | null | undefined;
     try {
       answer = await this.write(path, kind, name, namespace, held, status);
     } finally {
-      heard = this.inFlight.get(path);
+      heard = this.inFlight.get(path)?.heard;
       this.inFlight.delete(path);
     }
     if (answer === undefined) return this.forget(path);
-    this.remember(path, current, answer, status);
-    await this.recordTransitions(kind, current, previous, status.conditions);
     const to = answer.metadata?.resourceVersion;
+    // Its echo came first: the informer shows the write already.
+    if (heard === to && to !== undefined) this.written.delete(path);
+    else this.remember(path, current, answer, status);
+    await this.recordTransitions(kind, current, previous, status.conditions);
     if (heard === null || heard === undefined || heard === to) return 'written';
     // An event older than this write (the echo of the merge patch before it) changes nothing; a newer one, or one that
     // cannot be ordered, is someone else's write after this one.
@@ -169,15 +171,19 @@ export class StatusWriter {
   /**
    * Whether a watch event that changed nothing the engine reads (a status or metadata update) needs no status key
    * because this writer accounts for it: its own last status write (the resourceVersion it was answered with) shown
-   * back by the watch, or an event for an object whose status write is in flight — judged when the answer comes (its
-   * echo then; `recheck` otherwise). The memory of an echoed write is let go: the informer shows it now. Any other
-   * version is someone else's write, and is compared as before.
+   * back by the watch, or an event for the same object (uid and generation) whose status write is in flight — judged
+   * when the answer comes (its echo then; `recheck` otherwise). The memory of an echoed write is let go: the informer
+   * shows it now. Any other version, uid or generation is someone else's write, and is compared as before.
    */
   ownEcho(kind: KindName, raw: RawObject): boolean {
     const path = `${objectPath(kind, raw.metadata?.name ?? '', raw.metadata?.namespace)}/status`;
     const resourceVersion = raw.metadata?.resourceVersion;
-    if (this.inFlight.has(path)) {
-      this.inFlight.set(path, resourceVersion ?? '');
+    const flying = this.inFlight.get(path);
+    if (flying !== undefined) {
+      // Another object of that name, or a new generation of it (an object Charter cannot read changes its spec with
+      // no change to the engine): not an echo, whatever the answer says — the status being written is for the old one.
+      if (flying.uid !== raw.metadata?.uid || flying.generation !== raw.metadata?.generation) return false;
+      flying.heard = resourceVersion ?? '';
       return true;
     }
     const written = this.written.get(path);

@@ -309,6 +309,30 @@ describe('the watch events of its own writes (ownEcho)', () => {
       w = writer(api);
       return w.sync(engine(), GRANT, grant('5'));
     };
+    test('its echo came before the answer: nothing is kept for the informer to catch up with', async () => {
+      let w: StatusWriter | undefined;
+      const api = new FakeApi().on('PATCH', GRANT_STATUS, () => {
+        expect(w!.ownEcho('Collaboration', grant('10'))).toBe(true);
+        return { metadata: { resourceVersion: '10' } };
+      });
+      w = writer(api);
+      expect(await w.sync(engine(), GRANT, grant('5'))).toBe('written');
+      expect(w.pendingWrites).toBe(0);
+    });
+
+    test('an event of another object of that name, or of another generation, is not taken for an echo', async () => {
+      let w: StatusWriter | undefined;
+      const answers: boolean[] = [];
+      const api = new FakeApi().on('PATCH', GRANT_STATUS, () => {
+        answers.push(w!.ownEcho('Collaboration', grant('8', 'uid-other')));
+        answers.push(w!.ownEcho('Collaboration', { ...grant('9'), metadata: { ...grant('9').metadata, generation: 2 } }));
+        return { metadata: { resourceVersion: '10' } };
+      });
+      w = writer(api);
+      expect(await w.sync(engine(), GRANT, grant('5'))).toBe('written');
+      expect(answers).toEqual([false, false]);
+    });
+
     test.each([
       ['its echo', '10', ['10'], 'written'],
       ['the echo of an earlier write', '10', ['7'], 'written'],
