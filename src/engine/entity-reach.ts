@@ -55,7 +55,7 @@ export class EntityReach {
   private readonly scratch: ClassScratch;
   private readonly subjectsOf: SubjectsOf;
   private readonly cache = new Map<string, Kept>();
-  /** User id → the count (`epoch`) that last saw it: distinct users are counted without a set of names. */
+  /** User id → the count or update (`epoch`) that last saw it: distinct users are counted without a set of names. */
   private marks = new Int32Array(0);
   private epoch = 0;
 
@@ -106,7 +106,7 @@ export class EntityReach {
     }
     const members: number[] = [];
     for (const user of users) members.push(this.scratch.idOf(user));
-    if (this.marks.length < this.scratch.userCount) this.marks = new Int32Array(Math.max(this.scratch.userCount, 2 * this.marks.length));
+    this.reserveEpochs(byKind.size + 1);
     const marks = this.marks;
     const distinct = (lists: readonly Int32Array[], epoch: number): number => {
       let n = 0;
@@ -148,7 +148,8 @@ export class EntityReach {
     const named: number[] = [];
     const added = new Map<string, number[]>();
     const kinds = new Set<string>();
-    const epoch = this.nextEpoch();
+    this.reserveEpochs(1);
+    const epoch = ++this.epoch;
     for (const users of kept.named) {
       for (const user of users) {
         const id = this.scratch.idOf(user);
@@ -188,9 +189,16 @@ export class EntityReach {
     kept.namedCount = 0;
   }
 
-  private nextEpoch(): number {
+  /**
+   * Room for `n` more epochs, and a mark for every user numbered. The marks are 32-bit: before the epoch would pass
+   * what they hold (2³¹ − 1; a busy operator's counts take a few epochs each, for weeks), they start again from 0.
+   */
+  private reserveEpochs(n: number): void {
     if (this.marks.length < this.scratch.userCount) this.growMarks();
-    return ++this.epoch;
+    if (this.epoch + n > 0x7fffffff) {
+      this.marks.fill(0);
+      this.epoch = 0;
+    }
   }
 
   private growMarks(): void {

@@ -9,6 +9,7 @@ import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
 import { Engine, type Change } from '../../../src/engine/engine.ts';
 import { LIST_LIMIT, authorizedUserSets, authorizedUsers, bounded } from '../../../src/engine/status.ts';
 import type { UserState } from '../../../src/model/model.ts';
+import { applyToModel, cloneModel } from './arbitraries.ts';
 import { NOW } from './scenario-arbitraries.ts';
 import { collab, group, modelOf, org, user } from './support.ts';
 
@@ -90,5 +91,26 @@ test('bounded == the first LIST_LIMIT of the sorted list, for lists of distinct 
       expect(bounded(new Set(names))).toEqual([...names].sort().slice(0, LIST_LIMIT));
     }),
     { numRuns: 300 },
+  );
+});
+
+test('the counts stay right past 2³¹ marks (a long-running operator): the epochs start again before the 32-bit marks overflow', () => {
+  fc.assert(
+    fc.property(reachModelArb, fc.array(grantArb, { maxLength: 4 }), (model, more) => {
+      const engine = new Engine(cloneModel(model), catalog, {}, NOW);
+      const reference = cloneModel(model);
+      // What weeks of counting leave: the epoch a few counts short of what an Int32Array holds.
+      (engine as unknown as { reach: { epoch: number } }).reach.epoch = 2 ** 31 - 4;
+      const changes = more.map((g, i): Change => ({ type: 'upsert', object: collab(`${g.namespace}/c${i}`, g.subject, g.target, g.rights) }));
+      for (const change of [undefined, ...changes, undefined]) {
+        if (change) {
+          engine.apply([change]);
+          applyToModel(reference, change);
+        }
+        const fresh = new Engine(cloneModel(reference), catalog, {}, NOW);
+        for (const org of engine.model.organizations.keys()) expect(authorizedUsers(engine, org)).toEqual(authorizedUsers(fresh, org));
+      }
+    }),
+    { numRuns: 100 },
   );
 });
