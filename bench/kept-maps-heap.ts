@@ -6,11 +6,19 @@
  * least to most, with a forced GC after each: what a release frees is what that part alone kept alive. Also counts
  * the kept objects (rows, renderings, units, shards) and the text bytes they hold. Figures are `heapUsed` and, apart,
  * `external` (bytes outside the V8 heap: `Buffer`s, typed arrays' buffers; `arrayBuffers` is part of it) and `rss`. Prints one JSON object on stdout.
+ *
+ * The state measured is the operator's after writing: every namespace's write is asked for again (an unchanged map)
+ * and each ConfigMap counted (`dataBytes`) and serialised as a PUT body would be (`JSON.stringify`: V8 flattens a
+ * rope in place when it reads it, which would leave flat copies beside the kept pieces), before the heap is read
+ * (`withKeptMaps` is after that; `keptOnly` before it). Apart, what the operator's ConfigMap informer holds of the
+ * same maps (each ConfigMap parsed back from its JSON, as the watch shows it): not the kept maps' and not in their
+ * figures, but in the operator's heap beside them (`informerCopyMiB`).
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
 import { userCountOf } from '../src/permission-map/kept-users.ts';
+import { dataBytes, INDEX_KEY } from '../src/permission-map/shard.ts';
 import { warmedEngine } from './change-mix.ts';
 import type { TierName } from './generate-model.ts';
 import { collectGarbage, round } from './stats.ts';
@@ -37,8 +45,34 @@ const c = process.cpuUsage();
 for (const ns of live.mapNamespaces()) kept.write(ns);
 const u = process.cpuUsage(c);
 const keepMs = (u.user + u.system) / 1000;
+const keptOnly = memory();
+// As the operator's writer then uses them: each ConfigMap's bytes counted and its PUT body serialised. The shard
+// texts written are collected for the counts below.
+const written = new Set<string>();
+let writeTextBytes = 0;
+let indexTextBytes = 0;
+let putBodyBytes = 0;
+for (const ns of live.mapNamespaces()) {
+  for (const cm of kept.write(ns).configMaps) {
+    dataBytes(cm.data);
+    putBodyBytes += JSON.stringify(cm).length;
+    for (const [key, v] of Object.entries(cm.data)) {
+      writeTextBytes += v.length;
+      // (An index text may be made for this call: not held here, so as not to count it as kept.)
+      if (key === INDEX_KEY) indexTextBytes += v.length;
+      else written.add(v);
+    }
+  }
+}
 const after = memory();
-log(`kept every map in ${round(keepMs)} ms CPU; heap ${round(before.heap)} → ${round(after.heap)} MiB`);
+log(`kept every map in ${round(keepMs)} ms CPU; heap ${round(before.heap)} → ${round(keptOnly.heap)} MiB, after writing ${round(after.heap)} MiB`);
+// The informer's copy: every ConfigMap as the watch gives it back, parsed (held, measured, let go).
+const echoes: unknown[] = [];
+for (const ns of live.mapNamespaces()) for (const cm of kept.write(ns).configMaps) echoes.push(JSON.parse(JSON.stringify(cm)));
+const withEchoes = memory();
+echoes.length = 0;
+const afterEchoes = memory();
+log(`the informer's copy of the written ConfigMaps: ${round(withEchoes.heap - afterEchoes.heap)} MiB`);
 
 // Private fields are plain properties at run time.
 type Bag = Record<string, any>;
@@ -48,7 +82,7 @@ for (const byOptions of (k.rendered.states as Map<string, Map<string, Bag>>).val
 const namespaceRows = [...(k.kept as Map<string, Bag>).values()];
 
 // Counts of what is kept (objects and the text bytes they point to; a text shared by two holders counts at each).
-const counts = { namespaces: namespaceRows.length, rows: 0, rowUsers: 0, renders: 0, rowTexts: 0, rowTextBytes: 0, secondTexts: 0, secondTextBytes: 0, sourceTexts: 0, sourceTextBytes: 0, units: 0, chunkUnits: 0, chunkUnitUsers: 0, shardStatesSplit: 0, shardTexts: 0, shardTextBytes: 0, writeTextBytes: 0, indexTextBytes: 0, sourceTextsNotWritten: 0 };
+const counts = { namespaces: namespaceRows.length, rows: 0, rowUsers: 0, renders: 0, rowTexts: 0, rowTextBytes: 0, secondTexts: 0, secondTextBytes: 0, sourceTexts: 0, sourceTextBytes: 0, units: 0, chunkUnits: 0, chunkUnitUsers: 0, shardStatesSplit: 0, shardTexts: 0, shardTextBytes: 0, writeTextBytes, indexTextBytes, putBodyBytes, sourceTextsNotWritten: 0, sourceTextBytesNotWritten: 0 };
 const seen = new Set<Bag>();
 // Texts the renderings point into (a row's JSON is a range of a shard text), each counted once.
 const sources = new Set<string>();
@@ -94,20 +128,15 @@ for (const s of states) {
     }
   }
 }
-const written = new Set<string>();
-for (const { write } of (k.writes as Map<string, Bag>).values()) {
-  for (const cm of write.configMaps as Bag[]) {
-    for (const [key, v] of Object.entries(cm.data as Record<string, string>)) {
-      counts.writeTextBytes += v.length;
-      if (key === 'index.json') counts.indexTextBytes += v.length;
-      written.add(v);
-    }
-  }
-}
+// Texts the renderings point into that no write carries (held for a second slot only: a whole-map text that did not
+// fit, or a text rendered with a table since replaced).
 for (const text of sources) {
   counts.sourceTexts++;
   counts.sourceTextBytes += text.length;
-  if (!written.has(text)) counts.sourceTextsNotWritten++;
+  if (!written.has(text)) {
+    counts.sourceTextsNotWritten++;
+    counts.sourceTextBytesNotWritten += text.length;
+  }
 }
 sources.clear();
 seen.clear();
@@ -115,7 +144,7 @@ written.clear();
 
 // Releases, from what is shared least to most.
 const releases: Array<[string, () => void]> = [
-  ['last writes (IncrementalMaps.writes: ConfigMap objects, index texts, single-ConfigMap shard texts)', () => (k.writes as Map<string, unknown>).clear()],
+  ['last writes (IncrementalMaps.writes: their parts, or before, the writes: ConfigMap objects, index texts)', () => (k.writes as Map<string, unknown>).clear()],
   ['shard texts of split maps (ShardState.shards)', () => states.forEach((s) => (s.shards = undefined))],
   ['second row texts (RowRender.textB / srcB / b)', () => {
     for (const s of states) {
@@ -160,7 +189,7 @@ const releases: Array<[string, () => void]> = [
   }],
 ];
 const held: Record<string, { heapMiB: number; outsideMiB: number }> = {};
-let last = after;
+let last = afterEchoes;
 for (const [label, release] of releases) {
   release();
   const now = memory();
@@ -174,8 +203,10 @@ console.log(JSON.stringify({
   seed: Number(args.seed),
   keepCpuMs: round(keepMs),
   before: { heapMiB: round(before.heap), outsideMiB: round(before.outside), rssMiB: round(before.rss) },
+  keptOnly: { heapMiB: round(keptOnly.heap), outsideMiB: round(keptOnly.outside), rssMiB: round(keptOnly.rss) },
   withKeptMaps: { heapMiB: round(after.heap), outsideMiB: round(after.outside), rssMiB: round(after.rss) },
   keptMapsMiB: { heap: round(after.heap - before.heap), outside: round(after.outside - before.outside) },
+  informerCopyMiB: { heap: round(withEchoes.heap - afterEchoes.heap), outside: round(withEchoes.outside - afterEchoes.outside) },
   heldMiB: held,
   leftMiB: round(last.heap - before.heap),
   counts,

@@ -16,7 +16,7 @@ import type { Engine, Impact } from '../engine/engine.ts';
 import type { NamespaceSubjects } from '../engine/namespace-classes.ts';
 import { MaskWriter, NamespaceRows, type NamespaceMap } from './build-maps.ts';
 import { UserTable } from './kept-users.ts';
-import { keptRowRanges, RowRenderCache, shardMap, type PermissionMapWrite, type ShardOptions } from './shard.ts';
+import { DEFAULT_MAP_NAME, keptRowRanges, RowRenderCache, shardMap, writeFromParts, writeParts, type PermissionMapWrite, type ShardOptions, type WriteParts } from './shard.ts';
 
 /** Counters of how maps were brought up to date (for the benchmark and the tests). */
 export interface IncrementalMapStats {
@@ -43,8 +43,12 @@ export class IncrementalMaps {
   /** Namespace → the user sets of the Impacts naming it since its rows were last brought up to date. */
   private readonly pending = new Map<string, Array<ReadonlySet<string>>>();
   private readonly rendered = new RowRenderCache();
-  /** Namespace → its last write (with the map and options it was made from): reused while neither changed. */
-  private readonly writes = new Map<string, { map: NamespaceMap; options: string; write: PermissionMapWrite }>();
+  /**
+   * Namespace → its last write's parts (with the map and options it was made from): while neither changed, the same
+   * write is made again from them (`writeFromParts`), without rendering or hashing. Its shards' texts only, not its
+   * ConfigMap objects and index text (~3 kB a namespace, mostly the rights list: 61 MiB at large); a withheld write whole.
+   */
+  private readonly writes = new Map<string, { map: NamespaceMap; options: string; name: string; parts: WriteParts | undefined; withheld: PermissionMapWrite | undefined }>();
   private readonly stop: () => void;
 
   constructor(engine: Engine) {
@@ -99,16 +103,18 @@ export class IncrementalMaps {
   }
 
   /**
-   * The namespace's ConfigMaps now (`shardMap` of `map`, rows rendered before reused); the same write as last time
-   * when no row moved and the header is the same (a change may name a namespace whose map it leaves as it was).
+   * The namespace's ConfigMaps now (`shardMap` of `map`, rows rendered before reused); the same write as last time,
+   * made again from its parts, when no row moved and the header is the same (a change may name a namespace whose map
+   * it leaves as it was).
    */
   write(namespace: string, options: Omit<ShardOptions, 'rendered'> = {}): PermissionMapWrite {
     const map = this.map(namespace);
     const key = JSON.stringify(options);
     const last = this.writes.get(namespace);
-    if (last !== undefined && last.options === key && sameMap(last.map, map)) return last.write;
+    if (last !== undefined && last.options === key && sameMap(last.map, map)) return last.withheld ?? writeFromParts(map, last.name, last.parts!);
     const write = shardMap(map, { ...options, rendered: this.rendered });
-    this.writes.set(namespace, { map, options: key, write });
+    const name = options.name ?? DEFAULT_MAP_NAME;
+    this.writes.set(namespace, write.withheld ? { map, options: key, name, parts: undefined, withheld: write } : { map, options: key, name, parts: writeParts(write), withheld: undefined });
     return write;
   }
 

@@ -265,7 +265,27 @@ export function indexTexts(write: PermissionMapWrite, map: NamespaceMap): { text
   return { text: write.configMaps.at(-1)!.data[INDEX_KEY]!, expected: JSON.stringify(index), hash: write.contentHash, expectedHash: `sha256:${sha256(JSON.stringify(hashed))}` };
 }
 
-function finish(map: NamespaceMap, name: string, shards: RenderedShard[]): PermissionMapWrite {
+/**
+ * A write's shards (their ConfigMap names, keys, sizes, hashes and texts): what the write is made again from while its
+ * map is the same (incremental-maps.ts keeps these, not the write: its ConfigMap objects and index text are made again
+ * by `writeFromParts` in microseconds, and the texts are the ones the kept renderings point into anyway).
+ */
+export type WriteParts = readonly RenderedShard[];
+
+/** The parts `writeFromParts` makes `write` again from (a withheld write's are its empty map's). */
+export function writeParts(write: PermissionMapWrite): WriteParts {
+  return write.index.shards.map((ref) => {
+    const data = write.configMaps.find((cm) => cm.metadata.name === ref.configMap)!.data;
+    return { configMap: ref.configMap, key: ref.key, text: data[ref.key]!, bytes: ref.bytes, sha256: ref.sha256 };
+  });
+}
+
+/** The write `shardMap` gave for a map with the same rows and header, from its parts (`writeParts`); not a withheld one. */
+export function writeFromParts(map: NamespaceMap, name: string, parts: WriteParts): PermissionMapWrite {
+  return finish(map, name, parts);
+}
+
+function finish(map: NamespaceMap, name: string, shards: readonly RenderedShard[]): PermissionMapWrite {
   const refs: PermissionMapShardRef[] = shards.map((s) => ({ configMap: s.configMap, key: s.key, sha256: s.sha256, bytes: s.bytes }));
   // The index's JSON is written from parts (`JSON.stringify` of each, the same keys in the same order as the objects
   // below): the rights list, the same for every map of an engine, is written once (test/unit/permission-map.test.ts
