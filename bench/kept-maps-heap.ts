@@ -142,20 +142,28 @@ sources.clear();
 seen.clear();
 written.clear();
 
+/**
+ * Sets those of the properties the object has to undefined (adding the others, names of older versions, would grow
+ * every object: the release would show a negative figure).
+ */
+const clear = (o: Bag, ...names: string[]): void => {
+  for (const name of names) if (name in o) o[name] = undefined;
+};
+
 // Releases, from what is shared least to most.
 const releases: Array<[string, () => void]> = [
   ['last writes (IncrementalMaps.writes: their parts, or before, the writes: ConfigMap objects, index texts)', () => (k.writes as Map<string, unknown>).clear()],
   ['shard texts of split maps (ShardState.shards)', () => states.forEach((s) => (s.shards = undefined))],
   ['second row texts (RowRender.textB / srcB / b)', () => {
     for (const s of states) {
-      for (const r of s.renders as Bag[]) r.textB = r.srcB = r.b = undefined;
-      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) unit.render.textB = unit.render.srcB = unit.render.b = undefined;
+      for (const r of s.renders as Bag[]) clear(r, 'textB', 'srcB', 'b');
+      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) clear(unit.render, 'textB', 'srcB', 'b');
     }
   }],
   ['row texts (RowRender.textA / srcA)', () => {
     for (const s of states) {
-      for (const r of s.renders as Bag[]) r.textA = r.srcA = undefined;
-      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) unit.render.textA = unit.render.srcA = undefined;
+      for (const r of s.renders as Bag[]) clear(r, 'textA', 'srcA');
+      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) clear(unit.render, 'textA', 'srcA');
     }
   }],
   ['units (sorted units, chunks, per-row unit lists)', () => {

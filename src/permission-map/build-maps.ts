@@ -85,42 +85,54 @@ function buildOne(engine: Engine, namespace: string, masks: MaskWriter): Namespa
   return rows.toMap();
 }
 
+/** Not tracking (a fresh build): a row's entry, beside the row it publishes. */
 interface RowEntry {
-  /**
-   * The row's content; its `users` are set when the map is made (`toMap`). Tracking, once the row is published: the
-   * `KeptRow` itself (the entry's last `row` or `previous`, same content), not an object of its own.
-   */
+  /** The row's content; its `users` are set when the map is made (`toMap`). */
   content: Omit<MapRow, 'users'>;
-  /** Its key in the namespace's rows (`keyOf`). */
   key: string;
-  /** Its slot in the namespace's rows (what the users' index points at); -1 when not tracking. */
-  slot: number;
-  /**
-   * Not tracking: the users' names, sorted once a full build has collected them (`unsorted`). Tracking: `ids`
-   * instead, the users' numbers (`UserTable`) in name order, as last published while moves are pending (`added`,
-   * `removed`).
-   */
+  /** The users' names, sorted once a full build has collected them (`NamespaceRows.unsorted`). */
   names: string[];
-  ids: UserIds;
-  unsorted: string[][] | undefined;
+  count: number;
+  /** The row as last published; undefined once its users changed. */
+  row: MapRow | undefined;
+}
+
+/**
+ * Tracking (kept rows): a row's entry and the row it publishes in one object (where an entry of ~96 bytes and a
+ * `KeptRow` of ~72 were two). A published row is never changed: when its users change it stays what it was (the
+ * previous version, `previousRow` of the next), and the next `toMap` publishes a new `KeptEntry` in its place (in the
+ * rows by key, by slot and in row order), so that renderers' caches, which pair rows by identity, miss. States: not
+ * yet published (`ids` is `NO_IDS`), published (no moves pending), moves pending (`added` or `removed` set: its `ids`
+ * are still the published users), gone (`count` 0: its last user moved out).
+ */
+class KeptEntry extends KeptRow {
+  /** Its key in the namespace's rows (`keyOf`). */
+  readonly key: string;
+  /** Its slot in the namespace's rows (what the users' index points at). */
+  readonly slot: number;
+  /** Its users once the pending moves are applied. */
+  count = 0;
   /**
-   * Users (numbers) moved in and out since `ids` was last made (in name order, disjoint, `removed` ⊆ `ids`): applied
+   * Users (numbers) moved in and out since `ids` was published (in name order, disjoint, `removed` ⊆ `ids`): applied
    * in one pass when the row is next published (`settle`), so that a row of 26,000 users is copied once per refresh,
    * not once per move.
    */
-  added?: number[];
-  removed?: number[];
-  /** Its users once the pending moves are applied. */
-  count: number;
-  /** The row as last published; undefined once its users changed (a new object, so renderers' caches miss). */
-  row: MapRow | undefined;
-  /** The row published before its users changed (`previousRow` of the next one). */
-  previous?: MapRow;
-  /** Removed from the namespace (its last user moved out). */
-  gone?: boolean;
-  /** Its first user when it was last put in row order (where to find it there); undefined until then. */
-  placed?: string;
+  added: number[] | undefined = undefined;
+  removed: number[] | undefined = undefined;
+
+  constructor(ids: UserIds, table: UserTable, content: Omit<MapRow, 'users'>, key: string, slot: number) {
+    super(ids, table, content);
+    this.key = key;
+    this.slot = slot;
+  }
+
+  /** Published and placed in row order (by its first user), its users unchanged since. */
+  get current(): boolean {
+    return this.ids !== NO_IDS && this.added === undefined && this.removed === undefined;
+  }
 }
+
+type Entry = RowEntry | KeptEntry;
 
 /**
  * A namespace's rows: users grouped by published content. Built from the engine's rights classes (classes whose
@@ -141,7 +153,9 @@ export class NamespaceRows {
   /** Entities of covered kinds, numbered in the order met (rows sort them by kind and name when written). */
   private readonly entityIndex = new Map<string, number>();
   private readonly entityList: Array<{ kind: string; name: string }> = [];
-  private readonly rows = new Map<string, RowEntry>();
+  private readonly rows = new Map<string, Entry>();
+  /** Entries given users by `addClasses` (sorted and merged when the rows are next sorted). */
+  private readonly unsorted = new Map<Entry, string[][]>();
   /** The rows' defaults and per-kind entity objects, one per distinct content (`SharedParts`). */
   private readonly shared = new SharedParts();
   /**
@@ -152,15 +166,15 @@ export class NamespaceRows {
   private readonly track: boolean;
   private readonly table: UserTable | undefined;
   private userSlots: UserSlots | undefined;
-  private readonly bySlot: Array<RowEntry | undefined> = [];
+  private readonly bySlot: Array<KeptEntry | undefined> = [];
   private readonly freeSlots: number[] = [];
   private readonly kept: number[] = [];
   /** The rows as last sorted by `toMap`; dropped whenever a row changes. */
   private sorted: MapRow[] | undefined;
   /** The entries in row order as of the last `toMap` (undefined: sort them all), their rows, and those changed since. */
-  private order: RowEntry[] | undefined;
+  private order: Entry[] | undefined;
   private orderRows: MapRow[] = [];
-  private readonly touched = new Set<RowEntry>();
+  private readonly touched = new Set<KeptEntry>();
   private content: { organization: RightSetId; defaults: Map<string, RightSetId> | undefined } = { organization: EMPTY, defaults: undefined };
 
   /** `users`: the table numbering users when tracking (one per kept maps; a new one by default). */
@@ -184,9 +198,11 @@ export class NamespaceRows {
       const key = this.keyOf(c);
       if (key === undefined) continue;
       const entry = this.entry(key);
-      (entry.unsorted ??= []).push(c.users);
+      const lists = this.unsorted.get(entry);
+      if (lists) lists.push(c.users);
+      else this.unsorted.set(entry, [c.users]);
       entry.count += c.users.length;
-      entry.row = undefined;
+      if (!(entry instanceof KeptEntry)) entry.row = undefined;
       this.sorted = undefined;
       this.order = undefined;
       this.userCount += c.users.length;
@@ -208,27 +224,23 @@ export class NamespaceRows {
     if (before !== undefined) {
       this.touched.add(before);
       if (--before.count === 0) {
-        this.rows.delete(before.key!);
+        this.rows.delete(before.key);
         this.bySlot[before.slot] = undefined;
         this.freeSlots.push(before.slot);
-        before.gone = true;
-        this.shared.release(before.content);
+        this.shared.release(before);
       } else {
-        // Moved in since it was made: taken back out of `added`; else noted as removed.
+        // Moved in since it was made: taken back out of `added`; else noted as removed. (A published row's users
+        // stay as they are: a new row is published in its place.)
         if (!takeOut(before.added, id, names)) putIn((before.removed ??= []), id, names);
-        if (before.row) before.previous = before.row;
-        before.row = undefined;
       }
       userSlots.delete(id);
       this.userCount--;
     }
     if (key !== undefined) {
-      const entry = this.entry(key);
+      const entry = this.entry(key) as KeptEntry;
       this.touched.add(entry);
       entry.count++;
       if (!takeOut(entry.removed, id, names)) putIn((entry.added ??= []), id, names);
-      if (entry.row) entry.previous = entry.row;
-      entry.row = undefined;
       userSlots.set(id, entry.slot);
       this.userCount++;
     }
@@ -252,7 +264,7 @@ export class NamespaceRows {
       nextExpiry,
       rights: masks.rights,
       kinds: [...kinds],
-      admins: { users: [...engine.admins].sort(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(this.adminSet(k))])) },
+      admins: { users: masks.sortedAdmins(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(this.adminSet(k))])) },
       rows: (this.sorted ??= this.sortedRows()),
     };
   }
@@ -264,64 +276,66 @@ export class NamespaceRows {
       order = [];
       const table = this.table;
       for (const entry of this.rows.values()) {
-        if (entry.unsorted) {
-          if (table === undefined) entry.names = sortedUnion(entry.names.length === 0 ? entry.unsorted : [entry.names, ...entry.unsorted]);
-          else entry.ids = table.encode(sortedUnion(entry.ids.length === 0 ? entry.unsorted : [table.decode(entry.ids), ...entry.unsorted]));
-          entry.unsorted = undefined;
+        const lists = this.unsorted.get(entry);
+        if (entry instanceof KeptEntry) {
+          let ids: UserIds | undefined;
+          if (lists) ids = table!.encode(sortedUnion(entry.ids.length === 0 ? lists : [table!.decode(entry.ids), ...lists]));
+          order.push(entry.current && ids === undefined ? entry : this.publish(entry, ids));
+        } else {
+          if (lists) {
+            entry.names = sortedUnion(entry.names.length === 0 ? lists : [entry.names, ...lists]);
+            entry.row = undefined;
+          }
+          entry.row ??= { users: entry.names, ...entry.content };
+          order.push(entry);
         }
-        const settled = table === undefined ? undefined : settle(entry, table);
-        entry.row ??= this.newRow(entry, settled);
-        order.push(entry);
       }
-      const first = (entry: RowEntry): string => (table === undefined ? entry.names[0]! : table.names[entry.ids[0]!]!);
+      this.unsorted.clear();
+      const first = (entry: Entry): string => (entry instanceof KeptEntry ? entry.first : entry.names[0]!);
       order.sort((a, b) => (first(a) < first(b) ? -1 : 1));
       if (table !== undefined) {
         let pairs = 0;
-        for (const entry of order) pairs += entry.ids.length;
+        for (const entry of order as KeptEntry[]) pairs += entry.ids.length;
         const ids = new Int32Array(pairs);
         const slots = new Int32Array(pairs);
         let k = 0;
-        for (const entry of order) {
+        for (const entry of order as KeptEntry[]) {
           ids.set(entry.ids, k);
           slots.fill(entry.slot, k, k + entry.ids.length);
           k += entry.ids.length;
         }
         this.userSlots = UserSlots.of(ids, slots);
-        for (const entry of order) entry.placed = first(entry);
       }
-      this.orderRows = order.map((entry) => entry.row!);
+      this.orderRows = order.map((entry) => (entry instanceof KeptEntry ? entry : entry.row!));
     } else if (this.touched.size > 0) {
       // Only the entries that changed are taken out (found by the first user they were placed by) and put back (by
       // their first user now), in copies: a caller compares the rows array by identity.
       order = order.slice();
       const rows = this.orderRows.slice();
+      // A published entry is placed by its first user (its users do not change: a new entry replaces it).
       const where = (first: string): number => {
         let lo = 0;
         let hi = order!.length;
         while (lo < hi) {
           const mid = (lo + hi) >>> 1;
-          if (order![mid]!.placed! < first) lo = mid + 1;
+          if ((order![mid] as KeptEntry).first < first) lo = mid + 1;
           else hi = mid;
         }
         return lo;
       };
       for (const entry of this.touched) {
-        if (entry.placed === undefined) continue;
-        const at = where(entry.placed);
+        if (entry.ids === NO_IDS) continue;
+        const at = where(entry.first);
         if (order[at] !== entry) throw new Error(`NamespaceRows of ${this.namespace}: a row is not where it was placed`);
         order.splice(at, 1);
         rows.splice(at, 1);
-        entry.placed = undefined;
       }
-      const table = this.table!;
       for (const entry of this.touched) {
-        if (entry.gone) continue;
-        const settled = settle(entry, table);
-        const first = table.names[entry.ids[0]!]!;
-        const at = where(first);
-        entry.placed = first;
-        order.splice(at, 0, entry);
-        rows.splice(at, 0, (entry.row ??= this.newRow(entry, settled)));
+        if (entry.count === 0) continue;
+        const row = this.publish(entry, undefined);
+        const at = where(row.first);
+        order.splice(at, 0, row);
+        rows.splice(at, 0, row);
       }
       this.orderRows = rows;
     }
@@ -330,39 +344,40 @@ export class NamespaceRows {
     return this.orderRows;
   }
 
-  private entry(key: string): RowEntry {
+  private entry(key: string): Entry {
     let entry = this.rows.get(key);
     if (!entry) {
       const { organization, defaults } = this.content;
-      let slot = -1;
-      if (this.track) slot = this.freeSlots.pop() ?? this.bySlot.length;
-      entry = { content: rowOf(organization, defaults, this.kept, this.entityList, this.masks, this.shared), key, slot, names: NO_NAMES, ids: NO_IDS, unsorted: undefined, count: 0, row: undefined, placed: undefined };
+      const content = rowOf(organization, defaults, this.kept, this.entityList, this.masks, this.shared);
+      if (this.track) {
+        const slot = this.freeSlots.pop() ?? this.bySlot.length;
+        entry = new KeptEntry(NO_IDS, this.table!, content, key, slot);
+        this.bySlot[slot] = entry;
+      } else entry = { content, key, names: NO_NAMES, count: 0, row: undefined };
       this.rows.set(key, entry);
-      if (slot >= 0) this.bySlot[slot] = entry;
     }
     return entry;
   }
 
   /**
-   * The row an entry publishes now: its users as numbers when tracking (`KeptRow`), as names otherwise. `settled`:
-   * the moves `settle` just applied to its users (undefined: none), linked to the row with its previous version when
-   * they were applied to that version's users.
+   * Publishes a tracked entry's users now (`ids`, or its pending moves applied: `settle`) as a new entry in its place
+   * (by key and by slot; the caller puts it in row order). The entry it replaces, when it was published, is the new
+   * one's previous version (`previousRow`), with the moves between them when known.
    */
-  private newRow(entry: RowEntry, settled: Settled | undefined): MapRow {
-    let row: MapRow;
-    if (this.table === undefined) row = { users: entry.names, ...entry.content };
-    // A kept row holds the same content: the entry reads it there from now on (one object less per row).
-    else entry.content = row = new KeptRow(entry.ids, this.table, entry.content);
-    const previous = entry.previous;
-    if (previous !== undefined) {
+  private publish(entry: KeptEntry, ids: UserIds | undefined): KeptEntry {
+    const table = this.table!;
+    const settled = ids === undefined ? settle(entry, table) : undefined;
+    const row = new KeptEntry(ids ?? settled?.ids ?? entry.ids, table, entry, entry.key, entry.slot);
+    row.count = entry.count;
+    if (ids !== undefined && (entry.added !== undefined || entry.removed !== undefined)) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row with moves pending`);
+    this.rows.set(entry.key, row);
+    this.bySlot[entry.slot] = row;
+    if (entry.ids !== NO_IDS) {
       let moves: RowMoves | undefined;
-      if (previous instanceof KeptRow && row instanceof KeptRow) {
-        if (settled !== undefined) moves = settled.from === previous.ids ? { added: settled.added, removed: settled.removed } : undefined;
-        else if (previous.ids === entry.ids) moves = NO_MOVES;
-      }
-      previousRows.delete(previous);
-      previousRows.set(row, { row: previous, moves });
-      entry.previous = undefined;
+      if (settled !== undefined) moves = { added: settled.added, removed: settled.removed };
+      else if (ids === undefined) moves = NO_MOVES;
+      previousRows.delete(entry);
+      previousRows.set(row, { row: entry, moves });
     }
     return row;
   }
@@ -455,10 +470,11 @@ export function rowMoves(row: MapRow): RowMoves | undefined {
 /**
  * Applies a row's pending moves to its users: one new array, the runs of users between moves copied whole (a
  * typed array's `set`), each move's place found by a binary search by name, so that the work beyond the copy is
- * the moves', not the row's (a row of 26,000 users was walked name by name). Returns the moves applied (the users
- * added and removed, in name order) and the users they were applied to, or undefined when none was pending.
+ * the moves', not the row's (a row of 26,000 users was walked name by name). Returns the users then and the moves
+ * applied (the users added and removed, in name order), or undefined when none was pending; the entry is not changed
+ * (its users are a published row's: `NamespaceRows.publish` makes the row that has these).
  */
-function settle(entry: RowEntry, table: UserTable): Settled | undefined {
+function settle(entry: KeptEntry, table: UserTable): Settled | undefined {
   const added = entry.added ?? NONE;
   const removed = entry.removed ?? NONE;
   if (added.length === 0 && removed.length === 0) return undefined;
@@ -486,15 +502,12 @@ function settle(entry: RowEntry, table: UserTable): Settled | undefined {
   }
   k = copyRun(ids, from, ids.length, out, k);
   if (k !== out.length || r !== removed.length || a !== added.length) throw new Error('NamespaceRows: a row\'s pending moves do not match its users');
-  entry.ids = out;
-  entry.added = undefined;
-  entry.removed = undefined;
-  return { from: ids, added, removed };
+  return { ids: out, added, removed };
 }
 
-/** A row's pending moves as `settle` applied them to its users `from`. */
+/** A row's pending moves as `settle` applied them to its users: the users then (`ids`). */
 interface Settled extends RowMoves {
-  from: UserIds;
+  ids: UserIds;
 }
 
 /** Copies `ids[start, end)` to `out` at `k`; returns where the copy ends in `out`. */
@@ -697,6 +710,7 @@ export class MaskWriter {
   private readonly local: Int32Array;
   private readonly memo = new Map<RightSetId, string>();
   private readonly engine: Engine;
+  private admins: string[] = [];
 
   constructor(engine: Engine) {
     this.engine = engine;
@@ -708,6 +722,17 @@ export class MaskWriter {
     this.rights = indices.map((i) => catalog.rights[i]!);
     this.local = new Int32Array(catalog.rights.length).fill(-1);
     indices.forEach((catalogIndex, localIndex) => (this.local[catalogIndex] = localIndex));
+  }
+
+  /**
+   * The engine's administrators, sorted: the same array while they are the same users (every map lists them, and the
+   * kept maps hold each namespace's last map: at large 100 names in each of 10,032 maps, 8 MiB as copies). Read only.
+   */
+  sortedAdmins(): string[] {
+    const now = this.engine.admins;
+    const last = this.admins;
+    if (last.length !== now.size || !last.every((user) => now.has(user))) this.admins = [...now].sort();
+    return this.admins;
   }
 
   mask(set: RightSetId): string {
