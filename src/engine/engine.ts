@@ -352,9 +352,18 @@ export class Engine implements EngineView {
    * them (namespace-classes.ts): what a permission map's rows are made of. Also keeps the namespace's entity reach.
    */
   namespaceClasses(namespace: string): RightsClass[] {
-    const classes = namespaceClasses(this.state, namespace, this.classScratch);
+    return this.namespaceClassesAndSubjects(namespace).classes;
+  }
+
+  /**
+   * `namespaceClasses` and the `namespaceSubjects` they were computed from (the walk computes them anyway): what a
+   * caller keeping the namespace's subjects for later `userClassIn` takes, so that it need not compute them again.
+   */
+  namespaceClassesAndSubjects(namespace: string): { classes: RightsClass[]; subjects: NamespaceSubjects } {
+    const subjects = namespaceSubjects(this.state, namespace);
+    const classes = namespaceClasses(this.state, namespace, this.classScratch, subjects);
     this.reach.remember(namespace, classes);
-    return classes;
+    return { classes, subjects };
   }
 
   /**

@@ -15,6 +15,7 @@
  * what the incremental permission maps use to move only the users a change names.
  */
 import type { EngineState } from './engine-state.ts';
+import type { GrantRecord } from './grant-index.ts';
 import { NameIds } from './name-id-set.ts';
 import { EMPTY, type RightSetId } from './right-sets.ts';
 
@@ -32,9 +33,20 @@ export interface RightsClass {
   entities: ReadonlyMap<string, RightSetId>;
 }
 
-export interface Grant {
-  key: string;
-  granted: RightSetId;
+/**
+ * A grant as the subjects hold it: the index's own record (its entity `target.key`, its `verdict.granted`), not a
+ * copy, so that subjects kept for every namespace (incremental-maps.ts) cost a pointer per grant. Read only while the
+ * subjects hold (the namespace's grant version unchanged: no record of theirs moved in `active` or `granted`).
+ */
+export type Grant = Pick<GrantRecord, 'target' | 'verdict'>;
+
+/** A subject's grants in a namespace: the one grant itself when it has one (most have), else an array of them. */
+export type Grants = Grant | readonly Grant[];
+
+/** Calls `f` with each grant of a subject. */
+function eachGrant(grants: Grants, f: (grant: Grant) => void): void {
+  if (Array.isArray(grants)) for (const g of grants as readonly Grant[]) f(g);
+  else f(grants as Grant);
 }
 
 const NO_DEFAULTS: ReadonlyMap<string, RightSetId> = new Map();
@@ -49,16 +61,19 @@ const ORGANIZATION = -4;
 /**
  * What reaches users in a namespace: its active entity grants by subject (a user directly, a group, an organization)
  * and its owner. Computed from the namespace's grants alone (a few look-ups per grant), so it is cheap to recompute
- * after a change; a user's class is then found from the user's own groups and memberships (`userClassIn`).
+ * after a change; a user's class is then found from the user's own groups and memberships (`userClassIn`). The kept
+ * permission maps keep one per namespace from its build on (at large 24–34 MiB of heap for them all: the grants are the
+ * index's records, a subject's one grant held without an array), since computing them again at a namespace's first
+ * update was the largest cost of group edits over many namespaces.
  */
 export interface NamespaceSubjects {
   readonly namespace: string;
   readonly owner: string | undefined;
   /** The namespace's grant version it was computed at (`GrantIndex.namespaceVersion`): equal with the owner, still true. */
   readonly version: number;
-  readonly direct: ReadonlyMap<string, readonly Grant[]>;
-  readonly byGroup: ReadonlyMap<string, readonly Grant[]>;
-  readonly byOrganization: ReadonlyMap<string, readonly Grant[]>;
+  readonly direct: ReadonlyMap<string, Grants>;
+  readonly byGroup: ReadonlyMap<string, Grants>;
+  readonly byOrganization: ReadonlyMap<string, Grants>;
   /** `byGroup`'s keys in order: a group's token is its position. */
   readonly groupNames: readonly string[];
   readonly groupToken: ReadonlyMap<string, number>;
@@ -67,22 +82,22 @@ export interface NamespaceSubjects {
 }
 
 export function namespaceSubjects(state: EngineState, namespace: string): NamespaceSubjects {
-  const direct = new Map<string, Grant[]>();
-  const byGroup = new Map<string, Grant[]>();
-  const byOrganization = new Map<string, Grant[]>();
-  const add = (into: Map<string, Grant[]>, subject: string, grant: Grant): void => {
+  const direct = new Map<string, Grants>();
+  const byGroup = new Map<string, Grants>();
+  const byOrganization = new Map<string, Grants>();
+  const add = (into: Map<string, Grants>, subject: string, grant: Grant): void => {
     const list = into.get(subject);
-    if (list) list.push(grant);
-    else into.set(subject, [grant]);
+    if (list === undefined) into.set(subject, grant);
+    else if (Array.isArray(list)) (list as Grant[]).push(grant);
+    else into.set(subject, [list as Grant, grant]);
   };
   for (const record of state.grants.inNamespace(namespace)) {
     const verdict = record.verdict;
     if (!verdict.active || verdict.granted === EMPTY || record.target.organization !== undefined) continue;
     const subject = record.collab.subject;
-    const grant = { key: record.target.key, granted: verdict.granted };
-    if (subject.kind === 'User') add(direct, subject.name, grant);
-    else if (subject.kind === 'UserGroup') add(byGroup, subject.name, grant);
-    else add(byOrganization, subject.name, grant);
+    if (subject.kind === 'User') add(direct, subject.name, record);
+    else if (subject.kind === 'UserGroup') add(byGroup, subject.name, record);
+    else add(byOrganization, subject.name, record);
   }
   const groupNames = [...byGroup.keys()];
   return {
@@ -101,10 +116,10 @@ export function namespaceSubjects(state: EngineState, namespace: string): Namesp
 /**
  * The classes of users holding some right in a namespace through its grants or its owner's memberships (users that
  * hold rights: Approved or Flagged). Users reached by nothing (administrators only through admin rights) are in none.
+ * `subjects`: the namespace's `namespaceSubjects` now (computed when not given; a caller keeping them passes them).
  */
-export function namespaceClasses(state: EngineState, namespace: string, scratch: ClassScratch): RightsClass[] {
+export function namespaceClasses(state: EngineState, namespace: string, scratch: ClassScratch, subjects: NamespaceSubjects = namespaceSubjects(state, namespace)): RightsClass[] {
   const { restricted, model } = state;
-  const subjects = namespaceSubjects(state, namespace);
   const { owner, direct, groupNames, organizations } = subjects;
   const walk = scratch.begin(state);
 
@@ -416,16 +431,16 @@ function classOf(state: EngineState, subjects: NamespaceSubjects, list: readonly
   for (let t = 0; t < list.length; t++) {
     const token = list[t]!;
     if (token >= 0) {
-      for (const g of byGroup.get(groupNames[token]!)!) grant(g.key, g.granted);
+      eachGrant(byGroup.get(groupNames[token]!)!, (g) => grant(g.target.key, g.verdict.granted));
     } else if (token === OWNER) {
       const mask = list[++t]!;
       organization = sets.intersect(mask, sets.kindRights('Organization'));
       defaults = ownership.of(owner!, mask);
     } else if (token === DIRECT) {
-      for (const g of direct.get(user)!) grant(g.key, g.granted);
+      eachGrant(direct.get(user)!, (g) => grant(g.target.key, g.verdict.granted));
     } else if (token <= ORGANIZATION) {
       const mask = list[++t]!;
-      for (const g of byOrganization.get(organizations[ORGANIZATION - token]!)!) grant(g.key, sets.intersect(mask, g.granted));
+      eachGrant(byOrganization.get(organizations[ORGANIZATION - token]!)!, (g) => grant(g.target.key, sets.intersect(mask, g.verdict.granted)));
     }
   }
   return { users, admin: list.at(-1) === ADMIN, organization, defaults, entities };

@@ -2,8 +2,9 @@
  * Permission maps kept between changes: each namespace's rows (users grouped by published content, build-maps.ts's
  * `NamespaceRows`) stay in memory beside the engine, and a change moves only the users its `Impact` names, in the
  * namespaces it names, each to the row of its class now (`Engine.userClassIn`); rows whose users did not move keep
- * their rendered JSON (shard.ts's `RowRenderCache`). Each namespace's `namespaceSubjects` is kept and computed again only when
- * the engine says its grants on entities or its owner moved (`Engine.namespaceSubjects` with the last ones), and its
+ * their rendered JSON (shard.ts's `RowRenderCache`). Each namespace's `namespaceSubjects` is kept from its build (the
+ * classes' walk computes them: `Engine.namespaceClassesAndSubjects`) and computed again only when the engine says its
+ * grants on entities or its owner moved (`Engine.namespaceSubjects` with the last ones), and its
  * next expiry only when the engine's `expiryStamp` moved. What `map` returns equals `buildNamespaceMap` on the same engine
  * (the incremental map property tests and the benchmark's verification hold the two equal, ConfigMaps byte for byte).
  *
@@ -85,7 +86,9 @@ export class IncrementalMaps {
     }
     if (rows === undefined) {
       rows = new NamespaceRows(engine, namespace, this.masks, true, this.users);
-      rows.addClasses(engine.namespaceClasses(namespace));
+      const built = engine.namespaceClassesAndSubjects(namespace);
+      rows.addClasses(built.classes);
+      this.subjects.set(namespace, built.subjects);
       this.kept.set(namespace, rows);
       this.stats.rebuilt++;
     }

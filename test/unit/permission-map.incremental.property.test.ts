@@ -155,4 +155,35 @@ describe('incremental permission maps == maps built fresh', () => {
       expect(impact.users.size).toBeLessThan(names.length / 4);
     }
   });
+  test("a namespace's first update uses the subjects its build computed; a grant change computes them again", () => {
+    const names = Array.from({ length: 40 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+    const base = [
+      ...names.map((n) => user(n)),
+      org('acme', { namespaces: ['acme'] }),
+      group('few', { users: names.slice(0, 10) }),
+      collab('acme/g-few', 'UserGroup/few', 'Application/app1', ['RIGHT_APPLICATION_LINK']),
+    ];
+    const live = new Engine(modelOf(...base), catalog, {}, T0);
+    const calls: Array<{ last: unknown; returned: unknown }> = [];
+    const namespaceSubjects = live.namespaceSubjects.bind(live);
+    live.namespaceSubjects = (namespace, last) => {
+      const returned = namespaceSubjects(namespace, last);
+      calls.push({ last, returned });
+      return returned;
+    };
+    const maps = new IncrementalMaps(live);
+    maps.write('acme');
+    expect(calls).toHaveLength(0);
+    live.apply([{ type: 'upsert', object: group('few', { users: names.slice(0, 12) }) }]);
+    maps.write('acme');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.last).toBeDefined();
+    expect(calls[0]!.returned).toBe(calls[0]!.last);
+    live.apply([{ type: 'upsert', object: collab('acme/g-more', 'UserGroup/few', 'Application/app2', ['RIGHT_APPLICATION_LINK']) }]);
+    maps.write('acme');
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.returned).not.toBe(calls[1]!.last);
+    const fresh = new Engine(modelOf(...base.filter((o) => o.name !== 'few'), group('few', { users: names.slice(0, 12) }), collab('acme/g-more', 'UserGroup/few', 'Application/app2', ['RIGHT_APPLICATION_LINK'])), catalog, {}, T0);
+    expect(configMaps(maps.write('acme'))).toBe(configMaps(shardMap(buildNamespaceMap(fresh, 'acme'))));
+  });
 });

@@ -2,7 +2,9 @@
  * `namespaceClasses` groups a namespace's users by the subjects reaching them through a trie of token sequences kept
  * per engine state (users numbered once, nothing cleared between namespaces). These properties hold it to the
  * computation it replaced — a list of tokens per user, joined into a string signature — class by class, in the same
- * order (each class's users sorted), with the rights `userClassIn` finds from each user's side; on fresh engines and after changes (new users,
+ * order (each class's users sorted), with the rights `userClassIn` finds from each user's side, and each class's entity
+ * rights to the engine's per-user `namespaceEntities` (subjects with several grants in a namespace, and with one, which
+ * the subjects hold apart); on fresh engines and after changes (new users,
  * deleted ones, several namespaces walked with the same scratch space).
  */
 import { describe, expect, test } from '@jest/globals';
@@ -53,6 +55,17 @@ function expectSameClasses(engine: Engine): void {
       const { users: __, ...found } = c;
       expect([ns, c.users[0], found]).toEqual([ns, c.users[0], rights]);
     }
+    // Each class's entity rights == the engine's per-user ones (`namespaceEntities`, from the grants, not the subjects).
+    const perUser = new Map<string, Map<string, number>>();
+    for (const [key, rows] of engine.namespaceEntities(ns)) {
+      for (const [user, set] of rows) {
+        let entities = perUser.get(user);
+        if (!entities) perUser.set(user, (entities = new Map()));
+        entities.set(key, set);
+      }
+    }
+    const sorted = (m: ReadonlyMap<string, number> | undefined): Array<[string, number]> => [...(m ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const c of classes) for (const u of c.users) expect([ns, u, sorted(c.entities)]).toEqual([ns, u, sorted(perUser.get(u))]);
   }
 }
 
