@@ -11,11 +11,13 @@
  * and each ConfigMap counted (`dataBytes`) and serialised as a PUT body would be (`JSON.stringify`: V8 flattens a
  * rope in place when it reads it, which would leave flat copies beside the kept pieces), before the heap is read
  * (`withKeptMaps` is after that; `keptOnly` before it). Apart, what the operator's ConfigMap informer holds of the
- * same maps (each ConfigMap parsed back from its JSON, as the watch shows it): not the kept maps' and not in their
- * figures, but in the operator's heap beside them (`informerCopyMiB`).
+ * same maps (each ConfigMap parsed back from its JSON, as the watch shows it, and kept as its digest: `withDataDigest`;
+ * `--informer-data`: kept whole): not the kept maps' and not in their figures, but in the operator's heap beside them
+ * (`informerCopyMiB`).
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { withDataDigest, type ExistingConfigMap } from '../src/controller/configmap-writer.ts';
 import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
 import { userCountOf } from '../src/permission-map/kept-users.ts';
 import { dataBytes, INDEX_KEY } from '../src/permission-map/shard.ts';
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
     tier: { type: 'string', default: 'medium' },
     seed: { type: 'string', default: '20260601' },
     warm: { type: 'string', default: '1000' },
+    'informer-data': { type: 'boolean', default: false },
   },
 });
 const log = (m: string): void => void process.stderr.write(`[kept-maps-heap] ${m}\n`);
@@ -66,13 +69,20 @@ for (const ns of live.mapNamespaces()) {
 }
 const after = memory();
 log(`kept every map in ${round(keepMs)} ms CPU; heap ${round(before.heap)} → ${round(keptOnly.heap)} MiB, after writing ${round(after.heap)} MiB`);
-// The informer's copy: every ConfigMap as the watch gives it back, parsed (held, measured, let go).
+// The informer's copy: every ConfigMap as the watch gives it back, parsed, and kept as the operator's informer keeps
+// it — its data's digest in place of the data (withDataDigest; held, measured, let go). `--informer-data`: the data
+// kept whole, as before that.
 const echoes: unknown[] = [];
-for (const ns of live.mapNamespaces()) for (const cm of kept.write(ns).configMaps) echoes.push(JSON.parse(JSON.stringify(cm)));
+for (const ns of live.mapNamespaces()) {
+  for (const cm of kept.write(ns).configMaps) {
+    const parsed = JSON.parse(JSON.stringify(cm)) as ExistingConfigMap;
+    echoes.push(args['informer-data'] ? parsed : withDataDigest(parsed));
+  }
+}
 const withEchoes = memory();
 echoes.length = 0;
 const afterEchoes = memory();
-log(`the informer's copy of the written ConfigMaps: ${round(withEchoes.heap - afterEchoes.heap)} MiB`);
+log(`the informer's copy of the written ConfigMaps (${args['informer-data'] ? 'data' : 'digests'}): ${round(withEchoes.heap - afterEchoes.heap)} MiB`);
 
 // Private fields are plain properties at run time.
 type Bag = Record<string, any>;

@@ -64,6 +64,11 @@ export interface InformerOptions {
   metrics?: ControllerMetrics;
   /** Objects per list page (default 500). */
   pageSize?: number;
+  /**
+   * What the cache keeps of each object listed or watched, and what handlers see (default: the object as it came):
+   * the ConfigMap informer keeps a digest of a map ConfigMap's data in place of the data (configmap-writer.ts).
+   */
+  transform?: (object: KubernetesObject) => KubernetesObject;
   /** The server-side watch timeout (default: random in [300, 600) s per watch, as client-go does, to spread re-watches). */
   watchTimeoutSeconds?: number;
   /** Timeout of one list page request (default 60 s). */
@@ -259,7 +264,10 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async relist(): Promise<void> {
-    const { items, resourceVersion } = await this.listAll();
+    const listed = await this.listAll();
+    const transform = this.opts.transform;
+    const items = transform ? listed.items.map((item) => transform(item) as T) : listed.items;
+    const resourceVersion = listed.resourceVersion;
     this.problems.report(undefined);
     this.cache.clear();
     for (const item of items) this.cache.set(objectKey(item), item);
@@ -422,10 +430,11 @@ export class Informer<T extends KubernetesObject> {
       this.logger.debug('ignored a watch event of unknown type', { resource: this.name, type });
       return false;
     }
-    if (type === 'DELETED') this.cache.delete(objectKey(object));
-    else this.cache.set(objectKey(object), object);
+    const kept = this.opts.transform ? (this.opts.transform(object) as T) : object;
+    if (type === 'DELETED') this.cache.delete(objectKey(kept));
+    else this.cache.set(objectKey(kept), kept);
     if (rv) this.rv = rv;
-    for (const h of this.handlers) this.call(h, (x) => x.onEvent(type, object));
+    for (const h of this.handlers) this.call(h, (x) => x.onEvent(type, kept));
     return true;
   }
 

@@ -12,7 +12,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { startAdmissionServer, type RunningAdmissionServer } from './admission-server.ts';
 import { AdmissionWebhook } from './admission-webhook.ts';
 import { ApiClient } from './api-client.ts';
-import { ConfigMapWriter, MAP_SELECTOR } from './configmap-writer.ts';
+import { ConfigMapWriter, MAP_SELECTOR, withDataDigest, type ExistingConfigMap } from './configmap-writer.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { startHttpServer } from './http-server.ts';
 import { Informer } from './informer.ts';
@@ -123,11 +123,12 @@ export class Operator {
       events,
       onWrite: (verb, ok, conflict) => write('configmap', verb, ok ? 'success' : conflict ? 'conflict' : 'error'),
     });
-    const informer = (name: string, path: string, labelSelector?: string): Informer<KubernetesObject> => {
+    const informer = (name: string, path: string, labelSelector?: string, transform?: (o: KubernetesObject) => KubernetesObject): Informer<KubernetesObject> => {
       const created = new Informer<KubernetesObject>({
         kubeConfig: options.kubeConfig,
         path,
         name,
+        ...(transform ? { transform } : {}),
         logger: options.logger,
         metrics,
         ...(labelSelector ? { labelSelector } : {}),
@@ -139,7 +140,9 @@ export class Operator {
     };
     const objects = new Map<KindName, Informer<KubernetesObject>>();
     for (const kind of KINDS) objects.set(kind, informer(kind, collectionPath(kind)));
-    const configMaps = informer('ConfigMap', '/api/v1/configmaps', MAP_SELECTOR);
+    // The map ConfigMaps' data is kept as a digest (withDataDigest): the writer compares by it, and the maps' bytes are
+    // not held a second time beside the kept maps.
+    const configMaps = informer('ConfigMap', '/api/v1/configmaps', MAP_SELECTOR, (cm) => withDataDigest(cm as ExistingConfigMap) as KubernetesObject);
     const namespaces = informer('Namespace', '/api/v1/namespaces');
     const caches: Caches = {
       objects: (kind) => objects.get(kind)!,

@@ -219,6 +219,25 @@ describe('Informer on the run’s API server', () => {
     expect(informer.get(ns, 'big')?.data?.small).toBe('é✓');
   });
 
+  test('keeps and hands on what its transform makes of each listed and watched object (the map ConfigMaps: a digest, not the data)', async () => {
+    const ns = await newNamespace('informer-transform');
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('listed', { i: '1' }) });
+    const seen: Array<Record<string, unknown>> = [];
+    const transform = (o: { metadata?: unknown; data?: Record<string, string> }) => ({ metadata: o.metadata, digest: Object.values(o.data ?? {}).join('+') });
+    const { informer } = newInformer(kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, { transform: transform as InformerOptions['transform'] });
+    informer.on({ onEvent: (_type, o) => seen.push(o as unknown as Record<string, unknown>), onRelist: (list) => list.forEach((o) => seen.push(o as unknown as Record<string, unknown>)) });
+    await informer.start();
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('watched', { a: 'x', b: 'y' }) });
+    await eventually(() => seen.length === 2, 'the list and the event');
+    expect(seen.map((o) => [(o.metadata as { name: string }).name, o.digest, 'data' in o])).toEqual([
+      ['listed', '1', false],
+      ['watched', 'x+y', false],
+    ]);
+    expect(informer.get(ns, 'listed')).toMatchObject({ digest: '1' });
+    expect(informer.get(ns, 'watched')).toMatchObject({ digest: 'x+y' });
+    expect(informer.get(ns, 'watched')?.data).toBeUndefined();
+  });
+
   test('watches a cluster-scoped custom resource through a label selector', async () => {
     const run = `run-${Math.random().toString(36).slice(2, 8)}`;
     const custom = kubeConfig().makeApiClient(CustomObjectsApi);

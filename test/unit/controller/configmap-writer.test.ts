@@ -6,7 +6,7 @@
  * (the empty map again, saying why, with a Warning Event).
  */
 import { describe, expect, test } from '@jest/globals';
-import { ConfigMapWriter, type ExistingConfigMap, type MapWriteOutcome } from '../../../src/controller/configmap-writer.ts';
+import { ConfigMapWriter, dataDigest, withDataDigest, type ExistingConfigMap, type MapWriteOutcome } from '../../../src/controller/configmap-writer.ts';
 import { EventRecorder } from '../../../src/controller/event-recorder.ts';
 import type { Engine } from '../../../src/engine/engine.ts';
 import { INDEX_KEY } from '../../../src/permission-map/shard.ts';
@@ -135,6 +135,16 @@ describe('what is written and what is skipped', () => {
     expect(result).toMatchObject(outcome);
   });
 
+  // The operator's informer keeps a digest of each ConfigMap's data, not the data: the same decisions from it.
+  test.each(rows)('$name — from the digests the informer keeps', async ({ engine, existing, options, verbs, outcome }) => {
+    const api = new FakeApi();
+    const kept = (await existing()).map(withDataDigest);
+    for (const cm of kept) expect(cm.data).toBeUndefined();
+    const result = await writer(api, [], options).sync(engine(), 'acme', kept);
+    expect(api.verbs).toEqual(verbs);
+    expect(result).toMatchObject(outcome);
+  });
+
   test('what a write holds: the map labels, the content hash, fieldManager charter, and for an update the resourceVersion', async () => {
     const api = new FakeApi();
     await writer(api).sync(granted(3), 'acme', []);
@@ -155,6 +165,30 @@ describe('what is written and what is skipped', () => {
     const again = new FakeApi();
     await writer(again).sync(granted(3), 'acme', edited);
     expect(again.actions[0]).toMatchObject({ method: 'PUT', body: { metadata: { resourceVersion: '8' } } });
+  });
+});
+
+describe('the digest the informer keeps in place of the data', () => {
+  const data = async (): Promise<Record<string, string>> => (await published(granted(40), SHARDED)).find((cm) => cm.metadata?.name === INDEX)!.data!;
+  test('equal content, equal digest: key order and the index evaluation time do not count', async () => {
+    const d = await data();
+    const index = JSON.parse(d[INDEX_KEY]!) as Record<string, unknown>;
+    const later = { ...d, [INDEX_KEY]: JSON.stringify({ ...index, evaluatedAt: '2030-01-01T00:00:00Z' }) };
+    const reordered = Object.fromEntries(Object.entries(later).reverse());
+    expect(dataDigest(reordered)).toBe(dataDigest(d));
+  });
+  test('any other difference: another digest (a key added or removed, a character of a value, the index content)', async () => {
+    const d = await data();
+    const index = JSON.parse(d[INDEX_KEY]!) as Record<string, unknown>;
+    const others = [
+      { ...d, extra: '' },
+      Object.fromEntries(Object.entries(d).filter(([k]) => k !== INDEX_KEY)),
+      { ...d, [INDEX_KEY]: d[INDEX_KEY]!.replace('"', "'") },
+      { ...d, [INDEX_KEY]: JSON.stringify({ ...index, shards: [] }) },
+      {},
+    ];
+    for (const other of others) expect(dataDigest(other)).not.toBe(dataDigest(d));
+    expect(withDataDigest({ metadata: { name: INDEX }, data: d })).toEqual({ metadata: { name: INDEX }, dataDigest: dataDigest(d) });
   });
 });
 
