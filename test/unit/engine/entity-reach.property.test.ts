@@ -13,16 +13,11 @@ import { statusOf } from '../../../src/engine/status.ts';
 import type { UserState } from '../../../src/model/model.ts';
 import { applyToModel, cloneModel } from './arbitraries.ts';
 import { NOW } from './scenario-arbitraries.ts';
-import { collab, group, modelOf, org, user } from './support.ts';
+import { APPLICABLE_RIGHTS, collab, group, modelOf, org, user } from './support.ts';
 
 const catalog = loadCatalog();
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
 const SUBJECTS = [...USERS.map((u) => `User/${u}`), 'UserGroup/g0', 'UserGroup/g1', 'Organization/o0', 'Organization/o1'];
-const RIGHTS_OF: Record<string, string[]> = {
-  Application: ['RIGHT_APPLICATION_INFO', 'RIGHT_APPLICATION_LINK', 'RIGHT_ALL'],
-  Gateway: ['RIGHT_GATEWAY_INFO', 'RIGHT_GATEWAY_LINK', 'RIGHT_ALL'],
-  Organization: ['RIGHT_ORGANIZATION_INFO', 'RIGHT_APPLICATION_INFO', 'RIGHT_GATEWAY_INFO', 'RIGHT_ALL'],
-};
 const grantArb = fc
   .record({
     name: fc.constantFrom('c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
@@ -31,7 +26,7 @@ const grantArb = fc
     target: fc.constantFrom('Application/a0', 'Application/a1', 'Gateway/gw0', 'Organization/o0', 'Organization/o1'),
     expiresAt: fc.option(fc.constantFrom(NOW + 1000, NOW + 5000), { nil: undefined, freq: 4 }),
   })
-  .chain((g) => fc.subarray(RIGHTS_OF[g.target.split('/')[0]!]!, { minLength: 1 }).map((rights) => ({ ...g, rights })));
+  .chain((g) => fc.subarray(APPLICABLE_RIGHTS[g.target.split('/')[0]!]!, { minLength: 1 }).map((rights) => ({ ...g, rights })));
 type Grant = { name: string; namespace: string; subject: string; target: string; rights: string[]; expiresAt: number | undefined };
 const grant = (g: Grant): ReturnType<typeof collab> => ({ ...collab(`${g.namespace}/${g.name}`, g.subject, g.target, g.rights), ...(g.expiresAt ? { expiresAt: g.expiresAt } : {}) });
 const userArb = fc.record({ name: fc.constantFrom(...USERS), state: fc.constantFrom<UserState>('Approved', 'Approved', 'Suspended', 'Requested'), admin: fc.boolean() });

@@ -11,7 +11,7 @@ import { LIST_LIMIT, authorizedUserSets, authorizedUsers, bounded } from '../../
 import type { UserState } from '../../../src/model/model.ts';
 import { applyToModel, cloneModel } from './arbitraries.ts';
 import { NOW } from './scenario-arbitraries.ts';
-import { collab, group, modelOf, org, user } from './support.ts';
+import { APPLICABLE_RIGHTS, collab, group, modelOf, org, user } from './support.ts';
 
 const catalog = loadCatalog();
 
@@ -21,19 +21,13 @@ const catalog = loadCatalog();
  */
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4'];
 const SUBJECTS = [...USERS.map((u) => `User/${u}`), 'UserGroup/g0', 'UserGroup/g1', 'Organization/o0', 'Organization/o1'];
-/** Rights each target kind accepts (a Collaboration naming a right of another kind counts for nothing). */
-const RIGHTS_OF: Record<string, string[]> = {
-  Application: ['RIGHT_APPLICATION_INFO', 'RIGHT_APPLICATION_LINK', 'RIGHT_ALL'],
-  Gateway: ['RIGHT_GATEWAY_INFO', 'RIGHT_GATEWAY_LINK', 'RIGHT_ALL'],
-  Organization: ['RIGHT_ORGANIZATION_INFO', 'RIGHT_APPLICATION_INFO', 'RIGHT_GATEWAY_INFO', 'RIGHT_ALL'],
-};
 const grantArb = fc
   .record({
     namespace: fc.constantFrom('n0', 'n1', 'n2'),
     subject: fc.constantFrom(...SUBJECTS),
     target: fc.constantFrom('Application/a0', 'Application/a1', 'Gateway/gw0', 'Organization/o0', 'Organization/o1'),
   })
-  .chain((g) => fc.subarray(RIGHTS_OF[g.target.split('/')[0]!]!, { minLength: 1 }).map((rights) => ({ ...g, rights })));
+  .chain((g) => fc.subarray(APPLICABLE_RIGHTS[g.target.split('/')[0]!]!, { minLength: 1 }).map((rights) => ({ ...g, rights })));
 const reachModelArb = fc
   .record({
     states: fc.array(fc.constantFrom<UserState>('Approved', 'Approved', 'Approved', 'Suspended'), { minLength: USERS.length, maxLength: USERS.length }),

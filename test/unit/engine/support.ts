@@ -52,3 +52,10 @@ export function rights(engine: Engine, userName: string, entity: string): string
 
 /** Strips the RIGHT_<KIND>_ prefix, for readable expectations. */
 export const short = (list: string[]): string[] => list.map((r) => r.replace(/^RIGHT_(APPLICATION|GATEWAY|CLIENT|ORGANIZATION|USER)_/, ''));
+
+/** Rights each target kind accepts, for generated grants (a Collaboration naming a right of another kind counts for nothing). */
+export const APPLICABLE_RIGHTS: Record<string, string[]> = {
+  Application: ['RIGHT_APPLICATION_INFO', 'RIGHT_APPLICATION_LINK', 'RIGHT_ALL'],
+  Gateway: ['RIGHT_GATEWAY_INFO', 'RIGHT_GATEWAY_LINK', 'RIGHT_ALL'],
+  Organization: ['RIGHT_ORGANIZATION_INFO', 'RIGHT_APPLICATION_INFO', 'RIGHT_GATEWAY_INFO', 'RIGHT_ALL'],
+};
