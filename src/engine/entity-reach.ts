@@ -10,8 +10,8 @@
  * by its own class now (`userClassIn`, as the kept permission maps move them), and the others keep their place. A
  * namespace whose owner changed, or for which more users were named than its reach holds, is computed whole again.
  * Before, an Impact dropped the namespace's reach, and an organization's status after a group edit computed every
- * class of each namespace the edit named (half of the operator's reconcile time in the end-to-end benchmark). Building a namespace's
- * permission map computes its classes, and the engine remembers the reach from them, so that the statuses computed
+ * class of each namespace the edit named (half of the operator's reconcile time in the end-to-end benchmark).
+ * Building a namespace's permission map computes its classes, and the engine remembers the reach from them, so that the statuses computed
  * after the maps (at start) do not walk the namespace again. It keeps only the users' ids (`ClassScratch`), so that
  * an organization's counts over several namespaces and kinds (`counts`) mark ids in a typed array instead of adding
  * names to sets (at medium 2 M reached users over the 1,000 organizations' namespaces); the names, which only
@@ -65,7 +65,7 @@ export class EntityReach {
     this.subjectsOf = subjectsOf;
   }
 
-  /** Kind → users reached by the grants on the namespace's entities; computed once, kept until forgotten. */
+  /** Kind → users reached by the grants on the namespace's entities (kept, and moved by the Impacts since). */
   of(namespace: string): ReachByKind {
     const names = new Map<string, string[]>();
     for (const [kind, ids] of this.reach(namespace)) names.set(kind, Array.from(ids, (id) => this.scratch.nameOf(id)));
@@ -145,7 +145,6 @@ export class EntityReach {
   /** Moves the users named since: each out of every kind, then into the kinds its class now reaches. */
   private update(namespace: string, kept: Kept): void {
     const subjects = (kept.subjects = this.subjectsOf(namespace, kept.subjects));
-    const named: number[] = [];
     const added = new Map<string, number[]>();
     const kinds = new Set<string>();
     this.reserveEpochs(1);
@@ -156,7 +155,6 @@ export class EntityReach {
         if (this.marks.length <= id) this.growMarks();
         if (this.marks[id] === epoch) continue;
         this.marks[id] = epoch;
-        named.push(id);
         const c = userClassIn(this.state, subjects, user);
         if (c === undefined) continue;
         kinds.clear();
