@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import type { Engine } from '../engine/engine.ts';
 import { emptyNamespaceMap } from '../permission-map/build-maps.ts';
 import { IncrementalMaps } from '../permission-map/incremental-maps.ts';
-import { INDEX_KEY, MAP_LABELS, dataBytes, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
+import type { PermissionMapShardRef } from '../permission-map/permission-map.generated.ts';
+import { INDEX_KEY, MAP_LABELS, SHARD_HASH_ANNOTATION, dataBytes, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
 import { ApiError, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { canonical, sameJson } from './canonical.ts';
@@ -68,13 +69,60 @@ function comparable(data: Record<string, string> | undefined): Record<string, un
   return out;
 }
 
+/** SHA-256 of a text's UTF-8 bytes, in hex: as the renderer hashes a shard (`charter.dev/shard-sha256`, the index's `shards`). */
+const hexSha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** The hash of one data value as compared (`comparable`): the index's JSON without its evaluation time, any other value's text. */
+function valueHash(key: string, value: string): string {
+  return hexSha256(key === INDEX_KEY ? canonical(comparable({ [INDEX_KEY]: value })[INDEX_KEY]) : value);
+}
+
+/** The digest of data from each key's value hash: SHA-256 over the (key, hash) pairs, sorted by key. */
+function digestOf(hashes: [string, string][]): string {
+  hashes.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(hashes)).digest('base64');
+}
+
 /**
  * A digest of a ConfigMap's data as compared (`comparable`: the index's evaluation time left out): equal digests, equal
- * content. The operator's ConfigMap informer keeps this in place of the data (`withDataDigest`): the maps' bytes were
- * held twice, once kept beside the engine and once in the informer's cache (213 MiB at the large benchmark tier).
+ * content. Composed from each value's hash (`valueHash`), so that what the renderer hashed once need not be hashed
+ * again (`desiredDigest`). The operator's ConfigMap informer keeps this in place of the data (`withDataDigest`): the
+ * maps' bytes were held twice, once kept beside the engine and once in the informer's cache (213 MiB at the large
+ * benchmark tier).
  */
 export function dataDigest(data: Record<string, string> | undefined): string {
-  return createHash('sha256').update(canonical(comparable(data))).digest('base64');
+  const hashes: [string, string][] = [];
+  for (const [key, value] of Object.entries(data ?? {})) if (value !== undefined) hashes.push([key, valueHash(key, value)]);
+  return digestOf(hashes);
+}
+
+/**
+ * `dataDigest` of a ConfigMap the renderer made, from the shard hashes it computed when it rendered the shard: a
+ * shard ConfigMap's from its `charter.dev/shard-sha256` annotation, the shard the index ConfigMap holds from the
+ * index's entry for it. Only the index is hashed here (small: its rights, kinds, admins and shard list), not the
+ * shards (~32 KiB each; a map held in one ConfigMap up to its budget), on every compare of every ConfigMap a change's
+ * namespaces hold. Trusting the renderer's hash is safe for the cluster's side: the informer hashes the data it
+ * receives, so a shard edited under unchanged annotations still differs.
+ */
+export function desiredDigest(cm: ConfigMapObject): string {
+  const known = new Map<string, string>();
+  const keys = Object.keys(cm.data);
+  const annotated = cm.metadata.annotations[SHARD_HASH_ANNOTATION];
+  if (annotated !== undefined && keys.length === 1 && keys[0] !== INDEX_KEY) known.set(keys[0]!, annotated);
+  const hashes: [string, string][] = [];
+  const index = cm.data[INDEX_KEY];
+  if (index !== undefined) {
+    const compared = comparable({ [INDEX_KEY]: index })[INDEX_KEY];
+    hashes.push([INDEX_KEY, hexSha256(canonical(compared))]);
+    const shards = (compared as { shards?: unknown }).shards;
+    if (Array.isArray(shards)) {
+      for (const ref of shards as Partial<PermissionMapShardRef>[]) {
+        if (ref?.configMap === cm.metadata.name && typeof ref.key === 'string' && typeof ref.sha256 === 'string') known.set(ref.key, ref.sha256);
+      }
+    }
+  }
+  for (const key of keys) if (key !== INDEX_KEY) hashes.push([key, known.get(key) ?? valueHash(key, cm.data[key]!)]);
+  return digestOf(hashes);
 }
 
 /** What the ConfigMap informer keeps of a map ConfigMap: its metadata, and the digest of its data (`dataDigest`). */
@@ -90,7 +138,7 @@ export function upToDate(existing: ExistingConfigMap | undefined, desired: Confi
   const annotations = existing.metadata?.annotations ?? {};
   for (const [k, v] of Object.entries(desired.metadata.labels)) if (labels[k] !== v) return false;
   for (const [k, v] of Object.entries(desired.metadata.annotations)) if (annotations[k] !== v) return false;
-  if (existing.data === undefined && existing.dataDigest !== undefined) return existing.dataDigest === dataDigest(desired.data);
+  if (existing.data === undefined && existing.dataDigest !== undefined) return existing.dataDigest === desiredDigest(desired);
   return sameJson(comparable(existing.data), comparable(desired.data));
 }
 
