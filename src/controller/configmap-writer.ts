@@ -19,7 +19,7 @@ import { INDEX_KEY, MAP_LABELS, SHARD_HASH_ANNOTATION, dataBytes, obsoleteConfig
 import { ApiError, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { canonical, sameJson } from './canonical.ts';
-import { olderThan } from './status-writer.ts';
+import { WriteEchoes } from './write-echoes.ts';
 
 export interface ExistingConfigMap {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -142,30 +142,19 @@ export function upToDate(existing: ExistingConfigMap | undefined, desired: Confi
   return sameJson(comparable(existing.data), comparable(desired.data));
 }
 
-/** A ConfigMap this writer wrote, and the resourceVersion the API server answered, not yet seen by the informer. */
-interface OwnWrite {
-  resourceVersion: string;
-  written: ConfigMapObject;
-}
-
 export class ConfigMapWriter {
   private readonly options: ConfigMapWriterOptions;
   /** The maps kept beside each engine (a rebuild makes a new engine; the old one's maps go with it). */
   private readonly maps = new WeakMap<Engine, IncrementalMaps>();
   /**
-   * `namespace/name` → this writer's last write of that ConfigMap, until the informer shows it (as the status writer
-   * keeps its writes: `olderThan`). Two changes a moment apart touching one namespace reach the writer before the
-   * informer has seen the first write: the second PUT carried the replaced resourceVersion and failed with 409 (56 of
-   * ~3,800 ConfigMap writes in a loaded medium end-to-end run), to be retried. Now it carries the version its own
-   * write got, and a map equal to what it wrote is not written again. The API server still refuses a PUT if anyone
-   * else wrote since; the informer then shows a newer version and is believed.
+   * `namespace/name` → this writer's last write of that ConfigMap, until the informer shows it, and the echoes of its
+   * writes (write-echoes.ts, as the status writer's). Two changes a moment apart touching one namespace reach the
+   * writer before the informer has seen the first write: the second PUT carried the replaced resourceVersion and
+   * failed with 409 (56 of ~3,800 ConfigMap writes in a loaded medium end-to-end run), to be retried. Now it carries
+   * the version its own write got, and a map equal to what it wrote is not written again. The API server still
+   * refuses a PUT if anyone else wrote since; the informer then shows a newer version and is believed.
    */
-  private readonly ownWrites = new Map<string, OwnWrite>();
-  /**
-   * `namespace/name` → the resourceVersion of the last watch event for that ConfigMap that came while this writer's
-   * write of it was in flight (`null`: none yet). Half the echoes of its writes come before the write's answer.
-   */
-  private readonly inFlight = new Map<string, string | null>();
+  private readonly echoes = new WriteEchoes<ConfigMapObject>();
 
   constructor(options: ConfigMapWriterOptions) {
     this.options = options;
@@ -202,7 +191,7 @@ export class ConfigMapWriter {
     }
     // Shards the index no longer lists (it is written): no reader looks for them any more.
     for (const name of obsoleteConfigMaps(byName.keys(), write)) {
-      this.ownWrites.delete(`${namespace}/${name}`);
+      this.echoes.forget(`${namespace}/${name}`);
       await this.delete(namespace, name);
       outcome.deleted.push(name);
     }
@@ -218,15 +207,7 @@ export class ConfigMapWriter {
    * deletion — is not one, and goes to the queue as before.
    */
   ownEcho(cm: ExistingConfigMap): boolean {
-    const key = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
-    if (this.inFlight.has(key)) {
-      this.inFlight.set(key, cm.metadata?.resourceVersion ?? '');
-      return true;
-    }
-    const own = this.ownWrites.get(key);
-    if (own === undefined || cm.metadata?.resourceVersion === undefined || own.resourceVersion !== cm.metadata.resourceVersion) return false;
-    this.ownWrites.delete(key);
-    return true;
+    return this.echoes.echo(`${cm.metadata?.namespace}/${cm.metadata?.name}`, cm.metadata?.resourceVersion);
   }
 
   /**
@@ -236,7 +217,7 @@ export class ConfigMapWriter {
    * So the memory of past writes goes; a write still in flight is remembered when answered.
    */
   relisted(): void {
-    this.ownWrites.clear();
+    this.echoes.forgetAll();
   }
 
   /**
@@ -244,14 +225,8 @@ export class ConfigMapWriter {
    * show it yet (an older resourceVersion, or none: a create not seen yet).
    */
   private seen(cm: ConfigMapObject, informer: ExistingConfigMap | undefined): ExistingConfigMap | undefined {
-    const key = `${cm.metadata.namespace}/${cm.metadata.name}`;
-    const own = this.ownWrites.get(key);
-    if (!own) return informer;
-    if (informer === undefined || olderThan(informer.metadata?.resourceVersion, own.resourceVersion)) {
-      return { ...own.written, metadata: { ...own.written.metadata, resourceVersion: own.resourceVersion } };
-    }
-    this.ownWrites.delete(key); // the informer has caught up, or someone else wrote since
-    return informer;
+    const own = this.echoes.unseen(`${cm.metadata.namespace}/${cm.metadata.name}`, informer && (informer.metadata ?? {}));
+    return own ? { ...own.value, metadata: { ...own.value.metadata, resourceVersion: own.resourceVersion } } : informer;
   }
 
   /** Writes one ConfigMap; true when a watch event came meanwhile that was not this write's echo. */
@@ -259,8 +234,8 @@ export class ConfigMapWriter {
     const { api, onWrite } = this.options;
     const path = `/api/v1/namespaces/${cm.metadata.namespace}/configmaps`;
     const key = `${cm.metadata.namespace}/${cm.metadata.name}`;
-    this.ownWrites.delete(key);
-    this.inFlight.set(key, null);
+    this.echoes.forget(key);
+    this.echoes.begin(key);
     try {
       let answer: ExistingConfigMap | undefined;
       if (existing) {
@@ -274,19 +249,14 @@ export class ConfigMapWriter {
         answer = made.answer;
         onWrite?.(made.takenOver ? 'update' : 'create', true);
       }
-      const to = answer?.metadata?.resourceVersion;
-      const heard = this.inFlight.get(key);
-      if (heard === to && to !== undefined) return false; // its echo came first: the informer shows it already
-      if (to !== undefined) this.ownWrites.set(key, { resourceVersion: to, written: cm });
-      // An event older than this write (the echo of the one before it) changes nothing: anyone else's write since the
-      // version this PUT carried would have made it fail. A newer one, or one that cannot be ordered, is compared.
-      return heard !== null && heard !== undefined && !(to !== undefined && olderThan(heard, to));
+      // Remembered until the informer shows it, unless its echo came first; an event meanwhile that was not its echo
+      // (someone else's write after it) has the map compared again.
+      return this.echoes.answered(key, answer?.metadata?.resourceVersion, cm);
     } catch (error) {
+      this.echoes.dropped(key);
       onWrite?.(existing ? 'update' : 'create', false, isConflict(error));
       // A conflict or a race with a deletion: the informer brings the fresh object and the key is retried.
       throw error;
-    } finally {
-      this.inFlight.delete(key);
     }
   }
 

@@ -11,7 +11,9 @@
  *
  * The watch shows each write back (its echo); the object's status is exactly what was written, so the echo needs no
  * reconcile (`ownEcho`). An organization's status is the costliest to compute, and on a group edit half the status
- * keys were these echoes.
+ * keys were these echoes. The writes remembered and the echoes told apart (those that come while a write is in flight
+ * judged at its answer) are write-echoes.ts's, shared with the ConfigMap writer; a status write is for one object: its
+ * uid, and its generation while in flight.
  */
 import type { Condition } from '../api/types.generated.ts';
 import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
@@ -24,6 +26,9 @@ import type { InvalidObject, RawObject } from './cluster-model.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { objectKey, type ObjectRef } from '../model/model.ts';
 import { objectPath } from './resources.ts';
+import { WriteEchoes } from './write-echoes.ts';
+
+export { olderThan } from './write-echoes.ts';
 
 export const FIELD_MANAGER = 'charter';
 
@@ -71,32 +76,10 @@ export function emptiedMaps(previous: unknown, next: unknown): Record<string, un
   return patch;
 }
 
-/** A status this writer wrote, not yet seen by the informer. */
-interface Written {
-  uid: string | undefined;
-  resourceVersion: string;
-  status: Record<string, unknown>;
-}
-
-/**
- * Whether the informer's resourceVersion is older than the one a write answered. Kubernetes resourceVersions are
- * etcd revisions (decimal integers; comparable since KEP-5504); one that is not a decimal integer is never judged
- * older (nor is a missing one), so the informer's object is trusted then.
- */
-export function olderThan(informer: string | undefined, written: string): boolean {
-  if (informer === undefined || !/^[0-9]{1,30}$/.test(informer) || !/^[0-9]{1,30}$/.test(written)) return false;
-  return BigInt(informer) < BigInt(written);
-}
-
 export class StatusWriter {
   private readonly options: Required<Omit<StatusWriterOptions, 'events' | 'onWrite'>> & Pick<StatusWriterOptions, 'events' | 'onWrite'>;
-  /** The last write per object path, kept until the informer's object reaches it. */
-  private readonly written = new Map<string, Written>();
-  /**
-   * Object path → the object (uid, generation) whose status is being written, and the resourceVersion of the last
-   * watch event for it that came while the write was in flight (`null`: none yet): judged when the answer comes.
-   */
-  private readonly inFlight = new Map<string, { uid: string | undefined; generation: number | undefined; heard: string | null }>();
+  /** Object path → the last status written, until the informer's object reaches it; the echoes of the writes. */
+  private readonly echoes = new WriteEchoes<Record<string, unknown>>();
   /** The last second `timestamp` formatted, and its text. */
   private stamp = { second: Number.NaN, text: '' };
 
@@ -119,25 +102,23 @@ export class StatusWriter {
     const now = this.timestamp();
     const status = { ...computed, conditions: withTransitionTimes(previous, computed.conditions, now) };
     if (sameJson(held ?? {}, status)) return 'unchanged';
-    this.inFlight.set(path, { uid: current.metadata?.uid, generation: current.metadata?.generation, heard: null });
+    this.echoes.begin(path, { uid: current.metadata?.uid, generation: current.metadata?.generation });
     let answer: RawObject | undefined;
-    let heard: string | null | undefined;
     try {
       answer = await this.write(path, kind, name, namespace, held, status);
-    } finally {
-      heard = this.inFlight.get(path)?.heard;
-      this.inFlight.delete(path);
+    } catch (error) {
+      this.echoes.dropped(path);
+      throw error;
     }
-    if (answer === undefined) return this.forget(path);
-    const to = answer.metadata?.resourceVersion;
-    // Its echo came first: the informer shows the write already.
-    if (heard === to && to !== undefined) this.written.delete(path);
-    else this.remember(path, current, answer, status);
+    if (answer === undefined) {
+      this.echoes.dropped(path);
+      return this.forget(path);
+    }
+    // Remembered until the informer shows it, unless its echo came first; an event meanwhile that was not its echo
+    // (someone else's write after it) has the status compared again.
+    const recheck = this.echoes.answered(path, answer.metadata?.resourceVersion, status);
     await this.recordTransitions(kind, current, previous, status.conditions);
-    if (heard === null || heard === undefined || heard === to) return 'written';
-    // An event older than this write (the echo of the merge patch before it) changes nothing; a newer one, or one that
-    // cannot be ordered, is someone else's write after this one.
-    return to !== undefined && olderThan(heard, to) ? 'written' : 'recheck';
+    return recheck ? 'recheck' : 'written';
   }
 
   /** The writes of one status (the merge patch that removes emptied maps first, when needed); undefined: it is gone. */
@@ -177,19 +158,7 @@ export class StatusWriter {
    */
   ownEcho(kind: KindName, raw: RawObject): boolean {
     const path = `${objectPath(kind, raw.metadata?.name ?? '', raw.metadata?.namespace)}/status`;
-    const resourceVersion = raw.metadata?.resourceVersion;
-    const flying = this.inFlight.get(path);
-    if (flying !== undefined) {
-      // Another object of that name, or a new generation of it (an object Charter cannot read changes its spec with
-      // no change to the engine): not an echo, whatever the answer says — the status being written is for the old one.
-      if (flying.uid !== raw.metadata?.uid || flying.generation !== raw.metadata?.generation) return false;
-      flying.heard = resourceVersion ?? '';
-      return true;
-    }
-    const written = this.written.get(path);
-    if (written === undefined || resourceVersion === undefined || written.resourceVersion !== resourceVersion || written.uid !== raw.metadata?.uid) return false;
-    this.written.delete(path);
-    return true;
+    return this.echoes.echo(path, raw.metadata?.resourceVersion, { uid: raw.metadata?.uid, generation: raw.metadata?.generation });
   }
 
   /**
@@ -204,26 +173,17 @@ export class StatusWriter {
 
   /** The status the object holds: the informer's, or this writer's last write when the informer has not seen it yet. */
   private heldStatus(path: string, current: RawObject): Record<string, unknown> | undefined {
-    const written = this.written.get(path);
-    if (written && written.uid === current.metadata?.uid && olderThan(current.metadata?.resourceVersion, written.resourceVersion)) return written.status;
-    this.written.delete(path);
-    return current.status;
-  }
-
-  private remember(path: string, current: RawObject, answer: RawObject | undefined, status: Record<string, unknown>): void {
-    const resourceVersion = answer?.metadata?.resourceVersion;
-    if (typeof resourceVersion === 'string') this.written.set(path, { uid: current.metadata?.uid, resourceVersion, status });
-    else this.written.delete(path);
+    return this.echoes.unseen(path, current.metadata ?? {})?.value ?? current.status;
   }
 
   private forget(path: string): 'gone' {
-    this.written.delete(path);
+    this.echoes.forget(path);
     return 'gone';
   }
 
   /** How many writes the informer has not seen yet (each is forgotten when it does). */
   get pendingWrites(): number {
-    return this.written.size;
+    return this.echoes.unseenCount;
   }
 
   /** An Event for each condition whose status or reason changed (not for the first Ready=True of a new object). */
