@@ -89,7 +89,8 @@ function buildOne(engine: Engine, namespace: string, masks: MaskWriter): Namespa
 interface RowEntry {
   /** The row's content; its `users` are set when the map is made (`toMap`). */
   content: Omit<MapRow, 'users'>;
-  key: string;
+  /** Its content's hash (`keyOf`): its key in the namespace's rows. */
+  key: number;
   /** The users' names, sorted once a full build has collected them (`NamespaceRows.unsorted`). */
   names: string[];
   count: number;
@@ -106,8 +107,8 @@ interface RowEntry {
  * are still the published users), gone (`count` 0: its last user moved out).
  */
 class KeptEntry extends KeptRow {
-  /** Its key in the namespace's rows (`keyOf`). */
-  readonly key: string;
+  /** Its content's hash (`keyOf`): its key in the namespace's rows. */
+  readonly key: number;
   /** Its slot in the namespace's rows (what the users' index points at). */
   readonly slot: number;
   /** Its users once the pending moves are applied. */
@@ -120,7 +121,7 @@ class KeptEntry extends KeptRow {
   added: number[] | undefined = undefined;
   removed: number[] | undefined = undefined;
 
-  constructor(ids: UserIds, table: UserTable, content: Omit<MapRow, 'users'>, key: string, slot: number) {
+  constructor(ids: UserIds, table: UserTable, content: Omit<MapRow, 'users'>, key: number, slot: number) {
     super(ids, table, content);
     this.key = key;
     this.slot = slot;
@@ -153,7 +154,11 @@ export class NamespaceRows {
   /** Entities of covered kinds, numbered in the order met (rows sort them by kind and name when written). */
   private readonly entityIndex = new Map<string, number>();
   private readonly entityList: Array<{ kind: string; name: string }> = [];
-  private readonly rows = new Map<string, Entry>();
+  /**
+   * The entries by their content's hash (`keyOf`; the content is compared on a hit, `sameContent`), an array when
+   * several contents' hashes collide. (A key string per row, ~40 bytes, was kept before.)
+   */
+  private readonly rows = new Map<number, Entry | Entry[]>();
   /** Entries given users by `addClasses` (sorted and merged when the rows are next sorted). */
   private readonly unsorted = new Map<Entry, string[][]>();
   /** The rows' defaults and per-kind entity objects, one per distinct content (`SharedParts`). */
@@ -219,12 +224,12 @@ export class NamespaceRows {
     const key = c === undefined ? undefined : this.keyOf(c);
     const slot = userSlots.get(id);
     const before = slot < 0 ? undefined : this.bySlot[slot]!;
-    if (before === undefined ? key === undefined : key !== undefined && this.rows.get(key) === before) return false;
+    if (before === undefined ? key === undefined : key !== undefined && this.find(key) === before) return false;
     this.sorted = undefined;
     if (before !== undefined) {
       this.touched.add(before);
       if (--before.count === 0) {
-        this.rows.delete(before.key);
+        this.unlink(before);
         this.bySlot[before.slot] = undefined;
         this.freeSlots.push(before.slot);
         this.shared.release(before);
@@ -275,7 +280,7 @@ export class NamespaceRows {
     if (order === undefined) {
       order = [];
       const table = this.table;
-      for (const entry of this.rows.values()) {
+      for (const entry of this.entries()) {
         const lists = this.unsorted.get(entry);
         if (entry instanceof KeptEntry) {
           let ids: UserIds | undefined;
@@ -344,8 +349,8 @@ export class NamespaceRows {
     return this.orderRows;
   }
 
-  private entry(key: string): Entry {
-    let entry = this.rows.get(key);
+  private entry(key: number): Entry {
+    let entry = this.find(key);
     if (!entry) {
       const { organization, defaults } = this.content;
       const content = rowOf(organization, defaults, this.kept, this.entityList, this.masks, this.shared);
@@ -354,9 +359,73 @@ export class NamespaceRows {
         entry = new KeptEntry(NO_IDS, this.table!, content, key, slot);
         this.bySlot[slot] = entry;
       } else entry = { content, key, names: NO_NAMES, count: 0, row: undefined };
-      this.rows.set(key, entry);
+      const at = this.rows.get(key);
+      this.rows.set(key, at === undefined ? entry : Array.isArray(at) ? [...at, entry] : [at, entry]);
     }
     return entry;
+  }
+
+  /** The entry of this hash whose content is the one `keyOf` left in `content` and `kept`. */
+  private find(key: number): Entry | undefined {
+    const at = this.rows.get(key);
+    if (at === undefined) return undefined;
+    if (!Array.isArray(at)) return this.sameContent(at) ? at : undefined;
+    for (const entry of at) if (this.sameContent(entry)) return entry;
+    return undefined;
+  }
+
+  /** Puts `next` where `entry` is in the rows (same hash). */
+  private replace(entry: Entry, next: Entry): void {
+    const at = this.rows.get(entry.key)!;
+    this.rows.set(entry.key, Array.isArray(at) ? at.map((e) => (e === entry ? next : e)) : next);
+  }
+
+  /** Takes `entry` out of the rows. */
+  private unlink(entry: Entry): void {
+    const at = this.rows.get(entry.key)!;
+    if (!Array.isArray(at)) this.rows.delete(entry.key);
+    else {
+      const rest = at.filter((e) => e !== entry);
+      this.rows.set(entry.key, rest.length === 1 ? rest[0]! : rest);
+    }
+  }
+
+  private *entries(): Iterable<Entry> {
+    for (const at of this.rows.values()) {
+      if (Array.isArray(at)) yield* at;
+      else yield at;
+    }
+  }
+
+  /**
+   * Whether an entry's content is the one `keyOf` left in `content` and `kept` (masks of the same sets: a set, cut to
+   * a kind's rights, has one mask).
+   */
+  private sameContent(entry: Entry): boolean {
+    const row: Omit<MapRow, 'users'> = entry instanceof KeptEntry ? entry : entry.content;
+    const { organization, defaults } = this.content;
+    const masks = this.masks;
+    if (row.organization !== (organization === EMPTY ? undefined : masks.mask(organization))) return false;
+    if (defaults === undefined ? row.defaults !== undefined : row.defaults === undefined) return false;
+    if (defaults !== undefined) {
+      let n = 0;
+      for (const kind in row.defaults) n++;
+      if (n !== defaults.size) return false;
+      for (const [kind, set] of defaults) if (!Object.hasOwn(row.defaults!, kind) || row.defaults![kind] !== masks.mask(set)) return false;
+    }
+    const kept = this.kept;
+    if (kept.length === 0) return row.entities === undefined;
+    if (row.entities === undefined) return false;
+    let n = 0;
+    for (const kind in row.entities) for (const _ in row.entities[kind]) n++;
+    if (n !== kept.length / 2) return false;
+    const entityList = this.entityList;
+    for (let j = 0; j < kept.length; j += 2) {
+      const { kind, name } = entityList[kept[j]!]!;
+      const names = Object.hasOwn(row.entities, kind) ? row.entities[kind]! : undefined;
+      if (names === undefined || !Object.hasOwn(names, name) || names[name] !== masks.mask(kept[j + 1]!)) return false;
+    }
+    return true;
   }
 
   /**
@@ -370,7 +439,7 @@ export class NamespaceRows {
     const row = new KeptEntry(ids ?? settled?.ids ?? entry.ids, table, entry, entry.key, entry.slot);
     row.count = entry.count;
     if (ids !== undefined && (entry.added !== undefined || entry.removed !== undefined)) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row with moves pending`);
-    this.rows.set(entry.key, row);
+    this.replace(entry, row);
     this.bySlot[entry.slot] = row;
     if (entry.ids !== NO_IDS) {
       let moves: RowMoves | undefined;
@@ -399,10 +468,10 @@ export class NamespaceRows {
   }
 
   /**
-   * The published content of a class, as a key (right-set ids, entities in index order), leaving its parts in
-   * `content` and `kept` for `entry`; undefined when it publishes nothing. Entries a reader finds anyway are dropped.
+   * The published content of a class, as a hash (of its right-set ids, entities in index order), leaving its parts in
+   * `content` and `kept` for `entry` and `sameContent`; undefined when it publishes nothing. Entries a reader finds anyway are dropped.
    */
-  private keyOf(c: RightsClass): string | undefined {
+  private keyOf(c: RightsClass): number | undefined {
     const sets = this.engine.sets;
     const content = (this.content = { organization: EMPTY, defaults: undefined as Map<string, RightSetId> | undefined });
     const set = sets.intersect(c.organization, this.orgKind);
@@ -426,14 +495,33 @@ export class NamespaceRows {
       kept.push(i, masked);
     }
     if (content.organization === EMPTY && content.defaults === undefined && kept.length === 0) return undefined;
-    // Joined, not concatenated: the key is kept, and a string built with `+` is a rope (an object per piece).
-    const key: Array<string | number> = [content.organization, '|'];
-    if (content.defaults) for (const kind of [...content.defaults.keys()].sort()) key.push(kind, '=', content.defaults.get(kind)!, ',');
-    key.push('|');
     if (kept.length > 2) sortPairs(kept);
-    key.push(kept.join(','));
-    return key.join('');
+    // FNV-1a over the set ids, the defaults' kinds (sorted) and sets, and the (entity, set) pairs: the same content
+    // hashes the same (not kept as a string; a hit is compared, `sameContent`).
+    let h = mix(0x811c9dc5, content.organization);
+    if (content.defaults) {
+      for (const kind of [...content.defaults.keys()].sort()) {
+        for (let i = 0; i < kind.length; i++) h = mix(h, kind.charCodeAt(i));
+        h = mix(mix(h, -1), content.defaults.get(kind)!);
+      }
+    }
+    h = mix(h, -2);
+    for (const v of kept) h = mix(h, v);
+    return (h >>> 2) & rowKeyMask;
   }
+}
+
+/** One step of FNV-1a over 32-bit values. */
+function mix(h: number, v: number): number {
+  return Math.imul(h ^ v, 0x01000193);
+}
+
+/** The bits of a row's hash kept (fewer for tests: rows' hashes then collide). */
+let rowKeyMask = 0x3fffffff;
+
+/** For tests: keeps only `bits` bits of the rows' hashes (so that most collide); 30 by default. */
+export function setRowKeyBits(bits: number): void {
+  rowKeyMask = bits >= 30 ? 0x3fffffff : (1 << bits) - 1;
 }
 
 /**

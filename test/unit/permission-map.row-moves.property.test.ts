@@ -13,13 +13,14 @@
  * Rows share their defaults and per-kind entity objects (`SharedParts`): at every `toMap` two rows' objects are the
  * same object exactly when their contents are equal (so that a row never reads another's content), and the shared
  * objects held are exactly those some row uses (a row's last user gone lets go of them). `SharedParts` alone: keys
- * whose hashes collide get objects of their own.
+ * whose hashes collide get objects of their own. Rows are found by their content's hash and compared on a hit: run
+ * again with hashes cut to one bit, so that most rows' hashes collide (it fails when a hit is not compared).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { RightsClass } from '../../src/engine/engine.ts';
 import { EMPTY, type RightSetId } from '../../src/engine/right-sets.ts';
-import { MaskWriter, NamespaceRows, previousRow, rowMoves, SharedParts, type MapRow } from '../../src/permission-map/build-maps.ts';
+import { MaskWriter, NamespaceRows, previousRow, rowMoves, setRowKeyBits, SharedParts, type MapRow } from '../../src/permission-map/build-maps.ts';
 import { fnv1a, KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
 import { engineOf, modelOf } from './engine/support.ts';
 
@@ -116,40 +117,54 @@ function freshRows(contents: readonly Content[], assigned: readonly number[]): M
   return plain(rows.toMap(undefined).rows, false);
 }
 
+/** The property: random batches of moves between random classes, the kept rows equal to fresh ones at every step. */
+function movesEqualFresh(numRuns: number): void {
+  let withMoves = 0;
+  fc.assert(
+    fc.property(
+      fc.array(contentArb, { minLength: 1, maxLength: 5 }),
+      fc.array(fc.integer({ min: -1, max: 4 }), { minLength: USERS.length, maxLength: USERS.length }),
+      fc.array(fc.array(fc.tuple(fc.nat({ max: USERS.length - 1 }), fc.integer({ min: -1, max: 4 })), { maxLength: 30 }), { maxLength: 6 }),
+      (contents, start, batches) => {
+        const assigned = start.map((c) => (c < contents.length ? c : -1));
+        const table = reversedTable();
+        const kept = new NamespaceRows(engine, 'ns', masks, true, table);
+        kept.addClasses(classesOf(contents, assigned).filter((c) => c.users.length > 0));
+        expect(plain(kept.toMap(undefined).rows, true)).toEqual(freshRows(contents, assigned));
+        expectShared(kept, kept.toMap(undefined).rows);
+        for (const batch of batches) {
+          for (const [u, to] of batch) {
+            const c = to < contents.length ? to : -1;
+            assigned[u] = c;
+            kept.move(USERS[u]!, c < 0 ? undefined : { ...contents[c]!, users: [USERS[u]!] });
+          }
+          const fresh = freshRows(contents, assigned);
+          const rows = kept.toMap(undefined).rows;
+          expect(plain(rows, true)).toEqual(fresh);
+          expectShared(kept, rows);
+          withMoves += checkMoves(rows, table);
+          expect(kept.userCount).toBe(fresh.reduce((n, row) => n + row.users.length, 0));
+        }
+      },
+    ),
+    { numRuns },
+  );
+  // Rows said which users moved (the check was not of rows without moves only).
+  expect(withMoves).toBeGreaterThan(numRuns);
+}
+
 describe('kept rows after moves == rows built fresh', () => {
   test('random batches of moves between random classes', () => {
-    let withMoves = 0;
-    fc.assert(
-      fc.property(
-        fc.array(contentArb, { minLength: 1, maxLength: 5 }),
-        fc.array(fc.integer({ min: -1, max: 4 }), { minLength: USERS.length, maxLength: USERS.length }),
-        fc.array(fc.array(fc.tuple(fc.nat({ max: USERS.length - 1 }), fc.integer({ min: -1, max: 4 })), { maxLength: 30 }), { maxLength: 6 }),
-        (contents, start, batches) => {
-          const assigned = start.map((c) => (c < contents.length ? c : -1));
-          const table = reversedTable();
-          const kept = new NamespaceRows(engine, 'ns', masks, true, table);
-          kept.addClasses(classesOf(contents, assigned).filter((c) => c.users.length > 0));
-          expect(plain(kept.toMap(undefined).rows, true)).toEqual(freshRows(contents, assigned));
-          expectShared(kept, kept.toMap(undefined).rows);
-          for (const batch of batches) {
-            for (const [u, to] of batch) {
-              const c = to < contents.length ? to : -1;
-              assigned[u] = c;
-              kept.move(USERS[u]!, c < 0 ? undefined : { ...contents[c]!, users: [USERS[u]!] });
-            }
-            const fresh = freshRows(contents, assigned);
-            const rows = kept.toMap(undefined).rows;
-            expect(plain(rows, true)).toEqual(fresh);
-            expectShared(kept, rows);
-            withMoves += checkMoves(rows, table);
-            expect(kept.userCount).toBe(fresh.reduce((n, row) => n + row.users.length, 0));
-          }
-        },
-      ),
-      { numRuns: 400 },
-    );
-    // Rows said which users moved (the check was not of rows without moves only).
-    expect(withMoves).toBeGreaterThan(400);
+    movesEqualFresh(400);
+  });
+
+  test("rows are found by their content's hash, compared on a hit: with hashes of 1 bit (most collide), the same rows", () => {
+    setRowKeyBits(1);
+    try {
+      movesEqualFresh(200);
+    } finally {
+      setRowKeyBits(30);
+    }
   });
 });
 
