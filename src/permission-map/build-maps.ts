@@ -103,7 +103,7 @@ interface RowEntry {
  * `KeptRow` of ~72 were two). A published row is never changed: when its users change it stays what it was (the
  * previous version, `previousRow` of the next), and the next `toMap` publishes a new `KeptEntry` in its place (in the
  * rows by key, by slot and in row order), so that renderers' caches, which pair rows by identity, miss. States: not
- * yet published (`ids` is `NO_IDS`), published (no moves pending), moves pending (`added` or `removed` set: its `ids`
+ * yet published (`ids` is `NO_IDS`), published (no moves pending), moves pending (`pending` set: its `ids`
  * are still the published users), gone (`count` 0: its last user moved out).
  */
 class KeptEntry extends KeptRow {
@@ -114,12 +114,12 @@ class KeptEntry extends KeptRow {
   /** Its users once the pending moves are applied. */
   count = 0;
   /**
-   * Users (numbers) moved in and out since `ids` was published (in name order, disjoint, `removed` ⊆ `ids`): applied
+   * Users (numbers) moved in and out since `ids` was published (`added`, `removed`: in name order, disjoint, `removed` ⊆
+   * `ids`; one object, undefined when none is pending, where two fields were kept on every row): applied
    * in one pass when the row is next published (`settle`), so that a row of 26,000 users is copied once per refresh,
    * not once per move.
    */
-  added: number[] | undefined = undefined;
-  removed: number[] | undefined = undefined;
+  pending: { added: number[]; removed: number[] } | undefined = undefined;
 
   constructor(ids: UserIds, table: UserTable, content: Omit<MapRow, 'users'>, key: number, slot: number) {
     super(ids, table, content);
@@ -129,7 +129,7 @@ class KeptEntry extends KeptRow {
 
   /** Published and placed in row order (by its first user), its users unchanged since. */
   get current(): boolean {
-    return this.ids !== NO_IDS && this.added === undefined && this.removed === undefined;
+    return this.ids !== NO_IDS && this.pending === undefined;
   }
 }
 
@@ -236,7 +236,8 @@ export class NamespaceRows {
       } else {
         // Moved in since it was made: taken back out of `added`; else noted as removed. (A published row's users
         // stay as they are: a new row is published in its place.)
-        if (!takeOut(before.added, id, names)) putIn((before.removed ??= []), id, names);
+        const pending = (before.pending ??= { added: [], removed: [] });
+        if (!takeOut(pending.added, id, names)) putIn(pending.removed, id, names);
       }
       userSlots.delete(id);
       this.userCount--;
@@ -245,7 +246,8 @@ export class NamespaceRows {
       const entry = this.entry(key) as KeptEntry;
       this.touched.add(entry);
       entry.count++;
-      if (!takeOut(entry.removed, id, names)) putIn((entry.added ??= []), id, names);
+      const pending = (entry.pending ??= { added: [], removed: [] });
+      if (!takeOut(pending.removed, id, names)) putIn(pending.added, id, names);
       userSlots.set(id, entry.slot);
       this.userCount++;
     }
@@ -438,7 +440,7 @@ export class NamespaceRows {
     const settled = ids === undefined ? settle(entry, table) : undefined;
     const row = new KeptEntry(ids ?? settled?.ids ?? entry.ids, table, entry, entry.key, entry.slot);
     row.count = entry.count;
-    if (ids !== undefined && (entry.added !== undefined || entry.removed !== undefined)) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row with moves pending`);
+    if (ids !== undefined && entry.pending !== undefined) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row with moves pending`);
     this.replace(entry, row);
     this.bySlot[entry.slot] = row;
     if (entry.ids !== NO_IDS) {
@@ -563,8 +565,8 @@ export function rowMoves(row: MapRow): RowMoves | undefined {
  * (its users are a published row's: `NamespaceRows.publish` makes the row that has these).
  */
 function settle(entry: KeptEntry, table: UserTable): Settled | undefined {
-  const added = entry.added ?? NONE;
-  const removed = entry.removed ?? NONE;
+  const added = entry.pending?.added ?? NONE;
+  const removed = entry.pending?.removed ?? NONE;
   if (added.length === 0 && removed.length === 0) return undefined;
   const names = table.names;
   const ids = entry.ids;

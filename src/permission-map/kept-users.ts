@@ -83,8 +83,6 @@ export class UserTable extends NameIds {
 export class KeptRow implements MapRow {
   readonly ids: UserIds;
   readonly table: UserTable;
-  /** The first user's name (rows are ordered and paired by it). */
-  readonly first: string;
   organization?: string;
   defaults?: Record<string, string>;
   entities?: Record<string, Record<string, string>>;
@@ -92,10 +90,14 @@ export class KeptRow implements MapRow {
   constructor(ids: UserIds, table: UserTable, content: Omit<MapRow, 'users'>) {
     this.ids = ids;
     this.table = table;
-    this.first = table.names[ids[0]!]!;
     if (content.organization !== undefined) this.organization = content.organization;
     if (content.defaults !== undefined) this.defaults = content.defaults;
     if (content.entities !== undefined) this.entities = content.entities;
+  }
+
+  /** The first user's name (rows are ordered and paired by it): read from the table, not kept (8 bytes a row). */
+  get first(): string {
+    return this.table.names[this.ids[0]!]!;
   }
 
   get users(): string[] {
