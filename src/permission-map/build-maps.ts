@@ -509,7 +509,7 @@ export class NamespaceRows {
     }
     h = mix(h, -2);
     for (const v of kept) h = mix(h, v);
-    return (h >>> 2) & rowKeyMask;
+    return (h >>> 2) & hashMask;
   }
 }
 
@@ -518,12 +518,12 @@ function mix(h: number, v: number): number {
   return Math.imul(h ^ v, 0x01000193);
 }
 
-/** The bits of a row's hash kept (fewer for tests: rows' hashes then collide). */
-let rowKeyMask = 0x3fffffff;
+/** The bits kept of a row's hash and of a shared part's (fewer for tests: hashes then collide). */
+let hashMask = 0x3fffffff;
 
-/** For tests: keeps only `bits` bits of the rows' hashes (so that most collide); 30 by default. */
-export function setRowKeyBits(bits: number): void {
-  rowKeyMask = bits >= 30 ? 0x3fffffff : (1 << bits) - 1;
+/** For tests: keeps only `bits` bits of the rows' and shared parts' hashes (so that most collide); 30 by default. */
+export function setHashBits(bits: number): void {
+  hashMask = bits >= 30 ? 0x3fffffff : (1 << bits) - 1;
 }
 
 /**
@@ -689,8 +689,14 @@ function sortPairs(pairs: number[]): void {
  * name, where a dictionary made by deleting two properties took ~280. Same keys, same order, same JSON.
  */
 export class SharedParts {
-  /** By the `fnv1a` hash of their key (`partKey`: the keys are not kept), colliding ones chained. */
-  private readonly parts = new Map<number, SharedPart>();
+  /**
+   * An open-addressing table (linear probing, at most half full): slot i holds its object in `values[i]` and, in
+   * `slots`, its hash + 1 at 2i (0: empty) and its count at 2i + 1. (A `Map` of hash → `{ value, refs, next }` took
+   * ~90 bytes a part; this takes 8 on the heap and 8 beside it per slot.) Found by the `fnv1a` hash of their key
+   * (`partHash`: the keys are not kept), the content compared on a hit.
+   */
+  private values: Array<Readonly<Record<string, string>> | undefined> = new Array<undefined>(8).fill(undefined);
+  private slots = new Int32Array(16);
   private count = 0;
 
   /**
@@ -698,17 +704,19 @@ export class SharedParts {
    * defaults), made by `make` when none is held; counted once more.
    */
   get(kind: string | undefined, pairs: Pairs, make: () => Record<string, string>): Readonly<Record<string, string>> {
-    const hash = partHash(kind, pairs);
-    const head = this.parts.get(hash);
-    let part = head;
-    while (part !== undefined && !holdsExactly(part.value, pairs)) part = part.next;
-    if (part === undefined) {
-      part = { value: make(), refs: 0, next: head };
-      this.parts.set(hash, part);
-      this.count++;
+    const stored = partHash(kind, pairs) + 1;
+    const mask = this.values.length - 1;
+    const slots = this.slots;
+    let i = (stored - 1) & mask;
+    for (let h = slots[2 * i]!; h !== 0; i = (i + 1) & mask, h = slots[2 * i]!) {
+      if (h === stored && holdsExactly(this.values[i]!, pairs)) {
+        slots[2 * i + 1]!++;
+        return this.values[i]!;
+      }
     }
-    part.refs++;
-    return part.value;
+    const value = make();
+    this.put(stored, value, 1);
+    return value;
   }
 
   /** Lets go of one use of the row content's shared objects (its last user gone). */
@@ -722,35 +730,58 @@ export class SharedParts {
     return this.count;
   }
 
+  /** Puts a new object in the table (grown to twice its slots when it would be more than half full). */
+  private put(stored: number, value: Readonly<Record<string, string>>, refs: number): void {
+    if (2 * (this.count + 1) > this.values.length) {
+      const values = this.values;
+      const slots = this.slots;
+      this.values = new Array<undefined>(values.length * 2).fill(undefined);
+      this.slots = new Int32Array(slots.length * 2);
+      this.count = 0;
+      for (let i = 0; i < values.length; i++) if (slots[2 * i] !== 0) this.put(slots[2 * i]!, values[i]!, slots[2 * i + 1]!);
+    }
+    const mask = this.values.length - 1;
+    let i = (stored - 1) & mask;
+    while (this.slots[2 * i] !== 0) i = (i + 1) & mask;
+    this.slots[2 * i] = stored;
+    this.slots[2 * i + 1] = refs;
+    this.values[i] = value;
+    this.count++;
+  }
+
   private drop(kind: string | undefined, value: Readonly<Record<string, string>>): void {
     // Sorted by name, as `rowOf` gives them: not the object's own order, which puts names that read as array indices
     // ("2", "10") first.
-    const hash = partHash(kind, Object.keys(value).sort().map((name) => [name, value[name]!] as const));
-    let before: SharedPart | undefined;
-    let part = this.parts.get(hash);
-    while (part !== undefined && part.value !== value) [before, part] = [part, part.next];
-    if (part === undefined || --part.refs > 0) return;
+    const stored = partHash(kind, Object.keys(value).sort().map((name) => [name, value[name]!] as const)) + 1;
+    const mask = this.values.length - 1;
+    const slots = this.slots;
+    let i = (stored - 1) & mask;
+    while (slots[2 * i] !== 0 && this.values[i] !== value) i = (i + 1) & mask;
+    if (slots[2 * i] === 0 || --slots[2 * i + 1]! > 0) return;
     this.count--;
-    if (before !== undefined) before.next = part.next;
-    else if (part.next !== undefined) this.parts.set(hash, part.next);
-    else this.parts.delete(hash);
+    // Deleted without a tombstone: each later slot of the run that its home allows is moved back into the hole.
+    for (let j = (i + 1) & mask; slots[2 * j] !== 0; j = (j + 1) & mask) {
+      const home = (slots[2 * j]! - 1) & mask;
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+      slots[2 * i] = slots[2 * j]!;
+      slots[2 * i + 1] = slots[2 * j + 1]!;
+      this.values[i] = this.values[j];
+      i = j;
+    }
+    slots[2 * i] = 0;
+    slots[2 * i + 1] = 0;
+    this.values[i] = undefined;
   }
 }
 
 /** A shared object's content: (name, mask) pairs sorted by name. */
 type Pairs = ReadonlyArray<readonly [string, string]>;
 
-interface SharedPart {
-  value: Readonly<Record<string, string>>;
-  refs: number;
-  next: SharedPart | undefined;
-}
-
 /** The hash a part is found by: of `kind:name=mask,…` (a small integer: no number object for the map's key). */
 function partHash(kind: string | undefined, pairs: Pairs): number {
   let key = kind === undefined ? '' : `${kind}:`;
   for (const [name, mask] of pairs) key += `${name}=${mask},`;
-  return fnv1a(key) >>> 2;
+  return (fnv1a(key) >>> 2) & hashMask;
 }
 
 /** Whether the object holds these pairs and nothing else (own properties only). */

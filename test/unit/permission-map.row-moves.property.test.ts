@@ -13,14 +13,15 @@
  * Rows share their defaults and per-kind entity objects (`SharedParts`): at every `toMap` two rows' objects are the
  * same object exactly when their contents are equal (so that a row never reads another's content), and the shared
  * objects held are exactly those some row uses (a row's last user gone lets go of them). `SharedParts` alone: keys
- * whose hashes collide get objects of their own. Rows are found by their content's hash and compared on a hit: run
+ * whose hashes collide get objects of their own, and random gets and releases keep one object per content held, with
+ * its count (hashes cut to 2 or 3 bits: long runs in its table, wrapping past its end, closed up when an object is let go). Rows are found by their content's hash and compared on a hit: run
  * again with hashes cut to one bit, so that most rows' hashes collide (it fails when a hit is not compared).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { RightsClass } from '../../src/engine/engine.ts';
 import { EMPTY, type RightSetId } from '../../src/engine/right-sets.ts';
-import { MaskWriter, NamespaceRows, previousRow, rowMoves, setRowKeyBits, SharedParts, type MapRow } from '../../src/permission-map/build-maps.ts';
+import { MaskWriter, NamespaceRows, previousRow, rowMoves, setHashBits, SharedParts, type MapRow } from '../../src/permission-map/build-maps.ts';
 import { fnv1a, KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
 import { engineOf, modelOf } from './engine/support.ts';
 
@@ -159,11 +160,11 @@ describe('kept rows after moves == rows built fresh', () => {
   });
 
   test("rows are found by their content's hash, compared on a hit: with hashes of 1 bit (most collide), the same rows", () => {
-    setRowKeyBits(1);
+    setHashBits(1);
     try {
       movesEqualFresh(200);
     } finally {
-      setRowKeyBits(30);
+      setHashBits(30);
     }
   });
 });
@@ -214,5 +215,52 @@ describe('SharedParts', () => {
     expect(shared.size).toBe(1);
     shared.release({ entities: { Application: b } });
     expect(shared.size).toBe(0);
+  });
+
+  test('random gets and releases, hashes of 2 or 3 bits or whole: as a count per content (the table grows, runs close up and wrap)', () => {
+    // Contents: one or two of six names with one of two masks, in one of two kinds or none (defaults).
+    const contentArb = fc.record({
+      kind: fc.constantFrom(undefined, 'Application', 'Gateway'),
+      names: fc.uniqueArray(fc.nat({ max: 5 }), { minLength: 1, maxLength: 2 }),
+      mask: fc.constantFrom('1', '3'),
+    });
+    fc.assert(
+      fc.property(fc.constantFrom(2, 3, 30), fc.array(fc.tuple(fc.boolean(), contentArb), { maxLength: 120 }), (bits, ops) => {
+        setHashBits(bits);
+        try {
+          const shared = new SharedParts();
+          const held = new Map<string, { value: object; refs: number }>();
+          for (const [get, { kind, names, mask }] of ops) {
+            const pairs = names.map((n) => `e${n}`).sort().map((name) => [name, mask] as const);
+            const key = `${kind}:${JSON.stringify(pairs)}`;
+            const h = held.get(key);
+            if (get || h === undefined) {
+              const value = shared.get(kind, pairs, () => Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(pairs)));
+              if (h) {
+                expect(value).toBe(h.value);
+                h.refs++;
+              } else {
+                // Not another content's object.
+                for (const other of held.values()) expect(value).not.toBe(other.value);
+                expect(Object.entries(value)).toEqual(pairs);
+                held.set(key, { value, refs: 1 });
+              }
+            } else {
+              shared.release(kind === undefined ? { defaults: h.value as Record<string, string> } : { entities: { [kind]: h.value as Record<string, string> } });
+              if (--h.refs === 0) held.delete(key);
+            }
+            expect(shared.size).toBe(held.size);
+          }
+          // What is still held is found again.
+          for (const [key, h] of held) {
+            const [kind, pairs] = [key.slice(0, key.indexOf(':')), JSON.parse(key.slice(key.indexOf(':') + 1)) as Array<[string, string]>];
+            expect(shared.get(kind === 'undefined' ? undefined : kind, pairs, () => ({}))).toBe(h.value);
+          }
+        } finally {
+          setHashBits(30);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
