@@ -176,7 +176,10 @@ export class NamespaceRows {
   private readonly kept: number[] = [];
   /** The rows as last sorted by `toMap`; dropped whenever a row changes. */
   private sorted: MapRow[] | undefined;
-  /** The entries in row order as of the last `toMap` (undefined: sort them all), their rows, and those changed since. */
+  /**
+   * The entries in row order as of the last `toMap` (undefined: sort them all), their rows (when tracking, the same
+   * array: a `KeptEntry` is its row), and those changed since.
+   */
   private order: Entry[] | undefined;
   private orderRows: MapRow[] = [];
   private readonly touched = new Set<KeptEntry>();
@@ -313,12 +316,12 @@ export class NamespaceRows {
         }
         this.userSlots = UserSlots.of(ids, slots);
       }
-      this.orderRows = order.map((entry) => (entry instanceof KeptEntry ? entry : entry.row!));
+      this.orderRows = table !== undefined ? (order as KeptEntry[]) : order.map((entry) => (entry instanceof KeptEntry ? entry : entry.row!));
     } else if (this.touched.size > 0) {
       // Only the entries that changed are taken out (found by the first user they were placed by) and put back (by
-      // their first user now), in copies: a caller compares the rows array by identity.
+      // their first user now), in a copy (the entries are the rows: tracking): a caller compares the rows array by
+      // identity.
       order = order.slice();
-      const rows = this.orderRows.slice();
       // A published entry is placed by its first user (its users do not change: a new entry replaces it).
       const where = (first: string): number => {
         let lo = 0;
@@ -335,16 +338,14 @@ export class NamespaceRows {
         const at = where(entry.first);
         if (order[at] !== entry) throw new Error(`NamespaceRows of ${this.namespace}: a row is not where it was placed`);
         order.splice(at, 1);
-        rows.splice(at, 1);
       }
       for (const entry of this.touched) {
         if (entry.count === 0) continue;
         const row = this.publish(entry, undefined);
         const at = where(row.first);
         order.splice(at, 0, row);
-        rows.splice(at, 0, row);
       }
-      this.orderRows = rows;
+      this.orderRows = order as KeptEntry[];
     }
     this.touched.clear();
     this.order = order;

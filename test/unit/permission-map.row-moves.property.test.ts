@@ -2,7 +2,8 @@
  * Kept rows moved user by user == rows built fresh: a tracked `NamespaceRows` (build-maps.ts), after random batches
  * of moves between random classes (a user moved in and out of a row within one batch, a row emptied and refilled,
  * several users into one row, a user leaving every row), gives at each `toMap` the same rows, in the same order, as
- * an untracked `NamespaceRows` built from the classes' users then. Moves are applied to a row's users when it is
+ * an untracked `NamespaceRows` built from the classes' users then, and leaves the rows array an earlier `toMap` gave
+ * as it was. Moves are applied to a row's users when it is
  * next published (`settle`): this holds the pending moves to what editing the users at once gives. Kept rows hold
  * their users as numbers (kept-users.ts's `KeptRow`), numbered here in the reverse of name order, so that rows in
  * number order instead of name order fail; they are compared as the `MapRow`s they stand for (their JSON). And a
@@ -134,6 +135,9 @@ function movesEqualFresh(numRuns: number): void {
         expect(plain(kept.toMap(undefined).rows, true)).toEqual(freshRows(contents, assigned));
         expectShared(kept, kept.toMap(undefined).rows);
         for (const batch of batches) {
+          // The rows array a map was given is not changed by later moves (its entries are the rows: one array).
+          const given = kept.toMap(undefined).rows;
+          const was = [...given];
           for (const [u, to] of batch) {
             const c = to < contents.length ? to : -1;
             assigned[u] = c;
@@ -142,6 +146,7 @@ function movesEqualFresh(numRuns: number): void {
           const fresh = freshRows(contents, assigned);
           const rows = kept.toMap(undefined).rows;
           expect(plain(rows, true)).toEqual(fresh);
+          expect(given.length === was.length && given.every((row, i) => row === was[i])).toBe(true);
           expectShared(kept, rows);
           withMoves += checkMoves(rows, table);
           expect(kept.userCount).toBe(fresh.reduce((n, row) => n + row.users.length, 0));
