@@ -539,7 +539,7 @@ class ShardState {
         gone: (a) => {
           const render = beforeRenders[a]!;
           gone.set(before[a]!, render);
-          for (const u of render.units!) u.dropped = mark;
+          for (const u of unitsOf(render)) u.dropped = mark;
         },
         added: (b) => {
           added.push(renders[b]!);
@@ -571,14 +571,14 @@ class ShardState {
   }
 
   /** A row's units for `key`, cut now unless its rendering has them (a row's previous version's chunks reused). */
-  private cut(map: NamespaceMap, row: MapRow, render: RowRender, limit: number, refDigits: number, key: string, gone: Map<MapRow, RowRender> | undefined): Unit[] {
-    if (render.unitsKey === key) return render.units!;
+  private cut(map: NamespaceMap, row: MapRow, render: RowRender, limit: number, refDigits: number, key: string, gone: Map<MapRow, RowRender> | undefined): readonly Unit[] {
+    if (render.unitsKey === key) return unitsOf(render);
     const previous = gone === undefined ? undefined : previousRow(row);
     const last = previous === undefined ? undefined : gone!.get(previous);
-    const before = last?.unitsKey === key ? last.units : undefined;
+    const before = last?.unitsKey === key ? unitsOf(last) : undefined;
     const sameContent = previous !== undefined && previous.organization === row.organization && previous.defaults === row.defaults && previous.entities === row.entities;
     const units = unitsOfRow(map, row, render, limit, refDigits, sameContent ? before : undefined, sameContent && before !== undefined ? rowMoves(row) : undefined);
-    render.units = units;
+    render.units = units.length === 1 ? units[0]! : units;
     render.unitsKey = key;
     return units;
   }
@@ -620,9 +620,18 @@ interface RowRender {
   b: RenderSlot | undefined;
   /** Bytes of the row's users (JSON, a comma each); -1 until counted. */
   userBytes: number;
-  /** The row cut into units, for a limit and mask-reference width (`unitsKey`). */
+  /**
+   * The row cut into units, for a limit and mask-reference width (`unitsKey`): one unit as itself (most rows are one
+   * unit, and an array of one took ~56 bytes), several as an array (`unitsOf`).
+   */
   unitsKey: string | undefined;
-  units: Unit[] | undefined;
+  units: Unit[] | Unit | undefined;
+}
+
+/** A rendering's units (`RowRender.units`, kept for its `unitsKey`) as a list. */
+function unitsOf(render: RowRender): readonly Unit[] {
+  const units = render.units!;
+  return Array.isArray(units) ? units : [units];
 }
 
 /** Where a row's JSON against a table lies in a text rendered with it. */
