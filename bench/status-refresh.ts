@@ -1,11 +1,11 @@
 /**
  * `node --expose-gc bench/status-refresh.ts [--tier medium] [--changes 300] [--warm 1000] [--profile file] [--verify]`:
  * the statuses a change names, computed again after it (what the operator's status keys compute before comparing):
- * the CPU of `statusOf` for every key of the change's Impact, by kind of object, and the slowest changes. Every status
- * is computed once first, as the operator's start does, so that what the engine keeps between changes (an
- * organization's entity reach per namespace) is there. `--verify` compares, after the changes, every organization's
- * status with a fresh engine's on the same model; `--profile` writes a CPU profile of the refreshes only. The same
- * model, seed and change mix as `npm run bench` and bench/map-refresh.ts.
+ * the CPU of `statusOf` for every key of the change's Impact, by kind of object, and the slowest changes; and the CPU of
+ * the change itself (`Engine.apply`, where what is kept takes note of its Impact). Every status is computed once first, as the operator's start does, so that what the engine keeps between
+ * changes (an organization's entity reach and members) is there. `--verify` compares, after the changes, every
+ * organization's status with a fresh engine's on the same model; `--profile` writes a CPU profile of the refreshes
+ * only. The same model, seed and change mix as `npm run bench` and bench/map-refresh.ts.
  */
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/catalog/load-catalog.ts';
@@ -44,9 +44,12 @@ if (args.profile) await profiler.start();
 const kindOf = (key: string): string => key.slice(0, key.indexOf('/'));
 const rows: Array<{ label: string; ms: number; statuses: number; byKind: Record<string, number> }> = [];
 const byKindMs: Record<string, number[]> = {};
+const applyMs: number[] = [];
 for (let i = 0; i < Number(args.changes); i++) {
   const mc = mix.next();
+  c = process.cpuUsage();
   const impact = live.apply([mc.change]);
+  applyMs.push(cpuMs(c));
   mix.afterApply(mc);
   const byKind: Record<string, number> = {};
   let total = 0;
@@ -74,6 +77,7 @@ console.log(`tier ${args.tier}: ${rows.length} changes`);
 console.log(`statuses per change, CPU (ms)  ${s(rows.map((r) => r.ms))}`);
 for (const [kind, ms] of Object.entries(byKindMs).sort()) console.log(`  ${kind.padEnd(14)} (${String(ms.length).padStart(3)} changes) ${s(ms)}`);
 console.log(`statuses/change  ${s(rows.map((r) => r.statuses))}`);
+console.log(`engine apply per change, CPU (ms; what the engine keeps takes note of the Impact there)  ${s(applyMs)}`);
 console.log('slowest:');
 for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 8)) {
   const parts = Object.entries(r.byKind).map(([k, ms]) => `${k} ${round(ms)}`).join(', ');

@@ -8,6 +8,7 @@ import type { HoldingsSummary, Profile } from './engine.ts';
 import type { ReachByKind, ReachCounts } from './entity-reach.ts';
 import type { EntityInfo } from './grant-index.ts';
 import type { Membership } from './memberships.ts';
+import type { MemberCounts } from './organization-counts.ts';
 import type { RightSets, RightSetId } from './right-sets.ts';
 import type { CollaborationVerdict } from './verdict.ts';
 
@@ -79,8 +80,8 @@ export interface EngineView {
   namespaceEntities(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>>;
   /** Kept per namespace by the engine (a cache: reading it changes no answer). */
   entityReach(namespace: string): ReachByKind;
-  /** Counted from what `entityReach` keeps (a cache: reading it changes no answer). */
-  entityReachCounts(namespaces: Iterable<string>, users: Iterable<string>): ReachCounts;
+  /** An organization's authorized-users counts: kept, and with what `entityReach` keeps (caches: reading them changes no answer). */
+  organizationCounts(org: string): { members: MemberCounts; reach: ReachCounts };
   forEachEntityGrant(namespace: string, visit: (entityKey: string, user: string, set: RightSetId) => void): void;
   namespaceDefaults(namespace: string): ReadonlyMap<string, ReadonlyMap<string, RightSetId>>;
   organizationRows(org: string): ReadonlyMap<string, RightSetId>;

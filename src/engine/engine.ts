@@ -15,6 +15,7 @@ import type { CollaborationObject, Model } from '../model/model.ts';
 import { CHECKS, inputsRead, type CollaborationCheck } from './collaboration-checks.ts';
 import { mapNamespaces, type EngineState } from './engine-state.ts';
 import { EntityReach, type ReachByKind, type ReachCounts } from './entity-reach.ts';
+import { OrganizationCounts, type MemberCounts } from './organization-counts.ts';
 import { ClassScratch, namespaceClasses, namespaceSubjects, userClassIn, type NamespaceSubjects, type RightsClass } from './namespace-classes.ts';
 import { GrantIndex, targetKey, type EntityInfo, type GrantRecord } from './grant-index.ts';
 import { GroupIndex } from './groups.ts';
@@ -33,6 +34,7 @@ export type { Change, Impact } from './propagation.ts';
 export type { CollaborationVerdict } from './verdict.ts';
 export type { EntityInfo } from './grant-index.ts';
 export type { ReachByKind, ReachCounts } from './entity-reach.ts';
+export type { MemberCounts } from './organization-counts.ts';
 export type { NamespaceSubjects, RightsClass } from './namespace-classes.ts';
 export type { Membership } from './memberships.ts';
 export type { HoldingsSummary } from './user-holdings.ts';
@@ -69,6 +71,7 @@ export class Engine implements EngineView {
   private readonly state: EngineState;
   private readonly propagation: ChangePropagation;
   private readonly reach: EntityReach;
+  private readonly orgCounts: OrganizationCounts;
   /** What `namespaceClasses` keeps between namespaces (subjects' members as ids): dropped at every change. */
   private readonly classScratch = new ClassScratch();
   private readonly userHoldings: UserHoldings;
@@ -110,6 +113,7 @@ export class Engine implements EngineView {
     this.state = state;
     this.propagation = new ChangePropagation(state);
     this.reach = new EntityReach(state, this.classScratch, (namespace, last) => this.namespaceSubjects(namespace, last));
+    this.orgCounts = new OrganizationCounts(state, this.classScratch, () => this.adminRightsOf('Organization'));
     this.userHoldings = new UserHoldings(state);
   }
 
@@ -144,6 +148,7 @@ export class Engine implements EngineView {
     const impact = this.propagation.apply(changes);
     this.classScratch.forget();
     this.reach.note(impact);
+    this.orgCounts.note(impact);
     for (const listener of this.impactListeners) listener(impact);
     return impact;
   }
@@ -153,6 +158,7 @@ export class Engine implements EngineView {
     const impact = this.propagation.advanceTime(now);
     this.classScratch.forget();
     this.reach.note(impact);
+    this.orgCounts.note(impact);
     for (const listener of this.impactListeners) listener(impact);
     return impact;
   }
@@ -400,11 +406,13 @@ export class Engine implements EngineView {
   }
 
   /**
-   * The distinct users the entity grants of these namespaces reach, by kind, and together with `users`: what an
-   * organization's status counts (entity-reach.ts), from the same kept reach as `entityReach`.
+   * What an organization's status counts (`authorizedUsers`): its members holding rights by filter (kept, and moved
+   * by the users each change names: organization-counts.ts), and the distinct users its namespaces' entity grants
+   * reach, by kind and together with those members (entity-reach.ts).
    */
-  entityReachCounts(namespaces: Iterable<string>, users: Iterable<string>): ReachCounts {
-    return this.reach.counts(namespaces, users);
+  organizationCounts(org: string): { members: MemberCounts; reach: ReachCounts } {
+    const { members, shift, counts } = this.orgCounts.of(org);
+    return { members: counts, reach: this.reach.counts(this.state.organizations.owned.get(org) ?? [], members, shift) };
   }
 
   /** Kind → user → rights on every entity of that kind in the namespace, from its owner's memberships (§5.4). */

@@ -7,12 +7,14 @@
  * Kept per namespace, and brought up to date from the Impacts since (`note`): whatever changes who a namespace's
  * grants reach changes its entity rows, and change propagation names every namespace whose rows move and every user
  * whose rights moved (the incremental property tests hold it to that) — so the users an Impact names are moved, each
- * by its own class now (`userClassIn`, as the kept permission maps move them), and the others keep their place. A
- * namespace whose owner changed, or for which more users were named than its reach holds, is computed whole again.
- * Before, an Impact dropped the namespace's reach, and an organization's status after a group edit computed every
- * class of each namespace the edit named (half of the operator's reconcile time in the end-to-end benchmark).
- * Building a namespace's permission map computes its classes, and the engine remembers the reach from them, so that the statuses computed
- * after the maps (at start) do not walk the namespace again. It keeps only the users' ids (`ClassScratch`), so that
+ * by its own class now (`userClassIn`, as the kept permission maps move them), and the others keep their place (a
+ * kind's ids are kept ascending: a named user costs a binary search per kind, and a kind's ids are copied again only
+ * when one comes or goes, in place when they only go). A namespace whose owner changed, or for which more users were
+ * named than its reach holds, is computed whole again. Before, an Impact dropped the namespace's reach, and an
+ * organization's status after a group edit computed every class of each namespace the edit named (half of the
+ * operator's reconcile time in the end-to-end benchmark). Building a namespace's permission map computes its
+ * classes, and the engine remembers the reach from them, so that the statuses computed after the maps (at start) do
+ * not walk the namespace again. It keeps only the users' ids (`ClassScratch`), so that
  * an organization's counts over several namespaces and kinds (`counts`) mark ids in a typed array instead of adding
  * names to sets (at medium 2 M reached users over the 1,000 organizations' namespaces); the names, which only
  * `of` (an organization's detailed sets) reads, are looked up from the ids when asked for: kept beside the ids they
@@ -25,7 +27,7 @@ import type { Impact } from './propagation.ts';
 /** Kind → the distinct users grants on entities of that kind reach (kinds reaching nobody left out). */
 export type ReachByKind = ReadonlyMap<string, readonly string[]>;
 
-/** What a namespace's grants reach: kind → the users' ids (`ClassScratch`), each user once per kind. */
+/** What a namespace's grants reach: kind → the users' ids (`ClassScratch`), each user once per kind, ascending. */
 type Reach = ReadonlyMap<string, Int32Array>;
 
 /** Distinct users of an organization's entity reach: by kind, and with its members (`all`). */
@@ -92,10 +94,11 @@ export class EntityReach {
   }
 
   /**
-   * The distinct users the grants on these namespaces' entities reach, by kind, and together with `users` (an
-   * organization's members holding rights): what its status counts (`authorizedUsers`), without sets of names.
+   * The distinct users the grants on these namespaces' entities reach, by kind, and together with `members` (an
+   * organization's members holding rights, as ids shifted left by `shift`: organization-counts.ts): what its status
+   * counts (`authorizedUsers`), without sets of names.
    */
-  counts(namespaces: Iterable<string>, users: Iterable<string>): ReachCounts {
+  counts(namespaces: Iterable<string>, members: Int32Array, shift: number): ReachCounts {
     const byKind = new Map<string, Int32Array[]>();
     for (const ns of namespaces) {
       for (const [kind, ids] of this.reach(ns)) {
@@ -104,8 +107,6 @@ export class EntityReach {
         else byKind.set(kind, [ids]);
       }
     }
-    const members: number[] = [];
-    for (const user of users) members.push(this.scratch.idOf(user));
     this.reserveEpochs(byKind.size + 1);
     const marks = this.marks;
     const distinct = (lists: readonly Int32Array[], epoch: number): number => {
@@ -121,9 +122,15 @@ export class EntityReach {
       return n;
     };
     const counts: ReachCounts = { all: 0, byKind: {} };
-    for (const kind of [...byKind.keys()].sort()) counts.byKind[kind] = distinct(byKind.get(kind)!, ++this.epoch);
+    const kinds = [...byKind.keys()].sort();
+    for (const kind of kinds) {
+      const lists = byKind.get(kind)!;
+      // One namespace's list holds each user once.
+      counts.byKind[kind] = lists.length === 1 ? lists[0]!.length : distinct(lists, ++this.epoch);
+    }
     const epoch = ++this.epoch;
-    counts.all = distinct([Int32Array.from(members)], epoch);
+    for (let i = 0; i < members.length; i++) marks[members[i]! >> shift] = epoch;
+    counts.all = members.length;
     for (const lists of byKind.values()) counts.all += distinct(lists, epoch);
     return counts;
   }
@@ -142,11 +149,16 @@ export class EntityReach {
     return { reach, owner: this.state.organizations.owner.get(namespace), size, named: [], namedCount: 0, subjects: undefined };
   }
 
-  /** Moves the users named since: each out of every kind, then into the kinds its class now reaches. */
+  /**
+   * Moves the users named since: each one's class now says which kinds it reaches; a kind's ids (ascending) are
+   * copied again only when one of them comes or goes, so that a change naming a few users costs a binary search each
+   * per kind, not a pass over every id kept.
+   */
   private update(namespace: string, kept: Kept): void {
     const subjects = (kept.subjects = this.subjectsOf(namespace, kept.subjects));
-    const added = new Map<string, number[]>();
-    const kinds = new Set<string>();
+    const named: number[] = [];
+    const reaches: Array<ReadonlySet<string>> = [];
+    const kinds = new Set<string>(kept.reach.keys());
     this.reserveEpochs(1);
     const epoch = ++this.epoch;
     for (const users of kept.named) {
@@ -156,28 +168,54 @@ export class EntityReach {
         if (this.marks[id] === epoch) continue;
         this.marks[id] = epoch;
         const c = userClassIn(this.state, subjects, user);
-        if (c === undefined) continue;
-        kinds.clear();
-        for (const key of c.entities.keys()) kinds.add(key.slice(0, key.indexOf('/')));
-        for (const kind of kinds) {
-          const ids = added.get(kind);
-          if (ids) ids.push(id);
-          else added.set(kind, [id]);
-        }
+        const reached = new Set<string>();
+        if (c !== undefined) for (const key of c.entities.keys()) reached.add(key.slice(0, key.indexOf('/')));
+        for (const kind of reached) kinds.add(kind);
+        named.push(id);
+        reaches.push(reached);
       }
     }
     const reach = new Map<string, Int32Array>();
     let size = 0;
-    for (const kind of new Set([...kept.reach.keys(), ...added.keys()])) {
-      const before = kept.reach.get(kind);
-      const more = added.get(kind) ?? [];
-      let stay = 0;
-      if (before) for (let i = 0; i < before.length; i++) if (this.marks[before[i]!] !== epoch) stay++;
-      if (stay + more.length === 0) continue;
-      const ids = new Int32Array(stay + more.length);
-      let at = 0;
-      if (before) for (let i = 0; i < before.length; i++) if (this.marks[before[i]!] !== epoch) ids[at++] = before[i]!;
-      for (const id of more) ids[at++] = id;
+    for (const kind of kinds) {
+      const before = kept.reach.get(kind) ?? EMPTY_IDS;
+      // (position in `before`, id): an id to insert before that position, or -1: the id there goes.
+      const moves: Array<[number, number]> = [];
+      for (let i = 0; i < named.length; i++) {
+        const id = named[i]!;
+        const at = lowerBound(before, id);
+        const held = at < before.length && before[at] === id;
+        const reached = reaches[i]!.has(kind);
+        if (held && !reached) moves.push([at, -1]);
+        else if (!held && reached) moves.push([at, id]);
+      }
+      let ids = before;
+      if (moves.length > 0) {
+        // Inserts at a position before the removal there; inserts at one position in ascending order.
+        moves.sort(([p, x], [q, y]) => p - q || (x === -1 ? 1 : y === -1 ? -1 : x - y));
+        let grown = 0;
+        for (const [, id] of moves) grown += id === -1 ? -1 : 1;
+        // Only removals: in place (the kept array is this namespace's own), else into a new array.
+        ids = grown === -moves.length ? before : new Int32Array(before.length + grown);
+        const into = ids;
+        const copy = (at: number, from: number, to: number): void => {
+          if (into === before) before.copyWithin(at, from, to);
+          else into.set(before.subarray(from, to), at);
+        };
+        let at = 0;
+        let from = 0;
+        for (const [position, id] of moves) {
+          copy(at, from, position);
+          at += position - from;
+          from = position;
+          if (id === -1) from++;
+          else into[at++] = id;
+        }
+        copy(at, from, before.length);
+        at += before.length - from;
+        ids = into.subarray(0, at);
+      }
+      if (ids.length === 0) continue;
       reach.set(kind, ids);
       size += ids.length;
     }
@@ -228,7 +266,21 @@ function reachOf(classes: readonly RightsClass[], scratch: ClassScratch): Reach 
       all.set(l, at);
       at += l.length;
     }
-    reach.set(kind, all);
+    reach.set(kind, all.sort());
   }
   return reach;
+}
+
+const EMPTY_IDS = new Int32Array(0);
+
+/** The first index of the ascending `ids` holding `id` or more (`ids.length` when none does). */
+function lowerBound(ids: Int32Array, id: number): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

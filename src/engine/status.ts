@@ -230,44 +230,20 @@ export function authorizedUserSets(engine: EngineView, name: string): Authorized
 }
 
 /**
- * The authorized-users counts of an organization's status: the sizes of `authorizedUserSets`, counted without
- * building the sets a count does not need. The users the namespaces' entity grants reach are counted by the engine
- * from the user ids it keeps with them (`Engine.entityReachCounts`: marks in a typed array, not a set of names).
+ * The authorized-users counts of an organization's status: the sizes of `authorizedUserSets`, from what the engine
+ * keeps (`Engine.organizationCounts`): its members holding rights by filter, as ids with a few bits each, moved by the
+ * users each change names (organization-counts.ts), and the users its namespaces' entity grants reach, counted with
+ * marks in a typed array, not sets of names (entity-reach.ts).
  */
 export function authorizedUsers(engine: EngineView, name: string): AuthorizedUsers {
-  const orgKind = engine.sets.kindRights('Organization');
-  const all = new Set<string>();
-  let admins = 0;
-  let throughCollaborations = 0;
-  // A member's rights on the organization (`rightsOn`) from the membership in hand: M*(u, o), with the admin rights
-  // for an administrator, within the kind's rights.
-  const adminRights = engine.adminRightsOf('Organization');
-  for (const [user, membership] of engine.organizationMembers(name)) {
-    const object = engine.model.users.get(user);
-    if (!holdsRights(object)) continue;
-    all.add(user);
-    if (membership.direct) throughCollaborations++;
-    const held = isAdmin(object) ? engine.sets.union(membership.mask, adminRights) : membership.mask;
-    if (engine.sets.intersect(held, orgKind) === orgKind) admins++;
-  }
-  const throughGroups = new Set<string>();
-  const throughTeams = new Set<string>();
-  for (const o of [name, ...(engine.organizations.ancestors.get(name) ?? [])]) {
-    for (const key of engine.membershipCollaborations(o)) {
-      const { collab: c, verdict } = engine.collaboration(key)!;
-      if (c.subject.kind !== 'UserGroup' || !verdict.active) continue;
-      const into = engine.model.groups.get(c.subject.name)?.organization === undefined ? throughGroups : throughTeams;
-      for (const user of engine.groups.membersOf(c.subject.name)) if (all.has(user)) into.add(user);
-    }
-  }
-  const reached = engine.entityReachCounts(engine.organizations.owned.get(name) ?? [], all);
+  const { members, reach } = engine.organizationCounts(name);
   return {
-    all: reached.all,
-    admins,
-    throughGroups: throughGroups.size,
-    throughTeams: throughTeams.size,
-    throughCollaborations,
-    throughEntities: reached.byKind,
+    all: reach.all,
+    admins: members.admins,
+    throughGroups: members.throughGroups,
+    throughTeams: members.throughTeams,
+    throughCollaborations: members.throughCollaborations,
+    throughEntities: reach.byKind,
   };
 }
 
