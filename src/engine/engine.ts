@@ -77,6 +77,8 @@ export class Engine implements EngineView {
   private readonly userHoldings: UserHoldings;
   private readonly adminSets = new Map<string, RightSetId>();
   private readonly impactListeners = new Set<(impact: Impact) => void>();
+  /** `nextExpiryIn` per namespace, and what it held for (see there). */
+  private readonly expiries = new Map<string, { clock: number; organizations: object; now: number; next: number | undefined }>();
 
   /** Builds the engine over a model (which it then owns and mutates through `apply`). */
   constructor(model: Model, catalog: Catalog, options: EngineOptions = {}, now = 0) {
@@ -488,8 +490,28 @@ export class Engine implements EngineView {
    * (memberships are inherited downward); memberships of an organization that is the subject of one of the
    * namespace's Collaborations, or of that organization's ancestors. Costs the namespace's expiring grants and those
    * organizations' expiring memberships (the grant index keeps both apart), not a scan of its Collaborations.
+   *
+   * Kept per namespace: the answer holds while the grant index's `expiryClock` and the organization structure are
+   * the same and the time has not passed it nor gone back (a time in [then, next) sees the same grants after it).
+   * The operator moves the time at every event (`advanceTime` before `apply`), so the kept maps, which compare
+   * `expiryStamp`, ask again for each namespace a change names.
    */
   nextExpiryIn(namespace: string): number | undefined {
+    const { now, grants, organizations } = this.state;
+    const kept = this.expiries.get(namespace);
+    if (kept !== undefined && kept.clock === grants.expiryClock && kept.organizations === organizations && now >= kept.now && (kept.next === undefined || now < kept.next)) return kept.next;
+    const next = this.expiryIn(namespace);
+    if (kept !== undefined) {
+      kept.clock = grants.expiryClock;
+      kept.organizations = organizations;
+      kept.now = now;
+      kept.next = next;
+    } else this.expiries.set(namespace, { clock: grants.expiryClock, organizations, now, next });
+    return next;
+  }
+
+  /** `nextExpiryIn`, computed. */
+  private expiryIn(namespace: string): number | undefined {
     let next: number | undefined;
     const { now, grants, organizations: structure } = this.state;
     const consider = (record: GrantRecord): void => {

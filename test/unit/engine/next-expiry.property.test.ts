@@ -2,11 +2,13 @@
  * `Engine.nextExpiryIn` reads the grant index's expiry indexes (expiring grants by namespace, expiring memberships by
  * organization, subject organizations by namespace); after random changes it equals the rule scanned from every
  * Collaboration of the namespace and every membership of the organizations concerned (what it computed before those
- * indexes existed).
+ * indexes existed). The engine keeps the answer per namespace while the time stays before it (and not before the time
+ * it was computed at): the time steps here pass expiries and go back, with and without the expiry check.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
+import { CHECKS } from '../../../src/engine/collaboration-checks.ts';
 import { Engine, type Change } from '../../../src/engine/engine.ts';
 import type { EngineState } from '../../../src/engine/engine-state.ts';
 import { T0, changeArb, cloneModel, modelArb } from './arbitraries.ts';
@@ -77,6 +79,27 @@ describe('nextExpiryIn == the rule scanned from every Collaboration', () => {
       { numRuns: 300 },
     );
     // The runs met expiring grants that count (not only namespaces with none).
+    expect(defined).toBeGreaterThan(500);
+  });
+
+  test('without the expiry check (a grant past its expiresAt stays active), the kept answer moves with the time alone', () => {
+    // Time steps move no verdict here, so nothing but the time says a kept answer is stale (passed, or gone back).
+    const checks = CHECKS.filter((c) => !c.reads.includes('expiry'));
+    let defined = 0;
+    fc.assert(
+      fc.property(scenarioArb, fc.array(fc.oneof(scenarioChangeArb.map((change) => ({ change })), fc.constantFrom(...SCENARIO_TIMES).map((time) => ({ time }))), { maxLength: 12 }), (s, steps) => {
+        const engine = new Engine(modelOfScenario(s), catalog, { adminRights: s.adminRights, checks }, NOW);
+        const check = (): void => {
+          for (const ns of ['n0', 'n1', 'n2', 'n3']) {
+            const next = engine.nextExpiryIn(ns);
+            if (next !== undefined) defined++;
+            expect([ns, next]).toEqual([ns, scanned(engine, ns)]);
+          }
+        };
+        runSteps(engine, steps, check);
+      }),
+      { numRuns: 300 },
+    );
     expect(defined).toBeGreaterThan(500);
   });
 });
