@@ -198,7 +198,7 @@ export function createMetrics(registry: Registry = globalRegistry, options: Metr
     }),
     eventsDropped: new Counter({
       name: 'charter_events_dropped_total',
-      help: 'Events not written because the rate limit (a burst of 20, then 2 per second) was spent.',
+      help: 'Events not written because a rate limit was spent (per object: a burst of 25, then one per 5 minutes; per replica: a burst of 100, then 10 per second).',
       registers,
     }),
     leader: new Gauge({

@@ -1,7 +1,8 @@
 /**
  * The Event recorder against a fake API: a first event is created, a repeat within the window patches the first
- * one's series, a different note or an expired window creates another, the token bucket drops what exceeds its burst
- * (and says so through `onDrop`) and refills with time, and a failed write is reported, never thrown.
+ * one's series, a different note or an expired window creates another, the token buckets (the replica's and each
+ * object's) drop what exceeds their burst (and say so through `onDrop`) and refill with time, one noisy object never
+ * spends another's share, and a failed write is reported, never thrown.
  */
 import { describe, expect, test } from '@jest/globals';
 import { MERGE_PATCH } from '../../../src/controller/api-client.ts';
@@ -12,7 +13,11 @@ const GRANT: EventTarget = { apiVersion: 'charter.dev/v1alpha1', kind: 'Collabor
 const MISSING: RecordedEvent = { type: 'Warning', reason: 'SubjectNotFound', note: 'Ready=False: User ghost does not exist (yet)' };
 const CREATE = 'POST /apis/events.k8s.io/v1/namespaces/acme/events';
 
-function recorder(api: FakeApi, clock: { t: number }, options: { burst?: number; perSecond?: number; windowMs?: number } = {}) {
+function recorder(
+  api: FakeApi,
+  clock: { t: number },
+  options: { burst?: number; perSecond?: number; windowMs?: number; objectBurst?: number; objectRefillMs?: number } = {},
+) {
   const log: string[] = [];
   const events = new EventRecorder({
     api,
@@ -76,6 +81,64 @@ describe('the rate limit', () => {
     clock.t += 1_000;
     for (let i = 5; i < 8; i++) results.push(await events.record({ ...GRANT, name: `g${i}` }, MISSING));
     expect(results.slice(5)).toEqual([true, true, false]);
+  });
+
+  test('by default 100 objects go through at once, the 101st is dropped, and a second later 10 more', async () => {
+    const api = new FakeApi();
+    const clock = { t: 0 };
+    const { events } = recorder(api, clock);
+    const results: boolean[] = [];
+    for (let i = 0; i < 101; i++) results.push(await events.record({ ...GRANT, name: `g${i}` }, MISSING));
+    expect(results.filter(Boolean)).toHaveLength(100);
+    expect(results[100]).toBe(false);
+    clock.t += 1_000;
+    const more: boolean[] = [];
+    for (let i = 101; i < 112; i++) more.push(await events.record({ ...GRANT, name: `g${i}` }, MISSING));
+    expect(more).toEqual([...Array<boolean>(10).fill(true), false]);
+  });
+
+  test('a noisy object spends its own 25, never the others\' share; five minutes later it gets one more', async () => {
+    const api = new FakeApi();
+    const clock = { t: 0 };
+    const { events, log } = recorder(api, clock);
+    const noisy: boolean[] = [];
+    for (let i = 0; i < 30; i++) noisy.push(await events.record({ ...GRANT, name: 'noisy' }, { ...MISSING, note: `n${i}` }));
+    expect(noisy.filter(Boolean)).toHaveLength(25);
+    expect(noisy.slice(25)).toEqual([false, false, false, false, false]);
+    expect(log.filter((l) => l === 'dropped')).toHaveLength(5);
+    // Another object (the same name in another namespace, too) still gets its events through, and its repeat patches.
+    expect(await events.record(GRANT, MISSING)).toBe(true);
+    expect(await events.record(GRANT, MISSING)).toBe(true);
+    expect(await events.record({ ...GRANT, name: 'noisy', namespace: 'other' }, MISSING)).toBe(true);
+    expect(api.verbs.at(-2)).toMatch(/^PATCH /);
+    clock.t += 5 * 60_000;
+    expect(await events.record({ ...GRANT, name: 'noisy' }, { ...MISSING, note: 'later' })).toBe(true);
+    expect(await events.record({ ...GRANT, name: 'noisy' }, { ...MISSING, note: 'later still' })).toBe(false);
+  });
+
+  test('an event dropped by the replica\'s bucket spends nothing of its object\'s', async () => {
+    const api = new FakeApi();
+    const clock = { t: 0 };
+    const { events } = recorder(api, clock, { burst: 1, perSecond: 1, objectBurst: 1, objectRefillMs: 3_600_000 });
+    expect(await events.record({ ...GRANT, name: 'a' }, MISSING)).toBe(true);
+    expect(await events.record({ ...GRANT, name: 'b' }, MISSING)).toBe(false);
+    clock.t += 1_000;
+    expect(await events.record({ ...GRANT, name: 'b' }, MISSING)).toBe(true);
+  });
+
+  test('objects whose buckets are full again are forgotten once there are 4096', async () => {
+    const api = new FakeApi();
+    const clock = { t: 0 };
+    const { events } = recorder(api, clock, { burst: 10_000, objectRefillMs: 1_000 });
+    for (let i = 0; i < 4096; i++) await events.record({ ...GRANT, name: `g${i}` }, MISSING);
+    expect(events.objectBuckets).toBe(4096);
+    clock.t += 500;
+    await events.record({ ...GRANT, name: 'early' }, MISSING);
+    expect(events.objectBuckets).toBe(4097);
+    clock.t += 1_000;
+    await events.record({ ...GRANT, name: 'late' }, MISSING);
+    // Each spent one token, refilled within a second: every bucket is full again, so all are swept before `late`'s.
+    expect(events.objectBuckets).toBe(1);
   });
 });
 
