@@ -37,6 +37,8 @@ const ROLE = `charter-webhook-test-writers-${id}`;
 const BYPASS_USER = 'ci-bot';
 const api = adminApi();
 let ns: string;
+/** The namespaces this file made: their Collaborations are deleted at the end, so no later file's operator reports them. */
+const madeIn: string[] = [];
 let certDir: string;
 let ca: IssuedCert;
 let replace: (pair: IssuedCert) => void;
@@ -191,6 +193,7 @@ async function exists(o: Obj): Promise<boolean> {
 
 beforeAll(async () => {
   ns = await newNamespace('webhook');
+  madeIn.push(ns);
   ca = issueCert({ commonName: 'charter-webhook-test-ca', usage: 'ca' });
   const volume = secretVolume(servingCert(ca));
   certDir = volume.dir;
@@ -217,6 +220,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.request('DELETE', `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${VWC}`).catch(() => undefined);
   await kubectl(['delete', 'clusterrolebinding,clusterrole', ROLE, '--ignore-not-found']);
+  // What this file made (grants to users that never existed among them) would otherwise be reported, as Warning
+  // Events, by every later file's operator.
+  for (const namespace of madeIn) await kubectl(['delete', 'collaborations.charter.dev', '--all', '-n', namespace, '--ignore-not-found', '--wait=false']);
+  const cluster = await kubectl(['get', 'users.charter.dev,organizations.charter.dev,usergroups.charter.dev', '-o', 'name']);
+  const mine = cluster.stdout.split('\n').filter((name) => name.endsWith(`-${id}`));
+  if (mine.length > 0) await kubectl(['delete', ...mine, '--ignore-not-found', '--wait=false']);
   await Promise.all([a?.stop(), b?.stop()]);
   await proxy?.close();
   api.close();
@@ -321,6 +330,7 @@ describe('the admission webhook, called by kube-apiserver', () => {
     // her own in two requests sent together. Judged on the same state both would pass (each leaves an owner); the
     // replica judges the second after the first has come back through its watch, when it would leave none.
     const owned = await newNamespace('owners');
+    madeIn.push(owned);
     const org = `owners-${id}`;
     const carol = `carol-${id}`;
     const owner2 = `owner2-${id}`;

@@ -18,7 +18,7 @@ import type { Operator } from '../../src/controller/operator.ts';
 import { goTool, warnSkipped } from '../go-tools.ts';
 import { kubeconfigPath, kubectl, newNamespace } from './support/cluster.ts';
 import { KINDS } from '../../src/api/kinds.ts';
-import { adminApi, applyAll, apply, eventually, getObject, randomId, repoRoot, startOperator, type Obj } from './support/operator.ts';
+import { adminApi, applyAll, apply, deleteAll, eventually, getObject, randomId, repoRoot, startOperator, type Obj } from './support/operator.ts';
 
 const kstatusBin = goTool('kstatus');
 const argocdBin = goTool('argocd-health');
@@ -93,6 +93,8 @@ withTools('health that Flux (kstatus) and Argo CD read', () => {
   }, 120_000);
 
   afterAll(async () => {
+    // The bad and ghost grants would otherwise be reported, as Warning Events, by every later file's operator.
+    if (api) await deleteAll(api, [grant, badGrant, ghostGrant, group, user, org].filter(Boolean));
     await operator?.stop();
     api?.close();
   });
