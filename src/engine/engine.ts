@@ -78,7 +78,10 @@ export class Engine implements EngineView {
   private readonly adminSets = new Map<string, RightSetId>();
   private readonly impactListeners = new Set<(impact: Impact) => void>();
   /** `nextExpiryIn` per namespace, and what it held for (see there). */
-  private readonly expiries = new Map<string, { clock: number; organizations: object; now: number; next: number | undefined }>();
+  /** `nextExpiryIn`'s answers, per namespace, for one expiry clock and organization structure (emptied when either moves). */
+  private readonly expiries = new Map<string, { now: number; next: number | undefined }>();
+  private expiriesClock = -1;
+  private expiriesOrganizations: object | undefined;
 
   /** Builds the engine over a model (which it then owns and mutates through `apply`). */
   constructor(model: Model, catalog: Catalog, options: EngineOptions = {}, now = 0) {
@@ -498,16 +501,30 @@ export class Engine implements EngineView {
    */
   nextExpiryIn(namespace: string): number | undefined {
     const { now, grants, organizations } = this.state;
+    if (this.expiriesClock !== grants.expiryClock || this.expiriesOrganizations !== organizations) {
+      // Every answer kept was for the former clock or structure: let all go (a namespace gone is not kept on).
+      this.expiries.clear();
+      this.expiriesClock = grants.expiryClock;
+      this.expiriesOrganizations = organizations;
+    }
     const kept = this.expiries.get(namespace);
-    if (kept !== undefined && kept.clock === grants.expiryClock && kept.organizations === organizations && now >= kept.now && (kept.next === undefined || now < kept.next)) return kept.next;
+    if (kept !== undefined && now >= kept.now && (kept.next === undefined || now < kept.next)) return kept.next;
     const next = this.expiryIn(namespace);
     if (kept !== undefined) {
-      kept.clock = grants.expiryClock;
-      kept.organizations = organizations;
       kept.now = now;
       kept.next = next;
-    } else this.expiries.set(namespace, { clock: grants.expiryClock, organizations, now, next });
+    } else this.expiries.set(namespace, { now, next });
     return next;
+  }
+
+  /** How many organizations' counts are kept (for tests: those of a former organization structure go at the next change). */
+  get keptOrganizationCounts(): number {
+    return this.orgCounts.kept;
+  }
+
+  /** How many namespaces' `nextExpiryIn` answers are kept (for tests: they go when the clock or structure moves). */
+  get keptExpiries(): number {
+    return this.expiries.size;
   }
 
   /** `nextExpiryIn`, computed. */

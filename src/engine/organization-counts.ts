@@ -66,6 +66,7 @@ export class OrganizationCounts {
   private readonly scratch: ClassScratch;
   private readonly adminRights: () => RightSetId;
   private readonly cache = new Map<string, Kept>();
+  private seenStructure: OrganizationStructure | undefined;
 
   constructor(state: EngineState, scratch: ClassScratch, adminRights: () => RightSetId) {
     this.state = state;
@@ -81,6 +82,13 @@ export class OrganizationCounts {
    */
   note(impact: Impact): void {
     if (this.cache.size === 0) return;
+    if (this.seenStructure !== this.state.organizations) {
+      // Kept counts hold for one organization structure only (`of` computes them whole after it moves): let go of
+      // those of the former one, so an organization deleted, or a name read that never was one, is not kept on.
+      this.seenStructure = this.state.organizations;
+      for (const [org, kept] of this.cache) if (kept.structure !== this.seenStructure) this.cache.delete(org);
+      if (this.cache.size === 0) return;
+    }
     const { memberships } = this.state;
     for (const user of impact.users) for (const org of memberships.of(user)?.keys() ?? []) this.noteUser(org, user);
     for (const key of impact.statuses) {
@@ -97,6 +105,11 @@ export class OrganizationCounts {
         for (const user of impact.users) if (search(kept.members, this.scratch.idOf(user)) >= 0) this.noteUser(org, user);
       }
     }
+  }
+
+  /** How many organizations' counts are kept (for tests). */
+  get kept(): number {
+    return this.cache.size;
   }
 
   private noteUser(org: string, user: string): void {
