@@ -108,7 +108,7 @@ export class EventRecorder {
     this.replica = new TokenBucket(this.options.burst, 1000 / this.options.perSecond, this.options.now());
   }
 
-  /** How many objects have a bucket that is not full (after the last sweep). */
+  /** How many objects have a bucket kept: full ones included until a sweep (once there are 4096) lets them go. */
   get objectBuckets(): number {
     return this.objects.size;
   }

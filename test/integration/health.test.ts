@@ -93,10 +93,13 @@ withTools('health that Flux (kstatus) and Argo CD read', () => {
   }, 120_000);
 
   afterAll(async () => {
-    // The bad and ghost grants would otherwise be reported, as Warning Events, by every later file's operator.
-    if (api) await deleteAll(api, [grant, badGrant, ghostGrant, group, user, org].filter(Boolean));
-    await operator?.stop();
-    api?.close();
+    try {
+      // The bad and ghost grants would otherwise be reported, as Warning Events, by every later file's operator.
+      if (api) await deleteAll(api, [grant, badGrant, ghostGrant, group, user, org].filter(Boolean));
+    } finally {
+      await operator?.stop();
+      api?.close();
+    }
   });
 
   test('a fresh object, before the operator ran: the API server defaults observedGeneration to -1, so kstatus says InProgress', async () => {
