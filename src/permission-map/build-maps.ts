@@ -9,13 +9,14 @@
  * reader would find anyway are dropped: an entity entry within the user's default for its kind (or within what
  * administrators hold), an administrator's default or organization entry within the admin rights.
  * Sets are hexadecimal bitmasks over the map's own right list, so that a reader needs no catalog. A namespace's rows
- * share their `defaults` and per-kind `entities` objects where these are equal (`SharedParts`): rows are read, never
- * changed in place.
+ * share their `defaults` objects (and, in a fresh build, their per-kind `entities` objects) where these are equal
+ * (`SharedParts`); kept rows hold their entities flat (kept-users.ts's `FlatEntities`). Rows are read, never changed
+ * in place.
  * `shard.ts` turns this into the ConfigMaps the operator writes.
  */
 import type { Engine, RightsClass } from '../engine/engine.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
-import { fnv1a, KeptRow, newIds, UserSlots, UserTable, type UserIds } from './kept-users.ts';
+import { fnv1a, inKeyOrder, KeptRow, newIds, UserSlots, UserTable, type FlatEntities, type KeptContent, type UserIds } from './kept-users.ts';
 
 /** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. Its objects may be other rows' too: read only. */
 export interface MapRow {
@@ -121,7 +122,7 @@ class KeptEntry extends KeptRow {
    */
   pending: { added: number[]; removed: number[] } | undefined = undefined;
 
-  constructor(ids: UserIds, table: UserTable, content: Omit<MapRow, 'users'>, key: number, slot: number) {
+  constructor(ids: UserIds, table: UserTable, content: Omit<MapRow, 'users'> | KeptContent, key: number, slot: number) {
     super(ids, table, content);
     this.key = key;
     this.slot = slot;
@@ -161,7 +162,7 @@ export class NamespaceRows {
   private readonly rows = new Map<number, Entry | Entry[]>();
   /** Entries given users by `addClasses` (sorted and merged when the rows are next sorted). */
   private readonly unsorted = new Map<Entry, string[][]>();
-  /** The rows' defaults and per-kind entity objects, one per distinct content (`SharedParts`). */
+  /** The rows' defaults (and, not tracking, per-kind entity objects), one per distinct content (`SharedParts`). */
   private readonly shared = new SharedParts();
   /**
    * Only when tracking: the users' numbers (shared by the kept maps of one engine), each user's row slot (`UserSlots`:
@@ -183,7 +184,7 @@ export class NamespaceRows {
   private order: Entry[] | undefined;
   private orderRows: MapRow[] = [];
   private readonly touched = new Set<KeptEntry>();
-  private content: { organization: RightSetId; defaults: Map<string, RightSetId> | undefined } = { organization: EMPTY, defaults: undefined };
+  private content: { organization: RightSetId; defaults: Map<string, RightSetId> | undefined; flat?: FlatEntities } = { organization: EMPTY, defaults: undefined };
 
   /** `users`: the table numbering users when tracking (one per kept maps; a new one by default). */
   constructor(engine: Engine, namespace: string, masks: MaskWriter, track: boolean, users?: UserTable) {
@@ -356,12 +357,12 @@ export class NamespaceRows {
     let entry = this.find(key);
     if (!entry) {
       const { organization, defaults } = this.content;
-      const content = rowOf(organization, defaults, this.kept, this.entityList, this.masks, this.shared);
+      const content = rowOf(organization, defaults, this.kept, this.entityList, this.masks, this.shared, this.track);
       if (this.track) {
         const slot = this.freeSlots.pop() ?? this.bySlot.length;
         entry = new KeptEntry(NO_IDS, this.table!, content, key, slot);
         this.bySlot[slot] = entry;
-      } else entry = { content, key, names: NO_NAMES, count: 0, row: undefined };
+      } else entry = { content: content as Omit<MapRow, 'users'>, key, names: NO_NAMES, count: 0, row: undefined };
       const at = this.rows.get(key);
       this.rows.set(key, at === undefined ? entry : Array.isArray(at) ? [...at, entry] : [at, entry]);
     }
@@ -406,7 +407,8 @@ export class NamespaceRows {
    */
   private sameContent(entry: Entry): boolean {
     const row: Omit<MapRow, 'users'> = entry instanceof KeptEntry ? entry : entry.content;
-    const { organization, defaults } = this.content;
+    const content = this.content;
+    const { organization, defaults } = content;
     const masks = this.masks;
     if (row.organization !== (organization === EMPTY ? undefined : masks.mask(organization))) return false;
     if (defaults === undefined ? row.defaults !== undefined : row.defaults === undefined) return false;
@@ -417,6 +419,15 @@ export class NamespaceRows {
       for (const [kind, set] of defaults) if (!Object.hasOwn(row.defaults!, kind) || row.defaults![kind] !== masks.mask(set)) return false;
     }
     const kept = this.kept;
+    if (entry instanceof KeptEntry) {
+      // Flat entities: compared with this content's, made flat once per `keyOf`.
+      const flat = entry.flat;
+      if (kept.length === 0 || flat === undefined) return kept.length === 0 && flat === undefined;
+      const mine = (content.flat ??= flatOf(kept, this.entityList, masks));
+      if (mine.length !== flat.length) return false;
+      for (let i = 0; i < mine.length; i++) if (mine[i] !== flat[i]) return false;
+      return true;
+    }
     if (kept.length === 0) return row.entities === undefined;
     if (row.entities === undefined) return false;
     let n = 0;
@@ -476,7 +487,7 @@ export class NamespaceRows {
    */
   private keyOf(c: RightsClass): number | undefined {
     const sets = this.engine.sets;
-    const content = (this.content = { organization: EMPTY, defaults: undefined as Map<string, RightSetId> | undefined });
+    const content = (this.content = { organization: EMPTY, defaults: undefined as Map<string, RightSetId> | undefined, flat: undefined as FlatEntities | undefined });
     const set = sets.intersect(c.organization, this.orgKind);
     if (set !== EMPTY && !(c.admin && sets.isSubset(set, this.adminSet('Organization')))) content.organization = set;
     for (const [kind, rights] of c.defaults) {
@@ -687,7 +698,8 @@ function sortPairs(pairs: number[]): void {
  * The entity objects key by entity names, which differ from row to row: as ordinary objects each new name would be a
  * new hidden class (a transition from the empty object's; at medium that took a third of the maps' build), so they
  * are prototype-less (`Object.create(null)`), which V8 keeps in dictionary mode from the start: ~180 bytes with one
- * name, where a dictionary made by deleting two properties took ~280. Same keys, same order, same JSON.
+ * name, where a dictionary made by deleting two properties took ~280. Same keys, same order, same JSON. Kept rows
+ * (tracking) share only their defaults here: their entities are flat arrays of their own (~80 bytes for one entity).
  */
 export class SharedParts {
   /**
@@ -723,6 +735,8 @@ export class SharedParts {
   /** Lets go of one use of the row content's shared objects (its last user gone). */
   release(content: Omit<MapRow, 'users'>): void {
     if (content.defaults) this.drop(undefined, content.defaults);
+    // A kept row's entities are its own (flat), not shared.
+    if (content instanceof KeptRow) return;
     for (const kind in content.entities) this.drop(kind, content.entities[kind]!);
   }
 
@@ -792,22 +806,20 @@ function holdsExactly(value: Readonly<Record<string, string>>, pairs: Pairs): bo
   return true;
 }
 
-/** A row's content: kinds and names sorted, sets as masks; its defaults and per-kind entity objects from `shared`. */
-function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetId> | undefined, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter, shared: SharedParts): Omit<MapRow, 'users'> {
-  const row: Omit<MapRow, 'users'> = {};
+/**
+ * A row's content: kinds and names sorted, sets as masks; its defaults (and, not tracking, its per-kind entity
+ * objects) from `shared`; tracking, its entities flat (`KeptContent.flat`, `flatOf`).
+ */
+function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetId> | undefined, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter, shared: SharedParts, track: boolean): Omit<MapRow, 'users'> | KeptContent {
+  const row: Omit<MapRow, 'users'> & KeptContent = {};
   if (organization !== EMPTY) row.organization = masks.mask(organization);
   if (defaults) {
     const pairs = [...defaults.keys()].sort().map((k) => [k, masks.mask(defaults.get(k)!)] as const);
     row.defaults = shared.get(undefined, pairs, () => Object.fromEntries(pairs)) as Record<string, string>;
   }
-  if (kept.length > 0) {
-    const byKind = new Map<string, Array<[string, string]>>();
-    for (let j = 0; j < kept.length; j += 2) {
-      const { kind, name } = entityList[kept[j]!]!;
-      let names = byKind.get(kind);
-      if (!names) byKind.set(kind, (names = []));
-      names.push([name, masks.mask(kept[j + 1]!)]);
-    }
+  if (kept.length > 0 && track) row.flat = flatOf(kept, entityList, masks);
+  else if (kept.length > 0) {
+    const byKind = entitiesByKind(kept, entityList, masks);
     row.entities = Object.fromEntries(
       [...byKind.keys()].sort().map((kind) => {
         const sorted = byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -823,6 +835,35 @@ function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetI
     );
   }
   return row;
+}
+
+/** (entity index, set) pairs → kind → (name, mask) pairs, in the order met. */
+function entitiesByKind(kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): Map<string, Array<[string, string]>> {
+  const byKind = new Map<string, Array<[string, string]>>();
+  for (let j = 0; j < kept.length; j += 2) {
+    const { kind, name } = entityList[kept[j]!]!;
+    let names = byKind.get(kind);
+    if (!names) byKind.set(kind, (names = []));
+    names.push([name, masks.mask(kept[j + 1]!)]);
+  }
+  return byKind;
+}
+
+/**
+ * (entity index, set) pairs as a kept row's flat entities (`FlatEntities`): kinds sorted, each kind's names in the
+ * order the object of them a fresh build makes lists them (sorted, array indices first: `inKeyOrder`), so that both
+ * write the same JSON.
+ */
+function flatOf(kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): FlatEntities {
+  const byKind = entitiesByKind(kept, entityList, masks);
+  const flat: Array<string | number> = [];
+  for (const kind of [...byKind.keys()].sort()) {
+    const pairs = inKeyOrder(byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    flat.push(kind, pairs.length);
+    for (const [name, mask] of pairs) flat.push(name, mask);
+  }
+  // A copy of its length exactly (an array grown by `push` keeps room for 17 elements or more: ~100 bytes more).
+  return flat.slice();
 }
 
 /** Right sets → hexadecimal masks over the rights of the covered kinds (namespaced kinds and Organization). */

@@ -29,7 +29,7 @@
  */
 import { createHash } from 'node:crypto';
 import { previousRow, rowMoves, withheldMap, type MapRow, type NamespaceMap, type RowMoves } from './build-maps.ts';
-import { firstUserOf, jsonBytes, KeptRow, userCountOf, UserTable, type UserIds } from './kept-users.ts';
+import { firstUserOf, flatEntities, forEachEntity, jsonBytes, KeptRow, sameEntities, userCountOf, UserTable, type KeptContent, type UserIds } from './kept-users.ts';
 import type { PermissionMapIndex, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
 
 export const DEFAULT_BUDGET_BYTES = 900 * 1024;
@@ -576,7 +576,7 @@ class ShardState {
     const previous = gone === undefined ? undefined : previousRow(row);
     const last = previous === undefined ? undefined : gone!.get(previous);
     const before = last?.unitsKey === key ? unitsOf(last) : undefined;
-    const sameContent = previous !== undefined && previous.organization === row.organization && previous.defaults === row.defaults && previous.entities === row.entities;
+    const sameContent = previous !== undefined && previous.organization === row.organization && previous.defaults === row.defaults && sameEntities(previous, row);
     const units = unitsOfRow(map, row, render, limit, refDigits, sameContent ? before : undefined, sameContent && before !== undefined ? rowMoves(row) : undefined);
     render.units = units.length === 1 ? units[0]! : units;
     render.unitsKey = key;
@@ -651,10 +651,7 @@ function masksOf(row: MapRow): Set<string> {
   const masks = new Set<string>();
   if (row.organization !== undefined) masks.add(row.organization);
   for (const kind in row.defaults) masks.add(row.defaults[kind]!);
-  for (const kind in row.entities) {
-    const names = row.entities[kind]!;
-    for (const name in names) masks.add(names[name]!);
-  }
+  forEachEntity(row, (_kind, _name, mask) => masks.add(mask));
   return masks;
 }
 
@@ -794,7 +791,21 @@ export function rowText(row: MapRow, ref: (mask: string) => number): string {
   let text = `{"users":${JSON.stringify(row.users)}`;
   if (row.organization !== undefined) text += `,"organization":${ref(row.organization)}`;
   if (row.defaults) text += `,"defaults":${refsText(row.defaults, ref)}`;
-  if (row.entities) {
+  if (row instanceof KeptRow) {
+    // Its entities flat: per kind, the kind, n, then n (name, mask) pairs.
+    const flat = row.flat;
+    if (flat !== undefined) {
+      text += ',"entities":{';
+      for (let i = 0; i < flat.length; ) {
+        const n = flat[i + 1] as number;
+        text += `${i === 0 ? '' : ','}${JSON.stringify(flat[i] as string)}:{`;
+        for (let j = 0; j < n; j++) text += `${j === 0 ? '' : ','}${JSON.stringify(flat[i + 2 + 2 * j] as string)}:${ref(flat[i + 3 + 2 * j] as string)}`;
+        text += '}';
+        i += 2 + 2 * n;
+      }
+      text += '}';
+    }
+  } else if (row.entities) {
     let first = true;
     text += ',"entities":{';
     for (const kind of Object.keys(row.entities)) {
@@ -893,11 +904,13 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
   for (const [p, part] of parts.entries()) {
     const previous = before?.filter((u) => u.part === p && u.end !== WHOLE);
     const content = rowOf(part.entries);
+    // A kept row's chunks share their part's flat entities.
+    const keptContent: KeptContent | undefined = kept ? { ...(content.organization !== undefined ? { organization: content.organization } : {}), ...(content.defaults ? { defaults: content.defaults } : {}), flat: flatEntities(content.entities) } : undefined;
     for (const chunk of chunkUsers(ids, table, part.bytes, limit, previous ?? [], (user) => tooSmall(map, `user ${user} does not fit`), kept ? moves : undefined)) {
       if (chunk.unit) units.push(chunk.unit);
       else {
         const first = table.names[chunk.ids[0]!]!;
-        const chunkRow = kept ? new KeptRow(chunk.ids, table, content) : { users: table.decode(chunk.ids), ...content };
+        const chunkRow = kept ? new KeptRow(chunk.ids, table, keptContent!) : { users: table.decode(chunk.ids), ...content };
         units.push({ first, hash: keyHash(first, p), row: chunkRow, bytes: part.bytes + chunk.userBytes, part: p, userBytes: chunk.userBytes, end: chunk.end, render: undefined, dropped: 0 });
       }
     }
@@ -1054,7 +1067,7 @@ function entriesOf(row: MapRow): Entry[] {
   const out: Entry[] = [];
   if (row.organization !== undefined) out.push({ type: 'organization', mask: row.organization });
   for (const [kind, mask] of Object.entries(row.defaults ?? {})) out.push({ type: 'default', kind, mask });
-  for (const [kind, names] of Object.entries(row.entities ?? {})) for (const [name, mask] of Object.entries(names)) out.push({ type: 'entity', kind, name, mask });
+  forEachEntity(row, (kind, name, mask) => out.push({ type: 'entity', kind, name, mask }));
   return out;
 }
 

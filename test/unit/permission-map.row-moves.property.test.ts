@@ -6,12 +6,13 @@
  * as it was. Moves are applied to a row's users when it is
  * next published (`settle`): this holds the pending moves to what editing the users at once gives. Kept rows hold
  * their users as numbers (kept-users.ts's `KeptRow`), numbered here in the reverse of name order, so that rows in
- * number order instead of name order fail; they are compared as the `MapRow`s they stand for (their JSON). And a
+ * number order instead of name order fail; they are compared as the `MapRow`s they stand for (their JSON, and the
+ * text each writes, `rowText`: it fails when a kept row's flat entities are not in the objects' key order). And a
  * row published after moves says which users moved since its previous version (`rowMoves`, what shard.ts recuts
  * around): its previous version's users with those added and removed are its users, each list in name order (it
  * fails when a list leaves a move out).
  *
- * Rows share their defaults and per-kind entity objects (`SharedParts`): at every `toMap` two rows' objects are the
+ * Kept rows share their defaults objects (`SharedParts`; their entities are flat, their own): at every `toMap` two rows' objects are the
  * same object exactly when their contents are equal (so that a row never reads another's content), and the shared
  * objects held are exactly those some row uses (a row's last user gone lets go of them). `SharedParts` alone: keys
  * whose hashes collide get objects of their own, and random gets and releases keep one object per content held, with
@@ -24,6 +25,7 @@ import type { RightsClass } from '../../src/engine/engine.ts';
 import { EMPTY, type RightSetId } from '../../src/engine/right-sets.ts';
 import { MaskWriter, NamespaceRows, previousRow, rowMoves, setHashBits, SharedParts, type MapRow } from '../../src/permission-map/build-maps.ts';
 import { fnv1a, KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
+import { rowText } from '../../src/permission-map/shard.ts';
 import { engineOf, modelOf } from './engine/support.ts';
 
 const engine = engineOf(modelOf());
@@ -60,10 +62,16 @@ function classesOf(contents: readonly Content[], assigned: readonly number[]): R
   return contents.map((content, c) => ({ ...content, users: USERS.filter((_, u) => assigned[u] === c) }));
 }
 
-/** Rows as plain `MapRow`s (a kept row decoded), checking that kept rows are `KeptRow`s. */
+/**
+ * Rows as plain `MapRow`s (a kept row decoded), checking that kept rows are `KeptRow`s and that each writes the text
+ * (`rowText`) of the row it stands for (a kept row's flat entities in the objects' key order).
+ */
 function plain(rows: readonly MapRow[], kept: boolean): MapRow[] {
   for (const row of rows) expect(row instanceof KeptRow).toBe(kept);
-  return JSON.parse(JSON.stringify(rows)) as MapRow[];
+  const out = JSON.parse(JSON.stringify(rows)) as MapRow[];
+  const ref = (m: string): number => parseInt(m, 16);
+  expect(rows.map((row) => rowText(row, ref))).toEqual(out.map((row) => rowText(row, ref)));
+  return out;
 }
 
 /** A table numbering the users in the reverse of their name order. */
@@ -78,7 +86,8 @@ function expectShared(kept: NamespaceRows, rows: readonly MapRow[]): void {
   const objects: object[] = [];
   for (const row of rows) {
     if (row.defaults) objects.push(row.defaults);
-    for (const kind in row.entities) objects.push(row.entities[kind]!);
+    // A kept row holds its entities flat (its own array), not as shared objects.
+    if (!(row instanceof KeptRow)) for (const kind in row.entities) objects.push(row.entities[kind]!);
   }
   const text = (o: object): string => `${Object.getPrototypeOf(o) === null ? 'entities' : 'defaults'}:${JSON.stringify(o)}`;
   const byText = new Map<string, object>();

@@ -1,12 +1,16 @@
 /**
  * `rowText` (shard.ts) writes a shard's row as JSON directly: it must be the text `JSON.stringify` gives for the row
  * as an object (`PermissionMapRow`), byte for byte — names that look like array indices (which objects order
- * first), quotes, backslashes, control and non-ASCII characters included.
+ * first), quotes, backslashes, control and non-ASCII characters included. A kept row (`KeptRow`: users as numbers,
+ * entities flat) writes the same text as the row it stands for, and reads back as it (`entities`, `toJSON`): it fails
+ * when the flat entities lose the objects' key order. `inKeyOrder` puts (name, mask) pairs sorted by name in the
+ * order an object made by inserting them lists its keys.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { MapRow } from '../../src/permission-map/build-maps.ts';
 import type { PermissionMapRow } from '../../src/permission-map/permission-map.generated.ts';
+import { flatEntities, inKeyOrder, KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
 import { rowText } from '../../src/permission-map/shard.ts';
 
 const key = fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom('0', '1', '10', '2', '01', '-1', '4294967295', 'a"b', 'a\\b', '\u0000', 'é', '\ud83d\ude00', 'app-1'));
@@ -27,6 +31,37 @@ describe('rowText', () => {
         if (row.defaults) r.defaults = Object.fromEntries(Object.entries(row.defaults).map(([k, m]) => [k, ref(m)]));
         if (row.entities) r.entities = Object.fromEntries(Object.entries(row.entities).map(([k, names]) => [k, Object.fromEntries(Object.entries(names).map(([n, m]) => [n, ref(m)]))]));
         expect(rowText(row, ref)).toBe(JSON.stringify(r));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('a kept row (users as numbers, entities flat) writes and reads back as the row it stands for', () => {
+    fc.assert(
+      fc.property(rowArb, (row) => {
+        const ref = (m: string): number => parseInt(m, 16) % 7;
+        const users = [...new Set(row.users)].sort();
+        const plain: MapRow = { ...row, users };
+        const table = new UserTable();
+        const kept = new KeptRow(table.encode(users), table, row);
+        expect(kept.flat).toEqual(flatEntities(row.entities));
+        expect(rowText(kept, ref)).toBe(rowText(plain, ref));
+        expect(JSON.stringify(kept)).toBe(JSON.stringify(plain));
+        expect(JSON.stringify(kept.entities)).toBe(JSON.stringify(row.entities));
+        // Made from its flat entities again (as a kept row's next version is): the same.
+        expect(rowText(new KeptRow(kept.ids, table, kept), ref)).toBe(rowText(plain, ref));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("inKeyOrder: pairs sorted by name in an object's key order (array indices first, ascending)", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 8 }), (names) => {
+        const sorted = [...names].sort().map((name) => [name, '1'] as [string, string]);
+        const object: Record<string, string> = Object.create(null);
+        for (const [name] of sorted) object[name] = '1';
+        expect(inKeyOrder(sorted).map(([name]) => name)).toEqual(Object.keys(object));
       }),
       { numRuns: 3000 },
     );
