@@ -16,7 +16,7 @@
  */
 import type { Engine, RightsClass } from '../engine/engine.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
-import { fnv1a, inKeyOrder, KeptRow, newIds, UserSlots, UserTable, type FlatEntities, type KeptContent, type UserIds } from './kept-users.ts';
+import { fnv1a, inKeyOrder, KeptRow, newIds, UserSlots, UserTable, type FlatEntities, type KeptContent, type PackedIds, type UserIds } from './kept-users.ts';
 
 /** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. Its objects may be other rows' too: read only. */
 export interface MapRow {
@@ -122,7 +122,7 @@ class KeptEntry extends KeptRow {
    */
   pending: { added: number[]; removed: number[] } | undefined = undefined;
 
-  constructor(ids: UserIds, table: UserTable, content: Omit<MapRow, 'users'> | KeptContent, key: number, slot: number) {
+  constructor(ids: UserIds | PackedIds, table: UserTable, content: Omit<MapRow, 'users'> | KeptContent, key: number, slot: number) {
     super(ids, table, content);
     this.key = key;
     this.slot = slot;
@@ -130,7 +130,7 @@ class KeptEntry extends KeptRow {
 
   /** Published and placed in row order (by its first user), its users unchanged since. */
   get current(): boolean {
-    return this.ids !== NO_IDS && this.pending === undefined;
+    return this.size > 0 && this.pending === undefined;
   }
 }
 
@@ -290,7 +290,7 @@ export class NamespaceRows {
         const lists = this.unsorted.get(entry);
         if (entry instanceof KeptEntry) {
           let ids: UserIds | undefined;
-          if (lists) ids = table!.encode(sortedUnion(entry.ids.length === 0 ? lists : [table!.decode(entry.ids), ...lists]));
+          if (lists) ids = table!.encode(sortedUnion(entry.size === 0 ? lists : [table!.decode(entry.ids), ...lists]));
           order.push(entry.current && ids === undefined ? entry : this.publish(entry, ids));
         } else {
           if (lists) {
@@ -306,14 +306,15 @@ export class NamespaceRows {
       order.sort((a, b) => (first(a) < first(b) ? -1 : 1));
       if (table !== undefined) {
         let pairs = 0;
-        for (const entry of order as KeptEntry[]) pairs += entry.ids.length;
+        for (const entry of order as KeptEntry[]) pairs += entry.size;
         const ids = new Int32Array(pairs);
         const slots = new Int32Array(pairs);
         let k = 0;
         for (const entry of order as KeptEntry[]) {
-          ids.set(entry.ids, k);
-          slots.fill(entry.slot, k, k + entry.ids.length);
-          k += entry.ids.length;
+          const users = entry.ids;
+          ids.set(users, k);
+          slots.fill(entry.slot, k, k + users.length);
+          k += users.length;
         }
         this.userSlots = UserSlots.of(ids, slots);
       }
@@ -335,7 +336,7 @@ export class NamespaceRows {
         return lo;
       };
       for (const entry of this.touched) {
-        if (entry.ids === NO_IDS) continue;
+        if (entry.size === 0) continue;
         const at = where(entry.first);
         if (order[at] !== entry) throw new Error(`NamespaceRows of ${this.namespace}: a row is not where it was placed`);
         order.splice(at, 1);
@@ -450,12 +451,12 @@ export class NamespaceRows {
   private publish(entry: KeptEntry, ids: UserIds | undefined): KeptEntry {
     const table = this.table!;
     const settled = ids === undefined ? settle(entry, table) : undefined;
-    const row = new KeptEntry(ids ?? settled?.ids ?? entry.ids, table, entry, entry.key, entry.slot);
+    const row = new KeptEntry(ids ?? settled?.ids ?? entry.packed, table, entry, entry.key, entry.slot);
     row.count = entry.count;
     if (ids !== undefined && entry.pending !== undefined) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row with moves pending`);
     this.replace(entry, row);
     this.bySlot[entry.slot] = row;
-    if (entry.ids !== NO_IDS) {
+    if (entry.size > 0) {
       let moves: RowMoves | undefined;
       if (settled !== undefined) moves = { added: settled.added, removed: settled.removed };
       else if (ids === undefined) moves = NO_MOVES;

@@ -17,10 +17,53 @@ import type { MapRow } from './build-maps.ts';
 /**
  * A row's users as numbers: an `Int32Array` from `TYPED_FROM` users on, below that an array of small integers (V8
  * keeps them unboxed, nothing to mark either): a typed array is ~200 bytes of objects before its first element (the
- * view, its buffer and the buffer's bookkeeping), and at medium most of the 136,000 rows hold a handful of users.
+ * view, its buffer and the buffer's bookkeeping), and at medium most of the 136,000 rows hold a handful of users. A
+ * kept row holds the array as a string (`PackedIds`).
  */
 export type UserIds = Int32Array | number[];
 const TYPED_FROM = 48;
+
+/**
+ * How a kept row holds its users' numbers (`KeptRow.packed`): an `Int32Array` as is; fewer (an array of small
+ * integers) as a string of two UTF-16 code units per number (high, low 16 bits): 16 bytes and 4 a user, where the
+ * array took 48 and 8 a user (at medium most of the 136,000 rows hold a handful of users; ~56 bytes a row less).
+ * Read back as `UserIds` (`KeptRow.ids`: the string decoded into a new array at each read).
+ */
+export type PackedIds = Int32Array | string;
+
+/** `ids` as a kept row holds them (`PackedIds`). */
+export function packIds(ids: UserIds | string): PackedIds {
+  if (typeof ids === 'string' || ids instanceof Int32Array) return ids;
+  const codes = new Array<number>(2 * ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!(id >= 0 && id <= 0x7fffffff)) throw new Error(`packIds: ${id} is not a user number`);
+    codes[2 * i] = id >>> 16;
+    codes[2 * i + 1] = id & 0xffff;
+  }
+  let out = '';
+  for (let i = 0; i < codes.length; i += 4096) out += String.fromCharCode(...codes.slice(i, i + 4096));
+  return out;
+}
+
+/** The `i`th number of packed ids. */
+export function packedAt(packed: PackedIds, i: number): number {
+  return typeof packed === 'string' ? (packed.charCodeAt(2 * i) << 16) | packed.charCodeAt(2 * i + 1) : packed[i]!;
+}
+
+/** How many numbers packed ids hold. */
+export function packedSize(packed: PackedIds): number {
+  return typeof packed === 'string' ? packed.length >>> 1 : packed.length;
+}
+
+/** Packed ids as `UserIds` (a string decoded into a new array of small integers). */
+export function unpackIds(packed: PackedIds): UserIds {
+  if (typeof packed !== 'string') return packed;
+  const n = packed.length >>> 1;
+  const ids = new Array<number>(n);
+  for (let i = 0; i < n; i++) ids[i] = (packed.charCodeAt(2 * i) << 16) | packed.charCodeAt(2 * i + 1);
+  return ids;
+}
 
 /** Room for `n` user numbers (`UserIds`), to be filled in. */
 export function newIds(n: number): UserIds {
@@ -154,16 +197,17 @@ export function inKeyOrder<T extends readonly [string, string]>(pairs: T[]): T[]
  * reads the numbers and the flat entities.
  */
 export class KeptRow implements MapRow {
-  readonly ids: UserIds;
+  /** Its users' numbers (`PackedIds`; read them as `ids`, one by one as `idAt`, their count as `size`). */
+  readonly packed: PackedIds;
   readonly table: UserTable;
   organization?: string;
   defaults?: Record<string, string>;
   /** The row's entities (`FlatEntities`); undefined when it has none. */
   readonly flat: FlatEntities | undefined;
 
-  /** `content`: a row's (its entities made flat here), a kept row's or a `KeptContent`. */
-  constructor(ids: UserIds, table: UserTable, content: Omit<MapRow, 'users'> | KeptContent) {
-    this.ids = ids;
+  /** `ids`: as numbers or packed (`PackedIds`); `content`: a row's (its entities made flat here), a kept row's or a `KeptContent`. */
+  constructor(ids: UserIds | string, table: UserTable, content: Omit<MapRow, 'users'> | KeptContent) {
+    this.packed = packIds(ids);
     this.table = table;
     if (content.organization !== undefined) this.organization = content.organization;
     if (content.defaults !== undefined) this.defaults = content.defaults;
@@ -172,7 +216,22 @@ export class KeptRow implements MapRow {
 
   /** The first user's name (rows are ordered and paired by it): read from the table, not kept (8 bytes a row). */
   get first(): string {
-    return this.table.names[this.ids[0]!]!;
+    return this.table.names[packedAt(this.packed, 0)]!;
+  }
+
+  /** Its users' numbers, in name order (decoded at each read when packed as a string: read once, keep the array). */
+  get ids(): UserIds {
+    return unpackIds(this.packed);
+  }
+
+  /** How many users it has. */
+  get size(): number {
+    return packedSize(this.packed);
+  }
+
+  /** Its `i`th user's number. */
+  idAt(i: number): number {
+    return packedAt(this.packed, i);
   }
 
   get users(): string[] {
@@ -230,7 +289,7 @@ export function firstUserOf(row: MapRow): string {
 
 /** How many users a row has, without decoding a kept row's users. */
 export function userCountOf(row: MapRow): number {
-  return row instanceof KeptRow ? row.ids.length : row.users.length;
+  return row instanceof KeptRow ? row.size : row.users.length;
 }
 
 /**

@@ -948,7 +948,7 @@ function chunkUsers(
   let byFirst: Map<number, number> | undefined;
   if (starts === undefined) {
     previous.forEach((u, k) => {
-      if (u.row instanceof KeptRow && u.row.table === table) (byFirst ??= new Map()).set(u.row.ids[0]!, k);
+      if (u.row instanceof KeptRow && u.row.table === table) (byFirst ??= new Map()).set(u.row.idAt(0), k);
     });
   }
   let next = 0;
@@ -960,7 +960,7 @@ function chunkUsers(
       while (next < starts.length && starts[next]! < i) next++;
       if (next < starts.length && starts[next] === i) {
         const u = previous[next]!;
-        const len = (u.row as KeptRow).ids.length;
+        const len = (u.row as KeptRow).size;
         if (endsThere(u, ids, i, len, base, limit, table)) {
           out.push({ ids: (u.row as KeptRow).ids, userBytes: u.userBytes, end: u.end, unit: u });
           i += len;
@@ -1033,7 +1033,7 @@ function untouchedChunks(n: number, table: UserTable, previous: readonly Unit[],
   let total = 0;
   for (const u of previous) {
     if (!(u.row instanceof KeptRow) || u.row.table !== table) return undefined;
-    total += u.row.ids.length;
+    total += u.row.size;
   }
   if (total + added.length - removed.length !== n) return undefined;
   const names = table.names;
@@ -1051,7 +1051,7 @@ function untouchedChunks(n: number, table: UserTable, previous: readonly Unit[],
     for (; r < removed.length && names[removed[r]!]! < first; r++) touched[Math.max(0, k - 1)] = 1;
     // Where it starts now: after the users before it, those moved in and out before it counted.
     starts[k] = at + a - r;
-    at += (u.row as KeptRow).ids.length;
+    at += (u.row as KeptRow).size;
   }
   // Moves after the last chunk's first user fall in it.
   if (a < added.length || r < removed.length) touched[m - 1] = 1;
