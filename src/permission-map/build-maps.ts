@@ -16,7 +16,7 @@
  */
 import type { Engine, RightsClass } from '../engine/engine.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
-import { fnv1a, inKeyOrder, KeptRow, newIds, UserSlots, UserTable, type FlatEntities, type KeptContent, type PackedIds, type UserIds } from './kept-users.ts';
+import { fnv1a, inKeyOrder, KeptRow, newIds, UserSlots, UserTable, writeFlat, type FlatEntities, type KeptContent, type PackedIds, type UserIds } from './kept-users.ts';
 
 /** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. Its objects may be other rows' too: read only. */
 export interface MapRow {
@@ -421,13 +421,10 @@ export class NamespaceRows {
     }
     const kept = this.kept;
     if (entry instanceof KeptEntry) {
-      // Flat entities: compared with this content's, made flat once per `keyOf`.
+      // Flat entities: compared with this content's (strings), made flat once per `keyOf`.
       const flat = entry.flat;
       if (kept.length === 0 || flat === undefined) return kept.length === 0 && flat === undefined;
-      const mine = (content.flat ??= flatOf(kept, this.entityList, masks));
-      if (mine.length !== flat.length) return false;
-      for (let i = 0; i < mine.length; i++) if (mine[i] !== flat[i]) return false;
-      return true;
+      return (content.flat ??= flatOf(kept, this.entityList, masks)) === flat;
     }
     if (kept.length === 0) return row.entities === undefined;
     if (row.entities === undefined) return false;
@@ -857,14 +854,7 @@ function entitiesByKind(kept: readonly number[], entityList: ReadonlyArray<{ kin
  */
 function flatOf(kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): FlatEntities {
   const byKind = entitiesByKind(kept, entityList, masks);
-  const flat: Array<string | number> = [];
-  for (const kind of [...byKind.keys()].sort()) {
-    const pairs = inKeyOrder(byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    flat.push(kind, pairs.length);
-    for (const [name, mask] of pairs) flat.push(name, mask);
-  }
-  // A copy of its length exactly (an array grown by `push` keeps room for 17 elements or more: ~100 bytes more).
-  return flat.slice();
+  return writeFlat([...byKind.keys()].sort().map((kind) => [kind, inKeyOrder(byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))] as const));
 }
 
 /** Right sets → hexadecimal masks over the rights of the covered kinds (namespaced kinds and Organization). */

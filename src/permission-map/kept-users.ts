@@ -120,13 +120,15 @@ export class UserTable extends NameIds {
 }
 
 /**
- * A kept row's entities as one flat array (`KeptRow.flat`): for each kind, in the order of the row's `entities`
- * object, the kind, its number of entities n, then n (name, mask) pairs in the order an object of them lists its keys
- * (`Object.keys`, `JSON.stringify`: names that read as array indices first, ascending, then the others as inserted).
- * One array of ~80 bytes for an entity, where the `entities` object of a row (~56 bytes) and a dictionary-mode object
- * per kind (~185, shared by ~1.3 rows at medium) took ~200.
+ * A kept row's entities as one string (`KeptRow.flat`): for each kind, in the order of the row's `entities` object,
+ * the kind, its number of entities n, then n (name, mask) pairs in the order an object of them lists its keys
+ * (`Object.keys`, `JSON.stringify`: names that read as array indices first, ascending, then the others as inserted);
+ * each string written as its length (one UTF-16 code unit; `0xffff` and two more from 65,535 on) and its characters,
+ * each count as a length. ~50 bytes for an entity (one-byte characters: kinds, names and masks are ASCII), where the
+ * `entities` object of a row (~56 bytes) and a dictionary-mode object per kind (~185, shared by ~1.3 rows at medium)
+ * took ~200, and an array of the same pieces ~80. Read with `readFlat`.
  */
-export type FlatEntities = ReadonlyArray<string | number>;
+export type FlatEntities = string;
 
 /** A kept row's content: its entities flat (`FlatEntities`), not as objects. */
 export interface KeptContent {
@@ -135,31 +137,65 @@ export interface KeptContent {
   flat?: FlatEntities;
 }
 
+/** Writes a length or count as `FlatEntities` do. */
+function lengthCode(n: number): string {
+  return n < 0xffff ? String.fromCharCode(n) : String.fromCharCode(0xffff, n >>> 16, n & 0xffff);
+}
+
+/** Kinds (in order) with their (name, mask) pairs (in key order) as `FlatEntities`. */
+export function writeFlat(kinds: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, string]>]>): FlatEntities {
+  const pieces: string[] = [];
+  for (const [kind, pairs] of kinds) {
+    pieces.push(lengthCode(kind.length), kind, lengthCode(pairs.length));
+    for (const [name, mask] of pairs) pieces.push(lengthCode(name.length), name, lengthCode(mask.length), mask);
+  }
+  // One flat string (a join, not a rope of concatenations).
+  return pieces.join('');
+}
+
+/**
+ * Calls `each` for every (kind, name, mask) of `FlatEntities`, in order; `index` is the entity's place within its
+ * kind, `count` its kind's entities (a kind of none is called once with index -1).
+ */
+export function readFlat(flat: FlatEntities, each: (kind: string, name: string, mask: string, index: number, count: number) => void): void {
+  let at = 0;
+  const length = (): number => {
+    const c = flat.charCodeAt(at++);
+    if (c !== 0xffff) return c;
+    const n = flat.charCodeAt(at) * 0x10000 + flat.charCodeAt(at + 1);
+    at += 2;
+    return n;
+  };
+  const piece = (): string => {
+    const n = length();
+    at += n;
+    return flat.slice(at - n, at);
+  };
+  while (at < flat.length) {
+    const kind = piece();
+    const n = length();
+    if (n === 0) each(kind, '', '', -1, 0);
+    for (let j = 0; j < n; j++) {
+      const name = piece();
+      each(kind, name, piece(), j, n);
+    }
+  }
+}
+
 /** `entities` (kind → name → mask) as `FlatEntities`, in the objects' own key order. */
 export function flatEntities(entities: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined): FlatEntities | undefined {
   if (entities === undefined) return undefined;
-  const flat: Array<string | number> = [];
-  for (const kind of Object.keys(entities)) {
-    const names = entities[kind]!;
-    const keys = Object.keys(names);
-    flat.push(kind, keys.length);
-    for (const name of keys) flat.push(name, names[name]!);
-  }
-  // Of its length exactly (`push` leaves room).
-  return flat.slice();
+  return writeFlat(Object.keys(entities).map((kind) => [kind, Object.keys(entities[kind]!).map((name) => [name, entities[kind]![name]!] as const)] as const));
 }
 
 /** `FlatEntities` as the objects they stand for (prototype-less per kind, as a fresh build's). */
 export function entitiesOfFlat(flat: FlatEntities | undefined): Record<string, Record<string, string>> | undefined {
   if (flat === undefined) return undefined;
   const kinds: Array<[string, Record<string, string>]> = [];
-  for (let i = 0; i < flat.length; ) {
-    const n = flat[i + 1] as number;
-    const names: Record<string, string> = Object.create(null);
-    for (let j = i + 2; j < i + 2 + 2 * n; j += 2) names[flat[j] as string] = flat[j + 1] as string;
-    kinds.push([flat[i] as string, names]);
-    i += 2 + 2 * n;
-  }
+  readFlat(flat, (kind, name, mask, j) => {
+    if (j <= 0) kinds.push([kind, Object.create(null) as Record<string, string>]);
+    if (j >= 0) kinds[kinds.length - 1]![1][name] = mask;
+  });
   return Object.fromEntries(kinds);
 }
 
@@ -250,9 +286,9 @@ export class KeptRow implements MapRow {
   }
 }
 
-/** Whether two rows' entities are the same object (kept rows: the same flat array). */
+/** Whether two rows' entities are the same object (kept rows: the same flat entities). */
 export function sameEntities(a: MapRow, b: MapRow): boolean {
-  if (a instanceof KeptRow && b instanceof KeptRow) return a.flat === b.flat;
+  if (a instanceof KeptRow && b instanceof KeptRow) return a.flat === b.flat; // (equal strings: the same content)
   if (a instanceof KeptRow || b instanceof KeptRow) return false;
   return a.entities === b.entities;
 }
@@ -263,14 +299,7 @@ export function sameEntities(a: MapRow, b: MapRow): boolean {
  */
 export function forEachEntity(row: MapRow, each: (kind: string, name: string, mask: string, index: number) => void): void {
   if (row instanceof KeptRow) {
-    const flat = row.flat;
-    if (flat === undefined) return;
-    for (let i = 0; i < flat.length; ) {
-      const kind = flat[i] as string;
-      const n = flat[i + 1] as number;
-      for (let j = 0; j < n; j++) each(kind, flat[i + 2 + 2 * j] as string, flat[i + 3 + 2 * j] as string, j);
-      i += 2 + 2 * n;
-    }
+    if (row.flat !== undefined) readFlat(row.flat, (kind, name, mask, j) => j >= 0 && each(kind, name, mask, j));
     return;
   }
   const entities = row.entities;

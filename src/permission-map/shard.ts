@@ -29,7 +29,7 @@
  */
 import { createHash } from 'node:crypto';
 import { previousRow, rowMoves, withheldMap, type MapRow, type NamespaceMap, type RowMoves } from './build-maps.ts';
-import { firstUserOf, flatEntities, forEachEntity, jsonBytes, KeptRow, sameEntities, userCountOf, UserTable, type KeptContent, type UserIds } from './kept-users.ts';
+import { firstUserOf, flatEntities, forEachEntity, jsonBytes, KeptRow, readFlat, sameEntities, userCountOf, UserTable, type KeptContent, type UserIds } from './kept-users.ts';
 import type { PermissionMapIndex, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
 
 export const DEFAULT_BUDGET_BYTES = 900 * 1024;
@@ -792,17 +792,19 @@ export function rowText(row: MapRow, ref: (mask: string) => number): string {
   if (row.organization !== undefined) text += `,"organization":${ref(row.organization)}`;
   if (row.defaults) text += `,"defaults":${refsText(row.defaults, ref)}`;
   if (row instanceof KeptRow) {
-    // Its entities flat: per kind, the kind, n, then n (name, mask) pairs.
+    // Its entities flat (kept-users.ts's `readFlat`: kind by kind, names in key order).
     const flat = row.flat;
     if (flat !== undefined) {
       text += ',"entities":{';
-      for (let i = 0; i < flat.length; ) {
-        const n = flat[i + 1] as number;
-        text += `${i === 0 ? '' : ','}${JSON.stringify(flat[i] as string)}:{`;
-        for (let j = 0; j < n; j++) text += `${j === 0 ? '' : ','}${JSON.stringify(flat[i + 2 + 2 * j] as string)}:${ref(flat[i + 3 + 2 * j] as string)}`;
-        text += '}';
-        i += 2 + 2 * n;
-      }
+      let firstKind = true;
+      readFlat(flat, (kind, name, mask, j, n) => {
+        if (j <= 0) {
+          text += `${firstKind ? '' : ','}${JSON.stringify(kind)}:{`;
+          firstKind = false;
+        }
+        if (j >= 0) text += `${j === 0 ? '' : ','}${JSON.stringify(name)}:${ref(mask)}`;
+        if (j === n - 1 || j < 0) text += '}';
+      });
       text += '}';
     }
   } else if (row.entities) {

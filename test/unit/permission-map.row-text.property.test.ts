@@ -10,7 +10,7 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { MapRow } from '../../src/permission-map/build-maps.ts';
 import type { PermissionMapRow } from '../../src/permission-map/permission-map.generated.ts';
-import { flatEntities, inKeyOrder, KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
+import { entitiesOfFlat, flatEntities, inKeyOrder, KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
 import { rowText } from '../../src/permission-map/shard.ts';
 
 const key = fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom('0', '1', '10', '2', '01', '-1', '4294967295', 'a"b', 'a\\b', '\u0000', 'é', '\ud83d\ude00', 'app-1'));
@@ -65,5 +65,11 @@ describe('rowText', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  test('flat entities read back as written: a name of 70,000 characters, a kind of no entity, non-ASCII', () => {
+    const long = 'n'.repeat(70_000);
+    const entities = { Application: { [long]: '1', '2': 'ff' }, Client: {}, 'K\u00e9': { '\ud83d\ude00': '3' } };
+    expect(JSON.stringify(entitiesOfFlat(flatEntities(entities)))).toBe(JSON.stringify(entities));
   });
 });
