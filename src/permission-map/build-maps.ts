@@ -92,6 +92,8 @@ interface RowEntry {
   content: Omit<MapRow, 'users'>;
   /** Its content's hash (`keyOf`): its key in the namespace's rows. */
   key: number;
+  /** Its slot in the namespace's rows. */
+  slot: number;
   /** The users' names, sorted once a full build has collected them (`NamespaceRows.unsorted`). */
   names: string[];
   count: number;
@@ -156,10 +158,13 @@ export class NamespaceRows {
   private readonly entityIndex = new Map<string, number>();
   private readonly entityList: Array<{ kind: string; name: string }> = [];
   /**
-   * The entries by their content's hash (`keyOf`; the content is compared on a hit, `sameContent`), an array when
-   * several contents' hashes collide. (A key string per row, ~40 bytes, was kept before.)
+   * The entries by their content's hash (`keyOf`; the content is compared on a hit, `sameContent`): an open-addressing
+   * table of slots (`bySlot`), slot + 1 in an `Int32Array` (0: empty), linear probing from the hash, at most half full,
+   * deleted without tombstones (the rest of the run moved back). (A `Map` of hash → entry, or entries when hashes
+   * collide, took ~38 bytes a row on the heap; this takes 8 to 16 beside it. Before that, a key string per row, ~40.)
    */
-  private readonly rows = new Map<number, Entry | Entry[]>();
+  private index = new Int32Array(8);
+  private indexed = 0;
   /** Entries given users by `addClasses` (sorted and merged when the rows are next sorted). */
   private readonly unsorted = new Map<Entry, string[][]>();
   /** The rows' defaults (and, not tracking, per-kind entity objects), one per distinct content (`SharedParts`). */
@@ -172,7 +177,8 @@ export class NamespaceRows {
   private readonly track: boolean;
   private readonly table: UserTable | undefined;
   private userSlots: UserSlots | undefined;
-  private readonly bySlot: Array<KeptEntry | undefined> = [];
+  /** The entries by slot (what `index` and, tracking, the users' index point at). */
+  private readonly bySlot: Array<Entry | undefined> = [];
   private readonly freeSlots: number[] = [];
   private readonly kept: number[] = [];
   /** The rows as last sorted by `toMap`; dropped whenever a row changes. */
@@ -227,7 +233,7 @@ export class NamespaceRows {
     const id = this.table!.idOf(user);
     const key = c === undefined ? undefined : this.keyOf(c);
     const slot = userSlots.get(id);
-    const before = slot < 0 ? undefined : this.bySlot[slot]!;
+    const before = slot < 0 ? undefined : (this.bySlot[slot] as KeptEntry);
     if (before === undefined ? key === undefined : key !== undefined && this.find(key) === before) return false;
     this.sorted = undefined;
     if (before !== undefined) {
@@ -359,47 +365,71 @@ export class NamespaceRows {
     if (!entry) {
       const { organization, defaults } = this.content;
       const content = rowOf(organization, defaults, this.kept, this.entityList, this.masks, this.shared, this.track);
-      if (this.track) {
-        const slot = this.freeSlots.pop() ?? this.bySlot.length;
-        entry = new KeptEntry(NO_IDS, this.table!, content, key, slot);
-        this.bySlot[slot] = entry;
-      } else entry = { content: content as Omit<MapRow, 'users'>, key, names: NO_NAMES, count: 0, row: undefined };
-      const at = this.rows.get(key);
-      this.rows.set(key, at === undefined ? entry : Array.isArray(at) ? [...at, entry] : [at, entry]);
+      const slot = this.freeSlots.pop() ?? this.bySlot.length;
+      if (this.track) entry = new KeptEntry(NO_IDS, this.table!, content, key, slot);
+      else entry = { content: content as Omit<MapRow, 'users'>, key, slot, names: NO_NAMES, count: 0, row: undefined };
+      this.bySlot[slot] = entry;
+      this.link(key, slot);
     }
     return entry;
   }
 
   /** The entry of this hash whose content is the one `keyOf` left in `content` and `kept`. */
   private find(key: number): Entry | undefined {
-    const at = this.rows.get(key);
-    if (at === undefined) return undefined;
-    if (!Array.isArray(at)) return this.sameContent(at) ? at : undefined;
-    for (const entry of at) if (this.sameContent(entry)) return entry;
+    const index = this.index;
+    const mask = index.length - 1;
+    for (let i = key & mask; index[i] !== 0; i = (i + 1) & mask) {
+      const entry = this.bySlot[index[i]! - 1]!;
+      if (entry.key === key && this.sameContent(entry)) return entry;
+    }
     return undefined;
   }
 
-  /** Puts `next` where `entry` is in the rows (same hash). */
-  private replace(entry: Entry, next: Entry): void {
-    const at = this.rows.get(entry.key)!;
-    this.rows.set(entry.key, Array.isArray(at) ? at.map((e) => (e === entry ? next : e)) : next);
+  /** Puts a slot in the index under its entry's hash (the index grown to twice its size when it would be more than half full). */
+  private link(key: number, slot: number): void {
+    if (2 * (this.indexed + 1) > this.index.length) {
+      const old = this.index;
+      this.index = new Int32Array(old.length * 2);
+      this.indexed = 0;
+      for (const at of old) if (at !== 0) this.link(this.bySlot[at - 1]!.key, at - 1);
+    }
+    const index = this.index;
+    const mask = index.length - 1;
+    let i = key & mask;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = slot + 1;
+    this.indexed++;
   }
 
-  /** Takes `entry` out of the rows. */
+  /** Puts `next` where `entry` is in the rows (same hash, same slot: the index is unchanged). */
+  private replace(entry: Entry, next: Entry): void {
+    this.bySlot[entry.slot] = next;
+  }
+
+  /**
+   * Takes `entry` out of the index (its slot is still its own: the caller frees it): each later slot of the run that
+   * its home allows is moved back into the hole, so that no run is left open.
+   */
   private unlink(entry: Entry): void {
-    const at = this.rows.get(entry.key)!;
-    if (!Array.isArray(at)) this.rows.delete(entry.key);
-    else {
-      const rest = at.filter((e) => e !== entry);
-      this.rows.set(entry.key, rest.length === 1 ? rest[0]! : rest);
+    const index = this.index;
+    const mask = index.length - 1;
+    let i = entry.key & mask;
+    while (index[i] !== entry.slot + 1) {
+      if (index[i] === 0) throw new Error(`NamespaceRows of ${this.namespace}: a row is not in the index`);
+      i = (i + 1) & mask;
     }
+    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const home = this.bySlot[index[j]! - 1]!.key & mask;
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+      index[i] = index[j]!;
+      i = j;
+    }
+    index[i] = 0;
+    this.indexed--;
   }
 
   private *entries(): Iterable<Entry> {
-    for (const at of this.rows.values()) {
-      if (Array.isArray(at)) yield* at;
-      else yield at;
-    }
+    for (const entry of this.bySlot) if (entry !== undefined) yield entry;
   }
 
   /**

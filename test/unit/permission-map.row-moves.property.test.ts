@@ -17,7 +17,9 @@
  * objects held are exactly those some row uses (a row's last user gone lets go of them). `SharedParts` alone: keys
  * whose hashes collide get objects of their own, and random gets and releases keep one object per content held, with
  * its count (hashes cut to 2 or 3 bits: long runs in its table, wrapping past its end, closed up when an object is let go). Rows are found by their content's hash and compared on a hit: run
- * again with hashes cut to one bit, so that most rows' hashes collide (it fails when a hit is not compared).
+ * again with hashes cut to one bit, so that most rows' hashes collide (it fails when a hit is not compared), and to
+ * three bits, so that the rows' index (open addressing) has runs wrapping past its end, closed up when a row goes
+ * (it fails when a deletion leaves a run open).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -175,6 +177,15 @@ describe('kept rows after moves == rows built fresh', () => {
 
   test("rows are found by their content's hash, compared on a hit: with hashes of 1 bit (most collide), the same rows", () => {
     setHashBits(1);
+    try {
+      movesEqualFresh(200);
+    } finally {
+      setHashBits(30);
+    }
+  });
+
+  test('the rows\' index (open addressing, runs closed up when a row goes): with hashes of 3 bits (runs wrapping past the end of a small table), the same rows', () => {
+    setHashBits(3);
     try {
       movesEqualFresh(200);
     } finally {
