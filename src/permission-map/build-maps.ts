@@ -151,12 +151,17 @@ export class NamespaceRows {
   readonly owner: string | undefined;
   private readonly engine: Engine;
   private readonly masks: MaskWriter;
-  private readonly covered: ReadonlySet<string>;
+  /** The covered kinds, each to its one string (`MaskWriter.covered`). */
+  private readonly covered: ReadonlyMap<string, string>;
   private readonly adminSets = new Map<string, RightSetId>();
   private readonly orgKind: RightSetId;
-  /** Entities of covered kinds, numbered in the order met (rows sort them by kind and name when written). */
+  /**
+   * Entities of covered kinds, numbered in the order met (rows sort them by kind and name when written): their kinds
+   * (the covered kinds' own strings, not a copy per entity) and names, in two arrays (where an object per entity and
+   * its kind's copy took ~70 bytes).
+   */
   private readonly entityIndex = new Map<string, number>();
-  private readonly entityList: Array<{ kind: string; name: string }> = [];
+  private readonly entityList: EntityList = { kinds: [], names: [] };
   /**
    * The entries by their content's hash (`keyOf`; the content is compared on a hit, `sameContent`): an open-addressing
    * table of slots (`bySlot`), slot + 1 in an `Int32Array` (0: empty), linear probing from the hash, at most half full,
@@ -198,7 +203,7 @@ export class NamespaceRows {
     this.namespace = namespace;
     this.owner = engine.organizations.owner.get(namespace);
     this.masks = masks;
-    this.covered = new Set(masks.namespacedKinds);
+    this.covered = masks.covered;
     this.orgKind = engine.sets.kindRights('Organization');
     this.track = track;
     this.table = track ? (users ?? new UserTable()) : undefined;
@@ -461,9 +466,10 @@ export class NamespaceRows {
     let n = 0;
     for (const kind in row.entities) for (const _ in row.entities[kind]) n++;
     if (n !== kept.length / 2) return false;
-    const entityList = this.entityList;
+    const { kinds, names: entityNames } = this.entityList;
     for (let j = 0; j < kept.length; j += 2) {
-      const { kind, name } = entityList[kept[j]!]!;
+      const kind = kinds[kept[j]!]!;
+      const name = entityNames[kept[j]!]!;
       const names = Object.hasOwn(row.entities, kind) ? row.entities[kind]! : undefined;
       if (names === undefined || !Object.hasOwn(names, name) || names[name] !== masks.mask(kept[j + 1]!)) return false;
     }
@@ -503,7 +509,9 @@ export class NamespaceRows {
     let i = this.entityIndex.get(key);
     if (i === undefined) {
       const [kind, , name] = key.split('/') as [string, string, string];
-      i = this.covered.has(kind) ? this.entityList.push({ kind, name }) - 1 : -1;
+      const own = this.covered.get(kind);
+      i = own !== undefined ? this.entityList.names.push(name) - 1 : -1;
+      if (own !== undefined) this.entityList.kinds.push(own);
       this.entityIndex.set(key, i);
     }
     return i;
@@ -529,7 +537,7 @@ export class NamespaceRows {
     for (const [key, rights] of c.entities) {
       const i = this.indexOf(key);
       if (i < 0) continue;
-      const kind = this.entityList[i]!.kind;
+      const kind = this.entityList.kinds[i]!;
       const masked = sets.intersect(rights, sets.kindRights(kind));
       let known = content.defaults?.get(kind) ?? EMPTY;
       if (c.admin) known = sets.union(known, this.adminSet(kind));
@@ -838,7 +846,7 @@ function holdsExactly(value: Readonly<Record<string, string>>, pairs: Pairs): bo
  * A row's content: kinds and names sorted, sets as masks; its defaults (and, not tracking, its per-kind entity
  * objects) from `shared`; tracking, its entities flat (`KeptContent.flat`, `flatOf`).
  */
-function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetId> | undefined, kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter, shared: SharedParts, track: boolean): Omit<MapRow, 'users'> | KeptContent {
+function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetId> | undefined, kept: readonly number[], entityList: EntityList, masks: MaskWriter, shared: SharedParts, track: boolean): Omit<MapRow, 'users'> | KeptContent {
   const row: Omit<MapRow, 'users'> & KeptContent = {};
   if (organization !== EMPTY) row.organization = masks.mask(organization);
   if (defaults) {
@@ -866,10 +874,11 @@ function rowOf(organization: RightSetId, defaults: ReadonlyMap<string, RightSetI
 }
 
 /** (entity index, set) pairs → kind → (name, mask) pairs, in the order met. */
-function entitiesByKind(kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): Map<string, Array<[string, string]>> {
+function entitiesByKind(kept: readonly number[], entityList: EntityList, masks: MaskWriter): Map<string, Array<[string, string]>> {
   const byKind = new Map<string, Array<[string, string]>>();
   for (let j = 0; j < kept.length; j += 2) {
-    const { kind, name } = entityList[kept[j]!]!;
+    const kind = entityList.kinds[kept[j]!]!;
+    const name = entityList.names[kept[j]!]!;
     let names = byKind.get(kind);
     if (!names) byKind.set(kind, (names = []));
     names.push([name, masks.mask(kept[j + 1]!)]);
@@ -882,15 +891,23 @@ function entitiesByKind(kept: readonly number[], entityList: ReadonlyArray<{ kin
  * order the object of them a fresh build makes lists them (sorted, array indices first: `inKeyOrder`), so that both
  * write the same JSON.
  */
-function flatOf(kept: readonly number[], entityList: ReadonlyArray<{ kind: string; name: string }>, masks: MaskWriter): FlatEntities {
+function flatOf(kept: readonly number[], entityList: EntityList, masks: MaskWriter): FlatEntities {
   const byKind = entitiesByKind(kept, entityList, masks);
   return writeFlat([...byKind.keys()].sort().map((kind) => [kind, inKeyOrder(byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))] as const));
+}
+
+/** A namespace's entities by number: entity i is `kinds[i]`/`names[i]`. */
+interface EntityList {
+  readonly kinds: string[];
+  readonly names: string[];
 }
 
 /** Right sets → hexadecimal masks over the rights of the covered kinds (namespaced kinds and Organization). */
 export class MaskWriter {
   readonly rights: string[];
   readonly namespacedKinds: string[];
+  /** The namespaced kinds, each to itself (one string per kind, and one map for every namespace's rows). */
+  readonly covered: ReadonlyMap<string, string>;
   private readonly local: Int32Array;
   private readonly memo = new Map<RightSetId, string>();
   private readonly engine: Engine;
@@ -900,6 +917,7 @@ export class MaskWriter {
     this.engine = engine;
     const catalog = engine.catalog;
     this.namespacedKinds = [...catalog.kinds.values()].filter((k) => k.scope === 'Namespaced').map((k) => k.name).sort();
+    this.covered = new Map(this.namespacedKinds.map((kind) => [kind, kind]));
     const covered = new Set<number>();
     for (const kind of [...this.namespacedKinds, 'Organization']) for (const i of catalog.kinds.get(kind)?.rights ?? []) covered.add(i);
     const indices = [...covered].sort((a, b) => a - b); // catalog indices ascend with the names
