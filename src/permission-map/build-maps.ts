@@ -106,7 +106,7 @@ interface RowEntry {
  * `KeptRow` of ~72 were two). A published row is never changed: when its users change it stays what it was (the
  * previous version, `previousRow` of the next), and the next `toMap` publishes a new `KeptEntry` in its place (in the
  * rows by key, by slot and in row order), so that renderers' caches, which pair rows by identity, miss. States: not
- * yet published (`ids` is `NO_IDS`), published (no moves pending), moves pending (`pending` set: its `ids`
+ * yet published (no users), published (no moves pending), moves pending (in `NamespaceRows.pending`: its `ids`
  * are still the published users), gone (`count` 0: its last user moved out).
  */
 class KeptEntry extends KeptRow {
@@ -116,24 +116,22 @@ class KeptEntry extends KeptRow {
   readonly slot: number;
   /** Its users once the pending moves are applied. */
   count = 0;
-  /**
-   * Users (numbers) moved in and out since `ids` was published (`added`, `removed`: in name order, disjoint, `removed` ⊆
-   * `ids`; one object, undefined when none is pending, where two fields were kept on every row): applied
-   * in one pass when the row is next published (`settle`), so that a row of 26,000 users is copied once per refresh,
-   * not once per move.
-   */
-  pending: { added: number[]; removed: number[] } | undefined = undefined;
 
   constructor(ids: UserIds | PackedIds, table: UserTable, content: Omit<MapRow, 'users'> | KeptContent, key: number, slot: number) {
     super(ids, table, content);
     this.key = key;
     this.slot = slot;
   }
+}
 
-  /** Published and placed in row order (by its first user), its users unchanged since. */
-  get current(): boolean {
-    return this.size > 0 && this.pending === undefined;
-  }
+/**
+ * Users (numbers) moved in and out of a row since its `ids` were published (`added`, `removed`: in name order,
+ * disjoint, `removed` ⊆ `ids`): applied in one pass when the row is next published (`settle`), so that a row of 26,000
+ * users is copied once per refresh, not once per move.
+ */
+interface PendingMoves {
+  added: number[];
+  removed: number[];
 }
 
 type Entry = RowEntry | KeptEntry;
@@ -195,6 +193,11 @@ export class NamespaceRows {
   private order: Entry[] | undefined;
   private orderRows: MapRow[] = [];
   private readonly touched = new Set<KeptEntry>();
+  /**
+   * The touched rows' pending moves (`PendingMoves`), until they are published (where a field on every row, undefined
+   * on most, took 8 bytes a row).
+   */
+  private readonly pending = new Map<KeptEntry, PendingMoves>();
   private content: { organization: RightSetId; defaults: Map<string, RightSetId> | undefined; flat?: FlatEntities } = { organization: EMPTY, defaults: undefined };
 
   /** `users`: the table numbering users when tracking (one per kept maps; a new one by default). */
@@ -251,7 +254,7 @@ export class NamespaceRows {
       } else {
         // Moved in since it was made: taken back out of `added`; else noted as removed. (A published row's users
         // stay as they are: a new row is published in its place.)
-        const pending = (before.pending ??= { added: [], removed: [] });
+        const pending = this.pendingOf(before);
         if (!takeOut(pending.added, id, names)) putIn(pending.removed, id, names);
       }
       userSlots.delete(id);
@@ -261,7 +264,7 @@ export class NamespaceRows {
       const entry = this.entry(key) as KeptEntry;
       this.touched.add(entry);
       entry.count++;
-      const pending = (entry.pending ??= { added: [], removed: [] });
+      const pending = this.pendingOf(entry);
       if (!takeOut(pending.removed, id, names)) putIn(pending.added, id, names);
       userSlots.set(id, entry.slot);
       this.userCount++;
@@ -302,7 +305,9 @@ export class NamespaceRows {
         if (entry instanceof KeptEntry) {
           let ids: UserIds | undefined;
           if (lists) ids = table!.encode(sortedUnion(entry.size === 0 ? lists : [table!.decode(entry.ids), ...lists]));
-          order.push(entry.current && ids === undefined ? entry : this.publish(entry, ids));
+          // Published and placed in row order, its users unchanged since: kept as it is.
+          const current = entry.size > 0 && !this.pending.has(entry);
+          order.push(current && ids === undefined ? entry : this.publish(entry, ids));
         } else {
           if (lists) {
             entry.names = sortedUnion(entry.names.length === 0 ? lists : [entry.names, ...lists]);
@@ -361,6 +366,7 @@ export class NamespaceRows {
       this.orderRows = order as KeptEntry[];
     }
     this.touched.clear();
+    this.pending.clear();
     this.order = order;
     return this.orderRows;
   }
@@ -483,10 +489,10 @@ export class NamespaceRows {
    */
   private publish(entry: KeptEntry, ids: UserIds | undefined): KeptEntry {
     const table = this.table!;
-    const settled = ids === undefined ? settle(entry, table) : undefined;
+    const settled = ids === undefined ? settle(entry, this.pending.get(entry), table) : undefined;
     const row = new KeptEntry(ids ?? settled?.ids ?? entry.packed, table, entry, entry.key, entry.slot);
     row.count = entry.count;
-    if (ids !== undefined && entry.pending !== undefined) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row with moves pending`);
+    if (ids !== undefined && this.pending.has(entry)) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row with moves pending`);
     this.replace(entry, row);
     this.bySlot[entry.slot] = row;
     if (entry.size > 0) {
@@ -497,6 +503,13 @@ export class NamespaceRows {
       previousRows.set(row, { row: entry, moves });
     }
     return row;
+  }
+
+  /** The row's pending moves (none yet: made). */
+  private pendingOf(entry: KeptEntry): PendingMoves {
+    let pending = this.pending.get(entry);
+    if (pending === undefined) this.pending.set(entry, (pending = { added: [], removed: [] }));
+    return pending;
   }
 
   private adminSet(kind: string): RightSetId {
@@ -612,9 +625,9 @@ export function rowMoves(row: MapRow): RowMoves | undefined {
  * applied (the users added and removed, in name order), or undefined when none was pending; the entry is not changed
  * (its users are a published row's: `NamespaceRows.publish` makes the row that has these).
  */
-function settle(entry: KeptEntry, table: UserTable): Settled | undefined {
-  const added = entry.pending?.added ?? NONE;
-  const removed = entry.pending?.removed ?? NONE;
+function settle(entry: KeptEntry, pending: PendingMoves | undefined, table: UserTable): Settled | undefined {
+  const added = pending?.added ?? NONE;
+  const removed = pending?.removed ?? NONE;
   if (added.length === 0 && removed.length === 0) return undefined;
   const names = table.names;
   const ids = entry.ids;
