@@ -434,14 +434,8 @@ class ShardState {
   dropUnits(): void {
     this.shards = undefined;
     if (this.units === undefined) return;
-    for (const r of this.unitRenders) {
-      r.units = undefined;
-      r.unitsKey = undefined;
-    }
-    for (const r of this.renders) {
-      r.units = undefined;
-      r.unitsKey = undefined;
-    }
+    for (const r of this.unitRenders) r.units = undefined;
+    for (const r of this.renders) r.units = undefined;
     this.units = undefined;
     this.unitRows = [];
     this.unitRenders = [];
@@ -558,6 +552,11 @@ class ShardState {
       const kept = this.units.filter((u) => u.dropped !== mark);
       this.units = mergeUnits(kept, fresh);
     } else {
+      // Every row cut again for this key: no rendering keeps units cut for another (a rendering's units are for
+      // `unitsKey`), also when a cut throws half way (then no units are kept).
+      this.units = undefined;
+      for (const r of this.unitRenders) r.units = undefined;
+      for (const r of renders) r.units = undefined;
       const all: Unit[] = [];
       rows.forEach((row, i) => {
         for (const u of this.cut(map, row, renders[i]!, limit, refDigits, key, undefined)) all.push(u);
@@ -570,16 +569,18 @@ class ShardState {
     return this.units;
   }
 
-  /** A row's units for `key`, cut now unless its rendering has them (a row's previous version's chunks reused). */
+  /**
+   * A row's units for `key` (the state's `unitsKey`: a rendering's units are cut for it), cut now unless its rendering
+   * has them (a row's previous version's chunks reused).
+   */
   private cut(map: NamespaceMap, row: MapRow, render: RowRender, limit: number, refDigits: number, key: string, gone: Map<MapRow, RowRender> | undefined): readonly Unit[] {
-    if (render.unitsKey === key) return unitsOf(render);
+    if (render.units !== undefined) return unitsOf(render);
     const previous = gone === undefined ? undefined : previousRow(row);
     const last = previous === undefined ? undefined : gone!.get(previous);
-    const before = last?.unitsKey === key ? unitsOf(last) : undefined;
+    const before = last?.units !== undefined ? unitsOf(last) : undefined;
     const sameContent = previous !== undefined && previous.organization === row.organization && previous.defaults === row.defaults && sameEntities(previous, row);
     const units = unitsOfRow(map, row, render, limit, refDigits, sameContent ? before : undefined, sameContent && before !== undefined ? rowMoves(row) : undefined);
     render.units = units.length === 1 ? units[0]! : units;
-    render.unitsKey = key;
     return units;
   }
 }
@@ -621,14 +622,14 @@ interface RowRender {
   /** Bytes of the row's users (JSON, a comma each); -1 until counted. */
   userBytes: number;
   /**
-   * The row cut into units, for a limit and mask-reference width (`unitsKey`): one unit as itself (most rows are one
-   * unit, and an array of one took ~56 bytes), several as an array (`unitsOf`).
+   * The row cut into units, for the limit and mask-reference width of its state's units (`ShardState.unitsKey`: when
+   * that changes every rendering's units are dropped; a key per rendering took 8 bytes): one unit as itself (most rows
+   * are one unit, and an array of one took ~56 bytes), several as an array (`unitsOf`).
    */
-  unitsKey: string | undefined;
   units: Unit[] | Unit | undefined;
 }
 
-/** A rendering's units (`RowRender.units`, kept for its `unitsKey`) as a list. */
+/** A rendering's units (`RowRender.units`, kept for its state's `unitsKey`) as a list. */
 function unitsOf(render: RowRender): readonly Unit[] {
   const units = render.units!;
   return Array.isArray(units) ? units : [units];
@@ -643,7 +644,7 @@ interface RenderSlot {
 }
 
 function newRender(): RowRender {
-  return { tableA: 0, srcA: undefined, atA: 0, lenA: 0, b: undefined, userBytes: -1, unitsKey: undefined, units: undefined };
+  return { tableA: 0, srcA: undefined, atA: 0, lenA: 0, b: undefined, userBytes: -1, units: undefined };
 }
 
 /** The distinct masks a row uses. */

@@ -5,14 +5,16 @@
  * the chunks reused from a row's previous cut (`previousRow`), the shards reused while their units are the same,
  * and the distinct masks counted from the last count cut and place units exactly as a fresh build does; and the
  * count of distinct masks kept from write to write equals a fresh count of the rows' masks (a wrong decrement fails);
- * and each kept rendering points at its row's JSON within a text of the last write (no copy, no older text).
+ * and each kept rendering points at its row's JSON within a text of the last write (no copy, no older text). A row
+ * kept while its map's mask references grow a digit is cut again (it fails when a rendering keeps units cut for the
+ * state's former width).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { loadCatalog } from '../../src/catalog/load-catalog.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import type { CollaborationObject, OrganizationObject, UserGroupObject, UserObject } from '../../src/model/model.ts';
-import { buildNamespaceMap } from '../../src/permission-map/build-maps.ts';
+import { buildNamespaceMap, type MapRow, type NamespaceMap } from '../../src/permission-map/build-maps.ts';
 import { IncrementalMaps } from '../../src/permission-map/incremental-maps.ts';
 import { RowRenderCache, shardMap, type PermissionMapWrite, type ShardOptions } from '../../src/permission-map/shard.ts';
 import { T0 } from './engine/arbitraries.ts';
@@ -124,4 +126,19 @@ describe('kept maps with render caches == shardMap from scratch', () => {
     // Most writes were split into several shards (the caches had shards and chunks to reuse).
     expect(sharded).toBeGreaterThan(40);
   }, 120_000);
+
+  test("a row kept while a mask reference takes another digit is cut again (a rendering's units are for its state's limit and width)", () => {
+    // One big row, cut into chunks that end full (small shards), kept from a write of 6 masks to one of 16: its
+    // entries then take a byte more each, so its chunks end elsewhere.
+    const users = NAMES.slice(0, 1000).map((n) => `a${n}`).sort();
+    const big: MapRow = { users, entities: { Application: { app1: '1', app2: '2', app3: '3' } } };
+    const small = (i: number): MapRow => ({ users: [`z${String(i).padStart(2, '0')}`], defaults: { Application: (i + 4).toString(16) } });
+    const mapOf = (n: number): NamespaceMap => ({ catalog: 'c', namespace: 'acme', organization: undefined, evaluatedAt: 0, nextExpiry: undefined, rights: Array.from({ length: 8 }, (_, i) => `R${i}`), kinds: ['Application'], admins: { users: [], rights: {} }, rows: [big, ...Array.from({ length: n }, (_, i) => small(i))] });
+    const options = { shardBytes: 2048, maxShards: 1000 };
+    const cache = new RowRenderCache();
+    shardMap(mapOf(3), { ...options, rendered: cache });
+    const kept = shardMap(mapOf(13), { ...options, rendered: cache });
+    expect(JSON.stringify(kept.configMaps)).toBe(JSON.stringify(shardMap(mapOf(13), options).configMaps));
+    expect(kept.configMaps.length).toBeGreaterThan(3);
+  });
 });
