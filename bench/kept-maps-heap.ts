@@ -100,13 +100,15 @@ const countRender = (r: Bag | undefined): void => {
   if (r === undefined || seen.has(r)) return;
   seen.add(r);
   counts.renders++;
-  // Before: the row's JSON as a string of its own (`textA`/`textB`); after: a range of a shard text (`srcA`/`srcB`).
-  const a = r.textA ?? (r.srcA === undefined ? undefined : { length: r.lenA });
+  // Before: the row's JSON as a string of its own (`textA`/`textB`); after: a range of a shard text (`srcA`/`srcB`;
+  // now `a`, the text and its table, and `b.src`).
+  const a = r.textA ?? (r.srcA !== undefined || r.a !== undefined ? { length: r.lenA } : undefined);
   // The second slot: `textB`, then `srcB`/`lenB`, now an object of its own (`b`) when used.
   const b = r.textB ?? (r.srcB !== undefined ? { length: r.lenB } : r.b !== undefined ? { length: r.b.len } : undefined);
   if (r.srcA !== undefined) sources.add(r.srcA);
   if (r.srcB !== undefined) sources.add(r.srcB);
-  if (r.b !== undefined) sources.add(r.b.src);
+  if (r.a !== undefined) sources.add(r.a.text);
+  if (r.b !== undefined) sources.add(typeof r.b.src === 'string' ? r.b.src : r.b.src.text);
   if (a !== undefined) {
     counts.rowTexts++;
     counts.rowTextBytes += a.length as number;
@@ -170,10 +172,10 @@ const releases: Array<[string, () => void]> = [
       for (const unit of (s.units ?? []) as Bag[]) if (unit.render) clear(unit.render, 'textB', 'srcB', 'b');
     }
   }],
-  ['row texts (RowRender.textA / srcA)', () => {
+  ['row texts (RowRender.textA / srcA / a)', () => {
     for (const s of states) {
-      for (const r of s.renders as Bag[]) clear(r, 'textA', 'srcA');
-      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) clear(unit.render, 'textA', 'srcA');
+      for (const r of s.renders as Bag[]) clear(r, 'textA', 'srcA', 'a');
+      for (const unit of (s.units ?? []) as Bag[]) if (unit.render) clear(unit.render, 'textA', 'srcA', 'a');
     }
   }],
   ['units (sorted units, chunks, per-row unit lists)', () => {

@@ -450,9 +450,9 @@ class ShardState {
     const out: Array<{ users: readonly string[]; slots: Array<{ text: string; after: string; source: string }> }> = [];
     const add = (row: MapRow, r: RowRender): void => {
       const slots = [];
-      if (r.srcA !== undefined) slots.push({ text: r.srcA.slice(r.atA, r.atA + r.lenA), after: r.srcA.charAt(r.atA + r.lenA), source: r.srcA });
+      if (r.a !== undefined) slots.push({ text: r.a.text.slice(r.atA, r.atA + r.lenA), after: r.a.text.charAt(r.atA + r.lenA), source: r.a.text });
       const b = r.b;
-      if (b !== undefined) slots.push({ text: b.src.slice(b.at, b.at + b.len), after: b.src.charAt(b.at + b.len), source: b.src });
+      if (b !== undefined) slots.push({ text: b.src.text.slice(b.at, b.at + b.len), after: b.src.text.charAt(b.at + b.len), source: b.src.text });
       out.push({ users: row.users, slots });
     };
     if (this.lastSingle) this.rows.forEach((row, i) => add(row, this.renders[i]!));
@@ -607,20 +607,19 @@ interface ShardRender {
 
 /**
  * A row's rendering. Its JSON against the last two tables of masks (their ids: a map rendered whole, then split) is
- * not kept as a string of its own but as where it lies in the last shard text rendered with that table (`srcA` from
- * `atA`, `lenA` characters; the table before in `b`, an object of its own made only when a row is rendered against a
- * second table): the shard texts are kept anyway (the last write's ConfigMaps), so a row's bytes are held once, not
- * twice. Each render of a shard points its rows at the new text, so an older text is not kept alive by them. The
- * row's masks are not kept: read from its content when counted (`masksOf`), a few entries per row.
+ * not kept as a string of its own but as where it lies in the last shard text rendered with that table (`a`, the
+ * text and its table, from `atA`, `lenA` characters; the table before in `b`, an object of its own made only when a
+ * row is rendered against a second table): the shard texts are kept anyway (the last write's ConfigMaps), so a row's
+ * bytes are held once, not twice. Each render of a shard points its rows at the new text, so an older text is not
+ * kept alive by them. The row's masks are not kept: read from its content when counted (`masksOf`), a few entries per
+ * row.
  */
 interface RowRender {
-  tableA: number;
-  srcA: string | undefined;
+  /** The text (and its table) the row was last rendered into: one object per text, shared by its rows (where a table id and a text per rendering took 16 bytes). */
+  a: RenderSource | undefined;
   atA: number;
   lenA: number;
   b: RenderSlot | undefined;
-  /** Bytes of the row's users (JSON, a comma each); -1 until counted. */
-  userBytes: number;
   /**
    * The row cut into units, for the limit and mask-reference width of its state's units (`ShardState.unitsKey`: when
    * that changes every rendering's units are dropped; a key per rendering took 8 bytes): one unit as itself (most rows
@@ -635,16 +634,21 @@ function unitsOf(render: RowRender): readonly Unit[] {
   return Array.isArray(units) ? units : [units];
 }
 
+/** A shard text rendered against a table of masks (its id: `RowRenderCache.tableId`); `text` set once it is made. */
+interface RenderSource {
+  readonly table: number;
+  text: string;
+}
+
 /** Where a row's JSON against a table lies in a text rendered with it. */
 interface RenderSlot {
-  table: number;
-  src: string;
+  src: RenderSource;
   at: number;
   len: number;
 }
 
 function newRender(): RowRender {
-  return { tableA: 0, srcA: undefined, atA: 0, lenA: 0, b: undefined, userBytes: -1, units: undefined };
+  return { a: undefined, atA: 0, lenA: 0, b: undefined, units: undefined };
 }
 
 /** The distinct masks a row uses. */
@@ -656,17 +660,25 @@ function masksOf(row: MapRow): Set<string> {
   return masks;
 }
 
-/** `RowRender.userBytes`, counted once per rendering (rows are not changed in place). */
+/**
+ * Bytes of a row's users (JSON, a comma each): from its units when it has some (its first part's units hold every
+ * user once, each unit its users' bytes), else counted (not kept per rendering: 8 bytes each; a row is counted when
+ * it is new, then cut into units).
+ */
 function userBytesOf(render: RowRender, row: MapRow): number {
-  if (render.userBytes < 0) {
+  const units = render.units;
+  if (units !== undefined) {
+    if (!Array.isArray(units)) return units.userBytes;
     let bytes = 0;
-    if (row instanceof KeptRow) {
-      const { ids, table } = row;
-      for (let i = 0; i < ids.length; i++) bytes += table.jsonBytesOf(ids[i]!) + 1;
-    } else for (const user of row.users) bytes += jsonBytes(user) + 1;
-    render.userBytes = bytes;
+    for (const u of units) if (u.part === 0) bytes += u.userBytes;
+    return bytes;
   }
-  return render.userBytes;
+  let bytes = 0;
+  if (row instanceof KeptRow) {
+    const { ids, table } = row;
+    for (let i = 0; i < ids.length; i++) bytes += table.jsonBytesOf(ids[i]!) + 1;
+  } else for (const user of row.users) bytes += jsonBytes(user) + 1;
+  return bytes;
 }
 
 /** A unit's rendering (a whole row's is the row's). */
@@ -694,6 +706,8 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
   // piece, commas included), the others rendered now. `lengths`: each row's, to point the rows at the new text.
   const pieces: string[] = [];
   const lengths = table >= 0 ? new Array<number>(rows.length) : undefined;
+  // This text, for the rows rendered now (its text set once made).
+  const source: RenderSource = { table, text: '' };
   let runSrc: string | undefined;
   let runStart = 0;
   let runEnd = 0;
@@ -702,12 +716,12 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
     let src: string | undefined;
     let at = 0;
     let len = 0;
-    if (table >= 0 && render.tableA === table && render.srcA !== undefined) {
-      src = render.srcA;
+    if (table >= 0 && render.a !== undefined && render.a.table === table) {
+      src = render.a.text;
       at = render.atA;
       len = render.lenA;
-    } else if (table >= 0 && render.b !== undefined && render.b.table === table) {
-      src = render.b.src;
+    } else if (table >= 0 && render.b !== undefined && render.b.src.table === table) {
+      src = render.b.src.text;
       at = render.b.at;
       len = render.b.len;
     }
@@ -731,16 +745,14 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
     if (lengths) {
       lengths[i] = done.length;
       // This table's slot: the other one keeps the rendering against the table before.
-      if (render.srcA === undefined) render.b = undefined;
-      else if (render.b === undefined) render.b = { table: render.tableA, src: render.srcA, at: render.atA, len: render.lenA };
+      if (render.a === undefined) render.b = undefined;
+      else if (render.b === undefined) render.b = { src: render.a, at: render.atA, len: render.lenA };
       else {
-        render.b.table = render.tableA;
-        render.b.src = render.srcA;
+        render.b.src = render.a;
         render.b.at = render.atA;
         render.b.len = render.lenA;
       }
-      render.tableA = table;
-      render.srcA = undefined;
+      render.a = source;
     }
     pieces.push(done);
   }
@@ -751,16 +763,17 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
   const text = pieces.length === 1 ? flat(pieces[0]!) : pieces.join(',');
   if (lengths) {
     // Every row now points at this text (for this table), so that the texts it was taken from can go.
+    source.text = text;
     let at = prefix.length;
     for (let i = 0; i < rows.length; i++) {
       const render = renders[i]!;
       const len = lengths[i]!;
-      if (render.tableA === table) {
-        render.srcA = text;
+      if (render.a!.table === table) {
+        render.a = source;
         render.atA = at;
         render.lenA = len;
       } else {
-        render.b!.src = text;
+        render.b!.src = source;
         render.b!.at = at;
         render.b!.len = len;
       }
@@ -836,7 +849,7 @@ function refsText(masks: Readonly<Record<string, string>>, ref: (mask: string) =
 interface Unit {
   /** The unit's key is (first user, part): units are sorted by it. */
   first: string;
-  /** `fnv1a` of the key (`<first user>\0<part>`): where hashing places the unit. */
+  /** `fnv1a` of the key (`<first user>\0<part>`), as a signed 32-bit integer: where hashing places the unit (`>>> 0`). */
   hash: number;
   row: MapRow;
   /** An upper bound of the bytes the unit adds to a shard (its row, a comma, the masks it may add to the table). */
@@ -1084,14 +1097,15 @@ function rowOf(entries: readonly Entry[]): Omit<MapRow, 'users'> {
   return row;
 }
 
-/** `fnv1a` of `<first>\0<part>`, without making the string. */
+/** `fnv1a` of `<first>\0<part>`, without making the string, as a signed 32-bit integer. */
 function keyHash(first: string, part: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < first.length; i++) h = Math.imul(h ^ first.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ 0, 0x01000193);
   const digits = String(part);
   for (let i = 0; i < digits.length; i++) h = Math.imul(h ^ digits.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  // Signed (a small integer, kept in the unit; unsigned, half of them took a heap number each): read as `>>> 0`.
+  return h | 0;
 }
 
 /** By key, `<first>\0<part>` as a string: first users, then parts by their digits. */
@@ -1114,7 +1128,7 @@ function packByHash(sorted: readonly Unit[], total: number, capacity: number, ma
     const sizes = new Array<number>(n).fill(0);
     let fits = true;
     for (const u of sorted) {
-      const i = u.hash % n;
+      const i = (u.hash >>> 0) % n;
       sizes[i]! += u.bytes;
       if (sizes[i]! > capacity) {
         fits = false;
