@@ -6,8 +6,9 @@
  */
 import type { Model, UserGroupObject, UserObject } from '../model/model.ts';
 import { selectorMatcher, selectorMatches } from './label-selector.ts';
+import { addOnce, ListSet, removeFromList } from './list-index.ts';
 import { addId, NameIds, NameIdSet, removeId } from './name-id-set.ts';
-import { addTo, removeFrom } from './set-index.ts';
+import { addTo } from './set-index.ts';
 
 export interface GroupDiff {
   /** user → groups the user joined or left (transitively). */
@@ -17,11 +18,16 @@ export interface GroupDiff {
 }
 
 const NO_IDS: readonly number[] = [];
+const NO_NAMES: readonly string[] = [];
 
 export class GroupIndex {
   private readonly model: Model;
-  /** Existing group → existing groups listing it in members.groups. */
-  private readonly parents = new Map<string, Set<string>>();
+  /**
+   * Existing group → existing groups listing it in members.groups. This and `listsUser` / `listsGroup` are lists
+   * without repeats in the order a `Set` would keep (list-index.ts): most names are listed by one to three groups,
+   * where a `Set` cost ~150 bytes before its first entry (`listsUser` was 20 MiB at the large tier).
+   */
+  private readonly parents = new Map<string, string[]>();
   /** Existing group → users listed by name or matched by the selector (existing users only). */
   private readonly direct = new Map<string, Set<string>>();
   /**
@@ -36,8 +42,8 @@ export class GroupIndex {
   /** Groups on a membership cycle. */
   readonly cyclic = new Set<string>();
   /** user name → groups listing it; group name → groups listing it (whether the listed object exists or not). */
-  private readonly listsUser = new Map<string, Set<string>>();
-  private readonly listsGroup = new Map<string, Set<string>>();
+  private readonly listsUser = new Map<string, string[]>();
+  private readonly listsGroup = new Map<string, string[]>();
   private readonly selectorGroups = new Set<string>();
 
   constructor(model: Model) {
@@ -71,7 +77,7 @@ export class GroupIndex {
 
   /** Groups listing this group as nested member (existing ones). */
   parentsOf(group: string): ReadonlySet<string> {
-    return this.parents.get(group) ?? new Set();
+    return new ListSet(this.parents.get(group) ?? NO_NAMES);
   }
 
   /** The path of groups from `group` down to one that holds `user` directly, e.g. [all-staff, devs]. */
@@ -105,23 +111,23 @@ export class GroupIndex {
 
   /** Groups whose missing-member warnings depend on this user or group existing. */
   listing(kind: 'User' | 'UserGroup', name: string): ReadonlySet<string> {
-    return (kind === 'User' ? this.listsUser : this.listsGroup).get(name) ?? new Set();
+    return new ListSet((kind === 'User' ? this.listsUser : this.listsGroup).get(name) ?? NO_NAMES);
   }
 
   private index(group: UserGroupObject): void {
-    for (const user of group.users) addTo(this.listsUser, user, group.name);
+    for (const user of group.users) addOnce(this.listsUser, user, group.name);
     for (const child of group.groups) {
-      addTo(this.listsGroup, child, group.name);
-      if (this.model.groups.has(child)) addTo(this.parents, child, group.name);
+      addOnce(this.listsGroup, child, group.name);
+      if (this.model.groups.has(child)) addOnce(this.parents, child, group.name);
     }
     if (group.selector) this.selectorGroups.add(group.name);
   }
 
   private unindex(group: UserGroupObject): void {
-    for (const user of group.users) removeFrom(this.listsUser, user, group.name);
+    for (const user of group.users) removeFromList(this.listsUser, user, group.name);
     for (const child of group.groups) {
-      removeFrom(this.listsGroup, child, group.name);
-      removeFrom(this.parents, child, group.name);
+      removeFromList(this.listsGroup, child, group.name);
+      removeFromList(this.parents, child, group.name);
     }
     this.selectorGroups.delete(group.name);
   }
@@ -156,8 +162,8 @@ export class GroupIndex {
       // Groups listing this one gain or lose an existing child.
       for (const parent of this.listsGroup.get(name) ?? []) {
         if (!this.model.groups.has(parent)) continue;
-        if (after) addTo(this.parents, name, parent);
-        else removeFrom(this.parents, name, parent);
+        if (after) addOnce(this.parents, name, parent);
+        else removeFromList(this.parents, name, parent);
       }
     }
     const nestingChanged = existenceChanged || !sameList(before?.groups ?? [], after?.groups ?? []);
@@ -186,8 +192,8 @@ export class GroupIndex {
     const users = new Set<string>();
     for (const user of changed) {
       const listed = inAfter(user); // a name may also stand outside the edited stretch: the whole list decides
-      if (listed) addTo(this.listsUser, user, name);
-      else removeFrom(this.listsUser, user, name);
+      if (listed) addOnce(this.listsUser, user, name);
+      else removeFromList(this.listsUser, user, name);
       const selected = this.selects(after, this.model.users.get(user), listed);
       if (selected === direct.has(user)) continue;
       if (selected) direct.add(user);

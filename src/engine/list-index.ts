@@ -2,7 +2,8 @@
  * Indexes of the form key → list of values, in the order they were added, with empty lists removed: for keys that
  * hold a few values each (a subject's grants, an entity's, a namespace's), where a `Set` per key cost ~150 bytes
  * before its first entry and ~30 per entry, an array of exactly its length 16 and 8. Removing is a linear search, fine for short lists.
- * A value is in a key's list at most once (the caller adds it once and removes it once).
+ * A value is in a key's list at most once (the caller adds it once and removes it once, or adds with `addOnce`,
+ * which looks first: the group index's who-lists-whom, groups.ts).
  */
 
 /**
@@ -28,4 +29,49 @@ export function removeFromList<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   if (at < 0) return;
   if (list.length === 1) map.delete(key);
   else list.splice(at, 1);
+}
+
+/** Appends a value under a key unless its list holds it already: a key → set index kept as lists (same order as a `Set`). */
+export function addOnce<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  if (!map.get(key)?.includes(value)) pushTo(map, key, value);
+}
+
+/**
+ * A list without repeats seen as a `ReadonlySet` (`has` a linear search), for indexes kept by `addOnce` and
+ * `removeFromList` that answer with sets: the view is made per question, the list is the index's own.
+ */
+export class ListSet<V> implements ReadonlySet<V> {
+  private readonly list: readonly V[];
+
+  constructor(list: readonly V[]) {
+    this.list = list;
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  has(value: V): boolean {
+    return this.list.includes(value);
+  }
+
+  values(): SetIterator<V> {
+    return this.list.values();
+  }
+
+  keys(): SetIterator<V> {
+    return this.list.values();
+  }
+
+  *entries(): SetIterator<[V, V]> {
+    for (const value of this.list) yield [value, value];
+  }
+
+  [Symbol.iterator](): SetIterator<V> {
+    return this.list.values();
+  }
+
+  forEach(callback: (value: V, value2: V, set: ReadonlySet<V>) => void, thisArg?: unknown): void {
+    for (const value of this.list) callback.call(thisArg, value, value, this);
+  }
 }

@@ -2,11 +2,13 @@
  * The list index (list-index.ts, what the grant index keeps per subject, entity, organization and namespace) holds
  * what a key → `Set` index would, in the same order: after any sequence of adds of values not yet under their key and
  * removes (of present or absent values, from 24 so that lists pass 16 and removes hit), every key lists exactly its set's values in insertion order, and a key
- * whose list became empty is gone. Lists longer than the exact-copy threshold (16) are exercised too.
+ * whose list became empty is gone. Lists longer than the exact-copy threshold (16) are exercised too. `addOnce` (what
+ * the group index's `listsUser`, `listsGroup` and `parents` use, groups.ts) may be asked to add a value already there
+ * (a group listing a user twice) and must keep it once, and `ListSet` answers as the `Set` would.
  */
 import { expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { pushTo, removeFromList } from '../../../src/engine/list-index.ts';
+import { addOnce, ListSet, pushTo, removeFromList } from '../../../src/engine/list-index.ts';
 import { addTo, removeFrom } from '../../../src/engine/set-index.ts';
 
 const opArb = fc.record({ key: fc.nat(2), add: fc.boolean(), value: fc.nat(23) });
@@ -41,4 +43,32 @@ test('a list past the exact-copy threshold still adds in order and drops its key
   expect(lists.get('k')).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i + 1));
   for (let i = 1; i < 40; i += 2) removeFromList(lists, 'k', i);
   expect(lists.has('k')).toBe(false);
+});
+
+test('addOnce / removeFromList keep each key as its Set would, repeated adds included, and ListSet answers as the Set', () => {
+  fc.assert(
+    fc.property(fc.array(opArb, { minLength: 40, maxLength: 300 }), (ops) => {
+      const lists = new Map<number, number[]>();
+      const sets = new Map<number, Set<number>>();
+      for (const op of ops) {
+        if (op.add) {
+          addOnce(lists, op.key, op.value);
+          addTo(sets, op.key, op.value);
+        } else {
+          removeFromList(lists, op.key, op.value);
+          removeFrom(sets, op.key, op.value);
+        }
+        expect([...lists.keys()].sort()).toEqual([...sets.keys()].sort());
+        for (const [key, set] of sets) {
+          expect(lists.get(key)).toEqual([...set]);
+          const view = new ListSet(lists.get(key)!);
+          expect(view.size).toBe(set.size);
+          expect([...view]).toEqual([...set]);
+          expect([...view.entries()]).toEqual([...set.entries()]);
+          for (let v = 0; v < 24; v++) expect(view.has(v)).toBe(set.has(v));
+        }
+      }
+    }),
+    { numRuns: 100 },
+  );
 });
