@@ -37,7 +37,8 @@ export class GroupIndex {
    */
   private readonly members = new Map<string, NameIdSet>();
   private readonly userGroups = new Map<string, NameIdSet>();
-  private readonly userIds = new NameIds();
+  /** Users numbered once (never forgotten); memberships.ts numbers its per-organization members with the same table. */
+  readonly userIds = new NameIds();
   private readonly groupIds = new NameIds();
   /** Groups on a membership cycle. */
   readonly cyclic = new Set<string>();
