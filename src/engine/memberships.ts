@@ -9,8 +9,8 @@ import type { GrantIndex, GrantRecord } from './grant-index.ts';
 import type { GroupIndex } from './groups.ts';
 import type { OrganizationStructure } from './organizations.ts';
 import type { RightSets, RightSetId } from './right-sets.ts';
+import { NameIds } from './name-id-set.ts';
 import { type Interned, PackedIdMap } from './packed-id-map.ts';
-import { SmallMap } from './small-map.ts';
 
 export interface Membership {
   /** expand(M*(u, o)) */
@@ -33,21 +33,19 @@ export interface MembershipMoves {
 
 const NO_MEMBERS: ReadonlyMap<string, Membership> = new Map();
 
-/** Up to this many organizations, a user's memberships are kept as a `SmallMap` (see `byUser`). */
-const SMALL = 16;
-
-const compact = (memberships: Map<string, Membership>): ReadonlyMap<string, Membership> => (memberships.size <= SMALL ? SmallMap.from(memberships) : memberships);
-
 export class Memberships {
   private readonly sets: RightSets;
   private readonly model: Model;
   private readonly grants: GrantIndex;
   private readonly groups: GroupIndex;
   /**
-   * User → organization → M*(u, o): a `SmallMap` for a user in up to `SMALL` organizations (at the medium tier p50 6,
-   * p90 14, p99 23, max 50 with the descendants), whose `get` is a linear search; a `Map` above.
+   * User → organization → M*(u, o): a `PackedIdMap` (as `byOrganization`, the organization's id in `organizationIds`),
+   * iterating in organization id order; a user is in one to fifty organizations with the descendants (medium p50 6,
+   * p90 14).
    */
   private readonly byUser = new Map<string, ReadonlyMap<string, Membership>>();
+  /** Organizations numbered once (never forgotten: a few dozen bytes a removed organization). */
+  private readonly organizationIds = new NameIds();
   /**
    * Organization → user → M*(u, o), for the users with a membership (the same objects as `byUser`): a `PackedIdMap`,
    * one sorted number per member (the user's id in the group index's numbering, the value's index in `distinct`),
@@ -73,7 +71,7 @@ export class Memberships {
       const own = direct.get(user);
       if (!own) continue;
       const memberships = this.inherited(own, organizations);
-      this.byUser.set(user, compact(memberships));
+      this.byUser.set(user, PackedIdMap.from(this.organizationIds, this.interned, memberships));
       for (const [org, m] of memberships) {
         let list = members.get(org);
         if (!list) members.set(org, (list = []));
@@ -102,7 +100,7 @@ export class Memberships {
     for (const user of users) {
       const before = this.byUser.get(user) ?? NO_MEMBERS;
       const after = this.model.users.has(user) ? this.compute(user, organizations) : new Map<string, Membership>();
-      if (after.size > 0) this.byUser.set(user, compact(after));
+      if (after.size > 0) this.byUser.set(user, PackedIdMap.from(this.organizationIds, this.interned, after));
       else this.byUser.delete(user);
       const all = everything.has(user);
       let changed = false;
