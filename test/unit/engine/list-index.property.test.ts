@@ -12,25 +12,39 @@ import { addOnce, ListSet, pushTo, removeFromList } from '../../../src/engine/li
 import { addTo, removeFrom } from '../../../src/engine/set-index.ts';
 
 const opArb = fc.record({ key: fc.nat(2), add: fc.boolean(), value: fc.nat(23) });
+type Op = { key: number; add: boolean; value: number };
+
+/**
+ * Applies `ops` to lists (adding with `add`, removing with `removeFromList`) and to a key → `Set` index side by side,
+ * and after each step checks that every key's list is its Set in insertion order; `more` checks more of each key.
+ */
+function replayAgainstSets(
+  ops: readonly Op[],
+  add: (lists: Map<number, number[]>, key: number, value: number) => void,
+  { repeats, more }: { repeats: boolean; more?: (list: number[], set: Set<number>) => void },
+): void {
+  const lists = new Map<number, number[]>();
+  const sets = new Map<number, Set<number>>();
+  for (const op of ops) {
+    if (op.add) {
+      if (!repeats && sets.get(op.key)?.has(op.value)) continue; // pushTo's callers add a value once
+      add(lists, op.key, op.value);
+      addTo(sets, op.key, op.value);
+    } else {
+      removeFromList(lists, op.key, op.value);
+      removeFrom(sets, op.key, op.value);
+    }
+    expect([...lists.keys()].sort()).toEqual([...sets.keys()].sort());
+    for (const [key, set] of sets) {
+      expect(lists.get(key)).toEqual([...set]);
+      more?.(lists.get(key)!, set);
+    }
+  }
+}
 
 test('pushTo / removeFromList keep each key as its Set would, in insertion order', () => {
   fc.assert(
-    fc.property(fc.array(opArb, { minLength: 40, maxLength: 300 }), (ops) => {
-      const lists = new Map<number, number[]>();
-      const sets = new Map<number, Set<number>>();
-      for (const op of ops) {
-        if (op.add) {
-          if (sets.get(op.key)?.has(op.value)) continue; // the index's callers add a value once
-          pushTo(lists, op.key, op.value);
-          addTo(sets, op.key, op.value);
-        } else {
-          removeFromList(lists, op.key, op.value);
-          removeFrom(sets, op.key, op.value);
-        }
-        expect([...lists.keys()].sort()).toEqual([...sets.keys()].sort());
-        for (const [key, set] of sets) expect(lists.get(key)).toEqual([...set]);
-      }
-    }),
+    fc.property(fc.array(opArb, { minLength: 40, maxLength: 300 }), (ops) => replayAgainstSets(ops, pushTo, { repeats: false })),
     { numRuns: 300 },
   );
 });
@@ -47,28 +61,18 @@ test('a list past the exact-copy threshold still adds in order and drops its key
 
 test('addOnce / removeFromList keep each key as its Set would, repeated adds included, and ListSet answers as the Set', () => {
   fc.assert(
-    fc.property(fc.array(opArb, { minLength: 40, maxLength: 300 }), (ops) => {
-      const lists = new Map<number, number[]>();
-      const sets = new Map<number, Set<number>>();
-      for (const op of ops) {
-        if (op.add) {
-          addOnce(lists, op.key, op.value);
-          addTo(sets, op.key, op.value);
-        } else {
-          removeFromList(lists, op.key, op.value);
-          removeFrom(sets, op.key, op.value);
-        }
-        expect([...lists.keys()].sort()).toEqual([...sets.keys()].sort());
-        for (const [key, set] of sets) {
-          expect(lists.get(key)).toEqual([...set]);
-          const view = new ListSet(lists.get(key)!);
+    fc.property(fc.array(opArb, { minLength: 40, maxLength: 300 }), (ops) =>
+      replayAgainstSets(ops, addOnce, {
+        repeats: true,
+        more: (list, set) => {
+          const view = new ListSet(list);
           expect(view.size).toBe(set.size);
           expect([...view]).toEqual([...set]);
           expect([...view.entries()]).toEqual([...set.entries()]);
           for (let v = 0; v < 24; v++) expect(view.has(v)).toBe(set.has(v));
-        }
-      }
-    }),
+        },
+      }),
+    ),
     { numRuns: 100 },
   );
 });
