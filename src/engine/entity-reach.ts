@@ -23,6 +23,7 @@
 import type { EngineState } from './engine-state.ts';
 import { namespaceClasses, userClassIn, type ClassScratch, type NamespaceSubjects, type RightsClass } from './namespace-classes.ts';
 import type { Impact } from './propagation.ts';
+import { lowerBound } from './sorted-search.ts';
 
 /** Kind → the distinct users grants on entities of that kind reach (kinds reaching nobody left out). */
 export type ReachByKind = ReadonlyMap<string, readonly string[]>;
@@ -273,14 +274,3 @@ function reachOf(classes: readonly RightsClass[], scratch: ClassScratch): Reach 
 
 const EMPTY_IDS = new Int32Array(0);
 
-/** The first index of the ascending `ids` holding `id` or more (`ids.length` when none does). */
-function lowerBound(ids: Int32Array, id: number): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ids[mid]! < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

@@ -6,6 +6,7 @@
  * name's id and a binary search; adding or removing shifts the ids above it (a few hundred kB for the largest group).
  * A set iterates in id order (the order names were first numbered), not in insertion order.
  */
+import { lowerBound } from './sorted-search.ts';
 
 /** Names numbered 0, 1, 2, … in the order first seen; a name keeps its number (the table only grows). */
 export class NameIds {
@@ -32,16 +33,8 @@ export class NameIds {
 
 /** The position of `id` in the ascending `ids`, or where it would be inserted (`~position`, negative). */
 function search(ids: readonly number[], id: number): number {
-  let low = 0;
-  let high = ids.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const at = ids[middle]!;
-    if (at < id) low = middle + 1;
-    else if (at > id) high = middle - 1;
-    else return middle;
-  }
-  return ~low;
+  const at = lowerBound(ids, id);
+  return at < ids.length && ids[at] === id ? at : ~at;
 }
 
 export class NameIdSet implements ReadonlySet<string> {

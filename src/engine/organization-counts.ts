@@ -26,6 +26,7 @@ import type { ClassScratch } from './namespace-classes.ts';
 import type { OrganizationStructure } from './organizations.ts';
 import type { Impact } from './propagation.ts';
 import type { RightSetId } from './right-sets.ts';
+import { lowerBound } from './sorted-search.ts';
 import { holdsRights, isAdmin } from './user-states.ts';
 
 const HOLDS = 1;
@@ -243,14 +244,6 @@ function countsOf(members: Int32Array): MemberCounts {
 
 /** The index of the member numbered `id` in the ascending packed `members`, or -1. */
 function search(members: Int32Array, id: number): number {
-  let lo = 0;
-  let hi = members.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const at = members[mid]! >> SHIFT;
-    if (at < id) lo = mid + 1;
-    else if (at > id) hi = mid - 1;
-    else return mid;
-  }
-  return -1;
+  const at = lowerBound(members, id << SHIFT);
+  return at < members.length && members[at]! >> SHIFT === id ? at : -1;
 }

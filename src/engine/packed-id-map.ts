@@ -8,6 +8,7 @@
  * not in insertion order.
  */
 import type { NameIds } from './name-id-set.ts';
+import { lowerBound } from './sorted-search.ts';
 
 /** Values numbered once each: `values[indexOf(v)] === v` for every value the map is given. */
 export interface Interned<V> {
@@ -51,13 +52,7 @@ export class PackedIdMap<V> implements ReadonlyMap<string, V> {
   private find(id: number): number {
     const codes = this.codes;
     const lowest = id * SCALE;
-    let low = 0;
-    let high = codes.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (codes[middle]! < lowest) low = middle + 1;
-      else high = middle;
-    }
+    const low = lowerBound(codes, lowest);
     return low < codes.length && codes[low]! < lowest + SCALE ? low : ~low;
   }
 

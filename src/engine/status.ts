@@ -12,6 +12,7 @@ import type { EngineView } from './engine-view.ts';
 import { clipMessage } from './conditions.ts';
 import { MAX_ANCESTORS } from './organizations.ts';
 import { EMPTY } from './right-sets.ts';
+import { lowerBound } from './sorted-search.ts';
 import { holdsRights, isAdmin, restrictedState } from './user-states.ts';
 
 export interface ConditionValue {
@@ -47,14 +48,7 @@ export function bounded(items: Iterable<string>): string[] {
       continue;
     }
     if (item >= top[LIST_LIMIT - 1]!) continue;
-    let lo = 0;
-    let hi = LIST_LIMIT - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (top[mid]! < item) lo = mid + 1;
-      else hi = mid;
-    }
-    top.splice(lo, 0, item);
+    top.splice(lowerBound(top, item, LIST_LIMIT - 1), 0, item);
     top.pop();
   }
   if (top.length < LIST_LIMIT) top.sort();
