@@ -39,7 +39,7 @@ export interface ReconcilerOptions {
   enqueueAfter: (key: WorkKey, delayMs: number) => void;
   now?: () => number;
   observer?: ReconcileObserver;
-  log?: (level: 'info' | 'debug' | 'warn', message: string, fields?: Record<string, unknown>) => void;
+  log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, fields?: Record<string, unknown>) => void;
 }
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
@@ -70,10 +70,40 @@ export class Reconciler {
    * queued like any other impact.
    */
   currentEngine(): Engine | undefined {
-    const engine = this.engineInstance;
+    const engine = this.usableEngine();
     if (!engine) return undefined;
-    this.enqueueImpact(engine.advanceTime(this.options.now()));
-    return engine;
+    this.updating(engine, 'moving its clock', () => this.enqueueImpact(engine.advanceTime(this.options.now())));
+    return this.usableEngine();
+  }
+
+  /**
+   * The engine, built again first when the one there is `broken` (an update threw part way: it is never read again)
+   * or `worn` (a table of shared values near its room: a new one numbers only those in use).
+   */
+  private usableEngine(): Engine | undefined {
+    const engine = this.engineInstance;
+    if (engine?.broken) {
+      this.options.log?.('error', 'the engine is broken (an update failed part way): building it again from the informers\' caches');
+      this.rebuild();
+    } else if (engine?.worn) {
+      this.options.log?.('info', 'the engine\'s tables of shared values are past half their room: building it again from the informers\' caches');
+      this.rebuild();
+    }
+    return this.engineInstance;
+  }
+
+  /**
+   * Runs an update of the engine; when it throws, the engine (broken now) is built again from the informers' caches,
+   * which already hold the object of the event being handled, and every key is queued: what the failed update left
+   * half done is never read.
+   */
+  private updating(engine: Engine, what: string, update: () => void): void {
+    try {
+      update();
+    } catch (error) {
+      this.options.log?.('error', `an engine update failed (${what}): building it again from the informers' caches`, { error: error instanceof Error ? error.message : String(error), broken: engine.broken });
+      this.rebuild();
+    }
   }
 
   /**
@@ -118,7 +148,7 @@ export class Reconciler {
 
   /** An informer event of one of the four kinds. */
   onObjectEvent(kind: KindName, type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: RawObject): void {
-    const engine = this.engineInstance;
+    const engine = this.usableEngine();
     if (!engine) return; // before the first build: the build reads the caches
     const name = raw.metadata?.name ?? '';
     const namespace = kind === 'Collaboration' ? raw.metadata?.namespace : undefined;
@@ -128,12 +158,14 @@ export class Reconciler {
     // restored. The echo of the operator's own status write (`StatusWriter.ownEcho`) queues nothing.
     if (type !== 'DELETED' && (this.cluster.invalid.has(key) || !change) && !this.options.statusWriter.ownEcho(kind, raw)) this.options.enqueue(statusKeyOf(key));
     if (!change) return;
-    const start = process.hrtime.bigint();
-    const impact = engine.advanceTime(this.options.now());
-    const changed = engine.apply([change]);
-    this.options.observer?.engine?.('apply', seconds(start));
-    this.enqueueImpact(impact);
-    this.enqueueImpact(changed);
+    this.updating(engine, `${kind} ${namespace !== undefined ? `${namespace}/` : ''}${name} ${type}`, () => {
+      const start = process.hrtime.bigint();
+      const impact = engine.advanceTime(this.options.now());
+      const changed = engine.apply([change]);
+      this.options.observer?.engine?.('apply', seconds(start));
+      this.enqueueImpact(impact);
+      this.enqueueImpact(changed);
+    });
     this.scheduleExpiry();
   }
 
@@ -187,7 +219,7 @@ export class Reconciler {
 
   /** Reconciles one key (its text form, as the queue holds it); throws to have the queue retry it with backoff. */
   async process(text: string): Promise<void> {
-    const engine = this.engineInstance;
+    const engine = this.usableEngine();
     if (!engine) return;
     const key = parseWorkKey(text);
     if (!key) {

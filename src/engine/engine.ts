@@ -62,6 +62,8 @@ export interface Profile {
 }
 
 const NO_MEMBERSHIPS: ReadonlyMap<string, Membership> = new Map();
+/** `Engine.worn` past this many right sets or M*(u, o) values: half of the 2^21 a packed membership entry can number. */
+export const WORN_AT = 2 ** 20;
 
 export class Engine implements EngineView {
   readonly catalog: Catalog;
@@ -77,6 +79,8 @@ export class Engine implements EngineView {
   private readonly userHoldings: UserHoldings;
   private readonly adminSets = new Map<string, RightSetId>();
   private readonly impactListeners = new Set<(impact: Impact) => void>();
+  /** What the update that broke this engine threw (`broken`). */
+  private failure: string | undefined;
   /** `nextExpiryIn` per namespace, and what it held for (see there). */
   /** `nextExpiryIn`'s answers, per namespace, for one expiry clock and organization structure (emptied when either moves). */
   private readonly expiries = new Map<string, { now: number; next: number | undefined }>();
@@ -148,24 +152,49 @@ export class Engine implements EngineView {
 
   // ---------------------------------------------------------------- changes
 
-  /** Applies changes in order and reports everything they affected. */
+  /** Applies changes in order and reports everything they affected. Throws when the engine is `broken`. */
   apply(changes: readonly Change[]): Impact {
-    const impact = this.propagation.apply(changes);
-    this.classScratch.forget();
-    this.reach.note(impact);
-    this.orgCounts.note(impact);
-    for (const listener of this.impactListeners) listener(impact);
-    return impact;
+    return this.absorb(() => this.propagation.apply(changes));
   }
 
-  /** Moves the evaluation time (expiring grants, or un-expiring them when time moves back). */
+  /** Moves the evaluation time (expiring grants, or un-expiring them when time moves back). Throws when `broken`. */
   advanceTime(now: number): Impact {
-    const impact = this.propagation.advanceTime(now);
-    this.classScratch.forget();
-    this.reach.note(impact);
-    this.orgCounts.note(impact);
-    for (const listener of this.impactListeners) listener(impact);
-    return impact;
+    return this.absorb(() => this.propagation.advanceTime(now));
+  }
+
+  /**
+   * Whether an `apply` or `advanceTime` threw part way (a limit reached, a fault): the indexes may be half updated,
+   * so answers could allow what the model does not. A broken engine takes no further update (each throws) and must
+   * not be asked again: its owner builds a new one from the objects (the operator's Reconciler does, before its next
+   * use; an admission decision that was under way is denied).
+   */
+  get broken(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /**
+   * Whether a table of shared values that only grows — the right sets, the distinct M*(u, o) values, which a
+   * membership's packed entries can number up to 2^21 — is past half its room (`WORN_AT`): a long run of distinct
+   * rights edits, each leaving values no longer in use. A new engine numbers only those in use; the operator builds
+   * one before an update could reach the limit and break this one.
+   */
+  get worn(): boolean {
+    return this.state.sets.size >= WORN_AT || this.state.memberships.sharedValues >= WORN_AT;
+  }
+
+  private absorb(update: () => Impact): Impact {
+    if (this.failure !== undefined) throw new Error(`this engine is broken (an update failed part way: ${this.failure}); build a new one from the objects`);
+    try {
+      const impact = update();
+      this.classScratch.forget();
+      this.reach.note(impact);
+      this.orgCounts.note(impact);
+      for (const listener of this.impactListeners) listener(impact);
+      return impact;
+    } catch (error) {
+      this.failure = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
   }
 
   /**

@@ -86,6 +86,11 @@ export class Memberships {
     return this.byUser.get(user);
   }
 
+  /** How many distinct M*(u, o) values are numbered (they only grow: a new engine numbers those in use). */
+  get sharedValues(): number {
+    return this.interned.values.length;
+  }
+
   /** user → M*(u, o), for the members of an organization. */
   membersOf(org: string): ReadonlyMap<string, Membership> {
     return this.byOrganization.get(org) ?? NO_MEMBERS;

@@ -362,3 +362,66 @@ describe('what is retried and what is dropped', () => {
     expect(r.observed).toEqual([]);
   });
 });
+
+describe('an engine that broke in an update, or wore out, is built again before it is used', () => {
+  /** The engine's table of distinct M*(u, o) values (memberships.ts), which only grows. */
+  const sharedValues = (e: unknown): unknown[] => (e as { state: { memberships: { interned: { values: unknown[] } } } }).state.memberships.interned.values;
+
+  test('an event whose update throws part way: a new engine from the caches (with the event\'s object), every key queued', () => {
+    const r = reconcilerOf({ objects: [bob, grant] });
+    r.reconciler.rebuild();
+    const first = r.reconciler.engine!;
+    first.onImpact(() => {
+      throw new Error('the kept maps failed');
+    });
+    r.enqueued.length = 0;
+    const carol = rawUser('carol');
+    r.objects.push(carol);
+    r.reconciler.onObjectEvent('User', 'ADDED', carol);
+    expect(first.broken).toBe(true);
+    const second = r.reconciler.engine!;
+    expect(second).not.toBe(first);
+    expect(second.broken).toBe(false);
+    expect(second.model.users.has('carol')).toBe(true);
+    expect(r.enqueued).toEqual(expect.arrayContaining(['map/acme', 'status/User/bob', 'status/User/carol', 'status/Collaboration/acme/c-bob']));
+    expect(r.logs.filter((l) => l.startsWith('error:an engine update failed (User carol ADDED)'))).toHaveLength(1);
+  });
+
+  test('a broken engine is not handed to the admission webhook, nor to a key: the next use builds it again', async () => {
+    const r = reconcilerOf({ objects: [bob, grant] });
+    r.reconciler.rebuild();
+    const first = r.reconciler.engine!;
+    first.onImpact(() => {
+      throw new Error('the kept maps failed');
+    });
+    // An admission decision's what-if update breaks it (the decision is denied: admission-webhook.ts).
+    expect(() => first.apply([{ type: 'delete', kind: 'User', name: 'bob' }])).toThrow(/kept maps failed/);
+    const current = r.reconciler.currentEngine()!;
+    expect(current).not.toBe(first);
+    expect(current.broken).toBe(false);
+    expect(current.model.users.has('bob')).toBe(true);
+    expect(r.logs).toContain('error:the engine is broken (an update failed part way): building it again from the informers\' caches');
+    // A key's turn finds the same: the new engine, not the broken one.
+    const second = r.reconciler.engine!;
+    second.onImpact(() => {
+      throw new Error('again');
+    });
+    expect(() => second.advanceTime(NOW + HOUR)).toThrow(/again/);
+    r.statusWrites.length = 0;
+    await r.reconciler.process('status/User/bob');
+    expect(r.reconciler.engine).not.toBe(second);
+    expect(r.statusWrites).toHaveLength(1);
+  });
+
+  test('a worn engine (a table of shared values half full) is built again at its next use', () => {
+    const r = reconcilerOf({ objects: [bob, grant] });
+    r.reconciler.rebuild();
+    const first = r.reconciler.engine!;
+    sharedValues(first).length = 2 ** 20;
+    expect(first.worn).toBe(true);
+    const current = r.reconciler.currentEngine()!;
+    expect(current).not.toBe(first);
+    expect(current.worn).toBe(false);
+    expect(sharedValues(current).length).toBeLessThan(10);
+  });
+});
