@@ -1,7 +1,8 @@
 /**
  * A `ReadonlyMap<string, V>` from names to values drawn from a small table of shared values, held as one sorted array
  * of numbers: each entry is `nameId * SCALE + valueIndex`, the name's id in a `NameIds` table (name-id-set.ts) and
- * the value's index in an `Interned` table. What memberships keep per organization (user → M*(u, o), memberships.ts):
+ * the value's index in an `Interned` table (at most 2^21 values: `Engine.worn` says when half are numbered). What
+ * memberships keep per organization (user → M*(u, o)) and per user (organization → M*(u, o)), memberships.ts:
  * ~1 M (user, organization) pairs at the large tier, where a `Map` entry cost ~28 bytes and a number in an array of
  * doubles costs 8. `get` is the name's id and a binary search; `set` and `delete` shift the entries above (an
  * organization's members are a few thousand). Iterates in id order (the order the table first numbered the names),
