@@ -177,7 +177,7 @@ describe('Informer on the run’s API server', () => {
   test('lists in pages, then delivers ADDED, MODIFIED and DELETED, keeping its cache', async () => {
     const ns = await newNamespace('informer-list');
     for (let i = 0; i < 5; i++) await core.createNamespacedConfigMap({ namespace: ns, body: configMap(`cm-${i}`, { i: String(i) }) });
-    const { informer, metrics, recorded } = newInformer(kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, { pageSize: 2 });
+    const { informer, metrics, recorded } = newInformer(kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, { pageSize: 2, wholeListMax: 0 });
     expect(informer.synced).toBe(false);
     await informer.start();
     expect(informer.synced).toBe(true);
@@ -204,6 +204,31 @@ describe('Informer on the run’s API server', () => {
     for (const name of ['cm-2', 'cm-0']) expect(informer.get(ns, name)?.metadata?.managedFields).toEqual([]);
     expect(recorded.relists).toHaveLength(1);
     expect(await restarts(metrics, 'ConfigMap')).toEqual({ expired: 0, stalled: 0, error: 0, closed: 0 });
+  });
+
+  test('lists a resource of at most wholeListMax objects in one request (after one asking how many), more in pages', async () => {
+    const ns = await newNamespace('informer-whole');
+    for (let i = 0; i < 5; i++) await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `cm-${i}`, labels: { even: String(i % 2 === 0) } } } });
+    const info = jest.spyOn(logger, 'info');
+    try {
+      const path = `/api/v1/namespaces/${ns}/configmaps`;
+      const names = ['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4'];
+      const whole = newInformer(kubeConfig(), path, { pageSize: 2, wholeListMax: 5 });
+      await whole.informer.start();
+      const paged = newInformer(kubeConfig(), path, { pageSize: 2, wholeListMax: 4 });
+      await paged.informer.start();
+      // With a selector the server does not count (no remainingItemCount): in pages, however few.
+      const selected = newInformer(kubeConfig(), path, { pageSize: 2, wholeListMax: 100, labelSelector: 'even=true' });
+      await selected.informer.start();
+      expect(whole.recorded.relists).toEqual([names]);
+      expect(paged.recorded.relists).toEqual([names]);
+      expect(selected.recorded.relists).toEqual([['cm-0', 'cm-2', 'cm-4']]);
+      const calls = info.mock.calls as unknown as Array<[string, { requests?: number }?]>;
+      const requests = calls.filter(([message]) => message === 'listed').map(([, fields]) => fields?.requests);
+      expect(requests).toEqual([1, 3, 2]);
+    } finally {
+      info.mockRestore();
+    }
   });
 
   test('delivers an object larger than one network read (a near-1 MiB ConfigMap) intact', async () => {
