@@ -1,14 +1,18 @@
 /**
- * `node --expose-gc bench/map-refresh.ts [--tier medium] [--changes 100] [--warm 1000] [--profile file] [--verify]`:
+ * `node --expose-gc bench/map-refresh.ts [--tier medium] [--changes 100] [--warm 1000] [--profile file] [--alloc-profile file] [--verify]`:
  * the kept maps' refresh after each change, alone (what `npm run bench` reports as "map refresh, CPU"): the CPU of
  * `IncrementalMaps.write` for every namespace the change names (and its wall time, the garbage collector's pauses on
  * this thread within it, and the wall time without them: the CPU figure also counts the collector's other threads),
  * the slowest changes with their namespaces, rows and
  * bytes written, and the heap the kept maps hold (with the bytes outside the heap and the rss); `--profile` writes a CPU profile of the refreshes only (read it
- * with `node bench/hotspots.ts <file>`); `--verify` compares each write with a fresh build's. The same model, seed
+ * with `node bench/hotspots.ts <file>`); `--alloc-profile` samples what the refreshes allocate (garbage included: what makes
+ * the young generation fill and the collector run), prints the bytes per change and the functions that allocate most,
+ * and writes the sampling heap profile (DevTools' format); `--verify` compares each write with a fresh build's. The same model, seed
  * and change mix as `npm run bench` (warm-up changes, then the refreshed ones), without its other phases.
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { buildNamespaceMap, emptyNamespaceMap } from '../src/permission-map/build-maps.ts';
 import { IncrementalMaps } from '../src/permission-map/incremental-maps.ts';
@@ -34,6 +38,7 @@ const { values: args } = parseArgs({
     changes: { type: 'string', default: '100' },
     warm: { type: 'string', default: '1000' },
     profile: { type: 'string' },
+    'alloc-profile': { type: 'string' },
     verify: { type: 'boolean', default: false },
   },
 });
@@ -60,6 +65,13 @@ log(`every map kept in ${round(keepMs)} ms CPU; heap ${round(heapBefore)} → ${
 
 const profiler = new PhaseProfiler();
 if (args.profile) await profiler.start();
+// Allocations sampled every 16 kB on average, those collected since counted too (the garbage is the point).
+const allocations = new Session();
+if (args['alloc-profile']) {
+  allocations.connect();
+  await allocations.post('HeapProfiler.enable');
+  await allocations.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 // The collector's pauses on this thread (its concurrent marking runs on other threads and shows only in the CPU figure).
 const pauses: Array<{ start: number; end: number }> = [];
 const gcObserver = new PerformanceObserver((list) => {
@@ -94,7 +106,9 @@ for (let i = 0; i < Number(args.changes); i++) {
     if (live.hasMap(write.namespace)) {
       const m = kept.map(write.namespace);
       rowCount += m.rows.length;
-      for (const r of m.rows) userCount += userCountOf(r);
+      // (An indexed loop: the module's top level, not optimized, made an iterator result per row, ~70 MiB over 300
+      // changes at medium, whose scavenges then fell in the refreshes measured.)
+      for (let k = 0; k < m.rows.length; k++) userCount += userCountOf(m.rows[k]!);
     }
   }
   if (args.verify) {
@@ -104,6 +118,14 @@ for (let i = 0; i < Number(args.changes); i++) {
     }
   }
   rows.push({ i, label: mc.label, ns: namespaces.length, writeMs, wall, rows: rowCount, users: userCount, moved: kept.stats.usersMoved - movedBefore, bytes, cms });
+}
+let allocated: { total: number; top: Array<[string, number]> } | undefined;
+if (args['alloc-profile']) {
+  const { profile } = await allocations.post('HeapProfiler.stopSampling');
+  allocations.disconnect();
+  writeFileSync(args['alloc-profile'], JSON.stringify(profile));
+  allocated = allocationsBySelf(profile.head);
+  log(`allocation profile written to ${args['alloc-profile']}`);
 }
 if (args.profile) {
   await profiler.stop(args.profile);
@@ -130,7 +152,26 @@ console.log(`namespaces/change  ${s(rows.map((r) => r.ns))}`);
 console.log(`bytes/change       ${s(rows.map((r) => r.bytes))}`);
 console.log(`ConfigMaps/change  ${s(rows.map((r) => r.cms))}`);
 if (args.verify) console.log(`mismatches with a fresh build: ${mismatches}`);
+if (allocated) {
+  console.log(`allocated/change   ${round(allocated.total / rows.length / 2 ** 20)} MiB (sampled, the change's own application included); most by:`);
+  for (const [where, bytes] of allocated.top) console.log(`  ${round(bytes / 2 ** 20)} MiB  ${where}`);
+}
 console.log('slowest:');
 for (const r of [...rows].sort((a, b) => b.writeMs - a.writeMs).slice(0, 8)) {
   console.log(`  ${round(r.writeMs)} ms (wall ${round(r.wall.end - r.wall.start)}, GC pauses ${round(pausedIn(r.wall))}): ${r.ns} ns, ${r.rows} rows, ${r.users} row users, ${r.moved} moved, ${r.cms} CMs, ${r.bytes} B: ${r.label}`);
+}
+
+/** A sampling heap profile's bytes in all, and the 12 functions (and files) allocating most themselves. */
+function allocationsBySelf(head: { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: unknown[] }): { total: number; top: Array<[string, number]> } {
+  const self = new Map<string, number>();
+  let total = 0;
+  const walk = (node: typeof head): void => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(src|bench)\//, '$1/')}:${lineNumber + 1}`;
+    self.set(where, (self.get(where) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const child of node.children) walk(child as typeof head);
+  };
+  walk(head);
+  return { total, top: [...self].sort((a, b) => b[1] - a[1]).slice(0, 12) };
 }

@@ -164,9 +164,26 @@ function sameMap(a: NamespaceMap, b: NamespaceMap): boolean {
     a.nextExpiry === b.nextExpiry &&
     a.organization === b.organization &&
     a.catalog === b.catalog &&
-    a.admins.users.join() === b.admins.users.join() &&
-    JSON.stringify(a.admins.rights) === JSON.stringify(b.admins.rights) &&
-    a.rights.join() === b.rights.join() &&
-    a.kinds.join() === b.kinds.join()
+    sameList(a.admins.users, b.admins.users) &&
+    sameRecord(a.admins.rights, b.admins.rights) &&
+    sameList(a.rights, b.rights) &&
+    sameList(a.kinds, b.kinds)
   );
+}
+
+/** The same strings in the same order (compared in place: no joined copies). */
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The same keys in the same order with the same values (what equal `JSON.stringify` texts of them say). */
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  const others = Object.keys(b);
+  if (!sameList(keys, others)) return false;
+  for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
 }

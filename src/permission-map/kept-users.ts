@@ -182,6 +182,35 @@ export function readFlat(flat: FlatEntities, each: (kind: string, name: string, 
   }
 }
 
+/**
+ * Calls `each` with the masks of `FlatEntities`, in order, but not again for a mask equal to the one before it (a
+ * row's entities mostly share a few masks): what a shard's table of masks needs. Kinds and names are skipped, not
+ * read, and a repeated mask is compared in place: no string is made but for a mask that differs from the last.
+ */
+export function forEachFlatMask(flat: FlatEntities, each: (mask: string) => void): void {
+  let at = 0;
+  const length = (): number => {
+    const c = flat.charCodeAt(at++);
+    if (c !== 0xffff) return c;
+    const n = flat.charCodeAt(at) * 0x10000 + flat.charCodeAt(at + 1);
+    at += 2;
+    return n;
+  };
+  let last: string | undefined;
+  while (at < flat.length) {
+    const kind = length();
+    at += kind;
+    const n = length();
+    for (let j = 0; j < n; j++) {
+      const name = length();
+      at += name;
+      const m = length();
+      if (last === undefined || m !== last.length || !flat.startsWith(last, at)) each((last = flat.slice(at, at + m)));
+      at += m;
+    }
+  }
+}
+
 /** `entities` (kind → name → mask) as `FlatEntities`, in the objects' own key order. */
 export function flatEntities(entities: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined): FlatEntities | undefined {
   if (entities === undefined) return undefined;

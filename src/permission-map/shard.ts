@@ -21,15 +21,16 @@
  * With a `RowRenderCache` (kept maps), each namespace keeps its last write's state (`ShardState`): its rows' renderings
  * paired with the next write's rows by a merge on first users (no look-up per row) — a rendering's JSON is kept as
  * where it lies in the last shard text, not as a copy — how many rows use each mask (the table), and, for a map
- * split into shards only, its units sorted (only the units of rows that changed are taken out and merged in) and
- * each shard's units and text; rows, chunks and shards that did not change are not cut, rendered, sorted or hashed
+ * split into shards only, its units sorted (only the units of rows that changed are taken out and merged in, in
+ * place), each with its content's masks (a split shard's table is made from them: no row's entities are read again)
+ * and each shard's units and text; rows, chunks and shards that did not change are not cut, rendered, sorted or hashed
  * again (a changed big row is cut again only around the users moved since its previous version, `rowMoves`: its
  * other chunks are taken over without walking their users), and a map last written as one ConfigMap is rendered
  * whole first, without cutting units. The output is the same.
  */
 import { createHash } from 'node:crypto';
 import { previousRow, rowMoves, withheldMap, type MapRow, type NamespaceMap, type RowMoves } from './build-maps.ts';
-import { firstUserOf, flatEntities, forEachEntity, jsonBytes, KeptRow, readFlat, sameEntities, userCountOf, UserTable, type KeptContent, type UserIds } from './kept-users.ts';
+import { firstUserOf, flatEntities, forEachEntity, forEachFlatMask, jsonBytes, KeptRow, readFlat, sameEntities, userCountOf, UserTable, type KeptContent, type UserIds } from './kept-users.ts';
 import type { PermissionMapIndex, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
 
 export const DEFAULT_BUDGET_BYTES = 900 * 1024;
@@ -184,7 +185,7 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
   // Shards of the target's size, placed by hashing; when more than `maxShards` would be needed, a quarter larger, and
   // so on up to the budget; at the budget, first-fit when hashing does not fit.
   let total = 0;
-  for (const u of sorted) total += u.bytes;
+  for (let k = 0; k < sorted.length; k++) total += sorted[k]!.bytes;
   let buckets: Unit[][] | undefined;
   for (let size = smallest; buckets === undefined; size = Math.min(capacity, Math.max(size + 1, Math.ceil(size * 1.25)))) {
     buckets = packByHash(sorted, total, size, maxShards);
@@ -197,17 +198,21 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
   }
   // A shard whose units are the same objects as the same shard's last time (for this namespace and options) is the
   // same text: reused with its hash.
+  // A shard kept is kept as it was (its units, its `RenderedShard`): no object is made for it.
   const last = state.shards;
-  const shards = buckets.map((bucket, i) => {
+  const kept = new Array<ShardRender>(buckets.length);
+  const shards = buckets.map((bucket, i): RenderedShard => {
     const before = last?.[i];
-    let rendered = before !== undefined && sameUnits(before.units, bucket) ? before.rendered : undefined;
-    if (rendered === undefined) {
-      const { text, bytes } = renderShard(map.namespace, bucket.map((u) => u.row), bucket.map(unitRender), undefined, cache);
-      rendered = { text, bytes, sha256: sha256(text) };
+    if (before !== undefined && sameUnits(before.units, bucket)) {
+      kept[i] = before;
+      return before.rendered;
     }
-    return { configMap: `${name}-${i}`, key: `${name}-${i}.json`, ...rendered };
+    const { text, bytes } = renderShard(map.namespace, bucket.map((u) => u.row), bucket.map(unitRender), shardTable(bucket), cache);
+    const rendered = { configMap: `${name}-${i}`, key: `${name}-${i}.json`, text, bytes, sha256: sha256(text) };
+    kept[i] = { units: bucket, rendered };
+    return rendered;
   });
-  if (cache) state.shards = buckets.map((units, i) => ({ units, rendered: { text: shards[i]!.text, bytes: shards[i]!.bytes, sha256: shards[i]!.sha256 } }));
+  if (cache) state.shards = kept;
   const write = finish(map, name, shards);
   for (const cm of write.configMaps) {
     const shard = shards.find((s) => s.configMap === cm.metadata.name);
@@ -549,8 +554,7 @@ class ShardState {
         }
       });
       fresh.sort(byKey);
-      const kept = this.units.filter((u) => u.dropped !== mark);
-      this.units = mergeUnits(kept, fresh);
+      mergeUnits(this.units, mark, fresh);
     } else {
       // Every row cut again for this key: no rendering keeps units cut for another (a rendering's units are for
       // `unitsKey`), also when a cut throws half way (then no units are kept).
@@ -585,24 +589,28 @@ class ShardState {
   }
 }
 
-/** Two lists sorted by key → one. */
-function mergeUnits(a: readonly Unit[], b: readonly Unit[]): Unit[] {
-  if (b.length === 0) return a as Unit[];
-  const out = new Array<Unit>(a.length + b.length);
-  let i = 0;
-  let j = 0;
+/**
+ * Two lists sorted by key → one, in `a` (in place: a namespace's units are thousands, copied at each change they were
+ * much of its garbage), without the units of `a` dropped by update `mark`.
+ */
+function mergeUnits(a: Unit[], mark: number, b: readonly Unit[]): void {
   let k = 0;
-  while (i < a.length && j < b.length) out[k++] = byKey(b[j]!, a[i]!) < 0 ? b[j++]! : a[i++]!;
-  while (i < a.length) out[k++] = a[i++]!;
-  while (j < b.length) out[k++] = b[j++]!;
-  return out;
+  for (let i = 0; i < a.length; i++) if (a[i]!.dropped !== mark) a[k++] = a[i]!;
+  const n = k + b.length;
+  if (a.length > n) a.length = n;
+  while (a.length < n) a.push(b[0]!);
+  // From the back: each unit lands at or after where it is read from.
+  let i = k - 1;
+  let j = b.length - 1;
+  for (let w = n - 1; j >= 0; w--) a[w] = i >= 0 && byKey(b[j]!, a[i]!) < 0 ? a[i--]! : b[j--]!;
 }
 
 const byMask = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
 interface ShardRender {
-  units: Unit[];
-  rendered: { text: string; bytes: number; sha256: string };
+  units: readonly Unit[];
+  /** Its ConfigMap's name, key, text, bytes and hash (for its place in the shards: states are per map name). */
+  rendered: RenderedShard;
 }
 
 /**
@@ -651,13 +659,31 @@ function newRender(): RowRender {
   return { a: undefined, atA: 0, lenA: 0, b: undefined, units: undefined };
 }
 
-/** The distinct masks a row uses. */
+/** The distinct masks a row uses (a kept row's read from its flat entities without reading kinds and names). */
 function masksOf(row: MapRow): Set<string> {
   const masks = new Set<string>();
   if (row.organization !== undefined) masks.add(row.organization);
   for (const kind in row.defaults) masks.add(row.defaults[kind]!);
-  forEachEntity(row, (_kind, _name, mask) => masks.add(mask));
+  if (row instanceof KeptRow) {
+    if (row.flat !== undefined) forEachFlatMask(row.flat, (mask) => masks.add(mask));
+  } else forEachEntity(row, (_kind, _name, mask) => masks.add(mask));
   return masks;
+}
+
+/**
+ * A split shard's table: the distinct masks of its units (each unit's, `Unit.masks`, made when it was cut: the rows'
+ * entities are not read again at each render), in table order.
+ */
+function shardTable(units: readonly Unit[]): string[] {
+  const masks = new Set<string>();
+  let last: readonly string[] | undefined;
+  for (const u of units) {
+    // Chunks of one part share their masks: consecutive ones added once.
+    if (u.masks === last) continue;
+    last = u.masks;
+    for (const mask of u.masks) masks.add(mask);
+  }
+  return [...masks].sort(byMask);
 }
 
 /**
@@ -864,6 +890,11 @@ interface Unit {
   render: RowRender | undefined;
   /** The update of a kept list of units that took it out (`ShardState.sortedUnits`). */
   dropped: number;
+  /**
+   * The distinct masks of its content (a part of its row's entries), in no order: what it adds to its shard's table
+   * (`shardTable`). One array per content part, shared by the part's chunks, made from the entries the cut reads anyway.
+   */
+  masks: readonly string[];
 }
 
 /** A whole row; chunks: ended after a boundary user, before a user that did not fit, at the row's end. */
@@ -910,7 +941,7 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
     // The row is one unit: the row object itself (the same content as rebuilt from its entries), so that a render
     // cache finds it.
     const first = firstUserOf(row);
-    if (whole <= limit) return [{ first, hash: keyHash(first, 0), row, bytes: whole, part: 0, userBytes, end: WHOLE, render, dropped: 0 }];
+    if (whole <= limit) return [{ first, hash: keyHash(first, 0), row, bytes: whole, part: 0, userBytes, end: WHOLE, render, dropped: 0, masks: distinctMasks(parts[0]!.entries) }];
   }
   // Chunks are cut over user numbers: a kept row's own, or a fresh row's numbered in a table of its own.
   const kept = row instanceof KeptRow;
@@ -920,6 +951,7 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
   for (const [p, part] of parts.entries()) {
     const previous = before?.filter((u) => u.part === p && u.end !== WHOLE);
     const content = rowOf(part.entries);
+    const masks = distinctMasks(part.entries);
     // A kept row's chunks share their part's flat entities.
     const keptContent: KeptContent | undefined = kept ? { ...(content.organization !== undefined ? { organization: content.organization } : {}), ...(content.defaults ? { defaults: content.defaults } : {}), flat: flatEntities(content.entities) } : undefined;
     for (const chunk of chunkUsers(ids, table, part.bytes, limit, previous ?? [], (user) => tooSmall(map, `user ${user} does not fit`), kept ? moves : undefined)) {
@@ -927,7 +959,7 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
       else {
         const first = table.names[chunk.ids[0]!]!;
         const chunkRow = kept ? new KeptRow(chunk.ids, table, keptContent!) : { users: table.decode(chunk.ids), ...content };
-        units.push({ first, hash: keyHash(first, p), row: chunkRow, bytes: part.bytes + chunk.userBytes, part: p, userBytes: chunk.userBytes, end: chunk.end, render: undefined, dropped: 0 });
+        units.push({ first, hash: keyHash(first, p), row: chunkRow, bytes: part.bytes + chunk.userBytes, part: p, userBytes: chunk.userBytes, end: chunk.end, render: undefined, dropped: 0, masks });
       }
     }
   }
@@ -1087,6 +1119,11 @@ function entriesOf(row: MapRow): Entry[] {
   return out;
 }
 
+/** The distinct masks of entries. */
+function distinctMasks(entries: readonly Entry[]): string[] {
+  return [...new Set(entries.map((e) => e.mask))];
+}
+
 function rowOf(entries: readonly Entry[]): Omit<MapRow, 'users'> {
   const row: Omit<MapRow, 'users'> = {};
   for (const e of entries) {
@@ -1123,20 +1160,35 @@ const byKey = (a: Unit, b: Unit): number => {
  */
 function packByHash(sorted: readonly Unit[], total: number, capacity: number, maxShards: number): Unit[][] | undefined {
   const lower = Math.max(1, Math.ceil(total / capacity));
-  for (let n = lower; n <= Math.min(lower * 2 + 4, maxShards); n++) {
-    const buckets: Unit[][] = Array.from({ length: n }, () => []);
-    const sizes = new Array<number>(n).fill(0);
+  const most = Math.min(lower * 2 + 4, maxShards);
+  if (most < lower) return undefined;
+  // Each n is tried on the sizes alone; the buckets are filled for the n that fits only (each try filled its own
+  // buckets, made for nothing when it did not fit: most of a change's garbage in the largest namespaces).
+  const sizes = new Float64Array(most);
+  const counts = new Int32Array(most);
+  for (let n = lower; n <= most; n++) {
+    sizes.fill(0);
+    counts.fill(0);
     let fits = true;
-    for (const u of sorted) {
+    for (let k = 0; k < sorted.length; k++) {
+      const u = sorted[k]!;
       const i = (u.hash >>> 0) % n;
-      sizes[i]! += u.bytes;
-      if (sizes[i]! > capacity) {
+      if ((sizes[i]! += u.bytes) > capacity) {
         fits = false;
         break;
       }
-      buckets[i]!.push(u);
+      counts[i]!++;
     }
-    if (fits) return buckets;
+    if (!fits) continue;
+    const buckets: Unit[][] = [];
+    for (let i = 0; i < n; i++) buckets.push(new Array<Unit>(counts[i]!));
+    counts.fill(0);
+    for (let k = 0; k < sorted.length; k++) {
+      const u = sorted[k]!;
+      const i = (u.hash >>> 0) % n;
+      buckets[i]![counts[i]!++] = u;
+    }
+    return buckets;
   }
   return undefined;
 }
@@ -1170,7 +1222,7 @@ export function chunkCuts(before: readonly string[], after: readonly string[], b
   const tooBig = (user: string): Error => new Error(`user ${user} does not fit`);
   const table = new UserTable();
   const asUnits = (users: readonly string[]): Unit[] =>
-    chunkUsers(table.encode(users), table, base, limit, [], tooBig).map((c) => ({ first: table.names[c.ids[0]!]!, hash: 0, row: new KeptRow(c.ids, table, {}), bytes: base + c.userBytes, part: 0, userBytes: c.userBytes, end: c.end, render: undefined, dropped: 0 }));
+    chunkUsers(table.encode(users), table, base, limit, [], tooBig).map((c) => ({ first: table.names[c.ids[0]!]!, hash: 0, row: new KeptRow(c.ids, table, {}), bytes: base + c.userBytes, part: 0, userBytes: c.userBytes, end: c.end, render: undefined, dropped: 0, masks: [] }));
   const previous = asUnits(before);
   const fresh = chunkUsers(table.encode(after), table, base, limit, [], tooBig);
   const reused = chunkUsers(table.encode(after), table, base, limit, previous, tooBig);

@@ -4,13 +4,14 @@
  * first), quotes, backslashes, control and non-ASCII characters included. A kept row (`KeptRow`: users as numbers,
  * entities flat) writes the same text as the row it stands for, and reads back as it (`entities`, `toJSON`): it fails
  * when the flat entities lose the objects' key order. `inKeyOrder` puts (name, mask) pairs sorted by name in the
- * order an object made by inserting them lists its keys.
+ * order an object made by inserting them lists its keys. `forEachFlatMask` reads the masks of flat entities as
+ * `readFlat` does (it fails when a length is skipped wrongly: every mask after it is then read from the wrong place).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { MapRow } from '../../src/permission-map/build-maps.ts';
 import type { PermissionMapRow } from '../../src/permission-map/permission-map.generated.ts';
-import { entitiesOfFlat, flatEntities, inKeyOrder, KeptRow, UserTable } from '../../src/permission-map/kept-users.ts';
+import { entitiesOfFlat, flatEntities, forEachFlatMask, inKeyOrder, KeptRow, readFlat, UserTable, type FlatEntities } from '../../src/permission-map/kept-users.ts';
 import { rowText } from '../../src/permission-map/shard.ts';
 
 const key = fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom('0', '1', '10', '2', '01', '-1', '4294967295', 'a"b', 'a\\b', '\u0000', 'é', '\ud83d\ude00', 'app-1'));
@@ -20,6 +21,13 @@ const rowArb: fc.Arbitrary<MapRow> = fc.record(
   { users: fc.array(key, { minLength: 1, maxLength: 4 }), organization: mask, defaults: masks, entities: fc.dictionary(key, masks, { maxKeys: 3 }) },
   { requiredKeys: ['users'] },
 );
+
+/** The masks `forEachFlatMask` calls with, in order. */
+function flatMasks(flat: FlatEntities): string[] {
+  const out: string[] = [];
+  forEachFlatMask(flat, (m) => out.push(m));
+  return out;
+}
 
 describe('rowText', () => {
   test('== JSON.stringify of the row object with masks as references', () => {
@@ -71,5 +79,20 @@ describe('rowText', () => {
     const long = 'n'.repeat(70_000);
     const entities = { Application: { [long]: '1', '2': 'ff' }, Client: {}, 'K\u00e9': { '\ud83d\ude00': '3' } };
     expect(JSON.stringify(entitiesOfFlat(flatEntities(entities)))).toBe(JSON.stringify(entities));
+    expect(flatMasks(flatEntities(entities)!)).toEqual(['ff', '1', '3']); // ('2' first: an array index)
+  });
+
+  test("forEachFlatMask: the flat entities' masks in order, a repeat of the one before skipped (kinds and names not read)", () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.dictionary(key, fc.oneof(mask, fc.constantFrom('', 'ffff', '1f')), { maxKeys: 6 }), { maxKeys: 4 }), (entities) => {
+        const flat = flatEntities(entities)!;
+        const expected: string[] = [];
+        readFlat(flat, (_kind, _name, m, j) => {
+          if (j >= 0 && (expected.length === 0 || expected[expected.length - 1] !== m)) expected.push(m);
+        });
+        expect(flatMasks(flat)).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

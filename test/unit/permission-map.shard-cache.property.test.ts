@@ -7,7 +7,9 @@
  * count of distinct masks kept from write to write equals a fresh count of the rows' masks (a wrong decrement fails);
  * and each kept rendering points at its row's JSON within a text of the last write (no copy, no older text). A row
  * kept while its map's mask references grow a digit is cut again (it fails when a rendering keeps units cut for the
- * state's former width).
+ * state's former width). Each shard's table of masks is exactly the masks its rows refer to, in table order (a split
+ * shard's is made from its units' masks, kept from their cut: a unit holding more masks than its part's, or fewer,
+ * fails — which a fresh build, cut the same way, would not show).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -71,6 +73,20 @@ function checkRanges(maps: IncrementalMaps, write: PermissionMapWrite): void {
   }
 }
 
+/** Every shard's `sets` is the distinct masks its rows refer to, each once, shorter first then by text. */
+function checkTables(write: PermissionMapWrite): void {
+  for (const shard of write.shards) {
+    const used = new Set<number>();
+    for (const row of shard.rows) {
+      if (row.organization !== undefined) used.add(row.organization);
+      for (const ref of Object.values(row.defaults ?? {})) used.add(ref);
+      for (const names of Object.values(row.entities ?? {})) for (const ref of Object.values(names)) used.add(ref);
+    }
+    expect([...used].sort((a, b) => a - b)).toEqual(shard.sets.map((_, i) => i));
+    expect(shard.sets).toEqual([...new Set(shard.sets)].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)));
+  }
+}
+
 describe('kept maps with render caches == shardMap from scratch', () => {
   test('big groups edited a few users at a time; small shards (rows cut into chunks, many shards)', () => {
     let sharded = 0;
@@ -113,6 +129,7 @@ describe('kept maps with render caches == shardMap from scratch', () => {
             const expected = shardMap(fresh, options);
             expect(JSON.stringify(kept.configMaps)).toBe(JSON.stringify(expected.configMaps));
             if (!kept.withheld) checkRanges(maps[k]!, kept);
+            checkTables(kept);
             if (expected.configMaps.length > 3) sharded++;
           }
           checkCount();
