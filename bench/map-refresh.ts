@@ -148,6 +148,10 @@ console.log(`refresh CPU (ms)   ${s(total)}`);
 console.log(`refresh wall (ms)  ${s(rows.map((r) => r.wall.end - r.wall.start))}`);
 console.log(`  of it GC pauses  ${s(rows.map((r) => pausedIn(r.wall)))}`);
 console.log(`  without them     ${s(rows.map((r) => r.wall.end - r.wall.start - pausedIn(r.wall)))}`);
+// Sums, steadier than a tail on a loaded machine: the refreshes' CPU in all, and the collector's pauses on this thread
+// that fell in them (how many, their time).
+const inRefreshes = pauses.filter((p) => rows.some((r) => p.end > r.wall.start && p.start < r.wall.end));
+console.log(`  in all: CPU ${round(total.reduce((a, b) => a + b, 0))} ms, wall without GC pauses ${round(rows.reduce((sum, r) => sum + r.wall.end - r.wall.start - pausedIn(r.wall), 0))} ms; ${inRefreshes.length} GC pauses in refreshes, ${round(rows.reduce((sum, r) => sum + pausedIn(r.wall), 0))} ms`);
 console.log(`namespaces/change  ${s(rows.map((r) => r.ns))}`);
 console.log(`bytes/change       ${s(rows.map((r) => r.bytes))}`);
 console.log(`ConfigMaps/change  ${s(rows.map((r) => r.cms))}`);

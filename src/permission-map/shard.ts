@@ -676,12 +676,13 @@ function masksOf(row: MapRow): Set<string> {
  */
 function shardTable(units: readonly Unit[]): string[] {
   const masks = new Set<string>();
-  let last: readonly string[] | undefined;
+  let last: string | readonly string[] | undefined;
   for (const u of units) {
-    // Chunks of one part share their masks: consecutive ones added once.
+    // Chunks of one part share their masks (and rows of one mask the string): consecutive ones added once.
     if (u.masks === last) continue;
     last = u.masks;
-    for (const mask of u.masks) masks.add(mask);
+    if (typeof last === 'string') masks.add(last);
+    else for (const mask of last) masks.add(mask);
   }
   return [...masks].sort(byMask);
 }
@@ -892,9 +893,10 @@ interface Unit {
   dropped: number;
   /**
    * The distinct masks of its content (a part of its row's entries), in no order: what it adds to its shard's table
-   * (`shardTable`). One array per content part, shared by the part's chunks, made from the entries the cut reads anyway.
+   * (`shardTable`). Made from the entries the cut reads anyway, once per content part (shared by the part's chunks);
+   * one mask as itself, several as an array (most rows use one: an array each was 14 MiB at large).
    */
-  masks: readonly string[];
+  masks: string | readonly string[];
 }
 
 /** A whole row; chunks: ended after a boundary user, before a user that did not fit, at the row's end. */
@@ -1119,8 +1121,10 @@ function entriesOf(row: MapRow): Entry[] {
   return out;
 }
 
-/** The distinct masks of entries. */
-function distinctMasks(entries: readonly Entry[]): string[] {
+/** The distinct masks of entries (`Unit.masks`: one as itself). */
+function distinctMasks(entries: readonly Entry[]): string | readonly string[] {
+  const first = entries[0]?.mask;
+  if (first !== undefined && entries.every((e) => e.mask === first)) return first;
   return [...new Set(entries.map((e) => e.mask))];
 }
 
