@@ -3,11 +3,12 @@
  * the kept maps' refresh after each change, alone (what `npm run bench` reports as "map refresh, CPU"): the CPU of
  * `IncrementalMaps.write` for every namespace the change names (and its wall time, the garbage collector's pauses on
  * this thread within it, and the wall time without them: the CPU figure also counts the collector's other threads),
- * the slowest changes with their namespaces, rows and
+ * their sums over all the changes (steadier than the tails on a loaded machine), the slowest changes with their
+ * namespaces, rows and
  * bytes written, and the heap the kept maps hold (with the bytes outside the heap and the rss); `--profile` writes a CPU profile of the refreshes only (read it
  * with `node bench/hotspots.ts <file>`); `--alloc-profile` samples what the refreshes allocate (garbage included: what makes
- * the young generation fill and the collector run), prints the bytes per change and the functions that allocate most,
- * and writes the sampling heap profile (DevTools' format); `--verify` compares each write with a fresh build's. The same model, seed
+ * the young generation fill and the collector run; the change's own application included), prints the bytes per
+ * change and the functions that allocate most, and writes the sampling heap profile (DevTools' format); `--verify` compares each write with a fresh build's. The same model, seed
  * and change mix as `npm run bench` (warm-up changes, then the refreshed ones), without its other phases.
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
