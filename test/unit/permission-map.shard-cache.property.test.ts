@@ -9,7 +9,8 @@
  * kept while its map's mask references grow a digit is cut again (it fails when a rendering keeps units cut for the
  * state's former width). Each shard's table of masks is exactly the masks its rows refer to, in table order (a split
  * shard's is made from its units' masks, kept from their cut: a unit holding more masks than its part's, or fewer,
- * fails — which a fresh build, cut the same way, would not show).
+ * fails — which a fresh build, cut the same way, would not show). A split map is not rendered whole again for nothing
+ * when its rows' texts from the last whole render already exceed the target.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -157,5 +158,24 @@ describe('kept maps with render caches == shardMap from scratch', () => {
     const kept = shardMap(mapOf(13), { ...options, rendered: cache });
     expect(JSON.stringify(kept.configMaps)).toBe(JSON.stringify(shardMap(mapOf(13), options).configMaps));
     expect(kept.configMaps.length).toBeGreaterThan(3);
+  });
+
+  test('a split map is not rendered whole again when the texts its rows had in the last whole render exceed the target', () => {
+    // Rows of one user and many entities: their users alone fit the target, their texts do not. The first write
+    // renders the map whole (nothing known yet) and splits it; the next, one row changed, knows the others' whole
+    // texts (exact) and does not render it whole again (it did at every change when the bound counted users only).
+    const names = Array.from({ length: 20 }, (_, j) => `app${j}`);
+    const row = (i: number, users: string[]): MapRow => ({ users, entities: { Application: Object.fromEntries(names.map((n, j) => [n, ((i + j) % 3) + 1 + ''])) } });
+    const rows = Array.from({ length: 30 }, (_, i) => row(i, [`u${String(i).padStart(2, '0')}`]));
+    const mapOf = (r: MapRow[]): NamespaceMap => ({ catalog: 'c', namespace: 'acme', organization: undefined, evaluatedAt: 0, nextExpiry: undefined, rights: ['R0', 'R1'], kinds: ['Application'], admins: { users: [], rights: {} }, rows: r });
+    const options = { shardBytes: 4096, maxShards: 1000 };
+    const cache = new RowRenderCache();
+    const first = shardMap(mapOf(rows), { ...options, rendered: cache });
+    expect(first.configMaps.length).toBeGreaterThan(2);
+    expect(cache.wholeMisses).toBe(1);
+    const next = rows.map((r, i) => (i === 5 ? row(5, ['u05', 'u05b']) : r));
+    const kept = shardMap(mapOf(next), { ...options, rendered: cache });
+    expect(JSON.stringify(kept.configMaps)).toBe(JSON.stringify(shardMap(mapOf(next), options).configMaps));
+    expect(cache.wholeMisses).toBe(1);
   });
 });
