@@ -748,7 +748,7 @@ function sortPairs(pairs: number[]): void {
  * new hidden class (a transition from the empty object's; at medium that took a third of the maps' build), so they
  * are prototype-less (`Object.create(null)`), which V8 keeps in dictionary mode from the start: ~180 bytes with one
  * name, where a dictionary made by deleting two properties took ~280. Same keys, same order, same JSON. Kept rows
- * (tracking) share only their defaults here: their entities are flat arrays of their own (~80 bytes for one entity).
+ * (tracking) share only their defaults here: their entities are flat strings of their own (~50 bytes for one entity).
  */
 export class SharedParts {
   /**

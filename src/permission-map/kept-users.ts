@@ -46,8 +46,9 @@ export function packIds(ids: UserIds | string): PackedIds {
   return out;
 }
 
-/** The `i`th number of packed ids. */
+/** The `i`th number of packed ids; -1 (no user's) past either end, where a string's halves would read as user 0. */
 export function packedAt(packed: PackedIds, i: number): number {
+  if (!(i >= 0 && i < packedSize(packed))) return -1;
   return typeof packed === 'string' ? (packed.charCodeAt(2 * i) << 16) | packed.charCodeAt(2 * i + 1) : packed[i]!;
 }
 
@@ -124,7 +125,8 @@ export class UserTable extends NameIds {
  * the kind, its number of entities n, then n (name, mask) pairs in the order an object of them lists its keys
  * (`Object.keys`, `JSON.stringify`: names that read as array indices first, ascending, then the others as inserted);
  * each string written as its length (one UTF-16 code unit; `0xffff` and two more from 65,535 on) and its characters,
- * each count as a length. ~50 bytes for an entity (one-byte characters: kinds, names and masks are ASCII), where the
+ * each count as a length. ~50 bytes for an entity (one-byte characters: kinds, names and masks are ASCII; one code of 256
+ * or more — a name, mask or count past 255 — makes V8 keep the whole string two bytes a character), where the
  * `entities` object of a row (~56 bytes) and a dictionary-mode object per kind (~185, shared by ~1.3 rows at medium)
  * took ~200, and an array of the same pieces ~80. Read with `readFlat`.
  */
@@ -279,7 +281,7 @@ export class KeptRow implements MapRow {
     this.flat = content instanceof KeptRow || 'flat' in content ? (content as KeptContent).flat : flatEntities((content as Omit<MapRow, 'users'>).entities);
   }
 
-  /** The first user's name (rows are ordered and paired by it): read from the table, not kept (8 bytes a row). */
+  /** The first user's name (rows are ordered and paired by it; undefined for none): read from the table, not kept. */
   get first(): string {
     return this.table.names[packedAt(this.packed, 0)]!;
   }

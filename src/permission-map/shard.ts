@@ -569,7 +569,8 @@ class ShardState {
       mergeUnits(this.units, mark, fresh);
     } else {
       // Every row cut again for this key: no rendering keeps units cut for another (a rendering's units are for
-      // `unitsKey`), also when a cut throws half way (then no units are kept).
+      // `unitsKey`). A cut that throws half way leaves units on the renderings cut before it, and `this.units`
+      // undefined: the next `sortedUnits` clears them all first.
       this.units = undefined;
       for (const r of this.unitRenders) r.units = undefined;
       for (const r of renders) r.units = undefined;

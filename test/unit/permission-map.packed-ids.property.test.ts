@@ -19,6 +19,9 @@ describe('packed user numbers', () => {
         expect(packedSize(packed)).toBe(ids.length);
         expect([...unpackIds(packed)]).toEqual(ids);
         ids.forEach((n, i) => expect(packedAt(packed, i)).toBe(n));
+        // Past either end: no user's number (a string's missing halves would read as user 0).
+        for (const i of [-1, ids.length, ids.length + 1]) expect(packedAt(packed, i)).toBe(-1);
+        expect(packedAt(Int32Array.from(ids), ids.length)).toBe(-1);
       }),
       { numRuns: 2000 },
     );
@@ -34,6 +37,7 @@ describe('packed user numbers', () => {
     expect([...row.ids]).toEqual(ids);
     expect(row.idAt(2)).toBe(65_536);
     expect(row.first).toBe('u000003');
+    expect(new KeptRow([], table, {}).first).toBeUndefined();
     expect(row.users).toEqual(ids.map((i) => names[i]));
     // Made again from a kept row's packed numbers (as a row's next version is): the same.
     expect([...new KeptRow(row.packed, table, row).ids]).toEqual(ids);
