@@ -120,6 +120,7 @@ export class Engine implements EngineView {
       if (!holdsRights(user)) state.restricted.add(user.name);
     }
     this.state = state;
+    this.classScratch.numberInNameOrder(model.users.keys());
     this.propagation = new ChangePropagation(state);
     this.reach = new EntityReach(state, this.classScratch, (namespace, last) => this.namespaceSubjects(namespace, last));
     this.orgCounts = new OrganizationCounts(state, this.classScratch, () => this.adminRightsOf('Organization'));
@@ -404,6 +405,16 @@ export class Engine implements EngineView {
     const classes = namespaceClasses(this.state, namespace, this.classScratch, subjects);
     this.reach.remember(namespace, classes);
     return { classes, subjects };
+  }
+
+  /**
+   * `namespaceClasses`, with the class of each of their users in name order (`order[i]`: the index in `classes` of
+   * the class holding the namespace's i-th user by name): what a fresh map build fills a row of several classes from,
+   * in name order, without merging their users by comparing names.
+   */
+  namespaceClassesInOrder(namespace: string): { classes: RightsClass[]; order: Int32Array } {
+    const { classes } = this.namespaceClassesAndSubjects(namespace);
+    return { classes, order: this.classScratch.lastWalk(classes)!.classes.slice() };
   }
 
   /**

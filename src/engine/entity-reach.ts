@@ -245,30 +245,59 @@ export class EntityReach {
   }
 }
 
+/**
+ * Kind → the ids of the classes' users holding rights on an entity of the kind, ascending. From the walk that made the
+ * classes (`ClassScratch.lastWalk`: its users' ids in name order, each with its class) when they are its, so that each
+ * kind's ids are written in one pass in name order, already ascending while ids ascend with the names (`idsInNameOrder`,
+ * as from a fresh engine's start; else each kind's ids are sorted); from the classes' users otherwise.
+ */
 function reachOf(classes: readonly RightsClass[], scratch: ClassScratch): Reach {
-  const idLists = new Map<string, Int32Array[]>();
-  const kinds = new Set<string>();
-  for (const c of classes) {
-    kinds.clear();
-    for (const key of c.entities.keys()) kinds.add(key.slice(0, key.indexOf('/')));
-    if (kinds.size === 0) continue;
-    const ids = scratch.idsOf(c.users);
-    for (const kind of kinds) {
-      const lists = idLists.get(kind);
-      if (lists) lists.push(ids);
-      else idLists.set(kind, [ids]);
+  // The kinds each class reaches (indices into `kinds`) and how many ids each kind gets.
+  const kindIndex = new Map<string, number>();
+  const kinds: string[] = [];
+  const counts: number[] = [];
+  const kindsOf = new Array<number[] | undefined>(classes.length);
+  for (let c = 0; c < classes.length; c++) {
+    const cls = classes[c]!;
+    let list: number[] | undefined;
+    for (const key of cls.entities.keys()) {
+      const kind = key.slice(0, key.indexOf('/'));
+      let k = kindIndex.get(kind);
+      if (k === undefined) {
+        kindIndex.set(kind, (k = kinds.push(kind) - 1));
+        counts.push(0);
+      }
+      if (list === undefined) list = [k];
+      else if (!list.includes(k)) list.push(k);
+      else continue;
+      counts[k]! += cls.users.length;
     }
+    kindsOf[c] = list;
   }
+  const lists = counts.map((n) => new Int32Array(n));
+  const filled = new Array<number>(kinds.length).fill(0);
+  const walk = scratch.lastWalk(classes);
+  if (walk !== undefined) {
+    const { ids, classes: classOf } = walk;
+    for (let p = 0; p < ids.length; p++) {
+      const list = kindsOf[classOf[p]!];
+      if (list === undefined) continue;
+      for (const k of list) lists[k]![filled[k]!++] = ids[p]!;
+    }
+  } else {
+    classes.forEach((cls, c) => {
+      const list = kindsOf[c];
+      if (list === undefined) return;
+      const ids = scratch.idsOf(cls.users);
+      for (const k of list) {
+        lists[k]!.set(ids, filled[k]!);
+        filled[k]! += ids.length;
+      }
+    });
+  }
+  const sorted = walk !== undefined && scratch.idsInNameOrder;
   const reach = new Map<string, Int32Array>();
-  for (const [kind, lists] of idLists) {
-    const all = new Int32Array(lists.reduce((n, l) => n + l.length, 0));
-    let at = 0;
-    for (const l of lists) {
-      all.set(l, at);
-      at += l.length;
-    }
-    reach.set(kind, all.sort());
-  }
+  kinds.forEach((kind, k) => reach.set(kind, sorted ? lists[k]! : lists[k]!.sort()));
   return reach;
 }
 

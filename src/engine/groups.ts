@@ -59,6 +59,11 @@ export class GroupIndex {
     return this.members.get(group) ?? new Set();
   }
 
+  /** `membersOf` as the members' numbers in `userIds`, ascending (read-only: the set's own array). */
+  memberIdsOf(group: string): readonly number[] {
+    return this.members.get(group)?.idList() ?? NO_IDS;
+  }
+
   groupsOf(user: string): ReadonlySet<string> {
     return this.userGroups.get(user) ?? new Set();
   }

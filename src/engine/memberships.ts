@@ -96,6 +96,11 @@ export class Memberships {
     return this.byOrganization.get(org) ?? NO_MEMBERS;
   }
 
+  /** Calls `f` with each member of an organization as its number in the group index's `userIds`, and M*(u, o). */
+  forEachMemberId(org: string, f: (userId: number, membership: Membership) => void): void {
+    this.byOrganization.get(org)?.forEachId(f);
+  }
+
   /**
    * Recomputes the memberships of `users` and reports where they moved. For `everything` users (whose state or
    * existence changed) every organization they belong to, before or after, counts as moved.

@@ -9,8 +9,11 @@
  * per signature from the subjects' grants (semantics §5.2–§5.4), the same as `Engine.namespaceEntities`,
  * `namespaceDefaults` and `organizationRows` give user by user (the permission-map tests hold the two equal).
  * A signature is a node of a trie of token sequences, and users and each subject's members are numbered (`ClassScratch`,
- * one per engine, its members dropped at every change), so that the walk costs a few array reads per (user, subject),
- * not a list and a string per user; each class's users come sorted, by ranks.
+ * one per engine, its members dropped at every change; read from the group index's numbers, each translated once), so
+ * that the walk costs a few array reads per (user, subject), not a list and a string per user. The users reached are
+ * then put in name order once per namespace (by ranks: a bitset over every rank when they are many), so that each
+ * class's users come sorted and the classes come in the order of their first user, a permission map's row order,
+ * without a sort per class (a hot group's thousands of members were sorted again in every namespace it reaches).
  * One user's class can also be found from the user's side (`userClassIn`, over the namespace's `namespaceSubjects`):
  * what the incremental permission maps use to move only the users a change names.
  */
@@ -21,7 +24,7 @@ import { EMPTY, type RightSetId } from './right-sets.ts';
 
 /** Users holding the same rights in a namespace. */
 export interface RightsClass {
-  /** Sorted. */
+  /** Sorted (build-maps.ts merges them without checking). */
   users: string[];
   /** Approved administrators (whose admin rights the map takes into account). */
   admin: boolean;
@@ -42,12 +45,6 @@ export type Grant = Pick<GrantRecord, 'target' | 'verdict'>;
 
 /** A subject's grants in a namespace: the one grant itself when it has one (most have), else an array of them. */
 export type Grants = Grant | readonly Grant[];
-
-/** Calls `f` with each grant of a subject. */
-function eachGrant(grants: Grants, f: (grant: Grant) => void): void {
-  if (Array.isArray(grants)) for (const g of grants as readonly Grant[]) f(g);
-  else f(grants as Grant);
-}
 
 const NO_DEFAULTS: ReadonlyMap<string, RightSetId> = new Map();
 
@@ -115,7 +112,8 @@ export function namespaceSubjects(state: EngineState, namespace: string): Namesp
 
 /**
  * The classes of users holding some right in a namespace through its grants or its owner's memberships (users that
- * hold rights: Approved or Flagged). Users reached by nothing (administrators only through admin rights) are in none.
+ * hold rights: Approved or Flagged), in the order of their first user. Users reached by nothing (administrators only
+ * through admin rights) are in none.
  * `subjects`: the namespace's `namespaceSubjects` now (computed when not given; a caller keeping them passes them).
  */
 export function namespaceClasses(state: EngineState, namespace: string, scratch: ClassScratch, subjects: NamespaceSubjects = namespaceSubjects(state, namespace)): RightsClass[] {
@@ -132,30 +130,17 @@ export function namespaceClasses(state: EngineState, namespace: string, scratch:
   for (const user of direct.keys()) if (model.users.has(user) && !restricted.has(user)) walk.markDirect(walk.push(walk.idOf(user), DIRECT));
   for (const admin of state.admins) walk.pushIfSeen(admin, ADMIN);
 
-  // Users grouped by node (a user named directly by a grant has rights of its own: its class is itself), classes in
-  // the order of their first user reached; each class's users sorted (a permission map's rows sort them: merging
-  // sorted runs is cheap), by ranks numbered once, not by comparing names.
-  const pending: Array<{ node: number; ids: number[] }> = [];
-  const byNode = new Map<number, number[]>();
-  for (const id of walk.seen) {
-    const node = walk.nodeOf(id);
-    if (walk.isDirect(id)) {
-      pending.push({ node, ids: [id] });
-      continue;
-    }
-    const ids = byNode.get(node);
-    if (ids) ids.push(id);
-    else {
-      const list = [id];
-      byNode.set(node, list);
-      pending.push({ node, ids: list });
-    }
+  // Users grouped by node (a user named directly by a grant has rights of its own: its class is itself), in name
+  // order: the users reached sorted once (by ranks numbered once, not by comparing names), so that each class's users
+  // come sorted and the classes come in the order of their first user (a permission map's row order), without a sort
+  // per class.
+  const groups = walk.groupByName();
+  const classes: RightsClass[] = new Array<RightsClass>(groups.nodes.length);
+  for (let c = 0; c < classes.length; c++) {
+    const users = groups.users[c]!;
+    classes[c] = classOf(state, subjects, walk.tokens(groups.nodes[c]!), users[0]!, users);
   }
-  const classes: RightsClass[] = [];
-  for (const { node, ids } of pending) {
-    const users = walk.sortedUsers(ids);
-    classes.push(classOf(state, subjects, walk.tokens(node), users[0]!, users));
-  }
+  walk.keep(classes);
   return classes;
 }
 
@@ -183,34 +168,75 @@ export class ClassScratch {
   private byRank: string[] = [];
   private rank = new Int32Array(0);
   private idByRank = new Int32Array(0);
-  /** The ids of the users lists of the classes made (a user's id never changes, so these never go stale). */
-  private readonly idsByUsers = new WeakMap<readonly string[], Int32Array>();
+  /** A bit per rank, all clear between walks (`groupByName` sorts many users' ranks by marking them). */
+  private rankBits = new Int32Array(0);
+  /**
+   * Whether every id is its user's rank (ids ascend with the names: `numberInNameOrder`), as of the last
+   * `ensureRanks`: lists of ids made in name order are then ascending.
+   */
+  idsInNameOrder = false;
+  /** The last walk's users in name order (`groupByName`): their ids and classes, and the classes once made. */
+  private walkIds = new Int32Array(1024);
+  private walkClass = new Int32Array(1024);
+  private walkSize = 0;
+  private walkClasses: readonly RightsClass[] | undefined;
+  /** Trie node → its class in `groupByName` (-1: none yet). */
+  private classOfNode = new Int32Array(1024);
   private state: EngineState | undefined;
   private readonly organizations = new Map<string, OrganizationMembers>();
   private readonly groups = new Map<string, Int32Array>();
-  /** Trie: node → its parent and the token leading to it; children by token. Node 0 is the empty sequence. */
-  private parent: number[] = [-1];
-  private token: number[] = [0];
-  private children: Array<Map<number, number> | undefined> = [undefined];
+  /** The restricted users' ids marked (`isRestricted`), until the state changes. */
+  private restrictedIds: Uint8Array | undefined;
+  /** The group index's user numbers (`fromUserId`) → ids here + 1 (0: not yet translated); for `state` only. */
+  private fromUserIds = new Int32Array(0);
+  /**
+   * Trie of the current walk: node → its parent and the token leading to it (node 0 is the empty sequence; `nodes`
+   * made so far), and its edges (node, token) → child in an open-addressing table (linear probing, at most half
+   * full), a slot being this walk's when its `edgeWalk` is the walk's id: nothing is cleared between walks.
+   */
+  private parent = new Int32Array(1024).fill(-1, 0, 1);
+  private token = new Int32Array(1024);
+  private nodes = 1;
+  private edgeWalk = new Int32Array(2048);
+  private edgeNode = new Int32Array(2048);
+  private edgeToken = new Int32Array(2048);
+  private edgeChild = new Int32Array(2048);
   /** Users reached in this walk, in the order first reached. */
   seen: number[] = [];
 
   /** Drops the members kept per subject: the state they were read from changed. */
   forget(): void {
+    this.restrictedIds = undefined;
     this.organizations.clear();
     this.groups.clear();
+  }
+
+  /**
+   * Numbers these users in name order when nothing is numbered yet (the engine does at its build, before any status or
+   * map numbers users as it meets them), so that ids ascend with the names (`idsInNameOrder`) until a user comes
+   * whose name sorts before one numbered already.
+   */
+  numberInNameOrder(users: Iterable<string>): void {
+    if (this.numbered.names.length > 0) return;
+    for (const user of [...users].sort()) this.idOf(user);
+    const n = this.numbered.names.length;
+    this.byRank = this.numbered.names.slice();
+    this.rank = Int32Array.from({ length: n }, (_, i) => i);
+    this.idByRank = this.rank.slice();
+    this.rankBits = new Int32Array((n + 31) >>> 5);
+    this.idsInNameOrder = true;
   }
 
   begin(state: EngineState): this {
     if (this.state !== state) {
       this.forget();
       this.state = state;
+      this.fromUserIds = new Int32Array(0);
     }
     this.walkId++;
+    this.walkClasses = undefined;
     this.seen = [];
-    this.parent = [-1];
-    this.token = [0];
-    this.children = [undefined];
+    this.nodes = 1;
     return this;
   }
 
@@ -232,14 +258,14 @@ export class ClassScratch {
   organizationMembers(org: string): OrganizationMembers {
     let members = this.organizations.get(org);
     if (!members) {
-      const { restricted, memberships } = this.state!;
       const ids: number[] = [];
       const masks: number[] = [];
-      for (const [user, m] of memberships.membersOf(org)) {
-        if (restricted.has(user)) continue;
-        ids.push(this.idOf(user));
+      this.state!.memberships.forEachMemberId(org, (userId, m) => {
+        const id = this.fromUserId(userId);
+        if (id < 0) return;
+        ids.push(id);
         masks.push(m.mask);
-      }
+      });
       this.organizations.set(org, (members = { ids: Int32Array.from(ids), masks: Int32Array.from(masks) }));
     }
     return members;
@@ -248,25 +274,96 @@ export class ClassScratch {
   groupMembers(group: string): Int32Array {
     let members = this.groups.get(group);
     if (!members) {
-      const { restricted, groups } = this.state!;
-      const ids: number[] = [];
-      for (const user of groups.membersOf(group)) if (!restricted.has(user)) ids.push(this.idOf(user));
-      this.groups.set(group, (members = Int32Array.from(ids)));
+      const userIds = this.state!.groups.memberIdsOf(group);
+      const ids = new Int32Array(userIds.length);
+      let n = 0;
+      for (let i = 0; i < userIds.length; i++) {
+        const id = this.fromUserId(userIds[i]!);
+        if (id >= 0) ids[n++] = id;
+      }
+      this.groups.set(group, (members = n === ids.length ? ids : ids.slice(0, n)));
     }
     return members;
   }
 
-  private step(node: number, token: number): number {
-    let children = this.children[node];
-    if (!children) this.children[node] = children = new Map();
-    let child = children.get(token);
-    if (child === undefined) {
-      child = this.parent.push(node) - 1;
-      this.token.push(token);
-      this.children.push(undefined);
-      children.set(token, child);
+  /**
+   * A user numbered by the group index (`GroupIndex.userIds`, which memberships number by too) → its id here, or -1
+   * when the user is restricted: each such number translated once (by name) and then read from an array, not looked up
+   * by name for every group and organization listing the user.
+   */
+  private fromUserId(userId: number): number {
+    let id = userId < this.fromUserIds.length ? this.fromUserIds[userId]! - 1 : -1;
+    if (id < 0) {
+      if (userId >= this.fromUserIds.length) {
+        const grown = new Int32Array(Math.max(userId + 1, 2 * this.fromUserIds.length, 1024));
+        grown.set(this.fromUserIds);
+        this.fromUserIds = grown;
+      }
+      id = this.idOf(this.state!.groups.userIds.nameOf(userId));
+      this.fromUserIds[userId] = id + 1;
     }
+    return this.isRestricted(id) ? -1 : id;
+  }
+
+  /** Whether the user numbered `id` is restricted (holds no rights) in the state: marks by id, made once per state. */
+  private isRestricted(id: number): boolean {
+    let marks = this.restrictedIds;
+    if (marks === undefined) {
+      const restricted = this.state!.restricted;
+      const ids = Array.from(restricted, (user) => this.idOf(user));
+      marks = this.restrictedIds = new Uint8Array(this.numbered.names.length);
+      for (const i of ids) marks[i] = 1;
+    }
+    // A user numbered since was not in the state's restricted users (all numbered then).
+    return id < marks.length && marks[id] === 1;
+  }
+
+  /** The child of `node` by `token`, made when new. */
+  private step(node: number, token: number): number {
+    const mask = this.edgeChild.length - 1;
+    let i = (Math.imul(node, 0x9e3779b1) ^ Math.imul(token, 0x85ebca6b)) & mask;
+    for (; this.edgeWalk[i] === this.walkId; i = (i + 1) & mask) if (this.edgeNode[i] === node && this.edgeToken[i] === token) return this.edgeChild[i]!;
+    const child = this.nodes;
+    if (child === this.parent.length) {
+      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.parent = grow(this.parent);
+      this.token = grow(this.token);
+    }
+    this.parent[child] = node;
+    this.token[child] = token;
+    this.nodes++;
+    this.edgeWalk[i] = this.walkId;
+    this.edgeNode[i] = node;
+    this.edgeToken[i] = token;
+    this.edgeChild[i] = child;
+    // At most half full: twice the room, every edge of this walk put in again.
+    if (2 * this.nodes > this.edgeChild.length) this.growEdges();
     return child;
+  }
+
+  private growEdges(): void {
+    const { edgeWalk, edgeNode, edgeToken, edgeChild } = this;
+    const size = edgeChild.length * 2;
+    this.edgeWalk = new Int32Array(size);
+    this.edgeNode = new Int32Array(size);
+    this.edgeToken = new Int32Array(size);
+    this.edgeChild = new Int32Array(size);
+    const mask = size - 1;
+    for (let j = 0; j < edgeChild.length; j++) {
+      if (edgeWalk[j] !== this.walkId) continue;
+      const node = edgeNode[j]!;
+      const token = edgeToken[j]!;
+      let i = (Math.imul(node, 0x9e3779b1) ^ Math.imul(token, 0x85ebca6b)) & mask;
+      while (this.edgeWalk[i] === this.walkId) i = (i + 1) & mask;
+      this.edgeWalk[i] = this.walkId;
+      this.edgeNode[i] = node;
+      this.edgeToken[i] = token;
+      this.edgeChild[i] = edgeChild[j]!;
+    }
   }
 
   /** The user's node so far in this walk (the root when first reached, then remembered as reached). */
@@ -310,47 +407,115 @@ export class ClassScratch {
     this.directOf[id] = 1;
   }
 
-  isDirect(id: number): boolean {
-    return this.directOf[id] === 1;
-  }
-
-  /** The names of these users, sorted (by their ranks among every user numbered so far). */
-  sortedUsers(ids: readonly number[]): string[] {
-    if (ids.length === 1) {
-      const users = [this.numbered.nameOf(ids[0]!)];
-      this.idsByUsers.set(users, Int32Array.of(ids[0]!));
-      return users;
-    }
+  /**
+   * Ranks (each numbered user's position in name order) brought up to date when users were numbered since: every user
+   * of the model numbered at once, so that ranks are sorted again only when a new user appears.
+   */
+  private ensureRanks(): void {
     const numbered = this.numbered.names;
-    if (this.byRank.length !== numbered.length) {
-      // Every user of the model numbered at once, so that ranks are sorted again only when a new user appears.
-      for (const user of this.state!.model.users.keys()) this.idOf(user);
-      this.byRank = numbered.slice().sort();
-      this.rank = new Int32Array(numbered.length);
-      this.idByRank = new Int32Array(numbered.length);
-      for (let r = 0; r < this.byRank.length; r++) {
-        const id = this.numbered.find(this.byRank[r]!)!;
-        this.rank[id] = r;
-        this.idByRank[r] = id;
-      }
+    if (this.byRank.length === numbered.length) return;
+    for (const user of this.state!.model.users.keys()) this.idOf(user);
+    this.byRank = numbered.slice().sort();
+    this.rank = new Int32Array(numbered.length);
+    this.idByRank = new Int32Array(numbered.length);
+    this.rankBits = new Int32Array((numbered.length + 31) >>> 5);
+    let inOrder = true;
+    for (let r = 0; r < this.byRank.length; r++) {
+      const id = this.numbered.find(this.byRank[r]!)!;
+      this.rank[id] = r;
+      this.idByRank[r] = id;
+      if (id !== r) inOrder = false;
     }
-    const ranks = new Int32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) ranks[i] = this.rank[ids[i]!]!;
-    ranks.sort();
-    const users = new Array<string>(ranks.length);
-    const sortedIds = new Int32Array(ranks.length);
-    for (let i = 0; i < ranks.length; i++) {
-      users[i] = this.byRank[ranks[i]!]!;
-      sortedIds[i] = this.idByRank[ranks[i]!]!;
-    }
-    this.idsByUsers.set(users, sortedIds);
-    return users;
+    this.idsInNameOrder = inOrder;
   }
 
-  /** The ids of a list of users (known for the lists `namespaceClasses` made, else looked up). */
+  /**
+   * The users reached in this walk grouped by node (a user marked direct alone), in name order: the users sorted once
+   * by rank, each class's users in name order, the classes in the order of their first user; with each user's id and
+   * class in that order kept for `lastWalk` (in buffers reused from walk to walk).
+   */
+  groupByName(): { nodes: number[]; users: string[][] } {
+    this.ensureRanks();
+    const seen = this.seen;
+    const n = seen.length;
+    if (this.walkIds.length < n) {
+      const size = Math.max(n, 2 * this.walkIds.length);
+      this.walkIds = new Int32Array(size);
+      this.walkClass = new Int32Array(size);
+    }
+    const nodes = this.nodes;
+    if (this.classOfNode.length < nodes) this.classOfNode = new Int32Array(Math.max(nodes, 2 * this.classOfNode.length));
+    const classOfNode = this.classOfNode;
+    classOfNode.fill(-1, 0, nodes);
+    // Their ranks, ascending: many (a word of the bitset per 32 users or fewer) marked in a bitset over every rank and
+    // read back in order, else sorted.
+    const ranks = this.walkIds.subarray(0, n);
+    const rank = this.rank;
+    const bits = this.rankBits;
+    if (n >= bits.length) {
+      for (let i = 0; i < n; i++) {
+        const r = rank[seen[i]!]!;
+        bits[r >>> 5]! |= 1 << (r & 31);
+      }
+      let p = 0;
+      for (let w = 0; w < bits.length; w++) {
+        let word = bits[w]!;
+        if (word === 0) continue;
+        bits[w] = 0;
+        while (word !== 0) {
+          const low = word & -word;
+          ranks[p++] = (w << 5) | (31 - Math.clz32(low));
+          word ^= low;
+        }
+      }
+    } else {
+      for (let i = 0; i < n; i++) ranks[i] = rank[seen[i]!]!;
+      ranks.sort();
+    }
+    // Each user's class (counted), then each class's users in arrays of their size.
+    const { idByRank, nodeOfUser, directOf, walkIds, walkClass } = this;
+    const classNodes: number[] = [];
+    const sizes: number[] = [];
+    for (let p = 0; p < n; p++) {
+      const id = idByRank[walkIds[p]!]!;
+      const node = nodeOfUser[id]!;
+      let c: number;
+      if (directOf[id] === 1 || (c = classOfNode[node]!) < 0) {
+        c = classNodes.push(node) - 1;
+        sizes.push(1);
+        if (directOf[id] !== 1) classOfNode[node] = c;
+      } else sizes[c]!++;
+      walkIds[p] = id;
+      walkClass[p] = c;
+    }
+    const names = this.numbered.names;
+    const users = sizes.map((size) => new Array<string>(size));
+    const filled = new Int32Array(sizes.length);
+    for (let p = 0; p < n; p++) {
+      const c = walkClass[p]!;
+      users[c]![filled[c]!++] = names[walkIds[p]!]!;
+    }
+    this.walkSize = n;
+    this.walkClasses = undefined;
+    return { nodes: classNodes, users };
+  }
+
+  /** Notes the classes made from the last `groupByName` (what `lastWalk` answers for). */
+  keep(classes: readonly RightsClass[]): void {
+    this.walkClasses = classes;
+  }
+
+  /**
+   * When `classes` are the ones the last walk made (`keep`), and no walk began since: its users' ids in name order and
+   * each one's class (an index into `classes`). Views of buffers the next walk overwrites: read at once.
+   */
+  lastWalk(classes: readonly RightsClass[]): { ids: Int32Array; classes: Int32Array } | undefined {
+    if (this.walkClasses !== classes) return undefined;
+    return { ids: this.walkIds.subarray(0, this.walkSize), classes: this.walkClass.subarray(0, this.walkSize) };
+  }
+
+  /** The ids of a list of users (numbered when new). */
   idsOf(users: readonly string[]): Int32Array {
-    const known = this.idsByUsers.get(users);
-    if (known) return known;
     const ids = new Int32Array(users.length);
     for (let i = 0; i < users.length; i++) ids[i] = this.idOf(users[i]!);
     return ids;
@@ -364,10 +529,6 @@ export class ClassScratch {
   /** Users numbered so far: every id is below it. */
   get userCount(): number {
     return this.numbered.names.length;
-  }
-
-  nodeOf(id: number): number {
-    return this.nodeOfUser[id]!;
   }
 
   /** The token sequence of a node. */
@@ -421,27 +582,35 @@ function classOf(state: EngineState, subjects: NamespaceSubjects, list: readonly
   const { sets, ownership } = state;
   const { byGroup, byOrganization, direct, groupNames, organizations, owner } = subjects;
   const entities = new Map<string, RightSetId>();
-  const grant = (key: string, set: RightSetId): void => {
-    if (set === EMPTY) return;
-    const current = entities.get(key);
-    entities.set(key, current === undefined ? set : sets.union(current, set));
-  };
   let organization = EMPTY;
   let defaults = NO_DEFAULTS;
   for (let t = 0; t < list.length; t++) {
     const token = list[t]!;
     if (token >= 0) {
-      eachGrant(byGroup.get(groupNames[token]!)!, (g) => grant(g.target.key, g.verdict.granted));
+      addGrants(entities, sets, byGroup.get(groupNames[token]!)!, undefined);
     } else if (token === OWNER) {
       const mask = list[++t]!;
       organization = sets.intersect(mask, sets.kindRights('Organization'));
       defaults = ownership.of(owner!, mask);
     } else if (token === DIRECT) {
-      eachGrant(direct.get(user)!, (g) => grant(g.target.key, g.verdict.granted));
+      addGrants(entities, sets, direct.get(user)!, undefined);
     } else if (token <= ORGANIZATION) {
-      const mask = list[++t]!;
-      eachGrant(byOrganization.get(organizations[ORGANIZATION - token]!)!, (g) => grant(g.target.key, sets.intersect(mask, g.verdict.granted)));
+      addGrants(entities, sets, byOrganization.get(organizations[ORGANIZATION - token]!)!, list[++t]!);
     }
   }
   return { users, admin: list.at(-1) === ADMIN, organization, defaults, entities };
+}
+
+/** Adds a subject's grants to a class's entity rights (each ∩ `mask`, a member's M*(u, o), when given). */
+function addGrants(entities: Map<string, RightSetId>, sets: EngineState['sets'], grants: Grants, mask: RightSetId | undefined): void {
+  if (Array.isArray(grants)) for (const g of grants as readonly Grant[]) addGrant(entities, sets, g, mask);
+  else addGrant(entities, sets, grants as Grant, mask);
+}
+
+function addGrant(entities: Map<string, RightSetId>, sets: EngineState['sets'], grant: Grant, mask: RightSetId | undefined): void {
+  const set = mask === undefined ? grant.verdict.granted : sets.intersect(mask, grant.verdict.granted);
+  if (set === EMPTY) return;
+  const key = grant.target.key;
+  const current = entities.get(key);
+  entities.set(key, current === undefined ? set : sets.union(current, set));
 }

@@ -100,6 +100,11 @@ export class PackedIdMap<V> implements ReadonlyMap<string, V> {
     for (const code of this.codes) yield this.interned.values[code % SCALE]!;
   }
 
+  /** Calls `f` with each entry's name id (in the `NameIds` table) and value, in id order: `entries` without names. */
+  forEachId(f: (id: number, value: V) => void): void {
+    for (const code of this.codes) f(Math.floor(code / SCALE), this.interned.values[code % SCALE]!);
+  }
+
   [Symbol.iterator](): MapIterator<[string, V]> {
     return this.entries();
   }
