@@ -16,7 +16,7 @@
  */
 import type { Engine, RightsClass } from '../engine/engine.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
-import { fnv1a, inKeyOrder, KeptRow, newIds, UserSlots, UserTable, writeFlat, type FlatEntities, type KeptContent, type PackedIds, type UserIds } from './kept-users.ts';
+import { inKeyOrder, KeptRow, newIds, UserSlots, UserTable, writeFlat, type FlatEntities, type KeptContent, type PackedIds, type UserIds } from './kept-users.ts';
 
 /** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. Its objects may be other rows' too: read only. */
 export interface MapRow {
@@ -82,7 +82,8 @@ export function withheldMap(map: NamespaceMap, withheld: { reason: string; messa
 
 function buildOne(engine: Engine, namespace: string, masks: MaskWriter): NamespaceMap {
   const rows = new NamespaceRows(engine, namespace, masks, false);
-  rows.addClasses(engine.namespaceClasses(namespace));
+  const { classes, order } = engine.namespaceClassesInOrder(namespace);
+  rows.addClasses(classes, order);
   return rows.toMap();
 }
 
@@ -215,20 +216,60 @@ export class NamespaceRows {
   /** Users in some row. */
   userCount = 0;
 
-  /** Adds classes (of users in no row yet): what a full build does. */
-  addClasses(classes: Iterable<RightsClass>): void {
-    for (const c of classes) {
+  /**
+   * Adds classes (of users in no row yet): what a full build does. `order`, when given: the class of each of their
+   * users in name order (`Engine.namespaceClassesInOrder`), by which the users of a row given several of these
+   * classes are put in name order here, in one pass, instead of merged by comparing names when the rows are sorted.
+   */
+  addClasses(classes: readonly RightsClass[], order?: Int32Array): void {
+    // Entries first given users by this call, when `order` is given, and each class's entry.
+    const firstHere: Entry[] = [];
+    const entryOf = order !== undefined ? new Array<Entry | undefined>(classes.length) : undefined;
+    for (let i = 0; i < classes.length; i++) {
+      const c = classes[i]!;
       const key = this.keyOf(c);
       if (key === undefined) continue;
       const entry = this.entry(key);
       const lists = this.unsorted.get(entry);
       if (lists) lists.push(c.users);
-      else this.unsorted.set(entry, [c.users]);
+      else {
+        this.unsorted.set(entry, [c.users]);
+        if (entryOf !== undefined) firstHere.push(entry);
+      }
+      if (entryOf !== undefined) entryOf[i] = entry;
       entry.count += c.users.length;
       if (!(entry instanceof KeptEntry)) entry.row = undefined;
       this.sorted = undefined;
       this.order = undefined;
       this.userCount += c.users.length;
+    }
+    if (entryOf !== undefined) this.fillInOrder(classes, order!, entryOf, firstHere);
+  }
+
+  /**
+   * The users of each entry given several of these classes (and none before them), in name order: the classes'
+   * users read in `order`, each class's from where it was left (its users are in name order too).
+   */
+  private fillInOrder(classes: readonly RightsClass[], order: Int32Array, entryOf: ReadonlyArray<Entry | undefined>, firstHere: readonly Entry[]): void {
+    const filled = new Map<Entry, { names: string[]; at: number }>();
+    for (const entry of firstHere) {
+      const lists = this.unsorted.get(entry)!;
+      if (lists.length < 2) continue;
+      let n = 0;
+      for (const list of lists) n += list.length;
+      filled.set(entry, { names: new Array<string>(n), at: 0 });
+    }
+    if (filled.size === 0) return;
+    const into = entryOf.map((entry) => (entry === undefined ? undefined : filled.get(entry)));
+    const next = new Int32Array(classes.length);
+    for (let i = 0; i < order.length; i++) {
+      const c = order[i]!;
+      const target = into[c];
+      if (target !== undefined) target.names[target.at++] = classes[c]!.users[next[c]!++]!;
+    }
+    for (const [entry, { names, at }] of filled) {
+      if (at !== names.length) throw new Error(`NamespaceRows of ${this.namespace}: the order given does not hold the classes' users`);
+      this.unsorted.set(entry, [names]);
     }
   }
 
@@ -304,13 +345,13 @@ export class NamespaceRows {
         const lists = this.unsorted.get(entry);
         if (entry instanceof KeptEntry) {
           let ids: UserIds | undefined;
-          if (lists) ids = table!.encode(sortedUnion(entry.size === 0 ? lists : [table!.decode(entry.ids), ...lists]));
+          if (lists) ids = table!.encode(sortedUnion(entry.size === 0 ? lists : [table!.decode(entry.ids), ...lists], true));
           // Published and placed in row order, its users unchanged since: kept as it is.
           const current = entry.size > 0 && !this.pending.has(entry);
           order.push(current && ids === undefined ? entry : this.publish(entry, ids));
         } else {
           if (lists) {
-            entry.names = sortedUnion(entry.names.length === 0 ? lists : [entry.names, ...lists]);
+            entry.names = sortedUnion(entry.names.length === 0 ? lists : [entry.names, ...lists], true);
             entry.row = undefined;
           }
           entry.row ??= { users: entry.names, ...entry.content };
@@ -536,15 +577,10 @@ export class NamespaceRows {
    */
   private keyOf(c: RightsClass): number | undefined {
     const sets = this.engine.sets;
-    const content = (this.content = { organization: EMPTY, defaults: undefined as Map<string, RightSetId> | undefined, flat: undefined as FlatEntities | undefined });
+    const part = this.defaultsPart(c.defaults, c.admin);
+    const content = (this.content = { organization: EMPTY, defaults: part.defaults, flat: undefined as FlatEntities | undefined });
     const set = sets.intersect(c.organization, this.orgKind);
     if (set !== EMPTY && !(c.admin && sets.isSubset(set, this.adminSet('Organization')))) content.organization = set;
-    for (const [kind, rights] of c.defaults) {
-      if (!this.covered.has(kind)) continue;
-      const masked = sets.intersect(rights, sets.kindRights(kind));
-      if (masked === EMPTY || (c.admin && sets.isSubset(masked, this.adminSet(kind)))) continue;
-      (content.defaults ??= new Map()).set(kind, masked);
-    }
     const kept = this.kept;
     kept.length = 0;
     for (const [key, rights] of c.entities) {
@@ -552,26 +588,65 @@ export class NamespaceRows {
       if (i < 0) continue;
       const kind = this.entityList.kinds[i]!;
       const masked = sets.intersect(rights, sets.kindRights(kind));
-      let known = content.defaults?.get(kind) ?? EMPTY;
-      if (c.admin) known = sets.union(known, this.adminSet(kind));
-      if (masked === EMPTY || sets.isSubset(masked, known)) continue;
+      if (masked === EMPTY || sets.isSubset(masked, part.known.get(kind) ?? EMPTY)) continue;
       kept.push(i, masked);
     }
     if (content.organization === EMPTY && content.defaults === undefined && kept.length === 0) return undefined;
     if (kept.length > 2) sortPairs(kept);
-    // FNV-1a over the set ids, the defaults' kinds (sorted) and sets, and the (entity, set) pairs: the same content
-    // hashes the same (not kept as a string; a hit is compared, `sameContent`).
-    let h = mix(0x811c9dc5, content.organization);
-    if (content.defaults) {
-      for (const kind of [...content.defaults.keys()].sort()) {
-        for (let i = 0; i < kind.length; i++) h = mix(h, kind.charCodeAt(i));
-        h = mix(mix(h, -1), content.defaults.get(kind)!);
-      }
-    }
-    h = mix(h, -2);
+    // FNV-1a over the defaults' kinds (sorted) and sets (`defaultsPart`), the organization's set id and the (entity,
+    // set) pairs: the same content hashes the same (not kept as a string; a hit is compared, `sameContent`).
+    let h = mix(mix(part.hash, content.organization), -2);
     for (const v of kept) h = mix(h, v);
     return (h >>> 2) & hashMask;
   }
+
+  /**
+   * What a class with these ownership defaults (the engine's one object per owner and mask) publishes of them: the
+   * kinds covered, less what administrators hold (`admin`); the start of its hash; and per kind what a reader finds
+   * anyway (defaults, and admin rights for an administrator), which its entity entries must exceed. Made once per
+   * (defaults, admin) and kept by the `MaskWriter` (shared by the rows of every namespace), not made once per class.
+   */
+  private defaultsPart(defaults: ReadonlyMap<string, RightSetId>, admin: boolean): DefaultsPart {
+    const all = this.masks.defaultsParts;
+    let parts = all.get(defaults);
+    if (parts === undefined) all.set(defaults, (parts = [undefined, undefined]));
+    let part = parts[admin ? 1 : 0];
+    if (part === undefined) {
+      const sets = this.engine.sets;
+      let kept: Map<string, RightSetId> | undefined;
+      for (const [kind, rights] of defaults) {
+        if (!this.covered.has(kind)) continue;
+        const masked = sets.intersect(rights, sets.kindRights(kind));
+        if (masked === EMPTY || (admin && sets.isSubset(masked, this.adminSet(kind)))) continue;
+        (kept ??= new Map()).set(kind, masked);
+      }
+      let hash = 0x811c9dc5;
+      if (kept) {
+        for (const kind of [...kept.keys()].sort()) {
+          for (let i = 0; i < kind.length; i++) hash = mix(hash, kind.charCodeAt(i));
+          hash = mix(mix(hash, -1), kept.get(kind)!);
+        }
+      }
+      const known = new Map<string, RightSetId>();
+      for (const kind of this.covered.keys()) {
+        let set = kept?.get(kind) ?? EMPTY;
+        if (admin) set = sets.union(set, this.adminSet(kind));
+        if (set !== EMPTY) known.set(kind, set);
+      }
+      part = parts[admin ? 1 : 0] = { defaults: kept, hash, known };
+    }
+    return part;
+  }
+}
+
+/** A class's ownership defaults as its row publishes them (`NamespaceRows.defaultsPart`). */
+interface DefaultsPart {
+  /** Kind → the set published (covered kinds, not within the admin rights of an administrator); undefined: none. */
+  readonly defaults: Map<string, RightSetId> | undefined;
+  /** FNV-1a over the kinds (sorted) and sets of `defaults`. */
+  readonly hash: number;
+  /** Kind → what a reader of the row finds anyway on every entity of the kind. */
+  readonly known: ReadonlyMap<string, RightSetId>;
 }
 
 /** One step of FNV-1a over 32-bit values. */
@@ -702,10 +777,12 @@ function putIn(list: number[], id: number, names: readonly string[]): void {
 /**
  * The users of these lists, sorted: the engine hands classes over with their users sorted (`RightsClass.users`), so
  * the lists are merged, which costs a comparison per user; a list that is not sorted is sorted first. (The default
- * `sort()` of strings costs several times a merge even on sorted input.)
+ * `sort()` of strings costs several times a merge even on sorted input.) `sorted`: the lists are known sorted and
+ * are never changed (rights classes' users, rows' users): not checked, and one list is returned as it is, not copied.
  */
-export function sortedUnion(lists: readonly (readonly string[])[]): string[] {
-  let runs = lists.map((list) => (isSorted(list) ? list : [...list].sort()));
+export function sortedUnion(lists: readonly (readonly string[])[], sorted = false): string[] {
+  if (sorted && lists.length === 1) return lists[0] as string[];
+  let runs = sorted ? lists : lists.map((list) => (isSorted(list) ? list : [...list].sort()));
   if (runs.length === 1) return runs[0]!.slice();
   while (runs.length > 1) {
     const next: Array<readonly string[]> = [];
@@ -731,8 +808,22 @@ function merge(a: readonly string[], b: readonly string[]): string[] {
   return out;
 }
 
-/** Sorts a flat array of (index, set) pairs by index. */
+/** Sorts a flat array of (index, set) pairs by index (distinct): in place when they are few, which most are. */
 function sortPairs(pairs: number[]): void {
+  if (pairs.length <= 32) {
+    for (let j = 2; j < pairs.length; j += 2) {
+      const i = pairs[j]!;
+      const set = pairs[j + 1]!;
+      let k = j - 2;
+      for (; k >= 0 && pairs[k]! > i; k -= 2) {
+        pairs[k + 2] = pairs[k]!;
+        pairs[k + 3] = pairs[k + 1]!;
+      }
+      pairs[k + 2] = i;
+      pairs[k + 3] = set;
+    }
+    return;
+  }
   const order: Array<[number, number]> = [];
   for (let j = 0; j < pairs.length; j += 2) order.push([pairs[j]!, pairs[j + 1]!]);
   order.sort((a, b) => a[0] - b[0]);
@@ -754,7 +845,7 @@ export class SharedParts {
   /**
    * An open-addressing table (linear probing, at most half full): slot i holds its object in `values[i]` and, in
    * `slots`, its hash + 1 at 2i (0: empty) and its count at 2i + 1. (A `Map` of hash → `{ value, refs, next }` took
-   * ~90 bytes a part; this takes 8 on the heap and 8 beside it per slot.) Found by the `fnv1a` hash of their key
+   * ~90 bytes a part; this takes 8 on the heap and 8 beside it per slot.) Found by the FNV-1a hash of their key
    * (`partHash`: the keys are not kept), the content compared on a hit.
    */
   private values: Array<Readonly<Record<string, string>> | undefined> = new Array<undefined>(8).fill(undefined);
@@ -841,11 +932,24 @@ export class SharedParts {
 /** A shared object's content: (name, mask) pairs sorted by name. */
 type Pairs = ReadonlyArray<readonly [string, string]>;
 
-/** The hash a part is found by: of `kind:name=mask,…` (a small integer: no number object for the map's key). */
+/**
+ * The hash a part is found by: FNV-1a over the characters of `kind:name=mask,…`, read from the pairs without making
+ * that string (a small integer: no number object for the map's key).
+ */
 function partHash(kind: string | undefined, pairs: Pairs): number {
-  let key = kind === undefined ? '' : `${kind}:`;
-  for (const [name, mask] of pairs) key += `${name}=${mask},`;
-  return (fnv1a(key) >>> 2) & hashMask;
+  let h = 0x811c9dc5;
+  if (kind !== undefined) h = Math.imul(mixText(h, kind) ^ 0x3a, 0x01000193); // ':'
+  for (let j = 0; j < pairs.length; j++) {
+    const [name, mask] = pairs[j]!;
+    h = Math.imul(mixText(Math.imul(mixText(h, name) ^ 0x3d, 0x01000193), mask) ^ 0x2c, 0x01000193); // '=', ','
+  }
+  return ((h >>> 0) >>> 2) & hashMask;
+}
+
+/** FNV-1a steps over a string's characters. */
+function mixText(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
 }
 
 /** Whether the object holds these pairs and nothing else (own properties only). */
@@ -923,6 +1027,11 @@ export class MaskWriter {
   readonly covered: ReadonlyMap<string, string>;
   private readonly local: Int32Array;
   private readonly memo = new Map<RightSetId, string>();
+  /**
+   * Per ownership defaults (`RightsClass.defaults`, the engine's one object per owner and mask, let go when it lets
+   * them go): their `NamespaceRows.defaultsPart` for a user, then for an administrator.
+   */
+  readonly defaultsParts = new WeakMap<ReadonlyMap<string, RightSetId>, Array<DefaultsPart | undefined>>();
   private readonly engine: Engine;
   private admins: string[] = [];
 
