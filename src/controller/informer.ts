@@ -66,15 +66,17 @@ export interface InformerOptions {
   /** Objects per list page when a resource is listed in pages (default 500). */
   pageSize?: number;
   /**
-   * The most objects listed in one response (default 150,000; 0: always in pages). A list is first asked for one
-   * object, whose answer says how many there are (`remainingItemCount`; not given with a selector: then pages). At most
-   * this many are listed whole: API servers since 1.31 serve a consistent list without a limit from their watch cache,
-   * while a list in pages is read from etcd page by page and decoded again (20,000 Users: 0.6–1.2 s whole against
-   * 4.0–4.2 s in pages of 500 on the 2-core reference machine, docs/performance.md). More are listed in pages, so that
-   * no response outgrows what the operator can hold while it parses it (~1–1.5 kB an object with its managedFields, held
-   * a few times over while read and parsed: ~1 GB at the most for the largest whole list).
+   * The most objects listed in one response (default 150,000; 0: always in pages). A list first asks for one object,
+   * whose answer says how many there are (`remainingItemCount`; not given with a selector: then pages) and about how
+   * large each is. At most this many, of at most ~256 M characters in all (`WHOLE_LIST_MAX_CHARS`), are listed whole;
+   * a whole list that fails is listed again in pages. API servers since 1.31 serve a consistent list without a limit
+   * from their watch cache, while a list in pages is read from etcd and decoded page by page (20,000 Users: 0.6–1.2 s
+   * whole against 4.0–4.2 s in pages of 500 on the 2-core reference machine, docs/performance.md). The caps bound what
+   * the operator holds at once while it reads and parses one answer (its text and a copy without managedFields).
    */
   wholeListMax?: number;
+  /** The most characters a whole list is expected to take (default 256 M: `WHOLE_LIST_MAX_CHARS`). */
+  wholeListMaxChars?: number;
   /**
    * What the cache keeps of each object listed or watched, and what handlers see (default: the object as it came):
    * the ConfigMap informer keeps a digest of a map ConfigMap's data in place of the data (configmap-writer.ts).
@@ -285,7 +287,7 @@ export class Informer<T extends KubernetesObject> {
     this.rv = resourceVersion;
     const first = !this.isSynced;
     this.isSynced = true;
-    this.logger.info(first ? 'listed' : 're-listed', { resource: this.name, objects: items.length, resourceVersion, requests: listed.pages });
+    this.logger.info(first ? 'listed' : 're-listed', { resource: this.name, objects: items.length, resourceVersion, pages: listed.pages });
     for (const h of this.handlers) this.call(h, (x) => x.onRelist(this.list()));
     if (first) this.firstSync?.resolve();
   }
@@ -293,8 +295,16 @@ export class Informer<T extends KubernetesObject> {
   private async listAll(): Promise<{ items: T[]; resourceVersion: string; pages: number }> {
     const wholeMax = this.opts.wholeListMax ?? 150_000;
     if (wholeMax > 0) {
-      const count = await this.count();
-      if (count !== undefined && count <= wholeMax) return this.listPages(false);
+      const size = await this.size();
+      if (size !== undefined && size.count <= wholeMax && size.count * size.charsEach <= (this.opts.wholeListMaxChars ?? WHOLE_LIST_MAX_CHARS)) {
+        try {
+          return await this.listPages(false);
+        } catch (e) {
+          // Too large after all (objects larger than the one asked for), or too slow: in pages, each request smaller.
+          if (this.stopped) throw e;
+          this.logger.warn('a whole list failed; listing in pages', { resource: this.name, objects: size.count, error: describe(e) });
+        }
+      }
     }
     try {
       return await this.listPages(true);
@@ -306,13 +316,17 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 
-  /** How many objects the resource has (one asked for, the rest counted by the server); undefined when not said. */
-  private async count(): Promise<number | undefined> {
-    const page = (await this.getJson({ labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, limit: '1' })) as ObjectList<T>;
+  /**
+   * How many objects the resource has (one asked for, the rest counted by the server), and the characters of that
+   * one's answer (an estimate of each object's); undefined when the server does not say how many.
+   */
+  private async size(): Promise<{ count: number; charsEach: number } | undefined> {
+    const { json, chars } = await this.getJsonSized({ labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, limit: '1' });
+    const page = json as ObjectList<T>;
     const listed = page.items?.length ?? 0;
-    if (!page.metadata?.continue) return listed;
-    const remaining = page.metadata.remainingItemCount;
-    return typeof remaining === 'number' ? listed + remaining : undefined;
+    const remaining = page.metadata?.remainingItemCount;
+    const count = !page.metadata?.continue ? listed : typeof remaining === 'number' ? listed + remaining : undefined;
+    return count === undefined ? undefined : { count, charsEach: chars };
   }
 
   private async listPages(paginate: boolean): Promise<{ items: T[]; resourceVersion: string; pages: number }> {
@@ -466,6 +480,11 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async getJson(query: Record<string, string | undefined>): Promise<unknown> {
+    return (await this.getJsonSized(query)).json;
+  }
+
+  /** A list request's parsed body, and how many characters its text had (managedFields included). */
+  private async getJsonSized(query: Record<string, string | undefined>): Promise<{ json: unknown; chars: number }> {
     const abort = new AbortController();
     this.abortCurrent = abort;
     const timeoutMs = this.opts.listTimeoutMs ?? 60_000;
@@ -474,7 +493,7 @@ export class Informer<T extends KubernetesObject> {
       const res = await this.send(query, abort.signal);
       const body = await readBody(res);
       if (res.statusCode !== 200) throw requestError(res.statusCode ?? 0, body, 'list');
-      return JSON.parse(withoutManagedFields(body)) as unknown;
+      return { json: JSON.parse(withoutManagedFields(body)) as unknown, chars: body.length };
     } finally {
       clearTimeout(timer);
       if (this.abortCurrent === abort) this.abortCurrent = undefined;
@@ -525,6 +544,13 @@ export class Informer<T extends KubernetesObject> {
 }
 
 class ContinueExpired extends Error {}
+
+/**
+ * The most characters a whole list is expected to take (its count times the answer for one object, whose list
+ * envelope makes it an overestimate): under half of V8's longest string (2^29 − 24 characters), which the body is read
+ * into; ~1 kB an object with its managedFields puts the medium benchmark tier's 124,905 Collaborations near 150 M.
+ */
+const WHOLE_LIST_MAX_CHARS = 256_000_000;
 
 function readBody(res: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

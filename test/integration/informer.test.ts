@@ -223,9 +223,9 @@ describe('Informer on the run’s API server', () => {
       expect(whole.recorded.relists).toEqual([names]);
       expect(paged.recorded.relists).toEqual([names]);
       expect(selected.recorded.relists).toEqual([['cm-0', 'cm-2', 'cm-4']]);
-      const calls = info.mock.calls as unknown as Array<[string, { requests?: number }?]>;
-      const requests = calls.filter(([message]) => message === 'listed').map(([, fields]) => fields?.requests);
-      expect(requests).toEqual([1, 3, 2]);
+      const calls = info.mock.calls as unknown as Array<[string, { pages?: number }?]>;
+      const pages = calls.filter(([message]) => message === 'listed').map(([, fields]) => fields?.pages);
+      expect(pages).toEqual([1, 3, 2]);
     } finally {
       info.mockRestore();
     }
