@@ -55,6 +55,8 @@ export class Reconciler {
   private readonly options: ReconcilerOptions & { now: () => number };
   private readonly cluster = new ClusterModel();
   private engineInstance: Engine | undefined;
+  /** Whether the engine was worn as built (the objects alone fill half a table): then wear is no reason to build again. */
+  private builtWorn = false;
 
   constructor(options: ReconcilerOptions) {
     this.options = { now: Date.now, ...options };
@@ -85,7 +87,7 @@ export class Reconciler {
     if (engine?.broken) {
       this.options.log?.('error', 'the engine is broken (an update failed part way): building it again from the informers\' caches');
       this.rebuild();
-    } else if (engine?.worn) {
+    } else if (engine?.worn && !this.builtWorn) {
       this.options.log?.('info', 'the engine\'s tables of shared values are past half their room: building it again from the informers\' caches');
       this.rebuild();
     }
@@ -123,6 +125,8 @@ export class Reconciler {
     const objects = KINDS.flatMap((kind) => this.options.caches.objects(kind).list().map((raw) => ({ kind, raw })));
     const model = this.cluster.build(objects);
     this.engineInstance = new Engine(model, this.options.catalog, this.options.engineOptions, this.options.now());
+    this.builtWorn = this.engineInstance.worn;
+    if (this.builtWorn) this.options.log?.('warn', 'the engine is worn as built (the objects alone fill half of a table of shared values): it is not built again for wear');
     this.options.observer?.engine?.('build', seconds(start));
     this.options.log?.('info', 'engine rebuilt', { users: model.users.size, organizations: model.organizations.size, groups: model.groups.size, collaborations: model.collaborations.size, ms: Math.round(seconds(start) * 1000) });
     for (const key of this.allKeys()) this.options.enqueue(key);

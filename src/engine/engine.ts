@@ -62,7 +62,7 @@ export interface Profile {
 }
 
 const NO_MEMBERSHIPS: ReadonlyMap<string, Membership> = new Map();
-/** `Engine.worn` past this many right sets or M*(u, o) values: half of the 2^21 a packed membership entry can number. */
+/** `Engine.worn` past this many right sets or M*(u, o) values: half of the 2^21 a packed membership entry numbers. */
 export const WORN_AT = 2 ** 20;
 
 export class Engine implements EngineView {
@@ -174,10 +174,10 @@ export class Engine implements EngineView {
   }
 
   /**
-   * Whether a table of shared values that only grows — the right sets, the distinct M*(u, o) values, which a
-   * membership's packed entries can number up to 2^21 — is past half its room (`WORN_AT`): a long run of distinct
-   * rights edits, each leaving values no longer in use. A new engine numbers only those in use; the operator builds
-   * one before an update could reach the limit and break this one.
+   * Whether a table of shared values that only grows is past `WORN_AT`: the right sets (room for 2^26: `MAX_SETS`,
+   * the memo keys of their pairs) or the distinct M*(u, o) values (room for 2^21, what a membership's packed entry
+   * numbers) — a long run of distinct rights edits, each leaving values no longer in use. A new engine numbers only
+   * those in use; the operator builds one before an update could reach a room and break this one.
    */
   get worn(): boolean {
     return this.state.sets.size >= WORN_AT || this.state.memberships.sharedValues >= WORN_AT;

@@ -8,6 +8,12 @@ import type { Catalog } from '../catalog/catalog.ts';
 export type RightSetId = number;
 export const EMPTY: RightSetId = 0;
 
+/** The most distinct sets: ids below it keep the memo keys of pairs exact (`pairKey`, under 2^52). */
+export const MAX_SETS = 2 ** 26;
+
+/** One number per unordered pair of set ids, distinct for every pair of ids below `MAX_SETS`. */
+export const pairKey = (a: RightSetId, b: RightSetId): number => (a < b ? a * MAX_SETS + b : b * MAX_SETS + a);
+
 export class RightSets {
   readonly catalog: Catalog;
   private readonly words: number;
@@ -35,6 +41,8 @@ export class RightSets {
     let id = this.byKey.get(key);
     if (id === undefined) {
       id = this.bits.length;
+      // Past this the memo keys of unions and intersections would alias (the engine is worn long before: WORN_AT).
+      if (id >= MAX_SETS) throw new Error(`RightSets: more than ${MAX_SETS} distinct right sets`);
       this.bits.push(bits);
       this.byKey.set(key, id);
     }
@@ -51,7 +59,7 @@ export class RightSets {
   union(a: RightSetId, b: RightSetId): RightSetId {
     if (a === b || b === EMPTY) return a;
     if (a === EMPTY) return b;
-    const key = a < b ? a * 0x100000 + b : b * 0x100000 + a;
+    const key = pairKey(a, b);
     let id = this.unions.get(key);
     if (id === undefined) {
       const x = this.bits[a]!;
@@ -67,7 +75,7 @@ export class RightSets {
   intersect(a: RightSetId, b: RightSetId): RightSetId {
     if (a === b) return a;
     if (a === EMPTY || b === EMPTY) return EMPTY;
-    const key = a < b ? a * 0x100000 + b : b * 0x100000 + a;
+    const key = pairKey(a, b);
     let id = this.intersections.get(key);
     if (id === undefined) {
       const x = this.bits[a]!;

@@ -3,13 +3,14 @@
  * events become which work keys, which key runs which reconcile function with what, what is observed, what is retried
  * (a writer's error is rethrown for the queue) and when the expiry key runs again.
  */
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
 import type { KindName } from '../../../src/api/kinds.ts';
 import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
 import type { Caches, ObjectCache } from '../../../src/controller/caches.ts';
 import type { RawObject } from '../../../src/controller/cluster-model.ts';
 import type { ConfigMapWriter, ExistingConfigMap, MapWriteOutcome } from '../../../src/controller/configmap-writer.ts';
 import { Reconciler, type ReconcileObserver } from '../../../src/controller/reconciler.ts';
+import { Engine } from '../../../src/engine/engine.ts';
 import type { StatusWriter, StatusWriteResult } from '../../../src/controller/status-writer.ts';
 import { formatWorkKey } from '../../../src/controller/work-key.ts';
 import { existingConfigMap, rawCollaboration, rawOrganization, rawUser } from './builders.ts';
@@ -411,6 +412,20 @@ describe('an engine that broke in an update, or wore out, is built again before 
     await r.reconciler.process('status/User/bob');
     expect(r.reconciler.engine).not.toBe(second);
     expect(r.statusWrites).toHaveLength(1);
+  });
+
+  test('an engine worn as built (the objects alone fill half a table) is not built again for wear, over and over', () => {
+    const worn = jest.spyOn(Engine.prototype, 'worn', 'get').mockReturnValue(true);
+    try {
+      const r = reconcilerOf({ objects: [bob, grant] });
+      r.reconciler.rebuild();
+      const first = r.reconciler.engine!;
+      expect(r.reconciler.currentEngine()).toBe(first);
+      expect(r.reconciler.currentEngine()).toBe(first);
+      expect(r.logs.filter((l) => l.startsWith('warn:the engine is worn as built'))).toHaveLength(1);
+    } finally {
+      worn.mockRestore();
+    }
   });
 
   test('a worn engine (a table of shared values half full) is built again at its next use', () => {

@@ -4,7 +4,9 @@
  * engine whose tables of shared values near their room is `worn`, before an update can reach the room and break it.
  */
 import { expect, test } from '@jest/globals';
+import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
 import { WORN_AT, type Engine } from '../../../src/engine/engine.ts';
+import { EMPTY, MAX_SETS, pairKey, RightSets } from '../../../src/engine/right-sets.ts';
 import { collab, engineOf, modelOf, org, user } from './support.ts';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -50,4 +52,32 @@ test('worn once a table of shared values is half full, before an update can reac
   // Worn is not broken: the engine still answers and takes updates until its owner replaces it.
   e.apply([{ type: 'upsert', object: user('carol') }]);
   expect(e.broken).toBe(false);
+});
+
+test('right sets past 2^20: the memo of unions and intersections keeps every pair apart (its keys aliased there)', () => {
+  const sets = new RightSets(loadCatalog());
+  const [a, b, c] = [0, 1, 2].map((i) => sets.fromIndices([i]));
+  const bc = sets.union(b!, c!);
+  const bcAnd = sets.intersect(sets.union(b!, a!), sets.union(c!, a!));
+  // As if 2^20 sets had been numbered (holes: the next set's id is the table's length).
+  (sets as unknown as { bits: unknown[] }).bits.length = 2 ** 20 + c! + 1;
+  const far = sets.fromIndices([5]);
+  expect(far).toBe(2 ** 20 + c! + 1);
+  // (a, 2^20 + c + 1) was keyed as (a + 1, c + 1)... every pair below MAX_SETS has a key of its own.
+  expect(sets.rightNames(sets.union(a!, far))).toEqual([...sets.rightNames(a!), ...sets.rightNames(far)].sort());
+  expect(sets.union(a!, far)).not.toBe(bc);
+  expect(sets.intersect(a!, far)).toBe(EMPTY);
+  expect(sets.union(b!, c!)).toBe(bc);
+  expect(sets.rightNames(bcAnd)).toEqual(sets.rightNames(a!));
+  expect(pairKey(1, 2 ** 20 + 3)).not.toBe(pairKey(2, 3));
+  expect(pairKey(MAX_SETS - 2, MAX_SETS - 1)).toBeLessThan(2 ** 53);
+});
+
+test('worn once the right sets pass WORN_AT too', () => {
+  const e = engine();
+  const bits = (e as unknown as { state: { sets: { bits: unknown[] } } }).state.sets.bits;
+  bits.length = WORN_AT - 1;
+  expect(e.worn).toBe(false);
+  bits.length = WORN_AT;
+  expect(e.worn).toBe(true);
 });
