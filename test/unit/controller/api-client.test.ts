@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type http from 'node:http';
 import { ApiClient, ApiError, type ApiClientOptions } from '../../../src/controller/api-client.ts';
+import { closeLoopback, loopbackServer } from './loopback-server.ts';
 
 /** One scripted answer: status, headers, body. */
 interface Answer {
@@ -21,14 +20,14 @@ let api: ApiClient | undefined;
 afterEach(async () => {
   api?.close();
   api = undefined;
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await closeLoopback(server);
   server = undefined;
 });
 
 /** A loopback server that gives the scripted answers in order (the last one again once they run out). */
 async function serve(answers: Answer[], options: ApiClientOptions = {}): Promise<{ api: ApiClient; seen: Seen[] }> {
   const seen: Seen[] = [];
-  server = http.createServer((req, res) => {
+  const loopback = await loopbackServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -38,16 +37,8 @@ async function serve(answers: Answer[], options: ApiClientOptions = {}): Promise
       res.end(JSON.stringify(answer.body ?? {}));
     });
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'loopback', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'nobody' }],
-    contexts: [{ name: 'loopback', cluster: 'loopback', user: 'nobody' }],
-    currentContext: 'loopback',
-  });
-  api = new ApiClient(kubeConfig, options);
+  server = loopback.server;
+  api = new ApiClient(loopback.kubeConfig, options);
   return { api, seen };
 }
 

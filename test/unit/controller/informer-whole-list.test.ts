@@ -5,11 +5,11 @@
  * for. The real API server's side (counts, selectors): test/integration/informer.test.ts.
  */
 import { afterEach, expect, jest, test } from '@jest/globals';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type http from 'node:http';
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { Informer, type InformerOptions } from '../../../src/controller/informer.ts';
 import { createLogger } from '../../../src/controller/logger.ts';
+import { closeLoopback, loopbackServer } from './loopback-server.ts';
 
 const OBJECTS: V1ConfigMap[] = Array.from({ length: 5 }, (_, i) => ({ metadata: { name: `cm-${i}`, namespace: 'acme', resourceVersion: String(i + 1) }, data: { i: String(i) } }));
 const list = (items: V1ConfigMap[], cont?: string, remaining?: number) => ({
@@ -24,15 +24,14 @@ let informer: Informer<V1ConfigMap> | undefined;
 afterEach(async () => {
   await informer?.stop();
   informer = undefined;
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await closeLoopback(server);
   server = undefined;
 });
 
 /** A loopback API server of OBJECTS; `whole` answers a list without a limit. Returns the queries it was asked. */
 async function serve(whole: (res: http.ServerResponse) => void): Promise<{ kubeConfig: KubeConfig; asked: string[] }> {
   const asked: string[] = [];
-  server = http.createServer((req, res) => {
+  const loopback = await loopbackServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     const q = url.searchParams;
     if (q.get('watch') === 'true') {
@@ -48,15 +47,8 @@ async function serve(whole: (res: http.ServerResponse) => void): Promise<{ kubeC
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'loopback', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'nobody' }],
-    contexts: [{ name: 'loopback', cluster: 'loopback', user: 'nobody' }],
-    currentContext: 'loopback',
-  });
+  server = loopback.server;
+  const kubeConfig = loopback.kubeConfig;
   return { kubeConfig, asked };
 }
 
