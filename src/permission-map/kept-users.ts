@@ -160,26 +160,14 @@ export function writeFlat(kinds: ReadonlyArray<readonly [string, ReadonlyArray<r
  * kind, `count` its kind's entities (a kind of none is called once with index -1).
  */
 export function readFlat(flat: FlatEntities, each: (kind: string, name: string, mask: string, index: number, count: number) => void): void {
-  let at = 0;
-  const length = (): number => {
-    const c = flat.charCodeAt(at++);
-    if (c !== 0xffff) return c;
-    const n = flat.charCodeAt(at) * 0x10000 + flat.charCodeAt(at + 1);
-    at += 2;
-    return n;
-  };
-  const piece = (): string => {
-    const n = length();
-    at += n;
-    return flat.slice(at - n, at);
-  };
-  while (at < flat.length) {
-    const kind = piece();
-    const n = length();
+  const read = new FlatReader(flat);
+  while (read.at < flat.length) {
+    const kind = read.piece();
+    const n = read.length();
     if (n === 0) each(kind, '', '', -1, 0);
     for (let j = 0; j < n; j++) {
-      const name = piece();
-      each(kind, name, piece(), j, n);
+      const name = read.piece();
+      each(kind, name, read.piece(), j, n);
     }
   }
 }
@@ -190,26 +178,50 @@ export function readFlat(flat: FlatEntities, each: (kind: string, name: string, 
  * read, and a repeated mask is compared in place: no string is made but for a mask that differs from the last.
  */
 export function forEachFlatMask(flat: FlatEntities, each: (mask: string) => void): void {
-  let at = 0;
-  const length = (): number => {
-    const c = flat.charCodeAt(at++);
-    if (c !== 0xffff) return c;
-    const n = flat.charCodeAt(at) * 0x10000 + flat.charCodeAt(at + 1);
-    at += 2;
-    return n;
-  };
+  const read = new FlatReader(flat);
   let last: string | undefined;
-  while (at < flat.length) {
-    const kind = length();
-    at += kind;
-    const n = length();
+  while (read.at < flat.length) {
+    read.skip();
+    const n = read.length();
     for (let j = 0; j < n; j++) {
-      const name = length();
-      at += name;
-      const m = length();
+      read.skip();
+      const m = read.length();
+      const at = read.at;
       if (last === undefined || m !== last.length || !flat.startsWith(last, at)) each((last = flat.slice(at, at + m)));
-      at += m;
+      read.at = at + m;
     }
+  }
+}
+
+/** A place in `FlatEntities` and the reads that move it past a length, a string or a skipped string. */
+class FlatReader {
+  at = 0;
+  private readonly flat: FlatEntities;
+  constructor(flat: FlatEntities) {
+    this.flat = flat;
+  }
+
+  /** The length or count at `at` (one code unit, or `0xffff` and two more), moving past it. */
+  length(): number {
+    const c = this.flat.charCodeAt(this.at++);
+    if (c !== 0xffff) return c;
+    const n = this.flat.charCodeAt(this.at) * 0x10000 + this.flat.charCodeAt(this.at + 1);
+    this.at += 2;
+    return n;
+  }
+
+  /** The string at `at` (its length, then its characters), moving past it. */
+  piece(): string {
+    const n = this.length();
+    const from = this.at;
+    this.at = from + n;
+    return this.flat.slice(from, this.at);
+  }
+
+  /** Moves past the string at `at` without making it. */
+  skip(): void {
+    const n = this.length();
+    this.at += n;
   }
 }
 
