@@ -43,7 +43,7 @@ export class Memberships {
    * iterating in organization id order; a user is in one to fifty organizations with the descendants (medium p50 6,
    * p90 14).
    */
-  private readonly byUser = new Map<string, ReadonlyMap<string, Membership>>();
+  private readonly byUser = new Map<string, PackedIdMap<Membership>>();
   /** Organizations numbered once (never forgotten: a few dozen bytes a removed organization). */
   private readonly organizationIds = new NameIds();
   /**
@@ -84,6 +84,20 @@ export class Memberships {
   /** organization → M*(u, o), for every organization the user is a member of; undefined for none. */
   of(user: string): ReadonlyMap<string, Membership> | undefined {
     return this.byUser.get(user);
+  }
+
+  /**
+   * Calls `f` with each organization the user is a member of, as its number (`organizationName`; numbers are never
+   * reused), and M*(u, o), in number order: `of(user)` without names, for loops over every user that index
+   * per-organization data by number (the User statuses at start).
+   */
+  forEachOrganizationIdOf(user: string, f: (organizationId: number, membership: Membership) => void): void {
+    this.byUser.get(user)?.forEachId(f);
+  }
+
+  /** The organization numbered `id` by `forEachOrganizationIdOf`. */
+  organizationName(id: number): string {
+    return this.organizationIds.nameOf(id);
   }
 
   /** How many distinct M*(u, o) values are numbered (they only grow: a new engine numbers those in use). */

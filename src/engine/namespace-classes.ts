@@ -228,16 +228,31 @@ export class ClassScratch {
   }
 
   begin(state: EngineState): this {
-    if (this.state !== state) {
-      this.forget();
-      this.state = state;
-      this.fromUserIds = new Int32Array(0);
-    }
+    this.bind(state);
     this.walkId++;
     this.walkClasses = undefined;
     this.seen = [];
     this.nodes = 1;
     return this;
+  }
+
+  /** Reads `state` from now on (what is kept of another state is dropped). */
+  private bind(state: EngineState): void {
+    if (this.state === state) return;
+    this.forget();
+    this.state = state;
+    this.fromUserIds = new Int32Array(0);
+  }
+
+  /**
+   * The id here of the user the group index numbers `userId` (`GroupIndex.userIds`, which memberships number by too),
+   * or -1 when the user is restricted in `state`: what the organization counts read an organization's members by
+   * (`Memberships.forEachMemberId`), with no name looked up once the number was translated (the maps phase, before
+   * them at start, translated nearly every member's).
+   */
+  idOfUserNumber(state: EngineState, userId: number): number {
+    this.bind(state);
+    return this.fromUserId(userId);
   }
 
   idOf(user: string): number {

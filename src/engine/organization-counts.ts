@@ -35,6 +35,9 @@ const ADMIN = 4;
 const GROUP = 8;
 const TEAM = 16;
 const SHIFT = 5;
+/** Bits `whole` uses on the way, above the five kept: a member through some group (both kinds held), an administrator's mask would hold every Organization right. */
+const VIA = 1 << SHIFT;
+const ADMIN_ADDS = 2 << SHIFT;
 
 /** The counts of an organization's members holding rights, by filter (`AuthorizedUsers` without the entity reach). */
 export interface MemberCounts {
@@ -171,39 +174,69 @@ export class OrganizationCounts {
     return bits;
   }
 
+  /**
+   * Every member's bits (`bitsOf`), by number: the members as the group index numbers them (`forEachMemberId`,
+   * ascending), translated to ids here (`ClassScratch.idOfUserNumber`, -1 for a restricted user, which holds no
+   * rights), their bits made once per distinct M*(u, o) value (an administrator's name looked up only when its mask
+   * does not hold every Organization right already), and with groups of both kinds the side listing fewer users
+   * walked as the group index's numbers (`memberIdsOf`), each found by a binary search among the members. Before,
+   * each member was a name (an entry array, look-ups of its user object, its id, and its membership by name): most of
+   * an organization's status at start.
+   */
   private whole(org: string, groups: Groups): Kept {
-    const members = this.state.memberships.membersOf(org);
-    const packed: number[] = [];
+    const { sets, admins, memberships, groups: index } = this.state;
+    const orgKind = sets.kindRights('Organization');
     const mixed = groups.global.length > 0 && groups.teams.length > 0;
-    const byUser = mixed ? new Map<string, number>() : undefined;
-    for (const [user, m] of members) {
-      const bits = this.bitsOf(user, m, groups, false);
-      if (bits === 0) continue;
-      if (byUser) byUser.set(user, bits);
-      else packed.push((this.scratch.idOf(user) << SHIFT) | bits);
-    }
-    if (byUser) {
+    // Through a group: with one kind of group, that kind's bit; with both, VIA until the groups are walked.
+    const groupBit = mixed ? VIA : groups.teams.length === 0 ? (groups.global.length > 0 ? GROUP : 0) : TEAM;
+    /** Membership → its bits for a member that is no administrator, ADMIN_ADDS when an administrator's would add ADMIN. */
+    const byValue = new Map<Membership, number>();
+    const numbers: number[] = [];
+    const ids: number[] = [];
+    const bits: number[] = [];
+    memberships.forEachMemberId(org, (userId, m) => {
+      const id = this.scratch.idOfUserNumber(this.state, userId);
+      if (id < 0) return;
+      let b = byValue.get(m);
+      if (b === undefined) {
+        b = HOLDS | (m.direct ? DIRECT : 0) | (m.viaGroup ? groupBit : 0);
+        if (sets.intersect(m.mask, orgKind) === orgKind) b |= ADMIN;
+        else if (sets.intersect(sets.union(m.mask, this.adminRights()), orgKind) === orgKind) b |= ADMIN_ADDS;
+        byValue.set(m, b);
+      }
+      if (b & ADMIN_ADDS) b = admins.has(this.scratch.nameOf(id)) ? (b & ~ADMIN_ADDS) | ADMIN : b & ~ADMIN_ADDS;
+      numbers.push(userId);
+      ids.push(id);
+      bits.push(b);
+    });
+    if (mixed) {
       // Both kinds: the side listing fewer users is walked; its members found are asked about the other side, and
       // every other member with `viaGroup` came through the other side.
-      const listed = (gs: readonly string[]): number => gs.reduce((n, g) => n + this.state.groups.membersOf(g).size, 0);
+      const listed = (gs: readonly string[]): number => gs.reduce((n, g) => n + index.memberIdsOf(g).length, 0);
       const teamsFewer = listed(groups.teams) <= listed(groups.global);
       const [walked, other, walkedBit, otherBit] = teamsFewer ? [groups.teams, groups.global, TEAM, GROUP] : [groups.global, groups.teams, GROUP, TEAM];
-      const found = new Set<string>();
+      const found = new Uint8Array(numbers.length);
       for (const g of walked) {
-        for (const user of this.state.groups.membersOf(g)) {
-          if (found.has(user) || !members.get(user)?.viaGroup || byUser.get(user) === undefined) continue;
-          found.add(user);
-          const inOther = other.some((g) => this.state.groups.membersOf(g).has(user));
-          byUser.set(user, byUser.get(user)! | walkedBit | (inOther ? otherBit : 0));
+        const list = index.memberIdsOf(g);
+        for (let i = 0; i < list.length; i++) {
+          const userId = list[i]!;
+          const at = lowerBound(numbers, userId);
+          if (at === numbers.length || numbers[at] !== userId || found[at] === 1 || (bits[at]! & VIA) === 0) continue;
+          found[at] = 1;
+          const inOther = other.some((o) => {
+            const members = index.memberIdsOf(o);
+            const j = lowerBound(members, userId);
+            return j < members.length && members[j] === userId;
+          });
+          bits[at]! |= walkedBit | (inOther ? otherBit : 0);
         }
       }
-      for (const [user, bits] of byUser) {
-        const m = members.get(user)!;
-        packed.push((this.scratch.idOf(user) << SHIFT) | (m.viaGroup && !found.has(user) ? bits | otherBit : bits));
-      }
+      for (let at = 0; at < bits.length; at++) if ((bits[at]! & VIA) !== 0 && found[at] === 0) bits[at]! |= otherBit;
     }
-    const ids = Int32Array.from(packed).sort();
-    return { structure: this.state.organizations, groups: groups.key, members: ids, counts: countsOf(ids), named: [] };
+    const packed = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) packed[i] = (ids[i]! << SHIFT) | (bits[i]! & ((1 << SHIFT) - 1));
+    packed.sort();
+    return { structure: this.state.organizations, groups: groups.key, members: packed, counts: countsOf(packed), named: [] };
   }
 
   /** Moves the users noted since: each one's bits now against those kept. */

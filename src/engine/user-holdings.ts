@@ -56,8 +56,8 @@ export class UserHoldings {
   private readonly state: EngineState;
   /** Group id (`GroupIndex.groupIdsOf`) → list. */
   private readonly groupLists: Array<EntityList | undefined> = [];
-  /** Organization → mask → list. */
-  private readonly organizationLists = new Map<string, Map<RightSetId, OrganizationList>>();
+  /** Organization number (`Memberships.forEachOrganizationIdOf`) → mask → list. */
+  private readonly organizationLists: Array<Map<RightSetId, OrganizationList> | undefined> = [];
 
   /**
    * Entity id → three slots at `3 * id`: the epoch of the summary that last counted it, its kind index (-1: not
@@ -110,8 +110,8 @@ export class UserHoldings {
       if (ids.length > 0) lists.push(ids);
     }
     let organizationEntities = 0;
-    // forEach, not for…of: a user's memberships are iterated without an entry array per organization.
-    memberships.of(user)?.forEach((m, org) => {
+    // By number: a user's memberships are iterated without an entry array or a name per organization.
+    memberships.forEachOrganizationIdOf(user, (org, m) => {
       const list = this.organizationList(org, m.mask);
       if (list.ids.length > 0) lists.push(list.ids);
       if (list.organizationEntity) organizationEntities++;
@@ -181,12 +181,15 @@ export class UserHoldings {
   }
 
   /** What an organization's grants and ownership give a member whose M*(u, o) is `mask`. */
-  private organizationList(org: string, mask: RightSetId): OrganizationList {
+  private organizationList(organizationId: number, mask: RightSetId): OrganizationList {
     const { grants, organizations: structure } = this.state;
-    let byMask = this.organizationLists.get(org);
-    if (byMask === undefined) this.organizationLists.set(org, (byMask = new Map()));
+    const lists = this.organizationLists;
+    while (lists.length <= organizationId) lists.push(undefined); // packed, not holey: numbers come in any order
+    let byMask = lists[organizationId];
+    if (byMask === undefined) lists[organizationId] = byMask = new Map();
     let list = byMask.get(mask);
     if (list !== undefined && list.checked === grants.clock && list.structure === structure) return list;
+    const org = this.state.memberships.organizationName(organizationId);
     const key = `Organization/${org}`;
     const version = grants.subjectVersion(key);
     if (list === undefined || list.version !== version || list.structure !== structure) {
