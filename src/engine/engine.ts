@@ -120,7 +120,7 @@ export class Engine implements EngineView {
       if (!holdsRights(user)) state.restricted.add(user.name);
     }
     this.state = state;
-    this.classScratch.numberInNameOrder(model.users.keys());
+    this.classScratch.numberInNameOrder(groups.userIds.names); // every user, numbered in name order already (sorted again in one pass)
     this.propagation = new ChangePropagation(state);
     this.reach = new EntityReach(state, this.classScratch, (namespace, last) => this.namespaceSubjects(namespace, last));
     this.orgCounts = new OrganizationCounts(state, this.classScratch, () => this.adminRightsOf('Organization'));

@@ -49,6 +49,9 @@ export class GroupIndex {
 
   constructor(model: Model) {
     this.model = model;
+    // Users and groups numbered in name order (`NameIds.inNameOrder`): a status's first names are a set's first ids.
+    this.userIds.numberInNameOrder(model.users.keys());
+    this.groupIds.numberInNameOrder(model.groups.keys());
     for (const group of model.groups.values()) this.index(group);
     for (const name of model.groups.keys()) this.direct.set(name, this.directOf(model.groups.get(name)!));
     this.recompute(new Set(model.groups.keys()), undefined, undefined, false);

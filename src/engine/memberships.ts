@@ -65,6 +65,7 @@ export class Memberships {
     this.model = model;
     this.grants = grants;
     this.groups = groups;
+    this.organizationIds.numberInNameOrder(model.organizations.keys()); // a User status's first organizations are its first ids
     const direct = this.directOfAll();
     const members = new Map<string, Array<[string, Membership]>>();
     for (const user of model.users.keys()) {

@@ -13,12 +13,28 @@ export class NameIds {
   private readonly ids = new Map<string, number>();
   /** Every name numbered, at its number (read-only for users of the table). */
   readonly names: readonly string[] = [];
+  /**
+   * Whether each name was numbered after every name that sorts before it (by `<`, as `Array.prototype.sort` orders
+   * strings): ids then ascend with the names, so that a set's first ids are its first names (`firstInNameOrder`). The
+   * engine numbers every user, group and organization of the model in name order at its build; a name numbered later
+   * that sorts before the last one turns this off for good.
+   */
+  inNameOrder = true;
 
   /** The name's id, numbering it when new. */
   idOf(name: string): number {
     let id = this.ids.get(name);
-    if (id === undefined) this.ids.set(name, (id = (this.names as string[]).push(name) - 1));
+    if (id === undefined) {
+      const names = this.names as string[];
+      if (names.length > 0 && !(names[names.length - 1]! < name)) this.inNameOrder = false;
+      this.ids.set(name, (id = names.push(name) - 1));
+    }
     return id;
+  }
+
+  /** Numbers these names (those not numbered yet) in name order. */
+  numberInNameOrder(names: Iterable<string>): void {
+    for (const name of [...names].sort()) this.idOf(name);
   }
 
   /** The name's id, or undefined when it was never numbered (no set can hold it). */
@@ -59,6 +75,17 @@ export class NameIdSet implements ReadonlySet<string> {
 
   get size(): number {
     return this.ids.length;
+  }
+
+  /**
+   * The first `limit` names in name order (`[...set].sort().slice(0, limit)`), read from the first ids when the table
+   * numbers in name order (`NameIds.inNameOrder`); undefined when it does not.
+   */
+  firstInNameOrder(limit: number): string[] | undefined {
+    if (!this.table.inNameOrder) return undefined;
+    const out = new Array<string>(Math.min(limit, this.ids.length));
+    for (let i = 0; i < out.length; i++) out[i] = this.table.nameOf(this.ids[i]!);
+    return out;
   }
 
   /** The ids of the names, ascending (read-only: the set's own array), for loops that index by id without a generator. */

@@ -57,6 +57,17 @@ export class PackedIdMap<V> implements ReadonlyMap<string, V> {
     return low < codes.length && codes[low]! < lowest + SCALE ? low : ~low;
   }
 
+  /**
+   * The first `limit` names in name order (`[...map.keys()].sort().slice(0, limit)`), read from the first entries when
+   * the table numbers in name order (`NameIds.inNameOrder`); undefined when it does not.
+   */
+  firstInNameOrder(limit: number): string[] | undefined {
+    if (!this.names.inNameOrder) return undefined;
+    const out = new Array<string>(Math.min(limit, this.codes.length));
+    for (let i = 0; i < out.length; i++) out[i] = this.names.nameOf(Math.floor(this.codes[i]! / SCALE));
+    return out;
+  }
+
   get(name: string): V | undefined {
     const id = this.names.find(name);
     if (id === undefined) return undefined;

@@ -12,6 +12,8 @@ import type { EngineView } from './engine-view.ts';
 import { clipMessage } from './conditions.ts';
 import { MAX_ANCESTORS } from './organizations.ts';
 import { EMPTY } from './right-sets.ts';
+import { NameIdSet } from './name-id-set.ts';
+import { PackedIdMap } from './packed-id-map.ts';
 import { lowerBound } from './sorted-search.ts';
 import { holdsRights, isAdmin, restrictedState } from './user-states.ts';
 
@@ -53,6 +55,14 @@ export function bounded(items: Iterable<string>): string[] {
   }
   if (top.length < LIST_LIMIT) top.sort();
   return top;
+}
+/**
+ * `bounded` of a set or map of names the engine keeps as ids (name-id-set.ts, packed-id-map.ts): its first ids' names
+ * when its table numbers in name order (as the engine's build does), with no name compared; else `bounded`.
+ */
+function boundedNames(items: ReadonlySet<string> | ReadonlyMap<string, unknown>): string[] {
+  const first = items instanceof NameIdSet || items instanceof PackedIdMap ? items.firstInNameOrder(LIST_LIMIT) : undefined;
+  return first ?? bounded(items.keys());
 }
 const listText = (items: string[]): string => (items.length > 10 ? `${items.slice(0, 10).join(', ')} and ${items.length - 10} more` : items.join(', '));
 
@@ -107,9 +117,9 @@ export function userStatus(engine: EngineView, name: string): UserStatus | undef
   return {
     observedGeneration: user.generation,
     conditions,
-    organizations: bounded(organizations.keys()),
+    organizations: boundedNames(organizations),
     organizationCount: organizations.size,
-    groups: bounded(groups),
+    groups: boundedNames(groups),
     groupCount: groups.size,
     rightsSummary: {
       entities: summary.entities,
@@ -255,7 +265,7 @@ export function organizationStatus(engine: EngineView, name: string): Organizati
         : condition('Ready', true, 'Reconciled', `${members.size} members; owns ${engine.organizations.owned.get(name)?.length ?? 0} namespaces`, org.generation),
     ],
     members: members.size,
-    memberNames: bounded(members.keys()),
+    memberNames: boundedNames(members),
     namespaces: [...(engine.organizations.owned.get(name) ?? [])],
     ancestors: [...(engine.organizations.ancestors.get(name) ?? [])],
     authorizedUsers: authorizedUsers(engine, name),
@@ -318,7 +328,7 @@ export function userGroupStatus(engine: EngineView, name: string): UserGroupStat
       ...problems.map((p) => ({ ...condition(p.reason, true, p.reason, p.message, group.generation) })),
     ],
     memberCount: members.size,
-    memberNames: bounded(members),
+    memberNames: boundedNames(members),
   };
 }
 

@@ -68,3 +68,20 @@ test('addId and removeId keep an index of NameIdSets without empty sets', () => 
   removeId(index, 'v', 'g1');
   expect(index.size).toBe(0);
 });
+
+test('firstInNameOrder: the first names in name order while the table numbered in name order, else nothing', () => {
+  const nameArb = fc.string({ maxLength: 4 }); // unicode and empty names too: `<` orders them as `sort` does
+  fc.assert(
+    fc.property(fc.array(nameArb, { maxLength: 30 }), fc.array(nameArb, { maxLength: 30 }), fc.nat(12), (numbered, members, limit) => {
+      const table = new NameIds();
+      table.numberInNameOrder(numbered.slice(0, numbered.length >> 1)); // as the engine's build does
+      for (const name of numbered.slice(numbered.length >> 1)) table.idOf(name); // then names met later, in any order
+      const set = NameIdSet.from(table, members); // numbers the members not numbered yet
+      const ordered = table.names.every((name, i) => i === 0 || table.names[i - 1]! < name);
+      expect(table.inNameOrder).toBe(ordered);
+      const first = set.firstInNameOrder(limit);
+      if (!ordered) expect(first).toBeUndefined();
+      else expect(first).toEqual([...new Set(members)].sort().slice(0, limit));
+    }),
+  );
+});
