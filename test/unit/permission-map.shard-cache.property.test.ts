@@ -10,7 +10,9 @@
  * state's former width). Each shard's table of masks is exactly the masks its rows refer to, in table order (a split
  * shard's is made from its units' masks, kept from their cut: a unit holding more masks than its part's, or fewer,
  * fails — which a fresh build, cut the same way, would not show). A split map is not rendered whole again for nothing
- * when its rows' texts from the last whole render already exceed the target.
+ * when its rows' texts from the last whole render already exceed the target. Some user names and an entity name are
+ * not ASCII (more UTF-8 bytes than characters): a kept range counted in characters where bytes are meant, or the
+ * reverse, fails (the ConfigMaps and the ranges' checks).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -24,13 +26,15 @@ import { T0 } from './engine/arbitraries.ts';
 import { collab, group, modelOf, org, user } from './engine/support.ts';
 
 const catalog = loadCatalog();
-// Names of several lengths, so that chunks end by size at different users.
-const NAMES = Array.from({ length: 1200 }, (_, i) => `${'x'.repeat((i * 13) % 37)}u${i}`);
+// Names of several lengths, so that chunks end by size at different users; some non-ASCII (more UTF-8 bytes than
+// characters: what a kept text holds is counted in one or the other, and a range counted in the wrong one fails).
+const NAMES = Array.from({ length: 1200 }, (_, i) => `${'x'.repeat((i * 13) % 37)}${i % 7 === 0 ? 'ü' : i % 11 === 0 ? '日本' : i % 13 === 0 ? '\u{1f600}' : ''}u${i}`);
 const OPTIONS: Array<Omit<ShardOptions, 'rendered'>> = [{}, { shardBytes: 2048, maxShards: 1000 }, { shardBytes: 12_000, maxShards: 1000 }, { shardBytes: 4096, maxShards: 4 }];
 
 /** Direct grants hold one of many rights, so that a map uses more than 10 masks and a reference takes 2 digits. */
 const DIRECT_RIGHTS = ['INFO', 'LINK', 'DELETE', 'DEVICES_READ', 'DEVICES_WRITE', 'TRAFFIC_READ', 'TRAFFIC_UP_WRITE', 'TRAFFIC_DOWN_WRITE', 'SETTINGS_BASIC', 'SETTINGS_API_KEYS', 'SETTINGS_COLLABORATORS', 'SETTINGS_PACKAGES', 'DEVICES_READ_KEYS', 'DEVICES_WRITE_KEYS'].map((r) => `RIGHT_APPLICATION_${r}`);
-const directGrant = (i: number): CollaborationObject => collab(`acme/d${i}`, `User/${NAMES[i]}`, `Application/app${i % 5}`, [DIRECT_RIGHTS[i % DIRECT_RIGHTS.length]!, DIRECT_RIGHTS[(i * 7) % DIRECT_RIGHTS.length]!]);
+// (An entity name not ASCII either.)
+const directGrant = (i: number): CollaborationObject => collab(`acme/d${i}`, `User/${NAMES[i]}`, `Application/${i % 5 === 0 ? 'appé' : 'app'}${i % 5}`, [DIRECT_RIGHTS[i % DIRECT_RIGHTS.length]!, DIRECT_RIGHTS[(i * 7) % DIRECT_RIGHTS.length]!]);
 
 type Objects = Array<UserObject | OrganizationObject | UserGroupObject | CollaborationObject>;
 
