@@ -98,7 +98,9 @@ export class Engine implements EngineView {
     const organizations = organizationStructure(model);
     const checks = options.checks ?? CHECKS;
     const context = { catalog, model, organizations, now };
-    for (const [key, c] of model.collaborations) grants.add(c, judge(c, context, this.sets, checks), key);
+    grants.bulk(() => {
+      for (const [key, c] of model.collaborations) grants.add(c, judge(c, context, this.sets, checks), key);
+    });
     const state: EngineState = {
       catalog,
       sets: this.sets,

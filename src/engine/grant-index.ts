@@ -7,7 +7,7 @@
 import type { CollaborationObject } from '../model/model.ts';
 import type { Membership } from './memberships.ts';
 import { EMPTY, type RightSets, type RightSetId } from './right-sets.ts';
-import { pushTo, removeFromList } from './list-index.ts';
+import { pushLoose, pushTo, removeFromList, trimLists } from './list-index.ts';
 import type { CollaborationVerdict } from './verdict.ts';
 
 /** Where an entity key points: its kind and namespace, or the organization for `Organization/o`. */
@@ -198,10 +198,27 @@ export class GrantIndex {
     const [index, key] = record.target.organization !== undefined ? [this.expiringOnOrganization, record.target.organization] : [this.expiringInNamespace, c.namespace];
     if (add) {
       this.expiring.add(record);
-      pushTo(index, key, record);
+      (this.loading ? pushLoose : pushTo)(index, key, record);
     } else {
       this.expiring.delete(record);
       removeFromList(index, key, record);
+    }
+  }
+
+  /** Set while `bulk` runs: lists grow by `push`, trimmed once at the end. */
+  private loading = false;
+
+  /**
+   * Runs `fill` (which `add`s collaborations: the engine's build) with the index's lists grown by `push` and trimmed to
+   * their length once at the end (`trimLists`), instead of copied one longer at each add while short (`pushTo`).
+   */
+  bulk(fill: () => void): void {
+    this.loading = true;
+    try {
+      fill();
+    } finally {
+      this.loading = false;
+      for (const index of [this.byNamespace, this.grantsBySubject, this.membershipsBySubject, this.byTargetOrganization, this.expiringInNamespace, this.expiringOnOrganization]) trimLists(index);
     }
   }
 
@@ -215,12 +232,13 @@ export class GrantIndex {
     const record: GrantRecord = { key: modelKey === built ? modelKey : built, collab: c, verdict, target };
     this.records.set(record.key, record);
     const subject = subjectKey(c);
-    pushTo(this.byNamespace, c.namespace, record);
+    const push = this.loading ? pushLoose : pushTo;
+    push(this.byNamespace, c.namespace, record);
     if (target.organization !== undefined) {
-      pushTo(this.membershipsBySubject, subject, record);
-      pushTo(this.byTargetOrganization, target.organization, record);
+      push(this.membershipsBySubject, subject, record);
+      push(this.byTargetOrganization, target.organization, record);
     } else {
-      pushTo(this.grantsBySubject, subject, record);
+      push(this.grantsBySubject, subject, record);
       if (this.byTargetEntity) pushTo(this.byTargetEntity, target.key, record);
       this.touch(subject);
       this.touchNamespace(c.namespace);

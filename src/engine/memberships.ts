@@ -66,20 +66,23 @@ export class Memberships {
     this.grants = grants;
     this.groups = groups;
     this.organizationIds.numberInNameOrder(model.organizations.keys()); // a User status's first organizations are its first ids
+    // By the group index's user numbers: each user's M(u, ·), then each organization's members as numbers and values
+    // (ascending, as the users are visited), not as names looked up again.
     const direct = this.directOfAll();
-    const members = new Map<string, Array<[string, Membership]>>();
-    for (const user of model.users.keys()) {
-      const own = direct.get(user);
+    const members = new Map<string, { ids: number[]; values: Membership[] }>();
+    for (let id = 0; id < direct.length; id++) {
+      const own = direct[id];
       if (!own) continue;
       const memberships = this.inherited(own, organizations);
-      this.byUser.set(user, PackedIdMap.from(this.organizationIds, this.interned, memberships));
+      this.byUser.set(groups.userIds.nameOf(id), PackedIdMap.from(this.organizationIds, this.interned, memberships));
       for (const [org, m] of memberships) {
         let list = members.get(org);
-        if (!list) members.set(org, (list = []));
-        list.push([user, m]);
+        if (!list) members.set(org, (list = { ids: [], values: [] }));
+        list.ids.push(id);
+        list.values.push(m);
       }
     }
-    for (const [org, list] of members) this.byOrganization.set(org, PackedIdMap.from(groups.userIds, this.interned, list));
+    for (const [org, list] of members) this.byOrganization.set(org, PackedIdMap.fromIds(groups.userIds, this.interned, list.ids, list.values));
   }
 
   /** organization → M*(u, o), for every organization the user is a member of; undefined for none. */
@@ -163,11 +166,13 @@ export class Memberships {
    * M(u, o) of every user, before inheritance, from one pass over the membership grants (the first build): cheaper
    * than asking, for each user, each of its groups for memberships, since most groups have none.
    */
-  private directOfAll(): Map<string, Map<string, Membership>> {
-    const out = new Map<string, Map<string, Membership>>();
-    const add = (user: string, record: GrantRecord, viaGroup: boolean): void => {
-      let direct = out.get(user);
-      if (!direct) out.set(user, (direct = new Map()));
+  private directOfAll(): Array<Map<string, Membership> | undefined> {
+    const userIds = this.groups.userIds;
+    /** By the group index's user number (every user is numbered at its build). */
+    const out = new Array<Map<string, Membership> | undefined>(userIds.names.length).fill(undefined);
+    const add = (user: number, record: GrantRecord, viaGroup: boolean): void => {
+      let direct = out[user];
+      if (!direct) out[user] = direct = new Map();
       this.add(direct, record, viaGroup);
     };
     for (const records of this.grants.allMemberships()) {
@@ -175,9 +180,10 @@ export class Memberships {
         if (!record.verdict.active) continue;
         const subject = record.collab.subject;
         if (subject.kind === 'User') {
-          if (this.model.users.has(subject.name)) add(subject.name, record, false);
+          if (this.model.users.has(subject.name)) add(userIds.idOf(subject.name), record, false);
         } else if (subject.kind === 'UserGroup') {
-          for (const user of this.groups.membersOf(subject.name)) add(user, record, true);
+          const ids = this.groups.memberIdsOf(subject.name);
+          for (let i = 0; i < ids.length; i++) add(ids[i]!, record, true);
         }
       }
     }
@@ -203,16 +209,19 @@ export class Memberships {
   private inherited(direct: ReadonlyMap<string, Membership>, organizations: OrganizationStructure): Map<string, Membership> {
     const sets = this.sets;
     const out = new Map<string, Membership>();
+    const flow = (o: string, m: Membership): void => {
+      const current = out.get(o);
+      out.set(
+        o,
+        current
+          ? this.shared(sets.union(current.mask, m.mask), current.direct || m.direct, current.viaGroup || m.viaGroup)
+          : this.shared(m.mask, m.direct, m.viaGroup),
+      );
+    };
     for (const [org, m] of direct) {
-      for (const o of [org, ...(organizations.descendants.get(org) ?? [])]) {
-        const current = out.get(o);
-        out.set(
-          o,
-          current
-            ? this.shared(sets.union(current.mask, m.mask), current.direct || m.direct, current.viaGroup || m.viaGroup)
-            : this.shared(m.mask, m.direct, m.viaGroup),
-        );
-      }
+      flow(org, m);
+      const descendants = organizations.descendants.get(org);
+      if (descendants !== undefined) for (const o of descendants) flow(o, m);
     }
     return out;
   }

@@ -45,6 +45,14 @@ export class PackedIdMap<V> implements ReadonlyMap<string, V> {
     return new PackedIdMap(names, interned, codes.slice()); // a copy of the exact length: the pushes left room to grow
   }
 
+  /** The entries given as names' ids in `names` (distinct) and their values, at the same positions. */
+  static fromIds<V>(names: NameIds, interned: Interned<V>, ids: readonly number[], values: readonly V[]): PackedIdMap<V> {
+    const codes: number[] = [];
+    for (let i = 0; i < ids.length; i++) codes.push(encode(ids[i]!, interned, values[i]!));
+    codes.sort((a, b) => a - b); // one pass when the ids ascend, as the engine's build gives them
+    return new PackedIdMap(names, interned, codes.slice()); // a copy of the exact length (and packed, not holey)
+  }
+
   get size(): number {
     return this.codes.length;
   }
