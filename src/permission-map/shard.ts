@@ -26,11 +26,13 @@
  * and each shard's units and text; rows, chunks and shards that did not change are not cut, rendered, sorted or hashed
  * again (a changed big row is cut again only around the users moved since its previous version, `rowMoves`: its
  * other chunks are taken over without walking their users), and a map last written as one ConfigMap is rendered
- * whole first, without cutting units. The output is the same.
+ * whole first, without cutting units. Without a cache (a fresh build) a map is rendered whole first unless its users'
+ * characters alone are over the target (`overTarget`); a fresh row is cut over its users' places in its list
+ * (`ListedUsers`), not numbered in a table. The output is the same.
  */
 import { createHash } from 'node:crypto';
 import { previousRow, rowMoves, withheldMap, type MapRow, type NamespaceMap, type RowMoves } from './build-maps.ts';
-import { firstUserOf, flatEntities, forEachEntity, forEachFlatMask, jsonBytes, KeptRow, readFlat, sameEntities, userCountOf, UserTable, type KeptContent, type UserIds } from './kept-users.ts';
+import { firstUserOf, flatEntities, forEachEntity, forEachFlatMask, jsonBytes, KeptRow, ListedUsers, readFlat, sameEntities, userCountOf, UserTable, type KeptContent, type UserIds, type UserNumbers } from './kept-users.ts';
 import type { PermissionMapIndex, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
 
 export const DEFAULT_BUDGET_BYTES = 900 * 1024;
@@ -155,10 +157,11 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
     state.dropUnits();
     return write;
   };
-  // Without a cache (a fresh build), the whole shard is rendered first: most maps are one ConfigMap. With one, also
-  // when the last write was one ConfigMap (rendering it again is cheaper than cutting units): the output is the same
-  // either way, a fresh build trying the single ConfigMap first too.
-  const singleFirst = !cache || state.lastSingle;
+  // Without a cache (a fresh build), the whole shard is rendered first (most maps are one ConfigMap) unless a lower
+  // bound of its size, its users' characters alone, is above the target (`overTarget`: a split map is not rendered
+  // whole for nothing, a third of a fresh build's texts at medium). With one, when the last write was one ConfigMap
+  // (rendering it again is cheaper than cutting units). The output is the same either way.
+  const singleFirst = cache ? state.lastSingle : !overTarget(map.rows, target - header - Buffer.byteLength(key));
   if (singleFirst) {
     const write = single();
     if (write) return write;
@@ -232,6 +235,28 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
     }
   }
   return write;
+}
+
+/**
+ * Whether rows' JSON, commas between them left out, is surely more than `room` bytes: each row at least
+ * `{"users":[…]}` and each user at least its characters, its quotes and a comma (a name's JSON has at least as many
+ * bytes as UTF-16 code units, escapes only adding). Stops as soon as it is.
+ */
+export function overTarget(rows: readonly MapRow[], room: number): boolean {
+  let lower = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    lower += 11;
+    if (row instanceof KeptRow) {
+      const { ids, table } = row;
+      for (let j = 0; j < ids.length; j++) lower += table.jsonBytesOf(ids[j]!) + 1;
+    } else {
+      const users = row.users;
+      for (let j = 0; j < users.length; j++) lower += users[j]!.length + 3;
+    }
+    if (lower > room) return true;
+  }
+  return false;
 }
 
 function sameUnits(a: readonly Unit[], b: readonly Unit[]): boolean {
@@ -958,10 +983,11 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
     const first = firstUserOf(row);
     if (whole <= limit) return [{ first, hash: keyHash(first, 0), row, bytes: whole, part: 0, userBytes, end: WHOLE, render, dropped: 0, masks: distinctMasks(parts[0]!.entries) }];
   }
-  // Chunks are cut over user numbers: a kept row's own, or a fresh row's numbered in a table of its own.
+  // Chunks are cut over user numbers: a kept row's own, or a fresh row's places in its list (`ListedUsers`).
   const kept = row instanceof KeptRow;
-  const table = kept ? row.table : new UserTable();
-  const ids = kept ? row.ids : table.encode(row.users);
+  const listed = kept ? undefined : new ListedUsers(row.users);
+  const table: UserNumbers = kept ? row.table : listed!;
+  const ids = kept ? row.ids : listed!.ids;
   const units: Unit[] = [];
   for (const [p, part] of parts.entries()) {
     const previous = before?.filter((u) => u.part === p && u.end !== WHOLE);
@@ -973,7 +999,7 @@ function unitsOfRow(map: NamespaceMap, row: MapRow, render: RowRender, limit: nu
       if (chunk.unit) units.push(chunk.unit);
       else {
         const first = table.names[chunk.ids[0]!]!;
-        const chunkRow = kept ? new KeptRow(chunk.ids, table, keptContent!) : { users: table.decode(chunk.ids), ...content };
+        const chunkRow = kept ? new KeptRow(chunk.ids, row.table, keptContent!) : { users: table.decode(chunk.ids), ...content };
         units.push({ first, hash: keyHash(first, p), row: chunkRow, bytes: part.bytes + chunk.userBytes, part: p, userBytes: chunk.userBytes, end: chunk.end, render: undefined, dropped: 0, masks });
       }
     }
@@ -998,7 +1024,7 @@ const CHUNK_BOUNDARY_MASK = 127;
  */
 function chunkUsers(
   ids: UserIds,
-  table: UserTable,
+  table: UserNumbers,
   base: number,
   limit: number,
   previous: readonly Unit[],
@@ -1074,7 +1100,7 @@ function chunkUsers(
  * Whether a previous chunk `u` of `len` users, its users found at `i` of `ids`, ends where the walk would end it:
  * after a boundary user; or the next user does not fit; or the row ends there.
  */
-function endsThere(u: Unit, ids: UserIds, i: number, len: number, base: number, limit: number, table: UserTable): boolean {
+function endsThere(u: Unit, ids: UserIds, i: number, len: number, base: number, limit: number, table: UserNumbers): boolean {
   const n = ids.length;
   if (i + len > n) return false;
   if (u.end === BOUNDARY) return true;
@@ -1091,7 +1117,7 @@ function endsThere(u: Unit, ids: UserIds, i: number, len: number, base: number, 
  * after it may be another — the next chunk's first moved out, or a user added after it — which a chunk that ended
  * full depends on: `endsThere` checks that.) One merge of the moves (in name order) with the chunks' first users.
  */
-function untouchedChunks(n: number, table: UserTable, previous: readonly Unit[], moves: RowMoves): Int32Array | undefined {
+function untouchedChunks(n: number, table: UserNumbers, previous: readonly Unit[], moves: RowMoves): Int32Array | undefined {
   const { added, removed } = moves;
   let total = 0;
   for (const u of previous) {

@@ -6,13 +6,15 @@
  * when the flat entities lose the objects' key order. `inKeyOrder` puts (name, mask) pairs sorted by name in the
  * order an object made by inserting them lists its keys. `forEachFlatMask` reads the masks of flat entities as
  * `readFlat` does (it fails when a length is skipped wrongly: every mask after it is then read from the wrong place).
+ * `overTarget` (a fresh shardMap skips rendering a map whole when it says the map cannot fit) is a lower bound of the
+ * rows' JSON bytes, plain and kept rows, escapes and non-ASCII names included: it fails when it counts a byte too many.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { MapRow } from '../../src/permission-map/build-maps.ts';
 import type { PermissionMapRow } from '../../src/permission-map/permission-map.generated.ts';
 import { entitiesOfFlat, flatEntities, forEachFlatMask, inKeyOrder, KeptRow, readFlat, UserTable, type FlatEntities } from '../../src/permission-map/kept-users.ts';
-import { rowText } from '../../src/permission-map/shard.ts';
+import { overTarget, rowText } from '../../src/permission-map/shard.ts';
 
 const key = fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom('0', '1', '10', '2', '01', '-1', '4294967295', 'a"b', 'a\\b', '\u0000', 'é', '\ud83d\ude00', 'app-1'));
 const mask = fc.constantFrom('1', '3', 'f', '1ff', '20');
@@ -60,6 +62,26 @@ describe('rowText', () => {
         expect(rowText(new KeptRow(kept.ids, table, kept), ref)).toBe(rowText(plain, ref));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  test('overTarget: never over the bytes of the rows\' JSON (a lower bound), over once the room is below its count', () => {
+    fc.assert(
+      fc.property(fc.array(rowArb, { minLength: 1, maxLength: 6 }), fc.boolean(), (list, keep) => {
+        const ref = (m: string): number => parseInt(m, 16) % 7;
+        const table = new UserTable();
+        const rows = list.map((row): MapRow => {
+          const users = [...new Set(row.users)].sort();
+          return keep ? new KeptRow(table.encode(users), table, row) : { ...row, users };
+        });
+        const bytes = Buffer.byteLength(rows.map((row) => rowText(row, ref)).join(','));
+        expect(overTarget(rows, bytes)).toBe(false);
+        // Each row's braces and users at least, commas between rows left out: over a room below that.
+        let least = 0;
+        for (const row of rows) least += 11 + row.users.reduce((sum, user) => sum + user.length + 3, 0);
+        expect(overTarget(rows, least - 1)).toBe(true);
+      }),
+      { numRuns: 3000 },
     );
   });
 
