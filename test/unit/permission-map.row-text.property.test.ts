@@ -7,14 +7,17 @@
  * order an object made by inserting them lists its keys. `forEachFlatMask` reads the masks of flat entities as
  * `readFlat` does (it fails when a length is skipped wrongly: every mask after it is then read from the wrong place).
  * `overTarget` (a fresh shardMap skips rendering a map whole when it says the map cannot fit) is a lower bound of the
- * rows' JSON bytes, plain and kept rows, escapes and non-ASCII names included: it fails when it counts a byte too many.
+ * rows' JSON bytes, plain and kept rows, escapes and non-ASCII names included: it fails when it counts a byte too many;
+ * and a fresh shardMap is one ConfigMap exactly when its whole shard fits the target (it fails when the room given to
+ * `overTarget` is smaller than the target leaves, splitting a map that fits).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { MapRow } from '../../src/permission-map/build-maps.ts';
 import type { PermissionMapRow } from '../../src/permission-map/permission-map.generated.ts';
 import { entitiesOfFlat, flatEntities, forEachFlatMask, inKeyOrder, KeptRow, readFlat, UserTable, type FlatEntities } from '../../src/permission-map/kept-users.ts';
-import { overTarget, rowText } from '../../src/permission-map/shard.ts';
+import type { NamespaceMap } from '../../src/permission-map/build-maps.ts';
+import { overTarget, rowText, shardMap } from '../../src/permission-map/shard.ts';
 
 const key = fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom('0', '1', '10', '2', '01', '-1', '4294967295', 'a"b', 'a\\b', '\u0000', 'é', '\ud83d\ude00', 'app-1'));
 const mask = fc.constantFrom('1', '3', 'f', '1ff', '20');
@@ -117,4 +120,32 @@ describe('rowText', () => {
       { numRuns: 3000 },
     );
   });
+});
+
+test('a fresh shardMap is one ConfigMap when its whole shard and key fit the target, and not when it is one byte short', () => {
+  fc.assert(
+    // Rows of users only too: for them the lower bound is exact, so a room given to it too small shows.
+    fc.property(fc.array(rowArb, { minLength: 1, maxLength: 6 }), fc.boolean(), (list, usersOnly) => {
+      const rows = list.map((row): MapRow => (usersOnly ? { users: [...new Set(row.users)].sort() } : { ...row, users: [...new Set(row.users)].sort() }));
+      const map = { catalog: 'c', namespace: 'ns', evaluatedAt: 0, rights: [], kinds: [], admins: { users: [], rights: {} }, rows } as unknown as NamespaceMap;
+      const wide = { budgetBytes: 1 << 24, maxShards: 1 << 20 };
+      const one = shardMap(map, { ...wide, shardBytes: 1 << 22 });
+      expect(one.configMaps).toHaveLength(1);
+      const text = one.configMaps[0]!.data['charter-permissions.json']!;
+      const whole = Buffer.byteLength(text) + Buffer.byteLength('charter-permissions.json');
+      const at = shardMap(map, { ...wide, shardBytes: whole });
+      expect(at.configMaps).toHaveLength(1);
+      expect(at.configMaps[0]!.data['charter-permissions.json']).toBe(text);
+      // One byte short: split, or refused when a row cannot be cut small enough; never one ConfigMap.
+      let split: number;
+      try {
+        split = shardMap(map, { ...wide, shardBytes: whole - 1 }).configMaps.length;
+      } catch (e) {
+        expect((e as Error).message).toMatch(/too small to split/);
+        split = Infinity;
+      }
+      expect(split).toBeGreaterThan(1);
+    }),
+    { numRuns: 500 },
+  );
 });
