@@ -10,7 +10,13 @@
  * whose ConfigMaps, are meant to be identical (the 32 KiB shard layout of `9edfd54` changed the ConfigMaps, not what
  * they answer).
  *
- * With `--profile build|maps|shards|statuses`, a CPU profile of that phase in this checkout's last round (path on
+ * Two paths to the maps: `--path render` (the default) builds every map fresh (`buildPermissionMaps`, phase `maps`)
+ * and shards it without kept state (`shardMap`, phase `shards`), as `charter render` does; `--path operator` does
+ * what the operator does at its start instead, phase `kept`: `IncrementalMaps.write` for every namespace with a map
+ * (each map built and shard-rendered with the kept state a later change refreshes from), the kept maps held while the
+ * statuses are computed, as the operator holds them. `startMs` is build + the maps' phases + statuses either way.
+ *
+ * With `--profile build|maps|shards|kept|statuses`, a CPU profile of that phase in this checkout's last round (path on
  * stderr; read it with `node bench/hotspots.ts <file>`).
  *
  * One JSON line per tree and round on stdout; progress on stderr. Method and figures: docs/performance.md.
@@ -31,6 +37,7 @@ const { values: args } = parseArgs({
     tree: { type: 'string', multiple: true, default: [] },
     digest: { type: 'boolean', default: false },
     profile: { type: 'string' },
+    path: { type: 'string', default: 'render' },
   },
 });
 const tier = args.tier as TierName;
@@ -39,7 +46,12 @@ if (!(tier in TIERS) || tier === 'xlarge' || !Number.isInteger(rounds) || rounds
   console.error(`--tier: expected small, medium or large; --rounds: an integer ≥ 1; found ${args.tier} and ${args.rounds}`);
   process.exit(2);
 }
-const PHASES = ['build', 'maps', 'shards', 'statuses'] as const;
+const PHASES = ['build', 'maps', 'shards', 'kept', 'statuses'] as const;
+const path = args.path!;
+if (path !== 'render' && path !== 'operator') {
+  console.error(`--path: expected render or operator; found ${path}`);
+  process.exit(2);
+}
 const profilePhase = args.profile as (typeof PHASES)[number] | undefined;
 if (profilePhase !== undefined && !PHASES.includes(profilePhase)) {
   console.error(`--profile: expected one of ${PHASES.join(', ')}; found ${args.profile}`);
@@ -57,6 +69,7 @@ async function load(root: string) {
     status: await module('src/engine/status.ts'),
     maps: await module('src/permission-map/build-maps.ts'),
     shard: await module('src/permission-map/shard.ts'),
+    incremental: path === 'operator' ? await module('src/permission-map/incremental-maps.ts') : undefined,
   };
 }
 
@@ -98,16 +111,31 @@ async function measure(round: number, tree: (typeof trees)[number]): Promise<voi
   await profiled(round, tree, 'build', () => (engine = new tree.Engine(copyModel(workload.model), tree.catalog, {}, workload.now)));
   const build = cpuMs() - t;
   const heapBuilt = heapMiB();
-  t = cpuMs();
-  let maps: Map<string, unknown> | undefined;
-  await profiled(round, tree, 'maps', () => (maps = tree.maps.buildPermissionMaps(engine)));
-  const mapsMs = cpuMs() - t;
-  t = cpuMs();
-  await profiled(round, tree, 'shards', () => {
-    for (const map of maps!.values()) tree.shard.shardMap(map);
-  });
-  const shards = cpuMs() - t;
-  maps = undefined;
+  type Write = { configMaps: Array<{ metadata: { name: string; namespace: string }; data: Record<string, string> }> };
+  let mapsMs = 0;
+  let shards = 0;
+  let keptMs = 0;
+  /** With `--path operator`: the kept maps, held through the statuses (and read for the digest after them). */
+  let kept: { write(namespace: string): Write } | undefined;
+  if (path === 'render') {
+    t = cpuMs();
+    let maps: Map<string, unknown> | undefined;
+    await profiled(round, tree, 'maps', () => (maps = tree.maps.buildPermissionMaps(engine)));
+    mapsMs = cpuMs() - t;
+    t = cpuMs();
+    await profiled(round, tree, 'shards', () => {
+      for (const map of maps!.values()) tree.shard.shardMap(map);
+    });
+    shards = cpuMs() - t;
+    maps = undefined;
+  } else {
+    t = cpuMs();
+    await profiled(round, tree, 'kept', () => {
+      kept = new tree.incremental!.IncrementalMaps(engine);
+      for (const ns of engine.mapNamespaces() as Iterable<string>) kept!.write(ns);
+    });
+    keptMs = cpuMs() - t;
+  }
   // Statuses in the order the operator enqueues them (allObjectKeys: by kind), each kind timed as one run.
   const keys: string[] = tree.status.allObjectKeys(engine);
   const byKind: Record<string, number> = {};
@@ -138,10 +166,11 @@ async function measure(round: number, tree: (typeof trees)[number]): Promise<voi
   const heapAfterStatuses = heapMiB();
   let mapDigest: string | undefined;
   if (args.digest) {
+    // Every ConfigMap, name and data: from fresh builds (render), or as the kept maps write them again (operator).
     const hash = createHash('sha256');
     const all = tree.maps.buildPermissionMaps(engine) as Map<string, unknown>;
     for (const ns of [...all.keys()].sort()) {
-      const write = tree.shard.shardMap(all.get(ns)) as { configMaps: Array<{ metadata: { name: string; namespace: string }; data: Record<string, string> }> };
+      const write = (kept ? kept.write(ns) : tree.shard.shardMap(all.get(ns))) as Write;
       for (const cm of write.configMaps) hash.update(`${cm.metadata.namespace}/${cm.metadata.name}`).update(JSON.stringify(cm.data));
     }
     mapDigest = hash.digest('hex').slice(0, 16);
@@ -153,11 +182,11 @@ async function measure(round: number, tree: (typeof trees)[number]): Promise<voi
       round,
       load: Number(load.toFixed(1)),
       buildMs: round1(build),
-      mapsMs: round1(mapsMs),
-      shardsMs: round1(shards),
+      path,
+      ...(path === 'render' ? { mapsMs: round1(mapsMs), shardsMs: round1(shards) } : { keptMs: round1(keptMs) }),
       statusesMs: round1(statuses),
       statusesByKindMs: byKind,
-      startMs: round1(build + mapsMs + shards + statuses),
+      startMs: round1(build + mapsMs + shards + keptMs + statuses),
       heapBuiltMiB: heapBuilt,
       heapAfterStatusesMiB: heapAfterStatuses,
       ...(digest ? { digest } : {}),
