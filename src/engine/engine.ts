@@ -412,11 +412,19 @@ export class Engine implements EngineView {
   /**
    * `namespaceClasses`, with the class of each of their users in name order (`order[i]`: the index in `classes` of
    * the class holding the namespace's i-th user by name): what a fresh map build fills a row of several classes from,
-   * in name order, without merging their users by comparing names.
+   * in name order, without merging their users by comparing names. With the subjects (`namespaceClassesAndSubjects`)
+   * and the walk's number of each of those users (`walkIds[i]`, the i-th user's: numbers of this engine, a user's the
+   * same from walk to walk), by which kept maps number the users without looking their names up (incremental-maps.ts).
    */
-  namespaceClassesInOrder(namespace: string): { classes: RightsClass[]; order: Int32Array } {
-    const { classes } = this.namespaceClassesAndSubjects(namespace);
-    return { classes, order: this.classScratch.lastWalk(classes)!.classes.slice() };
+  namespaceClassesInOrder(namespace: string): { classes: RightsClass[]; order: Int32Array; walkIds: Int32Array; subjects: NamespaceSubjects } {
+    const { classes, subjects } = this.namespaceClassesAndSubjects(namespace);
+    const walk = this.classScratch.lastWalk(classes)!;
+    return { classes, order: walk.classes.slice(), walkIds: walk.ids.slice(), subjects };
+  }
+
+  /** Every user the engine numbered, in the order numbered (the model's users in name order at the build). */
+  numberedUsers(): readonly string[] {
+    return this.state.groups.userIds.names;
   }
 
   /**

@@ -247,6 +247,80 @@ export class NamespaceRows {
   }
 
   /**
+   * Adds a namespace's classes to kept rows that hold none yet (what `IncrementalMaps` does at a namespace's first
+   * map): as `addClasses` with `order`, but each row's users are numbered and placed in name order in one pass over
+   * the walk (`walkIds[i]`: the engine's number of the i-th user, `UserTable.idOfWalked`), and the users' index
+   * (`UserSlots`) is made from that pass, without sorting when the numbers ascend (a table numbered in name order).
+   */
+  addKeptClasses(classes: readonly RightsClass[], order: Int32Array, walkIds: Int32Array): void {
+    if (!this.track || this.bySlot.length > 0) {
+      this.addClasses(classes, order);
+      return;
+    }
+    const table = this.table!;
+    const entryOf = new Array<KeptEntry | undefined>(classes.length);
+    let users = 0;
+    for (let i = 0; i < classes.length; i++) {
+      const c = classes[i]!;
+      const key = this.keyOf(c);
+      if (key === undefined) continue;
+      const entry = this.entry(key) as KeptEntry;
+      entryOf[i] = entry;
+      entry.count += c.users.length;
+      users += c.users.length;
+    }
+    // Each class's row's users (by class: no look-up per user), filled up to `filledTo[slot]`.
+    const filled = new Map<KeptEntry, UserIds>();
+    const idsOf = new Array<UserIds | undefined>(classes.length);
+    for (let i = 0; i < classes.length; i++) {
+      const entry = entryOf[i];
+      if (entry === undefined) continue;
+      let entryIds = filled.get(entry);
+      if (entryIds === undefined) filled.set(entry, (entryIds = newIds(entry.count)));
+      idsOf[i] = entryIds;
+    }
+    // Walk numbers met before are read here, without the name (a table takes walk numbers from one engine only).
+    let fromWalk = table.walkNumbers();
+    const filledTo = new Int32Array(this.bySlot.length);
+    const next = new Int32Array(classes.length);
+    const ids = new Int32Array(users);
+    const slots = new Int32Array(users);
+    let k = 0;
+    let ascending = true;
+    let last = -1;
+    for (let i = 0; i < order.length; i++) {
+      const c = order[i]!;
+      const at = next[c]!++;
+      const entryIds = idsOf[c];
+      if (entryIds === undefined) continue;
+      const slot = entryOf[c]!.slot;
+      const w = walkIds[i]!;
+      let id = w < fromWalk.length ? fromWalk[w]! : -1;
+      if (id < 0) {
+        id = table.idOfWalked(w, classes[c]!.users[at]!);
+        fromWalk = table.walkNumbers(); // (grown)
+      }
+      entryIds[filledTo[slot]!++] = id;
+      if (!(id > last)) ascending = false;
+      last = ids[k] = id;
+      slots[k++] = slot;
+    }
+    if (k !== users) throw new Error(`NamespaceRows of ${this.namespace}: the order given does not hold the classes' users`);
+    for (const [entry, entryIds] of filled) {
+      if (filledTo[entry.slot] !== entry.count) throw new Error(`NamespaceRows of ${this.namespace}: the order given does not hold the classes' users`);
+      this.walked.set(entry, entryIds);
+    }
+    this.walkedSlots = ascending ? new UserSlots(ids, slots) : UserSlots.of(ids, slots);
+    this.userCount += users;
+    this.sorted = undefined;
+    this.order = undefined;
+  }
+
+  /** Rows' users numbered by `addKeptClasses` (published at the next sort), and its users' index. */
+  private readonly walked = new Map<KeptEntry, UserIds>();
+  private walkedSlots: UserSlots | undefined;
+
+  /**
    * The users of each entry given several of these classes (and none before them), in name order: the classes'
    * users read in `order`, each class's from where it was left (its users are in name order too).
    */
@@ -344,7 +418,8 @@ export class NamespaceRows {
       for (const entry of this.entries()) {
         const lists = this.unsorted.get(entry);
         if (entry instanceof KeptEntry) {
-          let ids: UserIds | undefined;
+          let ids: UserIds | undefined = this.walked.get(entry);
+          if (ids !== undefined && lists) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row both walked and not`);
           if (lists) ids = table!.encode(sortedUnion(entry.size === 0 ? lists : [table!.decode(entry.ids), ...lists], true));
           // Published and placed in row order, its users unchanged since: kept as it is.
           const current = entry.size > 0 && !this.pending.has(entry);
@@ -358,10 +433,15 @@ export class NamespaceRows {
           order.push(entry);
         }
       }
+      // The walk's users' index holds every row's users when no other users were added since.
+      const walkedSlots = this.unsorted.size === 0 ? this.walkedSlots : undefined;
+      this.walked.clear();
+      this.walkedSlots = undefined;
       this.unsorted.clear();
       const first = (entry: Entry): string => (entry instanceof KeptEntry ? entry.first : entry.names[0]!);
       order.sort((a, b) => (first(a) < first(b) ? -1 : 1));
-      if (table !== undefined) {
+      if (table !== undefined && walkedSlots !== undefined) this.userSlots = walkedSlots;
+      else if (table !== undefined) {
         let pairs = 0;
         for (const entry of order as KeptEntry[]) pairs += entry.size;
         const ids = new Int32Array(pairs);

@@ -2,8 +2,10 @@
  * Permission maps kept between changes: each namespace's rows (users grouped by published content, build-maps.ts's
  * `NamespaceRows`) stay in memory beside the engine, and a change moves only the users its `Impact` names, in the
  * namespaces it names, each to the row of its class now (`Engine.userClassIn`); rows whose users did not move keep
- * their rendered JSON (shard.ts's `RowRenderCache`). Each namespace's `namespaceSubjects` is kept from its build (the
- * classes' walk computes them: `Engine.namespaceClassesAndSubjects`) and computed again only when the engine says its
+ * their rendered JSON (shard.ts's `RowRenderCache`). A namespace's first rows are made from the engine's walk in name
+ * order (`Engine.namespaceClassesInOrder`, `NamespaceRows.addKeptClasses`: users numbered by their walk numbers, rows
+ * filled without merging, the users' index without a sort). Each namespace's `namespaceSubjects` is kept from its build (the
+ * classes' walk computes them) and computed again only when the engine says its
  * grants on entities or its owner moved (`Engine.namespaceSubjects` with the last ones), and its
  * next expiry only when the engine's `expiryStamp` moved. What `map` returns equals `buildNamespaceMap` on the same engine
  * (the incremental map property tests and the benchmark's verification hold the two equal, ConfigMaps byte for byte).
@@ -55,6 +57,9 @@ export class IncrementalMaps {
   constructor(engine: Engine) {
     this.engine = engine;
     this.masks = new MaskWriter(engine);
+    // Numbered in name order (as the engine's walks meet them), so that a namespace's users' numbers ascend with
+    // their names and its users' index needs no sort (`NamespaceRows.addKeptClasses`).
+    this.users.numberInNameOrder(engine.numberedUsers());
     this.stop = engine.onImpact((impact) => this.note(impact));
   }
 
@@ -86,8 +91,8 @@ export class IncrementalMaps {
     }
     if (rows === undefined) {
       rows = new NamespaceRows(engine, namespace, this.masks, true, this.users);
-      const built = engine.namespaceClassesAndSubjects(namespace);
-      rows.addClasses(built.classes);
+      const built = engine.namespaceClassesInOrder(namespace);
+      rows.addKeptClasses(built.classes, built.order, built.walkIds);
       this.subjects.set(namespace, built.subjects);
       this.kept.set(namespace, rows);
       this.stats.rebuilt++;

@@ -145,6 +145,31 @@ export class UserTable extends NameIds implements UserNumbers {
     return id;
   }
 
+  /**
+   * Engine walk number → this table's number (-1: not met yet): the users of a namespace's walk
+   * (`Engine.namespaceClassesInOrder`'s `walkIds`) numbered by an array read, not a look-up of the name. Walk numbers
+   * are one engine's: a table takes them from the engine of its kept maps only.
+   */
+  private fromWalk = new Int32Array(0);
+
+  /** Walk number → this table's number, -1 when not met yet (read only: `idOfWalked` numbers and grows it). */
+  walkNumbers(): Int32Array {
+    return this.fromWalk;
+  }
+
+  /** The number of the user the engine's walk numbered `walkId` (its name: `name`), numbering it when new. */
+  idOfWalked(walkId: number, name: string): number {
+    if (walkId >= this.fromWalk.length) {
+      const grown = new Int32Array(Math.max(walkId + 1, 2 * this.fromWalk.length, 256)).fill(-1);
+      grown.set(this.fromWalk);
+      this.fromWalk = grown;
+    }
+    let id = this.fromWalk[walkId]!;
+    if (id < 0) this.fromWalk[walkId] = id = this.idOf(name);
+    else if (this.names[id] !== name) throw new Error(`UserTable: walk number ${walkId} is ${name}, numbered ${this.names[id]} before (walk numbers of another engine?)`);
+    return id;
+  }
+
   /** Sorted names → their numbers, in the same order. */
   encode(names: readonly string[]): UserIds {
     const ids = newIds(names.length);
