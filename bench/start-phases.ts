@@ -57,6 +57,10 @@ if (profilePhase !== undefined && !PHASES.includes(profilePhase)) {
   console.error(`--profile: expected one of ${PHASES.join(', ')}; found ${args.profile}`);
   process.exit(2);
 }
+if (profilePhase !== undefined && (profilePhase === 'kept') !== (path === 'operator') && (profilePhase === 'maps' || profilePhase === 'shards' || profilePhase === 'kept')) {
+  console.error(`--profile ${profilePhase}: no such phase with --path ${path} (maps and shards are render's, kept the operator's)`);
+  process.exit(2);
+}
 if (!globalThis.gc) console.error('warning: run with --expose-gc (npm run bench:start does) so that each run starts after a full collection');
 
 /** What a tree is measured with: its own catalog loader, engine, maps, shards and statuses. */
