@@ -10,11 +10,12 @@
  * whose ConfigMaps, are meant to be identical (the 32 KiB shard layout of `9edfd54` changed the ConfigMaps, not what
  * they answer).
  *
- * Two paths to the maps: `--path render` (the default) builds every map fresh (`buildPermissionMaps`, phase `maps`)
- * and shards it without kept state (`shardMap`, phase `shards`), as `charter render` does; `--path operator` does
- * what the operator does at its start instead, phase `kept`: `IncrementalMaps.write` for every namespace with a map
+ * Two paths to the maps: `--path operator` (the default since 2026-12-03) does what the operator does at its start,
+ * phase `kept`: `IncrementalMaps.write` for every namespace with a map
  * (each map built and shard-rendered with the kept state a later change refreshes from), the kept maps held while the
- * statuses are computed, as the operator holds them. `startMs` is build + the maps' phases + statuses either way.
+ * statuses are computed, as the operator holds them; `--path render` (every figure before 2026-12-03 13:00) builds
+ * every map fresh (`buildPermissionMaps`, phase `maps`) and shards it without kept state (`shardMap`, phase
+ * `shards`), as `charter render` does. `startMs` is build + the maps' phases + statuses either way.
  *
  * With `--profile build|maps|shards|kept|statuses`, a CPU profile of that phase in this checkout's last round (path on
  * stderr; read it with `node bench/hotspots.ts <file>`).
@@ -37,7 +38,7 @@ const { values: args } = parseArgs({
     tree: { type: 'string', multiple: true, default: [] },
     digest: { type: 'boolean', default: false },
     profile: { type: 'string' },
-    path: { type: 'string', default: 'render' },
+    path: { type: 'string', default: 'operator' },
   },
 });
 const tier = args.tier as TierName;
