@@ -7,7 +7,7 @@
 import type { CollaborationObject } from '../model/model.ts';
 import type { Membership } from './memberships.ts';
 import { EMPTY, type RightSets, type RightSetId } from './right-sets.ts';
-import { pushLoose, pushTo, removeFromList, trimLists } from './list-index.ts';
+import { pushTo, removeFromList } from './list-index.ts';
 import type { CollaborationVerdict } from './verdict.ts';
 
 /** Where an entity key points: its kind and namespace, or the organization for `Organization/o`. */
@@ -48,6 +48,70 @@ function isKeyOf(key: string, c: { namespace: string; name: string }): boolean {
 
 /** `User/alice`, `UserGroup/devs`, `Organization/acme`: how the index names a subject. */
 export const subjectKey = (c: CollaborationObject): string => `${c.subject.kind}/${c.subject.name}`;
+
+/**
+ * Sets a list collected by `bulk` under its key: alone, as a copy of exactly its length (it grew by `push`), or after
+ * the list the key held already.
+ */
+function appendList<V>(map: Map<string, V[]>, key: string, list: V[]): void {
+  const before = map.get(key);
+  map.set(key, before !== undefined ? before.concat(list) : list.length > 1 ? list.slice() : list);
+}
+
+/** A namespace's grants as `bulk` collects them, and its targets by kind and name. */
+class NamespaceScratch {
+  readonly name: string;
+  readonly records: GrantRecord[] = [];
+  expiring: GrantRecord[] | undefined = undefined;
+  /** Organization that is the subject of one of the namespace's Collaborations → how many. */
+  organizationSubjects: Map<string, number> | undefined = undefined;
+  /** Target name → where it points, for each kind targeted by that name (a chain, most often of one). */
+  readonly targets = new Map<string, BulkTarget>();
+
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+interface BulkTarget {
+  kind: string;
+  info: EntityInfo;
+  /** The same name's target of another kind. */
+  next: BulkTarget | undefined;
+  /** For a membership (`info.organization` set): its organization's lists. */
+  organization: OrganizationScratch | undefined;
+}
+
+interface OrganizationScratch {
+  name: string;
+  memberships: GrantRecord[];
+  expiring: GrantRecord[] | undefined;
+}
+
+interface SubjectScratch {
+  kind: string;
+  name: string;
+  grants: GrantRecord[] | undefined;
+  memberships: GrantRecord[] | undefined;
+}
+
+/** What `GrantIndex.bulk` collects; each table's keys (and each subject list) in the order first seen. */
+class BulkScratch {
+  readonly namespaces = new Map<string, NamespaceScratch>();
+  readonly organizations = new Map<string, OrganizationScratch>();
+  /** Subjects by name: users, groups, and those of other kinds (organizations) by kind and name. */
+  readonly users = new Map<string, SubjectScratch>();
+  readonly groups = new Map<string, SubjectScratch>();
+  private readonly others = new Map<string, Map<string, SubjectScratch>>();
+  readonly subjectsWithGrants: SubjectScratch[] = [];
+  readonly subjectsWithMemberships: SubjectScratch[] = [];
+
+  subjectsOfKind(kind: string): Map<string, SubjectScratch> {
+    let subjects = this.others.get(kind);
+    if (subjects === undefined) this.others.set(kind, (subjects = new Map()));
+    return subjects;
+  }
+}
 
 export class GrantIndex {
   /** `namespace/name` → the collaboration's record. */
@@ -204,30 +268,35 @@ export class GrantIndex {
     const [index, key] = record.target.organization !== undefined ? [this.expiringOnOrganization, record.target.organization] : [this.expiringInNamespace, c.namespace];
     if (add) {
       this.expiring.add(record);
-      (this.loading ? pushLoose : pushTo)(index, key, record);
+      pushTo(index, key, record);
     } else {
       this.expiring.delete(record);
       removeFromList(index, key, record);
     }
   }
 
-  /** Set while `bulk` runs: lists grow by `push`, trimmed once at the end. */
-  private loading = false;
+  /** Set while `bulk` runs: what `add` collects instead of indexing each grant (see there). */
+  private loading: BulkScratch | undefined;
 
   /**
-   * Runs `fill` (which `add`s collaborations: the engine's build) with the index's lists grown by `push` and trimmed to
-   * their length once at the end (`trimLists`), instead of copied one longer at each add while short (`pushTo`); and
-   * each subject's and namespace's version moved once at the end (`touchAll`), not at each of its grants: a fresh
-   * index has no reader of versions yet, so only which subjects and namespaces hold a version matters, and that they
-   * are moved past anything seen before `bulk` (at the large tier 751,526 `Map` sets less, two for each of 375,763 grants on entities).
+   * Runs `fill` (which `add`s collaborations: the engine's build) with `add` taking the bulk route (`addLoading`):
+   * each grant is filed under its namespace's, subject's and organization's list in scratch tables looked up by the
+   * parts the Collaboration holds (namespace, then kind and name; subject kind, then name), without building a key
+   * string per grant; each list is set into the index once at the end (`flush`), trimmed to its length; and each
+   * subject's and namespace's version is moved once at the end (`touchAll`). The index's lists, their order and the
+   * order of their keys are those the adds would have given one by one (grant-index-bulk.property.test.ts).
+   * A fresh index has no reader of versions yet, so only which subjects and namespaces hold a version matters, and
+   * that they are moved past anything seen before `bulk`.
    */
   bulk(fill: () => void): void {
-    this.loading = true;
+    if (this.loading) throw new Error('GrantIndex.bulk: already filling in bulk');
+    const scratch = new BulkScratch();
+    this.loading = scratch;
     try {
       fill();
     } finally {
-      this.loading = false;
-      for (const index of [this.byNamespace, this.grantsBySubject, this.membershipsBySubject, this.byTargetOrganization, this.expiringInNamespace, this.expiringOnOrganization]) trimLists(index);
+      this.loading = undefined;
+      this.flush(scratch);
       this.touchAll();
     }
   }
@@ -246,30 +315,105 @@ export class GrantIndex {
    * is kept when it is the `namespace/name` (as it always is), so that the record and the model share one string (a string per Collaboration, 24 MiB at large).
    */
   add(c: CollaborationObject, verdict: CollaborationVerdict, modelKey?: string): GrantRecord {
+    if (this.loading) return this.addLoading(this.loading, c, verdict, modelKey);
     const target = this.entityInfo(targetKey(c));
     const record: GrantRecord = { key: modelKey !== undefined && isKeyOf(modelKey, c) ? modelKey : collaborationKey(c), collab: c, verdict, target };
     this.records.set(record.key, record);
     const subject = subjectKey(c);
-    const push = this.loading ? pushLoose : pushTo;
-    push(this.byNamespace, c.namespace, record);
+    pushTo(this.byNamespace, c.namespace, record);
     if (target.organization !== undefined) {
-      push(this.membershipsBySubject, subject, record);
-      push(this.byTargetOrganization, target.organization, record);
+      pushTo(this.membershipsBySubject, subject, record);
+      pushTo(this.byTargetOrganization, target.organization, record);
     } else {
-      push(this.grantsBySubject, subject, record);
+      pushTo(this.grantsBySubject, subject, record);
       if (this.byTargetEntity) pushTo(this.byTargetEntity, target.key, record);
-      if (!this.loading) {
-        this.touch(subject);
-        this.touchNamespace(c.namespace);
-      }
+      this.touch(subject);
+      this.touchNamespace(c.namespace);
     }
     if (c.expiresAt !== undefined || c.subject.kind === 'Organization') this.expiryTicks++;
     this.indexExpiry(record, true);
     return record;
   }
 
+  /**
+   * `add` during `bulk`: the record kept by key (and by entity, when that index is built), everything else collected in
+   * `scratch` for `flush`. A target is found by namespace, name and kind (first time: by its key, `entityInfo`, so the
+   * same `EntityInfo` as `add`'s, numbered in the same order); a subject by kind and name, its key built at `flush`.
+   */
+  private addLoading(scratch: BulkScratch, c: CollaborationObject, verdict: CollaborationVerdict, modelKey: string | undefined): GrantRecord {
+    let namespace = scratch.namespaces.get(c.namespace);
+    if (namespace === undefined) scratch.namespaces.set(c.namespace, (namespace = new NamespaceScratch(c.namespace)));
+    const { kind: targetKind, name: targetName } = c.target;
+    const named = namespace.targets.get(targetName);
+    let target = named;
+    while (target !== undefined && target.kind !== targetKind) target = target.next;
+    if (target === undefined) {
+      const info = this.entityInfo(targetKey(c));
+      let organization: OrganizationScratch | undefined;
+      if (info.organization !== undefined) {
+        organization = scratch.organizations.get(info.organization);
+        if (organization === undefined) scratch.organizations.set(info.organization, (organization = { name: info.organization, memberships: [], expiring: undefined }));
+      }
+      target = { kind: targetKind, info, organization, next: named };
+      namespace.targets.set(targetName, target);
+    }
+    const info = target.info;
+    const record: GrantRecord = { key: modelKey !== undefined && isKeyOf(modelKey, c) ? modelKey : collaborationKey(c), collab: c, verdict, target: info };
+    this.records.set(record.key, record);
+    const { kind: subjectKind, name: subjectName } = c.subject;
+    const subjectsOfKind = subjectKind === 'User' ? scratch.users : subjectKind === 'UserGroup' ? scratch.groups : scratch.subjectsOfKind(subjectKind);
+    let subject = subjectsOfKind.get(subjectName);
+    if (subject === undefined) subjectsOfKind.set(subjectName, (subject = { kind: subjectKind, name: subjectName, grants: undefined, memberships: undefined }));
+    namespace.records.push(record);
+    const organization = target.organization;
+    if (organization !== undefined) {
+      if (subject.memberships === undefined) scratch.subjectsWithMemberships.push(subject), (subject.memberships = [record]);
+      else subject.memberships.push(record);
+      organization.memberships.push(record);
+    } else {
+      if (subject.grants === undefined) scratch.subjectsWithGrants.push(subject), (subject.grants = [record]);
+      else subject.grants.push(record);
+      if (this.byTargetEntity) pushTo(this.byTargetEntity, info.key, record);
+    }
+    if (subjectKind === 'Organization') {
+      const counts = (namespace.organizationSubjects ??= new Map());
+      counts.set(subjectName, (counts.get(subjectName) ?? 0) + 1);
+      this.expiryTicks++;
+    }
+    if (c.expiresAt !== undefined) {
+      if (subjectKind !== 'Organization') this.expiryTicks++;
+      this.expiring.add(record);
+      if (organization !== undefined) (organization.expiring ??= []).push(record);
+      else (namespace.expiring ??= []).push(record);
+    }
+    return record;
+  }
+
+  /**
+   * The end of `bulk`: each list collected in `scratch` set once under its key (after what the index held under it,
+   * if anything), in the order the keys were first seen, as adds one by one would have left them.
+   */
+  private flush(scratch: BulkScratch): void {
+    for (const namespace of scratch.namespaces.values()) {
+      appendList(this.byNamespace, namespace.name, namespace.records);
+      if (namespace.expiring !== undefined) appendList(this.expiringInNamespace, namespace.name, namespace.expiring);
+      if (namespace.organizationSubjects !== undefined) {
+        const counts = this.subjectOrganizations.get(namespace.name);
+        if (counts === undefined) this.subjectOrganizations.set(namespace.name, namespace.organizationSubjects);
+        else for (const [org, n] of namespace.organizationSubjects) counts.set(org, (counts.get(org) ?? 0) + n);
+      }
+    }
+    for (const organization of scratch.organizations.values()) {
+      if (organization.memberships.length > 0) appendList(this.byTargetOrganization, organization.name, organization.memberships);
+      if (organization.expiring !== undefined) appendList(this.expiringOnOrganization, organization.name, organization.expiring);
+    }
+    for (const subject of scratch.subjectsWithGrants) appendList(this.grantsBySubject, `${subject.kind}/${subject.name}`, subject.grants!);
+    for (const subject of scratch.subjectsWithMemberships) appendList(this.membershipsBySubject, `${subject.kind}/${subject.name}`, subject.memberships!);
+  }
+
   /** Removes a collaboration (by its key); returns the record it had, if any. */
   remove(c: CollaborationObject): GrantRecord | undefined {
+    if (this.loading) throw new Error('GrantIndex.remove during bulk: its lists are not filled yet'); // nothing calls it there
     const record = this.records.get(collaborationKey(c));
     if (!record) return undefined;
     this.records.delete(record.key);

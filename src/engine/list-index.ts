@@ -21,21 +21,6 @@ export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else list.push(value);
 }
 
-/**
- * Appends a value under a key by `push` (room to grow), for an index filled in bulk and then `trimLists`: what
- * `pushTo`'s exact copies cost at a build of 100,000 grants was a tenth of it, in copies and their garbage.
- */
-export function pushLoose<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (!list) map.set(key, [value]);
-  else list.push(value);
-}
-
-/** Replaces every list of more than one value by a copy of exactly its length (after `pushLoose`). */
-export function trimLists<K, V>(map: Map<K, V[]>): void {
-  for (const [key, list] of map) if (list.length > 1) map.set(key, list.slice());
-}
-
 /** Removes a value, keeping the others' order; drops the key when its list becomes empty. */
 export function removeFromList<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

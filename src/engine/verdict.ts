@@ -20,7 +20,7 @@ export interface CollaborationVerdict {
 export function judge(c: CollaborationObject, ctx: CheckContext, sets: RightSets, checks: readonly CollaborationCheck[]): CollaborationVerdict {
   const failures = checkCollaboration(c, ctx, checks);
   const catalog: Catalog = ctx.catalog;
-  const names = c.role !== undefined && catalog.roles.has(c.role) ? [...c.rights, ...catalog.roles.get(c.role)!] : [...c.rights];
+  const names = c.role !== undefined && catalog.roles.has(c.role) ? [...c.rights, ...catalog.roles.get(c.role)!] : c.rights;
   let wouldGrant = sets.expand(names);
   if (c.target.kind !== 'Organization') wouldGrant = sets.intersect(wouldGrant, sets.kindRights(c.target.kind));
   if (failures.length === 0) return activeVerdict(sets, wouldGrant);

@@ -56,6 +56,14 @@ describe('semantics §3 which collaborations count', () => {
     expect(status.conditions.find((x) => x.type === 'Accepted')!.message).toContain('RIGHT_NOPE');
     expect(status.grantedRights).toEqual([]);
   });
+  test('a failure names every right it is about, in the order of spec.rights', () => {
+    const c = collab('acme/c', 'User/alice', 'Application/app', ['RIGHT_GATEWAY_INFO', 'RIGHT_NOPE', 'RIGHT_APPLICATION_INFO', 'RIGHT_CLIENT_ALL', 'RIGHT_FLY']);
+    const engine = engineOf(modelOf(...base, c), { now: T });
+    expect(engine.verdict('acme', 'c')!.failures.map((f) => f.message)).toEqual([
+      'spec.rights: RIGHT_NOPE, RIGHT_FLY are not in the catalog ' + engine.catalog.name,
+      'spec.rights: RIGHT_GATEWAY_INFO, RIGHT_CLIENT_ALL are not rights of kind Application',
+    ]);
+  });
   test('every failure is reported, the first of §3 order being the reason', () => {
     const c = collab('acme/c', 'User/ghost', 'Application/app', ['RIGHT_GATEWAY_INFO'], { expiresAt: T - 1 });
     expect(reasonsOf(c)).toEqual(['RightsNotApplicable', 'Expired', 'SubjectNotFound']);
