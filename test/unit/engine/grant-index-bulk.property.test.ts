@@ -88,6 +88,72 @@ test('a bulk fill equals the same adds one at a time, onto a fresh index or one 
   );
 });
 
+/** A step after the fill: an add, a remove or a re-judgement (a verdict with `active` and `granted` moved). */
+type Step = { type: 'add'; c: CollaborationObject } | { type: 'remove'; c: CollaborationObject } | { type: 'rejudge'; c: CollaborationObject; active: boolean };
+const stepArb = (collabs: fc.Arbitrary<CollaborationObject>): fc.Arbitrary<Step> =>
+  fc.oneof(
+    collabs.map((c) => ({ type: 'add' as const, c })),
+    collabs.map((c) => ({ type: 'remove' as const, c })),
+    fc.tuple(collabs, fc.boolean()).map(([c, active]) => ({ type: 'rejudge' as const, c, active })),
+  );
+const REJUDGED: CollaborationVerdict = { active: false, failures: [], granted: 1 as CollaborationVerdict['granted'], wouldGrant: EMPTY };
+
+function step(index: GrantIndex, s: Step): void {
+  if (s.type === 'add') index.add(s.c, VERDICT);
+  else if (s.type === 'remove') index.remove(s.c);
+  else {
+    const record = index.get(`${s.c.namespace}/${s.c.name}`);
+    if (record) index.rejudge(record, s.active ? VERDICT : REJUDGED);
+  }
+}
+
+// Few names and many grants, so that a subject's, a namespace's and an organization's lists pass 16 entries (where
+// `pushTo` stops copying a list one longer and grows it in place) before the steps after the fill.
+const crowdedArb: fc.Arbitrary<CollaborationObject> = fc.record({
+  kind: fc.constant('Collaboration' as const),
+  namespace: fc.constantFrom('n0', 'n1'),
+  name: fc.integer({ min: 0, max: 59 }).map((i) => `c${i}`),
+  generation: fc.constant(1),
+  subject: fc.record({ kind: fc.constantFrom(...SUBJECT_KINDS), name: fc.constantFrom('a', 'b') }),
+  target: fc.record({ kind: fc.constantFrom(...TARGET_KINDS), name: fc.constantFrom('a', 'b') }),
+  rights: fc.constant([]),
+  role: fc.constant(undefined),
+  expiresAt: fc.option(fc.constant(1), { nil: undefined }),
+});
+
+test('after a bulk fill, adds, removes and re-judgements leave the index as after the same adds one at a time', () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.array(collabArb, { maxLength: 40 }), fc.array(crowdedArb, { minLength: 20, maxLength: 80 })),
+      fc.array(fc.oneof(stepArb(collabArb), stepArb(crowdedArb)), { maxLength: 30 }),
+      fc.boolean(),
+      (collabs, steps, byEntityFirst) => {
+        const one = new GrantIndex();
+        const bulk = new GrantIndex();
+        if (byEntityFirst) (one.onEntity('Application/n0/a'), bulk.onEntity('Application/n0/a'));
+        for (const c of collabs) one.add(c, VERDICT);
+        bulk.bulk(() => {
+          for (const c of collabs) bulk.add(c, VERDICT, `${c.namespace}/${c.name}`);
+        });
+        const all = [...collabs, ...steps.map((s) => s.c)];
+        for (const s of steps) {
+          step(one, s);
+          step(bulk, s);
+          expect(picture(bulk, all)).toEqual(picture(one, all));
+        }
+        // Versions compared as numbers too: each step moves the same subjects' and namespaces' versions on both sides.
+        const subjects = SUBJECT_KINDS.flatMap((kind) => NAMES.map((name) => `${kind}/${name}`));
+        const moved = (index: GrantIndex, before: number[]): boolean[] => subjects.map((s, i) => index.subjectVersion(s) !== before[i]);
+        const oneBefore = subjects.map((s) => one.subjectVersion(s));
+        const bulkBefore = subjects.map((s) => bulk.subjectVersion(s));
+        for (const s of steps.slice(0, 5)) (step(one, s), step(bulk, s));
+        expect(moved(bulk, bulkBefore)).toEqual(moved(one, oneBefore));
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
 test('a bulk fill takes no remove and no second fill while it runs', () => {
   const index = new GrantIndex();
   const c: CollaborationObject = { ...fc.sample(collabArb, { numRuns: 1, seed: 1 })[0]!, expiresAt: undefined };
