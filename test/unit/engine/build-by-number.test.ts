@@ -60,3 +60,33 @@ test('a first build by number gives what the same objects give one change at a t
   stepped.apply([{ type: 'delete', kind: 'Collaboration', namespace: 'n0', name: 'app-1' }]);
   expect(picture(built)).toEqual(picture(stepped));
 });
+
+test("a membership flowing down to a child organization meets the user's own there, in either order, in the build as one change at a time", () => {
+  const catalog = loadCatalog();
+  const settings = ['RIGHT_ORGANIZATION_INFO', 'RIGHT_ORGANIZATION_SETTINGS_BASIC'];
+  // amy: her own membership of the child comes first, her group's of the parent (flowing to the child) after;
+  // bob: his group's membership of the child first, his own of the parent after.
+  const flows = [
+    user('amy'),
+    user('bob'),
+    group('amy-team', { users: ['amy'] }),
+    group('bob-team', { users: ['bob'] }),
+    org('parent', { namespaces: ['n0'] }),
+    org('child', { parent: 'parent', namespaces: ['n1'] }),
+    collab('n1/m-amy', 'User/amy', 'Organization/child', INFO),
+    collab('n1/m-bob-team', 'UserGroup/bob-team', 'Organization/child', INFO),
+    collab('n0/m-amy-team', 'UserGroup/amy-team', 'Organization/parent', settings),
+    collab('n0/m-bob', 'User/bob', 'Organization/parent', settings),
+  ];
+  const built = new Engine(modelOf(...flows), catalog, {}, NOW);
+  const stepped = new Engine(emptyModel(), catalog, {}, NOW);
+  for (const object of flows) stepped.apply([{ type: 'upsert', object } satisfies Change]);
+  const memberships = (engine: Engine): unknown =>
+    ['amy', 'bob'].map((u) => [...engine.membershipsOf(u)].map(([o, m]) => [o, engine.sets.rightNames(m.mask), m.direct, m.viaGroup]).sort());
+  expect(memberships(built)).toEqual(memberships(stepped));
+  for (const u of ['amy', 'bob']) {
+    const child = built.membershipsOf(u).get('child');
+    expect([child?.direct, child?.viaGroup]).toEqual([true, true]);
+    expect(built.sets.rightNames(child!.mask)).toEqual(expect.arrayContaining(settings));
+  }
+});
