@@ -1,7 +1,8 @@
 /**
  * Users as numbers in the kept permission maps (incremental-maps.ts keeps every namespace's rows between changes):
  * a table numbering each user once per kept maps (`UserTable`, which also holds each name's JSON bytes and hash, what
- * cutting a row into chunks reads per user), a kept row's users as an `Int32Array` of those numbers in the map's
+ * cutting a row into chunks reads per user, and the names' bytes one after the other, what a first write's rendering
+ * copies: shard-bytes.ts), a kept row's users as an `Int32Array` of those numbers in the map's
  * users order (by name: `KeptRow`, names decoded only when a row is rendered or read as a `MapRow`), and a kept
  * namespace's users' index, user number → its row's slot, sorted in blocks of `Int32Array`s (`UserSlots`).
  *
@@ -141,8 +142,42 @@ export class UserTable extends NameIds implements UserNumbers {
       }
       this.bytes[id] = jsonBytes(name);
       this.hashes[id] = fnv1a(name);
+      this.pool(id, name);
     }
     return id;
+  }
+
+  /**
+   * Every user's name as bytes (ASCII names needing no JSON escape; others -1 in `poolAt`), one after the other in
+   * the order numbered (in name order at a start: a row's users read it forwards): what shard-bytes.ts copies a row's
+   * users from, without reading the names' strings, scattered over the heap.
+   */
+  private poolBytes = new Uint8Array(4096);
+  private poolAt = new Int32Array(256);
+  private poolEnd = 0;
+
+  private pool(id: number, name: string): void {
+    if (id >= this.poolAt.length) {
+      const at = new Int32Array(this.poolAt.length * 2);
+      at.set(this.poolAt);
+      this.poolAt = at;
+    }
+    if (this.bytes[id] !== name.length + 2) {
+      this.poolAt[id] = -1;
+      return;
+    }
+    if (this.poolEnd + name.length > this.poolBytes.length) {
+      const grown = new Uint8Array(Math.max(2 * this.poolBytes.length, this.poolEnd + name.length));
+      grown.set(this.poolBytes.subarray(0, this.poolEnd));
+      this.poolBytes = grown;
+    }
+    this.poolAt[id] = this.poolEnd;
+    for (let i = 0; i < name.length; i++) this.poolBytes[this.poolEnd++] = name.charCodeAt(i);
+  }
+
+  /** The names' bytes (`nameBytes`) and where each user's start (-1: not plain ASCII), for shard-bytes.ts; read only. */
+  namePool(): { bytes: Uint8Array; at: Int32Array } {
+    return { bytes: this.poolBytes, at: this.poolAt };
   }
 
   /**

@@ -26,13 +26,15 @@
  * and each shard's units and text; rows, chunks and shards that did not change are not cut, rendered, sorted or hashed
  * again (a changed big row is cut again only around the users moved since its previous version, `rowMoves`: its
  * other chunks are taken over without walking their users), and a map last written as one ConfigMap is rendered
- * whole first, without cutting units. Without a cache (a fresh build) a map is rendered whole first unless its users'
+ * whole first, without cutting units; a shard whose kept rows are all rendered now (a namespace's first write) is
+ * written as bytes (shard-bytes.ts) when its strings are plain ASCII. Without a cache (a fresh build) a map is rendered whole first unless its users'
  * characters alone are over the target (`overTarget`); a fresh row is cut over its users' places in its list
  * (`ListedUsers`), not numbered in a table. The output is the same.
  */
 import { createHash } from 'node:crypto';
 import { previousRow, rowMoves, withheldMap, type MapRow, type NamespaceMap, type RowMoves } from './build-maps.ts';
 import { firstUserOf, flatEntities, forEachEntity, forEachFlatMask, jsonBytes, KeptRow, ListedUsers, readFlat, sameEntities, userCountOf, UserTable, type KeptContent, type UserIds, type UserNumbers } from './kept-users.ts';
+import { keptShardText, shardSha256 } from './shard-bytes.ts';
 import type { PermissionMapIndex, PermissionMapShard, PermissionMapShardRef } from './permission-map.generated.ts';
 
 export const DEFAULT_BUDGET_BYTES = 900 * 1024;
@@ -149,7 +151,7 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
       if (cache) cache.wholeMisses++;
       return undefined;
     }
-    const write = finish(map, name, [{ configMap: name, key, ...whole, sha256: sha256(whole.text) }]);
+    const write = finish(map, name, [{ configMap: name, key, ...whole, sha256: shardSha256(whole.text) }]);
     const index = write.configMaps[0]!.data[INDEX_KEY]!;
     if (Buffer.byteLength(INDEX_KEY) + Buffer.byteLength(index) + Buffer.byteLength(key) + whole.bytes > budget) return undefined;
     state.lastSingle = true;
@@ -221,7 +223,7 @@ export function shardMap(map: NamespaceMap, options: ShardOptions = {}): Permiss
       return before.rendered;
     }
     const { text, bytes } = renderShard(map.namespace, bucket.map((u) => u.row), bucket.map(unitRender), shardTable(bucket), cache);
-    const rendered = { configMap: `${name}-${i}`, key: `${name}-${i}.json`, text, bytes, sha256: sha256(text) };
+    const rendered = { configMap: `${name}-${i}`, key: `${name}-${i}.json`, text, bytes, sha256: shardSha256(text) };
     kept[i] = { units: bucket, rendered };
     return rendered;
   });
@@ -767,12 +769,20 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
   const prefix = `${head.slice(0, -1)},"rows":[`;
   const table = cache ? cache.tableId(sets.join(',')) : -1;
   let position: Map<string, number> | undefined;
+  // This text, for the rows rendered now (its text set once made).
+  const source: RenderSource = { table, text: '' };
+  // Kept rows all rendered now (none from a text kept before: a namespace's first write): written as bytes
+  // (shard-bytes.ts), when they can be.
+  const bytes = table >= 0 && noneKept(renders, table) ? keptShardText(prefix, rows, (position = new Map(sets.map((m, j) => [m, j])))) : undefined;
+  if (bytes !== undefined) {
+    for (const render of renders) rendersNow(render, source);
+    pointAt(source, bytes.text, prefix.length, renders, bytes.lengths, table);
+    return { text: bytes.text, bytes: bytes.text.length };
+  }
   // Each row's JSON: kept rows' from the text they were last rendered into (runs of rows adjacent there taken as one
   // piece, commas included), the others rendered now. `lengths`: each row's, to point the rows at the new text.
   const pieces: string[] = [];
   const lengths = table >= 0 ? new Array<number>(rows.length) : undefined;
-  // This text, for the rows rendered now (its text set once made).
-  const source: RenderSource = { table, text: '' };
   let runSrc: string | undefined;
   let runStart = 0;
   let runEnd = 0;
@@ -809,15 +819,7 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
     const done = rowText(rows[i]!, (m) => where.get(m)!);
     if (lengths) {
       lengths[i] = done.length;
-      // This table's slot: the other one keeps the rendering against the table before.
-      if (render.a === undefined) render.b = undefined;
-      else if (render.b === undefined) render.b = { src: render.a, at: render.atA, len: render.lenA };
-      else {
-        render.b.src = render.a;
-        render.b.at = render.atA;
-        render.b.len = render.lenA;
-      }
-      render.a = source;
+      rendersNow(render, source);
     }
     pieces.push(done);
   }
@@ -826,26 +828,48 @@ function renderShard(namespace: string, rows: readonly MapRow[], renders: readon
   pieces[0] = prefix + pieces[0]!;
   pieces[pieces.length - 1] += ']}';
   const text = pieces.length === 1 ? flat(pieces[0]!) : pieces.join(',');
-  if (lengths) {
-    // Every row now points at this text (for this table), so that the texts it was taken from can go.
-    source.text = text;
-    let at = prefix.length;
-    for (let i = 0; i < rows.length; i++) {
-      const render = renders[i]!;
-      const len = lengths[i]!;
-      if (render.a!.table === table) {
-        render.a = source;
-        render.atA = at;
-        render.lenA = len;
-      } else {
-        render.b!.src = source;
-        render.b!.at = at;
-        render.b!.len = len;
-      }
-      at += len + 1;
-    }
-  }
+  if (lengths) pointAt(source, text, prefix.length, renders, lengths, table);
   return text1(text);
+}
+
+/** Whether no rendering holds a row's text against this table (every row is rendered now). */
+function noneKept(renders: readonly RowRender[], table: number): boolean {
+  for (const render of renders) if ((render.a !== undefined && render.a.table === table) || (render.b !== undefined && render.b.src.table === table)) return false;
+  return true;
+}
+
+/** A row rendered now into `source`: its slot `a`, the other one (`b`) keeping its rendering against the table before. */
+function rendersNow(render: RowRender, source: RenderSource): void {
+  if (render.a === undefined) render.b = undefined;
+  else if (render.b === undefined) render.b = { src: render.a, at: render.atA, len: render.lenA };
+  else {
+    render.b.src = render.a;
+    render.b.at = render.atA;
+    render.b.len = render.lenA;
+  }
+  render.a = source;
+}
+
+/**
+ * Every row now points at `text` (for this table; its rows from `at` on, `lengths[i]` characters each and a comma
+ * between), so that the texts it was taken from can go.
+ */
+function pointAt(source: RenderSource, text: string, at: number, renders: readonly RowRender[], lengths: readonly number[], table: number): void {
+  source.text = text;
+  for (let i = 0; i < renders.length; i++) {
+    const render = renders[i]!;
+    const len = lengths[i]!;
+    if (render.a!.table === table) {
+      render.a = source;
+      render.atA = at;
+      render.lenA = len;
+    } else {
+      render.b!.src = source;
+      render.b!.at = at;
+      render.b!.len = len;
+    }
+    at += len + 1;
+  }
 }
 
 /**
