@@ -10,8 +10,11 @@
  * `namespaceDefaults` and `organizationRows` give user by user (the permission-map tests hold the two equal).
  * A signature is a node of a trie of token sequences, and users and each subject's members are numbered (`ClassScratch`,
  * one per engine, its members dropped at every change; read from the group index's numbers, each translated once), so
- * that the walk costs a few array reads per (user, subject), not a list and a string per user. The users reached are
- * then put in name order once per namespace (by ranks: a bitset over every rank when they are many), so that each
+ * that the walk costs a few array reads per (user, subject), not a list and a string per user; the administrators' ids,
+ * and whether a user named by a grant holds rights, are kept per state too, not looked up by name in every namespace.
+ * The users named directly at one node (each its own class) share the rights the node's other tokens give, made once.
+ * The users reached are then put in name order once per namespace (by ranks, which are the ids themselves while ids
+ * ascend with the names: a bitset over the ranks' span when it is small against them, else sorted), so that each
  * class's users come sorted and the classes come in the order of their first user, a permission map's row order,
  * without a sort per class (a hot group's thousands of members were sorted again in every namespace it reaches).
  * One user's class can also be found from the user's side (`userClassIn`, over the namespace's `namespaceSubjects`):
@@ -54,6 +57,12 @@ const ADMIN = -2;
 const DIRECT = -3;
 /** Organization subject j is the token ORGANIZATION - j, followed by the member's mask. */
 const ORGANIZATION = -4;
+
+/**
+ * `groupByName` reads a walk's ranks back from the bitset when it spans fewer words than this many per user reached
+ * (a word read, mostly zero, against a user's share of a sort), else sorts them.
+ */
+const BITSET_WORDS_PER_USER = 16;
 
 /**
  * What reaches users in a namespace: its active entity grants by subject (a user directly, a group, an organization)
@@ -117,7 +126,6 @@ export function namespaceSubjects(state: EngineState, namespace: string): Namesp
  * `subjects`: the namespace's `namespaceSubjects` now (computed when not given; a caller keeping them passes them).
  */
 export function namespaceClasses(state: EngineState, namespace: string, scratch: ClassScratch, subjects: NamespaceSubjects = namespaceSubjects(state, namespace)): RightsClass[] {
-  const { restricted, model } = state;
   const { owner, direct, groupNames, organizations } = subjects;
   const walk = scratch.begin(state);
 
@@ -127,18 +135,25 @@ export function namespaceClasses(state: EngineState, namespace: string, scratch:
   if (owner !== undefined) walk.pushMembers(walk.organizationMembers(owner), OWNER);
   organizations.forEach((org, j) => walk.pushMembers(walk.organizationMembers(org), ORGANIZATION - j));
   groupNames.forEach((group, k) => walk.pushGroup(walk.groupMembers(group), k));
-  for (const user of direct.keys()) if (model.users.has(user) && !restricted.has(user)) walk.markDirect(walk.push(walk.idOf(user), DIRECT));
-  for (const admin of state.admins) walk.pushIfSeen(admin, ADMIN);
+  walk.pushDirect(direct.keys());
+  walk.pushAdmins();
 
   // Users grouped by node (a user named directly by a grant has rights of its own: its class is itself), in name
   // order: the users reached sorted once (by ranks numbered once, not by comparing names), so that each class's users
   // come sorted and the classes come in the order of their first user (a permission map's row order), without a sort
-  // per class.
+  // per class. A class's rights come from its node's tokens; the users named directly at one node (each its own class)
+  // share what the other tokens give, made once per node, each adding its own grants to a copy.
   const groups = walk.groupByName();
   const classes: RightsClass[] = new Array<RightsClass>(groups.nodes.length);
+  const shared = new Map<number, RightsClass>();
   for (let c = 0; c < classes.length; c++) {
     const users = groups.users[c]!;
-    classes[c] = classOf(state, subjects, walk.tokens(groups.nodes[c]!), users[0]!, users);
+    const node = groups.nodes[c]!;
+    if (walk.namedDirectly(node)) {
+      let base = shared.get(node);
+      if (base === undefined) shared.set(node, (base = classOf(state, subjects, walk.tokens(node), undefined, users)));
+      classes[c] = withDirectGrants(state, base, direct.get(users[0]!)!, users);
+    } else classes[c] = classOf(state, subjects, walk.tokens(node), users[0]!, users);
   }
   walk.keep(classes);
   return classes;
@@ -152,17 +167,22 @@ interface OrganizationMembers {
 
 /**
  * The scratch space of `namespaceClasses`, one per engine: users numbered once (ids never reused); each user's trie
- * node and the walk it was last reached in (so nothing is cleared between namespaces); the trie of the current walk;
- * and each subject's members holding rights, as ids, kept until the engine's state changes (`forget`: the engine
- * calls it on every change and time step), so that a full build reads an organization owning ten namespaces, or a
- * group granted in a hundred, as an array of numbers, not a Map of strings, each time.
+ * node and the walk it was last reached in, side by side (so nothing is cleared between namespaces, and a user's reads
+ * fall in one cache line); the trie of the current walk; and each subject's members holding rights, as ids, the
+ * administrators' ids and whether each user named by a grant holds rights, kept until the engine's state changes
+ * (`forget`: the engine calls it on every change and time step), so that a full build reads an organization owning ten
+ * namespaces, or a group granted in a hundred, as an array of numbers, not a Map of strings, each time.
  */
 export class ClassScratch {
   /** Every user seen, numbered once (ids are never reused); the side arrays below are indexed by these ids. */
   private readonly numbered = new NameIds();
-  private walkOf = new Int32Array(1024);
-  private nodeOfUser = new Int32Array(1024);
-  private directOf = new Uint8Array(1024);
+  /**
+   * Per id, side by side (one cache line for both, where a user's reads in a walk land at random in a table of every
+   * user): at 2·id the walk the user was last reached in, at 2·id + 1 its trie node in that walk.
+   */
+  private reached = new Int32Array(2048);
+  /** Per id, the walk in which the user was last named directly by a grant (`pushDirect`): nothing cleared per walk. */
+  private directWalk = new Int32Array(1024);
   private walkId = 0;
   /** Every numbered user by name, and each id's position in that order (recomputed when users were numbered). */
   private byRank: string[] = [];
@@ -187,6 +207,14 @@ export class ClassScratch {
   private readonly groups = new Map<string, Int32Array>();
   /** The restricted users' ids marked (`isRestricted`), until the state changes. */
   private restrictedIds: Uint8Array | undefined;
+  /** The administrators' ids (`pushAdmins`), until the state changes. */
+  private adminIds: Int32Array | undefined;
+  /**
+   * Per id, whether the user holds rights in the state as `pushDirect` found it: `stamp` yes, `-stamp` no, anything
+   * else not looked up since the state changed (`forget` moves `stamp`: nothing is cleared).
+   */
+  private standing = new Int32Array(1024);
+  private stamp = 1;
   /** The group index's user numbers (`fromUserId`) → ids here + 1 (0: not yet translated); for `state` only. */
   private fromUserIds = new Int32Array(0);
   /**
@@ -202,11 +230,14 @@ export class ClassScratch {
   private edgeToken = new Int32Array(2048);
   private edgeChild = new Int32Array(2048);
   /** Users reached in this walk, in the order first reached. */
-  seen: number[] = [];
+  private seen = new Int32Array(1024);
+  private seenCount = 0;
 
-  /** Drops the members kept per subject: the state they were read from changed. */
+  /** Drops what is kept per state (subjects' members, administrators, named users' standing): the state changed. */
   forget(): void {
     this.restrictedIds = undefined;
+    this.adminIds = undefined;
+    this.stamp++;
     this.organizations.clear();
     this.groups.clear();
   }
@@ -231,7 +262,7 @@ export class ClassScratch {
     this.bind(state);
     this.walkId++;
     this.walkClasses = undefined;
-    this.seen = [];
+    this.seenCount = 0;
     this.nodes = 1;
     return this;
   }
@@ -257,15 +288,15 @@ export class ClassScratch {
 
   idOf(user: string): number {
     const id = this.numbered.idOf(user);
-    if (id >= this.walkOf.length) {
-      const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+    if (id >= this.directWalk.length) {
+      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2);
         b.set(a);
         return b;
       };
-      this.walkOf = grow(this.walkOf);
-      this.nodeOfUser = grow(this.nodeOfUser);
-      this.directOf = grow(this.directOf);
+      this.reached = grow(this.reached);
+      this.directWalk = grow(this.directWalk);
+      this.standing = grow(this.standing);
     }
     return id;
   }
@@ -383,17 +414,16 @@ export class ClassScratch {
 
   /** The user's node so far in this walk (the root when first reached, then remembered as reached). */
   private nodeSoFar(id: number): number {
-    if (this.walkOf[id] === this.walkId) return this.nodeOfUser[id]!;
-    this.walkOf[id] = this.walkId;
-    this.directOf[id] = 0;
-    this.seen.push(id);
+    const reached = this.reached;
+    if (reached[2 * id] === this.walkId) return reached[2 * id + 1]!;
+    reached[2 * id] = this.walkId;
+    if (this.seenCount === this.seen.length) {
+      const grown = new Int32Array(2 * this.seen.length);
+      grown.set(this.seen);
+      this.seen = grown;
+    }
+    this.seen[this.seenCount++] = id;
     return 0;
-  }
-
-  /** Appends a token to a user's signature; returns the id. */
-  push(id: number, token: number): number {
-    this.nodeOfUser[id] = this.step(this.nodeSoFar(id), token);
-    return id;
   }
 
   /** Appends the token and then each member's mask to the members' signatures. */
@@ -401,25 +431,54 @@ export class ClassScratch {
     const { ids, masks } = members;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      this.nodeOfUser[id] = this.step(this.step(this.nodeSoFar(id), token), masks[i]!);
+      const node = this.step(this.step(this.nodeSoFar(id), token), masks[i]!);
+      this.reached[2 * id + 1] = node;
     }
   }
 
   pushGroup(members: Int32Array, token: number): void {
     for (let i = 0; i < members.length; i++) {
       const id = members[i]!;
-      this.nodeOfUser[id] = this.step(this.nodeSoFar(id), token);
+      const node = this.step(this.nodeSoFar(id), token);
+      this.reached[2 * id + 1] = node;
     }
   }
 
-  /** Appends a token to the signature of a user already reached in this walk. */
-  pushIfSeen(user: string, token: number): void {
-    const id = this.numbered.find(user);
-    if (id !== undefined && this.walkOf[id] === this.walkId) this.nodeOfUser[id] = this.step(this.nodeOfUser[id]!, token);
+  /**
+   * Appends DIRECT to the signatures of the users named directly by the namespace's grants that hold rights (users of
+   * the model, not restricted), and marks them direct (each its own class). A user's name is looked up once here (not
+   * numbered when it is not a user of the model), whether it holds rights read by id after the first namespace naming
+   * it, until the state changes.
+   */
+  pushDirect(users: Iterable<string>): void {
+    const { model, restricted } = this.state!;
+    const stamp = this.stamp;
+    for (const user of users) {
+      let id = this.numbered.find(user);
+      if (id === undefined) {
+        if (!model.users.has(user) || restricted.has(user)) continue;
+        id = this.idOf(user);
+      }
+      let standing = this.standing[id]!;
+      if (standing !== stamp && standing !== -stamp) this.standing[id] = standing = model.users.has(user) && !this.isRestricted(id) ? stamp : -stamp;
+      if (standing !== stamp) continue;
+      const node = this.step(this.nodeSoFar(id), DIRECT);
+      this.reached[2 * id + 1] = node;
+      this.directWalk[id] = this.walkId;
+    }
   }
 
-  markDirect(id: number): void {
-    this.directOf[id] = 1;
+  /**
+   * Appends ADMIN to the signatures of the administrators reached in this walk: their ids made once per state
+   * (numbered when new, as `ensureRanks` numbers every user of the model), not a look-up of each name per namespace.
+   */
+  pushAdmins(): void {
+    let ids = this.adminIds;
+    if (ids === undefined) ids = this.adminIds = Int32Array.from(this.state!.admins, (admin) => this.idOf(admin));
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (this.reached[2 * id] === this.walkId) this.reached[2 * id + 1] = this.step(this.reached[2 * id + 1]!, ADMIN);
+    }
   }
 
   /**
@@ -452,7 +511,7 @@ export class ClassScratch {
   groupByName(): { nodes: number[]; users: string[][] } {
     this.ensureRanks();
     const seen = this.seen;
-    const n = seen.length;
+    const n = this.seenCount;
     if (this.walkIds.length < n) {
       const size = Math.max(n, 2 * this.walkIds.length);
       this.walkIds = new Int32Array(size);
@@ -462,43 +521,54 @@ export class ClassScratch {
     if (this.classOfNode.length < nodes) this.classOfNode = new Int32Array(Math.max(nodes, 2 * this.classOfNode.length));
     const classOfNode = this.classOfNode;
     classOfNode.fill(-1, 0, nodes);
-    // Their ranks, ascending: many (a word of the bitset per 32 users or fewer) marked in a bitset over every rank and
-    // read back in order, else sorted.
+    // Their ranks, ascending: marked in a bitset over every rank and read back in order from the lowest word marked
+    // to the highest when those words are few against the users (a zero word read costs far less than a user sorted),
+    // else sorted. A rank is the id itself while ids ascend with the names (`idsInNameOrder`): no read of `rank` per
+    // user, a random read in a table of every user (at large, 100,000: a cache miss, not a read of the last line).
     const ranks = this.walkIds.subarray(0, n);
+    const identity = this.idsInNameOrder;
     const rank = this.rank;
-    const bits = this.rankBits;
-    if (n >= bits.length) {
+    let low = 0x7fffffff;
+    let high = -1;
+    for (let i = 0; i < n; i++) {
+      const r = identity ? seen[i]! : rank[seen[i]!]!;
+      ranks[i] = r;
+      if (r < low) low = r;
+      if (r > high) high = r;
+    }
+    const first = low >>> 5;
+    const last = high >>> 5;
+    if (n > 0 && last - first < BITSET_WORDS_PER_USER * n) {
+      const bits = this.rankBits;
       for (let i = 0; i < n; i++) {
-        const r = rank[seen[i]!]!;
+        const r = ranks[i]!;
         bits[r >>> 5]! |= 1 << (r & 31);
       }
       let p = 0;
-      for (let w = 0; w < bits.length; w++) {
+      for (let w = first; w <= last; w++) {
         let word = bits[w]!;
         if (word === 0) continue;
         bits[w] = 0;
         while (word !== 0) {
-          const low = word & -word;
-          ranks[p++] = (w << 5) | (31 - Math.clz32(low));
-          word ^= low;
+          const lowest = word & -word;
+          ranks[p++] = (w << 5) | (31 - Math.clz32(lowest));
+          word ^= lowest;
         }
       }
-    } else {
-      for (let i = 0; i < n; i++) ranks[i] = rank[seen[i]!]!;
-      ranks.sort();
-    }
+    } else ranks.sort();
     // Each user's class (counted), then each class's users in arrays of their size.
-    const { idByRank, nodeOfUser, directOf, walkIds, walkClass } = this;
+    const { idByRank, reached, directWalk, walkId, walkIds, walkClass } = this;
     const classNodes: number[] = [];
     const sizes: number[] = [];
     for (let p = 0; p < n; p++) {
-      const id = idByRank[walkIds[p]!]!;
-      const node = nodeOfUser[id]!;
+      const id = identity ? walkIds[p]! : idByRank[walkIds[p]!]!;
+      const node = reached[2 * id + 1]!;
+      const direct = directWalk[id] === walkId;
       let c: number;
-      if (directOf[id] === 1 || (c = classOfNode[node]!) < 0) {
+      if (direct || (c = classOfNode[node]!) < 0) {
         c = classNodes.push(node) - 1;
         sizes.push(1);
-        if (directOf[id] !== 1) classOfNode[node] = c;
+        if (!direct) classOfNode[node] = c;
       } else sizes[c]!++;
       walkIds[p] = id;
       walkClass[p] = c;
@@ -544,6 +614,12 @@ export class ClassScratch {
   /** Users numbered so far: every id is below it. */
   get userCount(): number {
     return this.numbered.names.length;
+  }
+
+  /** Whether a node's tokens name its users directly (DIRECT, last or before ADMIN): a class per user there. */
+  namedDirectly(node: number): boolean {
+    const token = this.token[node];
+    return token === DIRECT || (token === ADMIN && this.token[this.parent[node]!] === DIRECT);
   }
 
   /** The token sequence of a node. */
@@ -592,8 +668,11 @@ export function userClassIn(state: EngineState, subjects: NamespaceSubjects, use
   return classOf(state, subjects, list, user, [user]);
 }
 
-/** The rights of the users with these tokens (`user`: whose direct grants count, when DIRECT is among them). */
-function classOf(state: EngineState, subjects: NamespaceSubjects, list: readonly number[], user: string, users: string[]): RightsClass {
+/**
+ * The rights of the users with these tokens (`user`: whose direct grants count, when DIRECT is among them; undefined:
+ * none counts, what `withDirectGrants` adds to).
+ */
+function classOf(state: EngineState, subjects: NamespaceSubjects, list: readonly number[], user: string | undefined, users: string[]): RightsClass {
   const { sets, ownership } = state;
   const { byGroup, byOrganization, direct, groupNames, organizations, owner } = subjects;
   const entities = new Map<string, RightSetId>();
@@ -608,12 +687,22 @@ function classOf(state: EngineState, subjects: NamespaceSubjects, list: readonly
       organization = sets.intersect(mask, sets.kindRights('Organization'));
       defaults = ownership.of(owner!, mask);
     } else if (token === DIRECT) {
-      addGrants(entities, sets, direct.get(user)!, undefined);
+      if (user !== undefined) addGrants(entities, sets, direct.get(user)!, undefined);
     } else if (token <= ORGANIZATION) {
       addGrants(entities, sets, byOrganization.get(organizations[ORGANIZATION - token]!)!, list[++t]!);
     }
   }
   return { users, admin: list.at(-1) === ADMIN, organization, defaults, entities };
+}
+
+/**
+ * The class of a user named directly (`users`, that user alone) whose other tokens give `base` (`classOf` without its
+ * direct grants): the same rights as `classOf` with the user, DIRECT being the last token that adds entity rights.
+ */
+function withDirectGrants(state: EngineState, base: RightsClass, grants: Grants, users: string[]): RightsClass {
+  const entities = base.entities.size === 0 ? new Map<string, RightSetId>() : new Map(base.entities);
+  addGrants(entities, state.sets, grants, undefined);
+  return { users, admin: base.admin, organization: base.organization, defaults: base.defaults, entities };
 }
 
 /** Adds a subject's grants to a class's entity rights (each ∩ `mask`, a member's M*(u, o), when given). */
