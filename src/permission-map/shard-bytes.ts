@@ -19,13 +19,23 @@ import type { MapRow } from './build-maps.ts';
 /** Whether shard texts are written as bytes where they can be (off: for the tests, which compare the two). */
 let enabled = true;
 
-/** For the tests: writes shard texts as bytes (the default) or never (every row rendered by `rowText`). */
+/** The scratch's first size: a text past it grows the scratch (`room`). */
+const FIRST_SIZE = 1 << 16;
+
+/**
+ * For the tests: writes shard texts as bytes (the default) or never (every row rendered by `rowText`); either way the
+ * scratch goes back to its first size, so that a test's long text grows it whatever ran before.
+ */
 export function setShardBytes(on: boolean): void {
   enabled = on;
+  buf = Buffer.allocUnsafe(FIRST_SIZE);
+  n = 0;
+  lastText = undefined;
+  lastBytes = 0;
 }
 
-/** The scratch (grown as needed, never shrunk) and how much of it the text being written holds. */
-let buf: Buffer = Buffer.allocUnsafe(1 << 16);
+/** The scratch (grown as needed, never shrunk but by `setShardBytes`) and how much of it the text being written holds. */
+let buf: Buffer = Buffer.allocUnsafe(FIRST_SIZE);
 let n = 0;
 /** The text last read from the scratch, and its bytes there (until the next text is written). */
 let lastText: string | undefined;
