@@ -9,11 +9,11 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import type { Engine } from '../../../src/engine/engine.ts';
+import type { Change, Engine } from '../../../src/engine/engine.ts';
 import type { EngineState } from '../../../src/engine/engine-state.ts';
 import { namespaceSubjects } from '../../../src/engine/namespace-classes.ts';
 import { NOW, SCENARIO_TIMES, modelOfScenario, scenarioArb, scenarioChangeArb } from './scenario-arbitraries.ts';
-import { putObject } from '../../../src/model/model.ts';
+import { putObject, removeObject } from '../../../src/model/model.ts';
 import { APPLICABLE_RIGHTS, collab, engineOf, group, modelOf, org, user } from './support.ts';
 
 /** The former signatures: every user's tokens as a list, joined; a user named directly by a grant is its own class. */
@@ -71,14 +71,23 @@ function expectSameClasses(engine: Engine): void {
 }
 
 describe('namespaceClasses (signature trie) == per-user token lists', () => {
-  // With 200 more users that nothing reaches, a namespace reaches fewer users than a word of the rank bitset per 32
-  // users: their ranks are sorted rather than marked in the bitset (ClassScratch.groupByName), which the scenarios'
-  // few users alone never take.
-  test.each([0, 200])('on random models (%i users reached by nothing besides), after random changes and as time passes', (padding) => {
+  // With 200 more users that nothing reaches, the ranks the walk marks spread wider than the scenarios' few users;
+  // with 5,000 (and a group reaching the first and last names), wider than BITSET_WORDS_PER_USER words of the rank
+  // bitset per user reached, so they are sorted instead (ClassScratch.groupByName). Some of the scenario's users are
+  // left out of the build, so that changes add them back with ids out of name order (no ids taken as ranks).
+  test.each([0, 200, 5000])('on random models (%i users reached by nothing besides), after random changes and as time passes', (padding) => {
     fc.assert(
-      fc.property(scenarioArb, fc.array(scenarioChangeArb, { maxLength: 8 }), (s, changes) => {
+      fc.property(scenarioArb, fc.subarray(['u0', 'u1', 'u2', 'u3', 'u4', 'u5']), fc.array(scenarioChangeArb, { maxLength: 8 }), (s, missing, changes) => {
         const model = modelOfScenario(s);
-        for (let i = 0; i < padding; i++) putObject(model, user(`pad-${String(i).padStart(3, '0')}`, { state: 'Approved' }));
+        for (const u of missing) removeObject(model, 'User', u);
+        for (let i = 0; i < padding; i++) putObject(model, user(`pad-${String(i).padStart(4, '0')}`, { state: 'Approved' }));
+        if (padding >= 5000) {
+          putObject(model, user('a-first'));
+          putObject(model, user('z-last', { admin: true }));
+          putObject(model, group('g-wide', { users: ['a-first', 'u0', 'u3', 'z-last'] }));
+          putObject(model, collab('n0/c-wide', 'UserGroup/g-wide', 'Application/a0', APPLICABLE_RIGHTS.Application!.slice(0, 1)));
+          putObject(model, collab('n0/c-last', 'User/z-last', 'Application/a1', APPLICABLE_RIGHTS.Application!.slice(0, 1)));
+        }
         const engine = engineOf(model, { adminRights: s.adminRights, now: NOW });
         expectSameClasses(engine);
         for (const change of changes) {
@@ -90,9 +99,54 @@ describe('namespaceClasses (signature trie) == per-user token lists', () => {
           expectSameClasses(engine);
         }
       }),
-      { numRuns: 300, interruptAfterTimeLimit: 60_000 },
+      { numRuns: padding >= 5000 ? 100 : 300, interruptAfterTimeLimit: 60_000 },
     );
   }, 90_000);
+
+  // Review of 0bdae0e: users named directly who share a trie node share the rights its other tokens give, each adding
+  // only its own grants. Random scenarios seldom name two users directly in one namespace; here most grants do (eight
+  // users, three Applications, two groups), with their states, admin flags and groups changing after.
+  test('users named directly, most of them sharing their other subjects, after changes', () => {
+    const U = ['b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7'];
+    const APP = APPLICABLE_RIGHTS.Application!.slice(0, 6);
+    const denseUser = (name: string) =>
+      fc.record({ admin: fc.boolean(), state: fc.constantFrom('Approved', 'Approved', 'Flagged', 'Suspended' as const) }).map(({ admin, state }) => user(name, { admin, state }));
+    const denseGroup = (name: string) => fc.subarray(U).map((users) => group(name, { users }));
+    const denseCollab = (i: number) =>
+      fc
+        .record({
+          subject: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...U).map((u) => `User/${u}`) }, { weight: 1, arbitrary: fc.constantFrom('UserGroup/g0', 'UserGroup/g1') }),
+          target: fc.constantFrom('Application/a0', 'Application/a1', 'Application/a2'),
+          rights: fc.subarray(APP, { minLength: 1 }),
+        })
+        .map(({ subject, target, rights }) => collab(`n0/c${i}`, subject, target, rights));
+    const change: fc.Arbitrary<Change> = fc.oneof(
+      fc.constantFrom(...U).chain(denseUser).map((object): Change => ({ type: 'upsert', object })),
+      fc.constantFrom('g0', 'g1').chain(denseGroup).map((object): Change => ({ type: 'upsert', object })),
+      fc.integer({ min: 0, max: 11 }).chain(denseCollab).map((object): Change => ({ type: 'upsert', object })),
+      fc.constantFrom(...U).map((name): Change => ({ type: 'delete', kind: 'User', name })),
+    );
+    let alone = 0;
+    fc.assert(
+      fc.property(
+        fc.tuple(...U.map(denseUser)),
+        fc.tuple(denseGroup('g0'), denseGroup('g1')),
+        fc.tuple(...Array.from({ length: 12 }, (_, i) => denseCollab(i))),
+        fc.array(change, { maxLength: 8 }),
+        (users, groups, collabs, changes) => {
+          const engine = engineOf(modelOf(org('o0', { namespaces: ['n0'] }), ...users, ...groups, ...collabs), { now: NOW });
+          expectSameClasses(engine);
+          alone += engine.namespaceClasses('n0').filter((c) => c.users.length === 1).length;
+          for (const c of changes) {
+            engine.apply([c]);
+            expectSameClasses(engine);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(alone).toBeGreaterThan(100); // users named directly, each a class of its own, were walked
+  });
 
   // 1,500 groups of two users, every group granted in one namespace (and every other group's users in a third group
   // granted too): a trie of thousands of nodes, past the room the scratch space starts with, so that its edge table
