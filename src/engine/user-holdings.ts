@@ -10,11 +10,15 @@
  * dense entity ids (`EntityInfo.id`), and a user's summary is a union of ~30 such arrays, de-duplicated with marks in
  * typed arrays rather than in a set of objects. A user's own grants are read directly (they are few and its own).
  *
+ * An organization's grants are read once for all its members' masks (its lists by mask are filtered from that read,
+ * and share its array when the mask meets every grant), and a group's list is found by its id in arrays, not through
+ * an object per group: at start, when every list is made for the first time, these cost a quarter of the User statuses.
+ *
  * Kept until the grants of the subject change: each list remembers the version of its subject's grants
- * (`GrantIndex.subjectVersion`, moved by every grant added, removed or re-judged); an organization's lists also the
- * organization structure they were computed under (replaced whole when an Organization changes, which is when its
- * owned namespaces and ownerRights can change). The incremental property tests compare the statuses of an engine that
- * absorbed random changes with a fresh engine's.
+ * (`GrantIndex.subjectVersion`, moved by every grant added, removed or re-judged); an organization's read also the
+ * organization structure it was made under (replaced whole when an Organization changes, which is when its
+ * owned namespaces and ownerRights can change), its lists by mask dropped with it. The incremental property tests
+ * compare the statuses of an engine that absorbed random changes with a fresh engine's.
  */
 import { mapNamespaces, type EngineState } from './engine-state.ts';
 import type { EntityInfo } from './grant-index.ts';
@@ -42,22 +46,42 @@ interface EntityList {
 }
 
 /** What an organization's grants give a member holding one mask. */
-interface OrganizationList extends EntityList {
-  structure: OrganizationStructure;
+interface OrganizationList {
+  ids: Int32Array;
   /** The membership holds rights on `Organization/o` itself. */
   organizationEntity: boolean;
   /** Namespace ids the organization owns, when the membership adds them (rights on the organization, or ownership); else empty. */
   namespaces: Int32Array;
 }
 
+/**
+ * An organization's grants read once for all the masks its members hold (~10 per organization at the medium tier): the
+ * grants giving some right, as their rights and entity ids at the same positions, and the namespaces it owns; each
+ * mask's list is filtered from these (the whole `ids` when the mask meets every grant) and kept in `byMask`.
+ */
+interface OrganizationGrants extends EntityList {
+  structure: OrganizationStructure;
+  granted: Int32Array;
+  /** Namespace ids of the organization's owned namespaces. */
+  owned: Int32Array;
+  byMask: Map<RightSetId, OrganizationList>;
+}
+
 const NO_IDS = new Int32Array(0);
 
 export class UserHoldings {
   private readonly state: EngineState;
-  /** Group id (`GroupIndex.groupIdsOf`) → list. */
-  private readonly groupLists: Array<EntityList | undefined> = [];
-  /** Organization number (`Memberships.forEachOrganizationIdOf`) → mask → list. */
-  private readonly organizationLists: Array<Map<RightSetId, OrganizationList> | undefined> = [];
+  /**
+   * Group id (`GroupIndex.groupIdsOf`) → the entities of its grants, and at the same index the grant index's clock
+   * when the list was last found current (-1: never computed) and the version of the group's grants it was computed
+   * from: arrays by id rather than an object per group, so that a user's ~20 groups (half of them with no grant)
+   * cost a read of two arrays each, not of an object each.
+   */
+  private groupIdLists: Int32Array[] = [];
+  private groupChecked = new Float64Array(0);
+  private groupVersions = new Float64Array(0);
+  /** Organization number (`Memberships.forEachOrganizationIdOf`) → its grants, and its lists by mask. */
+  private readonly organizationLists: Array<OrganizationGrants | undefined> = [];
 
   /**
    * Entity id → three slots at `3 * id`: the epoch of the summary that last counted it, its kind index (-1: not
@@ -83,6 +107,8 @@ export class UserHoldings {
   private readonly scratchLists: Int32Array[] = [];
   private readonly scratchOwned: Int32Array[] = [];
   private scratchFound = new Int32Array(0);
+  /** The entity ids of the user's own grants. */
+  private scratchOwn = new Int32Array(64);
   private counts = new Int32Array(16);
 
   constructor(state: EngineState) {
@@ -98,15 +124,21 @@ export class UserHoldings {
     if (!holdsRights(model.users.get(user))) return { entities: 0, byKind: {}, namespaces: [] };
     const epoch = this.nextEpoch();
     // Every list is built (entities described, arrays grown) before the marks are read.
-    const own: number[] = [];
-    for (const record of grants.grantsOf(`User/${user}`)) if (record.verdict.granted !== EMPTY) own.push(this.describe(record.target));
+    let own = this.scratchOwn;
+    let ownCount = 0;
+    for (const record of grants.grantsOf(`User/${user}`)) {
+      if (record.verdict.granted === EMPTY) continue;
+      if (ownCount === own.length) (own = new Int32Array(2 * own.length)).set(this.scratchOwn), (this.scratchOwn = own);
+      own[ownCount++] = this.describe(record.target);
+    }
     const lists = this.scratchLists;
     const owned = this.scratchOwned;
     lists.length = 0;
     owned.length = 0;
-    if (own.length > 0) lists.push(Int32Array.from(own));
+    if (ownCount > 0) lists.push(own.subarray(0, ownCount));
+    const clock = grants.clock;
     for (const g of groups.groupIdsOf(user)) {
-      const ids = this.groupList(g);
+      const ids = g < this.groupChecked.length && this.groupChecked[g] === clock ? this.groupIdLists[g]! : this.groupList(g);
       if (ids.length > 0) lists.push(ids);
     }
     let organizationEntities = 0;
@@ -167,17 +199,27 @@ export class UserHoldings {
   /** The entities of a group's grants (those granting some right), by the group's id (`GroupIndex.groupIdsOf`). */
   private groupList(groupId: number): Int32Array {
     const grants = this.state.grants;
-    let list = this.groupLists[groupId];
-    if (list !== undefined && list.checked === grants.clock) return list.ids;
+    if (groupId >= this.groupChecked.length) {
+      const size = Math.max(groupId + 1, 2 * this.groupChecked.length, 256);
+      const checked = new Float64Array(size).fill(-1);
+      checked.set(this.groupChecked);
+      const versions = new Float64Array(size);
+      versions.set(this.groupVersions);
+      this.groupChecked = checked;
+      this.groupVersions = versions;
+      while (this.groupIdLists.length < size) this.groupIdLists.push(NO_IDS);
+    }
+    if (this.groupChecked[groupId] === grants.clock) return this.groupIdLists[groupId]!;
     const key = `UserGroup/${this.state.groups.groupName(groupId)}`;
     const version = grants.subjectVersion(key);
-    if (list === undefined || list.version !== version) {
+    if (this.groupChecked[groupId] === -1 || this.groupVersions[groupId] !== version) {
       const ids: number[] = [];
       for (const record of grants.grantsOf(key)) if (record.verdict.granted !== EMPTY) ids.push(this.describe(record.target));
-      this.groupLists[groupId] = list = { checked: grants.clock, version, ids: ids.length === 0 ? NO_IDS : Int32Array.from(ids) };
+      this.groupIdLists[groupId] = ids.length === 0 ? NO_IDS : Int32Array.from(ids);
+      this.groupVersions[groupId] = version;
     }
-    list.checked = grants.clock;
-    return list.ids;
+    this.groupChecked[groupId] = grants.clock;
+    return this.groupIdLists[groupId]!;
   }
 
   /** What an organization's grants and ownership give a member whose M*(u, o) is `mask`. */
@@ -185,24 +227,60 @@ export class UserHoldings {
     const { grants, organizations: structure } = this.state;
     const lists = this.organizationLists;
     while (lists.length <= organizationId) lists.push(undefined); // packed, not holey: numbers come in any order
-    let byMask = lists[organizationId];
-    if (byMask === undefined) lists[organizationId] = byMask = new Map();
-    let list = byMask.get(mask);
-    if (list !== undefined && list.checked === grants.clock && list.structure === structure) return list;
-    const org = this.state.memberships.organizationName(organizationId);
-    const key = `Organization/${org}`;
-    const version = grants.subjectVersion(key);
-    if (list === undefined || list.version !== version || list.structure !== structure) {
+    let org = lists[organizationId];
+    if (org === undefined || org.checked !== grants.clock || org.structure !== structure) org = this.organizationGrants(organizationId, org);
+    let list = org.byMask.get(mask);
+    if (list === undefined) {
       const { sets, ownership } = this.state;
-      const ids: number[] = [];
-      for (const record of grants.grantsOf(key)) if (sets.intersect(mask, record.verdict.granted) !== EMPTY) ids.push(this.describe(record.target));
+      const { granted, ids: all } = org;
+      let ids = all;
+      for (let i = 0; i < granted.length; i++) {
+        if (sets.intersect(mask, granted[i]!) !== EMPTY) continue;
+        // Not every grant: the ones the mask meets, in order.
+        const some: number[] = [];
+        for (let j = 0; j < granted.length; j++) if (sets.intersect(mask, granted[j]!) !== EMPTY) some.push(all[j]!);
+        ids = some.length === 0 ? NO_IDS : Int32Array.from(some);
+        break;
+      }
       const organizationEntity = sets.intersect(mask, sets.kindRights('Organization')) !== EMPTY;
-      const addsNamespaces = organizationEntity || ownership.of(org, mask).size > 0;
-      const namespaces = addsNamespaces ? Int32Array.from(structure.owned.get(org) ?? [], (ns) => this.namespaceIndex(ns)) : NO_IDS;
-      byMask.set(mask, (list = { checked: grants.clock, version, ids: ids.length === 0 ? NO_IDS : Int32Array.from(ids), structure, organizationEntity, namespaces }));
+      const addsNamespaces = organizationEntity || ownership.of(this.state.memberships.organizationName(organizationId), mask).size > 0;
+      org.byMask.set(mask, (list = { ids, organizationEntity, namespaces: addsNamespaces ? org.owned : NO_IDS }));
     }
-    list.checked = grants.clock;
     return list;
+  }
+
+  /**
+   * An organization's grants and owned namespaces, current: `kept` marked current when its subject's grants and the
+   * organization structure are those it was read under, else read again (its lists by mask dropped).
+   */
+  private organizationGrants(organizationId: number, kept: OrganizationGrants | undefined): OrganizationGrants {
+    const { grants, organizations: structure } = this.state;
+    const name = this.state.memberships.organizationName(organizationId);
+    const key = `Organization/${name}`;
+    const version = grants.subjectVersion(key);
+    if (kept !== undefined && kept.version === version && kept.structure === structure) {
+      kept.checked = grants.clock;
+      return kept;
+    }
+    const granted: number[] = [];
+    const ids: number[] = [];
+    for (const record of grants.grantsOf(key)) {
+      if (record.verdict.granted === EMPTY) continue;
+      granted.push(record.verdict.granted);
+      ids.push(this.describe(record.target));
+    }
+    const owned = structure.owned.get(name) ?? [];
+    const org: OrganizationGrants = {
+      checked: grants.clock,
+      version,
+      structure,
+      granted: Int32Array.from(granted),
+      ids: ids.length === 0 ? NO_IDS : Int32Array.from(ids),
+      owned: owned.length === 0 ? NO_IDS : Int32Array.from(owned, (ns) => this.namespaceIndex(ns)),
+      byMask: new Map(),
+    };
+    this.organizationLists[organizationId] = org;
+    return org;
   }
 
   /**

@@ -115,6 +115,14 @@ describe('kept entity lists follow every change of what they are computed from',
     expectKeptEqualsFresh(objects, (e) => void e.apply([claim]), (m) => (applyToModel(m, claim), m));
   });
 
+  test('a user with more grants of its own than the first scratch holds (64), then one with a few', () => {
+    // The own grants' entity ids go to a scratch array reused by every summary, grown when a user has more.
+    const many = Array.from({ length: 150 }, (_, i) => collab(`ns-${i % 7}/g-${i}`, 'User/alice', `Application/app-${i}`, ['RIGHT_APPLICATION_INFO']));
+    const engine = new Engine(modelOf(...base(), ...many), catalog, {}, T0);
+    for (const u of ['alice', 'bob', 'alice', 'bob']) expect(engine.holdingsSummary(u)).toEqual(fromHoldings(engine, u));
+    expect(engine.holdingsSummary('alice').byKind.Application).toBe(152);
+  });
+
   test("a member's mask changing (another list of the same organization)", () => {
     const wider = upsert(collab('beta/m-alice', 'User/alice', 'Organization/beta', ['RIGHT_APPLICATION_INFO', 'RIGHT_GATEWAY_INFO', 'RIGHT_ORGANIZATION_INFO']));
     const after = expectKeptEqualsFresh(base(), (e) => void e.apply([wider]), (m) => (applyToModel(m, wider), m));
