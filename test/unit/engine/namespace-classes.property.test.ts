@@ -2,10 +2,12 @@
  * `namespaceClasses` groups a namespace's users by the subjects reaching them through a trie of token sequences kept
  * per engine state (users numbered once, nothing cleared between namespaces). These properties hold it to the
  * computation it replaced — a list of tokens per user, joined into a string signature — class by class, in name
- * order (each class's users sorted, the classes by their first user: a permission map's row order), with the rights `userClassIn` finds from each user's side, and each class's entity
- * rights to the engine's per-user `namespaceEntities` (subjects with several grants in a namespace, and with one, which
- * the subjects hold apart); on fresh engines and after changes (new users,
- * deleted ones, several namespaces walked with the same scratch space).
+ * order (each class's users sorted, the classes by their first user: a permission map's row order), with the rights
+ * `userClassIn` finds from each user's side for every user of a class, and each class's entity rights to the engine's
+ * per-user `namespaceEntities` (subjects with several grants in a namespace, and with one, which the subjects hold
+ * apart), every user with entity rights there in a class; on fresh engines and after changes (new users, deleted
+ * ones, several namespaces walked with the same scratch space), and with an organization's members holding many
+ * masks through an organization granted several times in the namespace.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -51,10 +53,13 @@ function expectSameClasses(engine: Engine): void {
     const classes = engine.namespaceClasses(ns);
     expect([ns, classes.map((c) => c.users)]).toEqual([ns, referenceGroups(state, ns)]);
     const subjects = engine.namespaceSubjects(ns);
+    // Every user's rights found from its own side (its raw masks) == its class's.
     for (const c of classes) {
-      const { users: _, ...rights } = engine.userClassIn(subjects, c.users[0]!)!;
       const { users: __, ...found } = c;
-      expect([ns, c.users[0], found]).toEqual([ns, c.users[0], rights]);
+      for (const u of c.users) {
+        const { users: _, ...rights } = engine.userClassIn(subjects, u)!;
+        expect([ns, u, found]).toEqual([ns, u, rights]);
+      }
     }
     // Each class's entity rights == the engine's per-user ones (`namespaceEntities`, from the grants, not the subjects).
     const perUser = new Map<string, Map<string, number>>();
@@ -67,6 +72,8 @@ function expectSameClasses(engine: Engine): void {
     }
     const sorted = (m: ReadonlyMap<string, number> | undefined): Array<[string, number]> => [...(m ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
     for (const c of classes) for (const u of c.users) expect([ns, u, sorted(c.entities)]).toEqual([ns, u, sorted(perUser.get(u))]);
+    const inClasses = new Set(classes.flatMap((c) => c.users));
+    for (const u of perUser.keys()) expect([ns, u, inClasses.has(u)]).toEqual([ns, u, true]);
   }
 }
 
@@ -146,6 +153,48 @@ describe('namespaceClasses (signature trie) == per-user token lists', () => {
       { numRuns: 300 },
     );
     expect(alone).toBeGreaterThan(100); // users named directly, each a class of its own, were walked
+  });
+
+  // Random scenarios seldom give one organization's members several masks, nor an organization several grants in one
+  // namespace: here eight users hold random memberships (M*(u, o), the masks) in the owner o0 (random owner rights)
+  // and in o1, granted twice in n0 (on an Application and a Gateway: masks alike on one grant and not on the other,
+  // nothing on one and something on the other), and o2 granted once, with memberships and a grant changing after.
+  test('members with many masks, an organization granted several times in the namespace, after changes', () => {
+    const U = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'];
+    const MASK = ['RIGHT_APPLICATION_INFO', 'RIGHT_APPLICATION_LINK', 'RIGHT_GATEWAY_INFO', 'RIGHT_ORGANIZATION_INFO', 'RIGHT_ALL'];
+    const APP = APPLICABLE_RIGHTS.Application!;
+    const GW = APPLICABLE_RIGHTS.Gateway!;
+    const membership = (u: string, o: string, n: string) =>
+      fc.subarray(MASK).map((rights) => collab(`${n}/m-${u}`, `User/${u}`, `Organization/${o}`, rights.length > 0 ? rights : ['RIGHT_GATEWAY_LINK']));
+    const memberships = fc.tuple(...U.map((u) => membership(u, 'o0', 'n0')), ...U.map((u) => membership(u, 'o1', 'n1')), ...U.map((u) => membership(u, 'o2', 'n2')));
+    const grant = (name: string, subject: string, target: string, pool: readonly string[]) => fc.subarray([...pool], { minLength: 1 }).map((rights) => collab(`n0/${name}`, subject, target, rights));
+    const change: fc.Arbitrary<Change> = fc.oneof(
+      fc.constantFrom(...U).chain((u) => fc.constantFrom(['o0', 'n0'], ['o1', 'n1'], ['o2', 'n2']).chain(([o, n]) => membership(u, o!, n!))).map((object): Change => ({ type: 'upsert', object })),
+      fc.constantFrom(...U).map((u): Change => ({ type: 'delete', kind: 'Collaboration', namespace: 'n1', name: `m-${u}` })),
+      grant('o1-gw1', 'Organization/o1', 'Gateway/gw1', GW).map((object): Change => ({ type: 'upsert', object })),
+    );
+    fc.assert(
+      fc.property(
+        fc.option(fc.subarray(['RIGHT_APPLICATION_INFO', 'RIGHT_GATEWAY_INFO', 'RIGHT_ORGANIZATION_INFO'])),
+        fc.subarray(U.slice(0, 3)),
+        memberships,
+        grant('o1-a0', 'Organization/o1', 'Application/a0', APP),
+        grant('o1-gw1', 'Organization/o1', 'Gateway/gw1', GW),
+        grant('o2-a1', 'Organization/o2', 'Application/a1', APP),
+        fc.array(change, { maxLength: 6 }),
+        (ownerRights, admins, members, g1, g2, g3, changes) => {
+          const orgs = [org('o0', { namespaces: ['n0'], ...(ownerRights === null ? {} : { ownerRights }) }), org('o1', { namespaces: ['n1'] }), org('o2', { namespaces: ['n2'] })];
+          const users = U.map((u) => user(u, { admin: admins.includes(u) }));
+          const engine = engineOf(modelOf(...orgs, ...users, ...members, g1, g2, g3), { now: NOW });
+          expectSameClasses(engine);
+          for (const c of changes) {
+            engine.apply([c]);
+            expectSameClasses(engine);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   // 1,500 groups of two users, every group granted in one namespace (and every other group's users in a third group
