@@ -117,10 +117,13 @@ describe('kept entity lists follow every change of what they are computed from',
 
   test('a user with more grants of its own than the first scratch holds (64), then one with a few', () => {
     // The own grants' entity ids go to a scratch array reused by every summary, grown when a user has more.
+    // Bob's few own grants come after alice's many: only his may be counted, not what the scratch still holds past them.
     const many = Array.from({ length: 150 }, (_, i) => collab(`ns-${i % 7}/g-${i}`, 'User/alice', `Application/app-${i}`, ['RIGHT_APPLICATION_INFO']));
-    const engine = new Engine(modelOf(...base(), ...many), catalog, {}, T0);
+    const few = Array.from({ length: 3 }, (_, i) => collab(`ns-${i}/b-${i}`, 'User/bob', `Application/b-app-${i}`, ['RIGHT_APPLICATION_INFO']));
+    const engine = new Engine(modelOf(...base(), ...many, ...few), catalog, {}, T0);
     for (const u of ['alice', 'bob', 'alice', 'bob']) expect(engine.holdingsSummary(u)).toEqual(fromHoldings(engine, u));
     expect(engine.holdingsSummary('alice').byKind.Application).toBe(152);
+    expect(engine.holdingsSummary('bob').byKind.Application).toBe(4);
   });
 
   test("a member's mask changing (another list of the same organization)", () => {
