@@ -16,7 +16,7 @@
  */
 import type { Engine, RightsClass } from '../engine/engine.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
-import { inKeyOrder, KeptRow, newIds, UserSlots, UserTable, writeFlat, type FlatEntities, type KeptContent, type PackedIds, type UserIds } from './kept-users.ts';
+import { isArrayIndex, KeptRow, lengthCode, newIds, UserSlots, UserTable, type FlatEntities, type KeptContent, type PackedIds, type UserIds } from './kept-users.ts';
 
 /** Users sharing the same rights; sets are masks over `NamespaceMap.rights`. Its objects may be other rows' too: read only. */
 export interface MapRow {
@@ -106,9 +106,10 @@ interface RowEntry {
  * Tracking (kept rows): a row's entry and the row it publishes in one object (where an entry of ~96 bytes and a
  * `KeptRow` of ~72 were two). A published row is never changed: when its users change it stays what it was (the
  * previous version, `previousRow` of the next), and the next `toMap` publishes a new `KeptEntry` in its place (in the
- * rows by key, by slot and in row order), so that renderers' caches, which pair rows by identity, miss. States: not
- * yet published (no users), published (no moves pending), moves pending (in `NamespaceRows.pending`: its `ids`
- * are still the published users), gone (`count` 0: its last user moved out).
+ * rows by key, by slot and in row order), so that renderers' caches, which pair rows by identity, miss. An entry not
+ * yet published (no users: nothing has read it) is published in place (`publishFirst`): a namespace's first rows are
+ * made once. States: not yet published (no users), published (no moves pending), moves pending (in
+ * `NamespaceRows.pending`: its `ids` are still the published users), gone (`count` 0: its last user moved out).
  */
 class KeptEntry extends KeptRow {
   /** Its content's hash (`keyOf`): its key in the namespace's rows. */
@@ -122,6 +123,11 @@ class KeptEntry extends KeptRow {
     super(ids, table, content);
     this.key = key;
     this.slot = slot;
+  }
+
+  /** Publishes a never-published entry's first users in place (`KeptRow.fillUsers`: throws when it has users). */
+  publishFirst(ids: UserIds): void {
+    this.fillUsers(ids);
   }
 }
 
@@ -199,7 +205,8 @@ export class NamespaceRows {
    * on most, took 8 bytes a row).
    */
   private readonly pending = new Map<KeptEntry, PendingMoves>();
-  private content: { organization: RightSetId; defaults: Map<string, RightSetId> | undefined; flat?: FlatEntities } = { organization: EMPTY, defaults: undefined };
+  /** What `keyOf` left of the last class's content (one object, its fields set again by each `keyOf`). */
+  private readonly content: { organization: RightSetId; defaults: Map<string, RightSetId> | undefined; flat: FlatEntities | undefined } = { organization: EMPTY, defaults: undefined, flat: undefined };
 
   /** `users`: the table numbering users when tracking (one per kept maps; a new one by default). */
   constructor(engine: Engine, namespace: string, masks: MaskWriter, track: boolean, users?: UserTable) {
@@ -260,6 +267,8 @@ export class NamespaceRows {
     const table = this.table!;
     const entryOf = new Array<KeptEntry | undefined>(classes.length);
     let users = 0;
+    // Each row's (entity, set) pairs as made, for the classes that find it after (`sameContent`).
+    this.made = { pairs: new Int32Array(64), from: new Int32Array(64), rows: 0 };
     for (let i = 0; i < classes.length; i++) {
       const c = classes[i]!;
       const key = this.keyOf(c);
@@ -269,6 +278,7 @@ export class NamespaceRows {
       entry.count += c.users.length;
       users += c.users.length;
     }
+    this.made = undefined;
     // Each class's row's users (by class: no look-up per user), filled up to `filledTo[slot]`.
     const filled = new Map<KeptEntry, UserIds>();
     const idsOf = new Array<UserIds | undefined>(classes.length);
@@ -285,6 +295,8 @@ export class NamespaceRows {
     const next = new Int32Array(classes.length);
     const ids = new Int32Array(users);
     const slots = new Int32Array(users);
+    // The rows in the order their first users come in the walk: by first user's name, what `sortedRows` sorts by.
+    const inOrder: KeptEntry[] = [];
     let k = 0;
     let ascending = true;
     let last = -1;
@@ -300,7 +312,9 @@ export class NamespaceRows {
         id = table.idOfWalked(w, classes[c]!.users[at]!);
         fromWalk = table.walkNumbers(); // (grown)
       }
-      entryIds[filledTo[slot]!++] = id;
+      const f = filledTo[slot]!++;
+      if (f === 0) inOrder.push(entryOf[c]!);
+      entryIds[f] = id;
       if (!(id > last)) ascending = false;
       last = ids[k] = id;
       slots[k++] = slot;
@@ -311,6 +325,7 @@ export class NamespaceRows {
       this.walked.set(entry, entryIds);
     }
     this.walkedSlots = ascending ? new UserSlots(ids, slots) : UserSlots.of(ids, slots);
+    this.walkedOrder = inOrder;
     this.userCount += users;
     this.sorted = undefined;
     this.order = undefined;
@@ -319,6 +334,14 @@ export class NamespaceRows {
   /** Rows' users numbered by `addKeptClasses` (published at the next sort), and its users' index. */
   private readonly walked = new Map<KeptEntry, UserIds>();
   private walkedSlots: UserSlots | undefined;
+  /** The rows `addKeptClasses` made, by first user's name (the walk's order): `sortedRows` then needs no sort. */
+  private walkedOrder: KeptEntry[] | undefined;
+  /**
+   * While `addKeptClasses` makes a namespace's first rows: each row's (entity, set) pairs (`keyOf`'s `kept`), row
+   * `slot`'s at `pairs[from[slot], from[slot + 1])`, so that a class finding a row made before is compared by numbers,
+   * not by making its flat entities (`sameContent`); dropped once the rows are made.
+   */
+  private made: { pairs: Int32Array; from: Int32Array; rows: number } | undefined;
 
   /**
    * The users of each entry given several of these classes (and none before them), in name order: the classes'
@@ -403,8 +426,8 @@ export class NamespaceRows {
       evaluatedAt: engine.now,
       nextExpiry,
       rights: masks.rights,
-      kinds: [...kinds],
-      admins: { users: masks.sortedAdmins(), rights: Object.fromEntries(adminKinds.map((k) => [k, masks.mask(this.adminSet(k))])) },
+      kinds,
+      admins: masks.adminsOf(adminKinds, adminKinds.map((k) => this.adminSet(k))),
       rows: (this.sorted ??= this.sortedRows()),
     };
   }
@@ -415,7 +438,11 @@ export class NamespaceRows {
     if (order === undefined) {
       order = [];
       const table = this.table;
-      for (const entry of this.entries()) {
+      // Rows all made by `addKeptClasses` (none added since): in the walk's order, already by first user.
+      const walkedOrder = this.walkedOrder;
+      const inWalk = walkedOrder !== undefined && this.unsorted.size === 0 && this.freeSlots.length === 0 && walkedOrder.length === this.bySlot.length ? walkedOrder : undefined;
+      this.walkedOrder = undefined;
+      for (const entry of inWalk ?? this.entries()) {
         const lists = this.unsorted.get(entry);
         if (entry instanceof KeptEntry) {
           let ids: UserIds | undefined = this.walked.get(entry);
@@ -439,7 +466,7 @@ export class NamespaceRows {
       this.walkedSlots = undefined;
       this.unsorted.clear();
       const first = (entry: Entry): string => (entry instanceof KeptEntry ? entry.first : entry.names[0]!);
-      order.sort((a, b) => (first(a) < first(b) ? -1 : 1));
+      if (inWalk === undefined) order.sort((a, b) => (first(a) < first(b) ? -1 : 1));
       if (table !== undefined && walkedSlots !== undefined) this.userSlots = walkedSlots;
       else if (table !== undefined) {
         let pairs = 0;
@@ -502,8 +529,33 @@ export class NamespaceRows {
       else entry = { content: content as Omit<MapRow, 'users'>, key, slot, names: NO_NAMES, count: 0, row: undefined };
       this.bySlot[slot] = entry;
       this.link(key, slot);
+      if (this.made !== undefined) this.noteMade(slot);
     }
     return entry;
+  }
+
+  /** Notes the pairs of the row just made in `slot` (`made`; rows made out of slot order: no longer noted). */
+  private noteMade(slot: number): void {
+    let made = this.made!;
+    if (slot !== made.rows) {
+      this.made = undefined;
+      return;
+    }
+    const kept = this.kept;
+    let at = made.from[slot]!;
+    if (slot + 2 > made.from.length) {
+      const from = new Int32Array(2 * made.from.length);
+      from.set(made.from);
+      made.from = from;
+    }
+    if (at + kept.length > made.pairs.length) {
+      const pairs = new Int32Array(Math.max(2 * made.pairs.length, at + kept.length));
+      pairs.set(made.pairs.subarray(0, at));
+      made.pairs = pairs;
+    }
+    for (let j = 0; j < kept.length; j++) made.pairs[at++] = kept[j]!;
+    made.from[slot + 1] = at;
+    made.rows = slot + 1;
   }
 
   /** The entry of this hash whose content is the one `keyOf` left in `content` and `kept`. */
@@ -586,6 +638,18 @@ export class NamespaceRows {
       // Flat entities: compared with this content's (strings), made flat once per `keyOf`.
       const flat = entry.flat;
       if (kept.length === 0 || flat === undefined) return kept.length === 0 && flat === undefined;
+      // A row made by this `addKeptClasses`: the same (entity, set) pairs are the same flat entities (equal pairs
+      // only: pairs that differ may still write the same, and are compared as strings).
+      const made = this.made;
+      if (made !== undefined && entry.slot < made.rows) {
+        const from = made.from[entry.slot]!;
+        if (made.from[entry.slot + 1]! - from === kept.length) {
+          const pairs = made.pairs;
+          let j = 0;
+          while (j < kept.length && pairs[from + j] === kept[j]) j++;
+          if (j === kept.length) return true;
+        }
+      }
       return (content.flat ??= flatOf(kept, this.entityList, masks)) === flat;
     }
     if (kept.length === 0) return row.entities === undefined;
@@ -604,25 +668,29 @@ export class NamespaceRows {
   }
 
   /**
-   * Publishes a tracked entry's users now (`ids`, or its pending moves applied: `settle`) as a new entry in its place
-   * (by key and by slot; the caller puts it in row order). The entry it replaces, when it was published, is the new
-   * one's previous version (`previousRow`), with the moves between them when known.
+   * Publishes a tracked entry's users now (`ids`, or its pending moves applied: `settle`): an entry never published
+   * gets them in place; a published one is replaced by a new entry (by key and by slot), whose previous version
+   * (`previousRow`) it is, with the moves between them when known. The caller puts the result in row order.
    */
   private publish(entry: KeptEntry, ids: UserIds | undefined): KeptEntry {
     const table = this.table!;
     const settled = ids === undefined ? settle(entry, this.pending.get(entry), table) : undefined;
+    if (ids !== undefined && this.pending.has(entry)) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row with moves pending`);
+    if (entry.size === 0) {
+      // Never published (made without users, read by nothing yet): its users given in place, not a second entry
+      // made (every row of a namespace's first write was made twice).
+      entry.publishFirst(ids ?? settled?.ids ?? NO_IDS);
+      return entry;
+    }
     const row = new KeptEntry(ids ?? settled?.ids ?? entry.packed, table, entry, entry.key, entry.slot);
     row.count = entry.count;
-    if (ids !== undefined && this.pending.has(entry)) throw new Error(`NamespaceRows of ${this.namespace}: users added to a row with moves pending`);
     this.replace(entry, row);
     this.bySlot[entry.slot] = row;
-    if (entry.size > 0) {
-      let moves: RowMoves | undefined;
-      if (settled !== undefined) moves = { added: settled.added, removed: settled.removed };
-      else if (ids === undefined) moves = NO_MOVES;
-      previousRows.delete(entry);
-      previousRows.set(row, { row: entry, moves });
-    }
+    let moves: RowMoves | undefined;
+    if (settled !== undefined) moves = { added: settled.added, removed: settled.removed };
+    else if (ids === undefined) moves = NO_MOVES;
+    previousRows.delete(entry);
+    previousRows.set(row, { row: entry, moves });
     return row;
   }
 
@@ -658,7 +726,10 @@ export class NamespaceRows {
   private keyOf(c: RightsClass): number | undefined {
     const sets = this.engine.sets;
     const part = this.defaultsPart(c.defaults, c.admin);
-    const content = (this.content = { organization: EMPTY, defaults: part.defaults, flat: undefined as FlatEntities | undefined });
+    const content = this.content;
+    content.organization = EMPTY;
+    content.defaults = part.defaults;
+    content.flat = undefined;
     const set = sets.intersect(c.organization, this.orgKind);
     if (set !== EMPTY && !(c.admin && sets.isSubset(set, this.adminSet('Organization')))) content.organization = set;
     const kept = this.kept;
@@ -1089,12 +1160,71 @@ function entitiesByKind(kept: readonly number[], entityList: EntityList, masks: 
  * write the same JSON.
  */
 function flatOf(kept: readonly number[], entityList: EntityList, masks: MaskWriter): FlatEntities {
-  const byKind = entitiesByKind(kept, entityList, masks);
-  return writeFlat([...byKind.keys()].sort().map((kind) => [kind, inKeyOrder(byKind.get(kind)!.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))] as const));
+  return flatOfPairs(kept, entityList, (set) => masks.mask(set));
 }
 
+/** `flatOf`'s order of a row's entities, reused from row to row (places in the row's pairs). */
+let flatOrder = new Int32Array(64);
+/** `flatOf`'s pieces, reused from row to row. */
+const flatPieces: string[] = [];
+
+/**
+ * `flatOf` with masks from `mask`: what `writeFlat` of the pairs grouped by kind (kinds sorted), each kind's names
+ * sorted then put in key order (`inKeyOrder`), gives — written from the pairs in that order (`byFlatOrder`), without
+ * a `Map` of kinds, a pair array per entity or copies to sort (most of a first write's garbage in its rows).
+ */
+export function flatOfPairs(kept: readonly number[], entityList: EntityList, mask: (set: RightSetId) => string): FlatEntities {
+  const n = kept.length >>> 1;
+  const { kinds, names } = entityList;
+  if (n > flatOrder.length) flatOrder = new Int32Array(Math.max(n, 2 * flatOrder.length));
+  const order = flatOrder;
+  // Pairs come in entity order: sorted here by kind, then names in key order; equal ones keep entity order (a stable
+  // sort, as the grouping and `Array.prototype.sort` were).
+  const before = (a: number, b: number): boolean => byFlatOrder(kinds[kept[2 * a]!]!, names[kept[2 * a]!]!, kinds[kept[2 * b]!]!, names[kept[2 * b]!]!) < 0;
+  for (let i = 0; i < n; i++) {
+    let j = i;
+    if (n <= 32) for (; j > 0 && before(i, order[j - 1]!); j--) order[j] = order[j - 1]!;
+    order[j] = i;
+  }
+  if (n > 32) {
+    const sorted = Array.from(order.subarray(0, n)).sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    order.set(sorted);
+  }
+  const pieces = flatPieces;
+  pieces.length = 0;
+  for (let i = 0; i < n; ) {
+    const kind = kinds[kept[2 * order[i]!]!]!;
+    let end = i + 1;
+    while (end < n && kinds[kept[2 * order[end]!]!] === kind) end++;
+    pieces.push(lengthCode(kind.length), kind, lengthCode(end - i));
+    for (; i < end; i++) {
+      const at = 2 * order[i]!;
+      const name = names[kept[at]!]!;
+      const m = mask(kept[at + 1]!);
+      pieces.push(lengthCode(name.length), name, lengthCode(m.length), m);
+    }
+  }
+  const flat = pieces.join('');
+  pieces.length = 0;
+  return flat;
+}
+
+/**
+ * Kinds by text, then names in an object's key order: names that read as array indices first, by value, then the
+ * others by text.
+ */
+function byFlatOrder(kindA: string, nameA: string, kindB: string, nameB: string): number {
+  if (kindA !== kindB) return kindA < kindB ? -1 : 1;
+  const indexA = isArrayIndex(nameA);
+  const indexB = isArrayIndex(nameB);
+  if (indexA !== indexB) return indexA ? -1 : 1;
+  if (indexA) return Number(nameA) - Number(nameB);
+  return nameA < nameB ? -1 : nameA > nameB ? 1 : 0;
+}
+
+
 /** A namespace's entities by number: entity i is `kinds[i]`/`names[i]`. */
-interface EntityList {
+export interface EntityList {
   readonly kinds: string[];
   readonly names: string[];
 }
@@ -1138,6 +1268,24 @@ export class MaskWriter {
     if (last.length !== now.size || !last.every((user) => now.has(user))) this.admins = [...now].sort();
     return this.admins;
   }
+
+  /**
+   * The administrators and their rights per kind (`kinds`, each with its set in `sets`), as a map lists them: the same
+   * object for every map whose kinds and sets are the same while the administrators are the same users (every map
+   * holds one, and the kept maps hold each namespace's last map; shard.ts writes its JSON once per object). Read only.
+   */
+  adminsOf(kinds: readonly string[], sets: readonly RightSetId[]): NamespaceMap['admins'] {
+    const users = this.sortedAdmins();
+    const key = `${kinds.join(',')}/${sets.join(',')}`;
+    let admins = this.adminsByKey.get(key);
+    if (admins === undefined || admins.users !== users) {
+      admins = { users, rights: Object.fromEntries(kinds.map((k, i) => [k, this.mask(sets[i]!)])) };
+      this.adminsByKey.set(key, admins);
+    }
+    return admins;
+  }
+
+  private readonly adminsByKey = new Map<string, NamespaceMap['admins']>();
 
   mask(set: RightSetId): string {
     let hex = this.memo.get(set);

@@ -4,7 +4,7 @@
  * namespaces it names, each to the row of its class now (`Engine.userClassIn`); rows whose users did not move keep
  * their rendered JSON (shard.ts's `RowRenderCache`). A namespace's first rows are made from the engine's walk in name
  * order (`Engine.namespaceClassesInOrder`, `NamespaceRows.addKeptClasses`: users numbered by their walk numbers, rows
- * filled without merging, the users' index without a sort). Each namespace's `namespaceSubjects` is kept from its build (the
+ * filled without merging and put in order without a sort, each made once, the users' index without a sort). Each namespace's `namespaceSubjects` is kept from its build (the
  * classes' walk computes them) and computed again only when the engine says its
  * grants on entities or its owner moved (`Engine.namespaceSubjects` with the last ones), and its
  * next expiry only when the engine's `expiryStamp` moved. What `map` returns equals `buildNamespaceMap` on the same engine

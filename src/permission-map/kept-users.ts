@@ -35,17 +35,23 @@ export type PackedIds = Int32Array | string;
 /** `ids` as a kept row holds them (`PackedIds`). */
 export function packIds(ids: UserIds | string): PackedIds {
   if (typeof ids === 'string' || ids instanceof Int32Array) return ids;
-  const codes = new Array<number>(2 * ids.length);
+  if (2 * ids.length > packScratch.length) packScratch = new Uint16Array(Math.max(2 * ids.length, 2 * packScratch.length));
+  const codes = packScratch;
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     if (!(id >= 0 && id <= 0x7fffffff)) throw new Error(`packIds: ${id} is not a user number`);
     codes[2 * i] = id >>> 16;
     codes[2 * i + 1] = id & 0xffff;
   }
+  // The codes written into a scratch reused from row to row (an array of them and its slices per row were a first
+  // write's garbage), made one string.
   let out = '';
-  for (let i = 0; i < codes.length; i += 4096) out += String.fromCharCode(...codes.slice(i, i + 4096));
+  for (let i = 0; i < 2 * ids.length; i += 4096) out += String.fromCharCode.apply(null, codes.subarray(i, Math.min(i + 4096, 2 * ids.length)) as unknown as number[]);
   return out;
 }
+
+/** `packIds`' codes, reused. */
+let packScratch = new Uint16Array(128);
 
 /** The `i`th number of packed ids; -1 (no user's) past either end, where a string's halves would read as user 0. */
 export function packedAt(packed: PackedIds, i: number): number {
@@ -250,7 +256,7 @@ export interface KeptContent {
 }
 
 /** Writes a length or count as `FlatEntities` do. */
-function lengthCode(n: number): string {
+export function lengthCode(n: number): string {
   return n < 0xffff ? String.fromCharCode(n) : String.fromCharCode(0xffff, n >>> 16, n & 0xffff);
 }
 
@@ -386,7 +392,10 @@ export function inKeyOrder<T extends readonly [string, string]>(pairs: T[]): T[]
  * reads the numbers and the flat entities.
  */
 export class KeptRow implements MapRow {
-  /** Its users' numbers (`PackedIds`; read them as `ids`, one by one as `idAt`, their count as `size`). */
+  /**
+   * Its users' numbers (`PackedIds`; read them as `ids`, one by one as `idAt`, their count as `size`). Set once: at
+   * construction, or by `fillUsers` for a row made without users and never read since.
+   */
   readonly packed: PackedIds;
   readonly table: UserTable;
   organization?: string;
@@ -401,6 +410,16 @@ export class KeptRow implements MapRow {
     if (content.organization !== undefined) this.organization = content.organization;
     if (content.defaults !== undefined) this.defaults = content.defaults;
     this.flat = content instanceof KeptRow || 'flat' in content ? (content as KeptContent).flat : flatEntities((content as Omit<MapRow, 'users'>).entities);
+  }
+
+  /**
+   * Gives a row made without users (never published: no renderer or previous version has seen it) its users, in
+   * place of making a second row with them (a namespace's first write, `NamespaceRows.publish`). Throws for a row that
+   * has users: a published row is never changed (renderers pair rows by identity).
+   */
+  protected fillUsers(ids: UserIds): void {
+    if (packedSize(this.packed) !== 0) throw new Error('KeptRow: a row with users is never changed (a new row is published in its place)');
+    (this as { packed: PackedIds }).packed = packIds(ids);
   }
 
   /** The first user's name (rows are ordered and paired by it; undefined for none): read from the table, not kept. */

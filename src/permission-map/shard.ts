@@ -286,6 +286,17 @@ function listJson(list: readonly string[]): string {
 }
 
 /**
+ * A map's administrators' JSON, kept per object (the kept maps' share one while the administrators and their rights
+ * are the same: `MaskWriter.adminsOf`). Objects are not changed once made.
+ */
+const adminTexts = new WeakMap<NamespaceMap['admins'], string>();
+function adminsJson(admins: NamespaceMap['admins']): string {
+  let text = adminTexts.get(admins);
+  if (text === undefined) adminTexts.set(admins, (text = JSON.stringify(admins)));
+  return text;
+}
+
+/**
  * For the tests: the index text a write carries, and its contentHash, against `JSON.stringify` of the index and of
  * the hashed object as they were written before the texts were assembled from parts.
  */
@@ -332,7 +343,7 @@ function finish(map: NamespaceMap, name: string, shards: readonly RenderedShard[
   // The index's JSON is written from parts (`JSON.stringify` of each, the same keys in the same order as the objects
   // below): the rights list, the same for every map of an engine, is written once (test/unit/permission-map.test.ts
   // holds the texts to `JSON.stringify` of the objects).
-  const common = `"rights":${listJson(map.rights)},"kinds":${listJson(map.kinds)},"admins":${JSON.stringify(map.admins)},"shards":${JSON.stringify(refs)}${map.withheld ? `,"withheld":${JSON.stringify(map.withheld)}` : ''}}`;
+  const common = `"rights":${listJson(map.rights)},"kinds":${listJson(map.kinds)},"admins":${adminsJson(map.admins)},"shards":${JSON.stringify(refs)}${map.withheld ? `,"withheld":${JSON.stringify(map.withheld)}` : ''}}`;
   const head = `{"format":${JSON.stringify(INDEX_FORMAT)},"version":${FORMAT_VERSION},"catalog":${JSON.stringify(map.catalog)},"namespace":${JSON.stringify(map.namespace)},`;
   const hashedText = `${head}"organization":${JSON.stringify(map.organization ?? null)},"nextExpiry":${JSON.stringify(map.nextExpiry ?? null)},${common}`;
   const contentHash = `sha256:${sha256(hashedText)}`;
@@ -521,7 +532,9 @@ class ShardState {
     const out = new Array<RowRender>(rows.length);
     const counts = this.counts;
     const count = (row: MapRow, by: number): void => {
-      for (const m of masksOf(row)) {
+      const masks = distinctMasksOf(row);
+      for (let i = 0; i < masks.length; i++) {
+        const m = masks[i]!;
         const n = (counts.get(m) ?? 0) + by;
         if (n > 0) counts.set(m, n);
         else counts.delete(m);
@@ -708,6 +721,25 @@ function masksOf(row: MapRow): Set<string> {
     if (row.flat !== undefined) forEachFlatMask(row.flat, (mask) => masks.add(mask));
   } else forEachEntity(row, (_kind, _name, mask) => masks.add(mask));
   return masks;
+}
+
+/** `distinctMasksOf`'s list, reused from row to row. */
+const rowMasks: string[] = [];
+const addRowMask = (mask: string): void => void (rowMasks.includes(mask) || rowMasks.push(mask));
+
+/**
+ * The distinct masks a row uses, as `masksOf`, in a list reused by the next call (read it before): a row uses a few
+ * masks (a kept row's repeats skipped in place by `forEachFlatMask`), looked up in the list, not in a `Set` made per
+ * row (a first write counts every row's).
+ */
+function distinctMasksOf(row: MapRow): readonly string[] {
+  rowMasks.length = 0;
+  if (row.organization !== undefined) rowMasks.push(row.organization);
+  for (const kind in row.defaults) addRowMask(row.defaults[kind]!);
+  if (row instanceof KeptRow) {
+    if (row.flat !== undefined) forEachFlatMask(row.flat, addRowMask);
+  } else forEachEntity(row, (_kind, _name, mask) => addRowMask(mask));
+  return rowMasks;
 }
 
 /**

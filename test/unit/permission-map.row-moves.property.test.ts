@@ -19,7 +19,10 @@
  * its count (hashes cut to 2 or 3 bits: long runs in its table, wrapping past its end, closed up when an object is let go). Rows are found by their content's hash and compared on a hit: run
  * again with hashes cut to one bit, so that most rows' hashes collide (it fails when a hit is not compared), and to
  * three bits, so that the rows' index (open addressing) has runs wrapping past its end, closed up when a row goes
- * (it fails when a deletion leaves a run open).
+ * (it fails when a deletion leaves a run open). The first rows are also made as a namespace's first write makes them
+ * (`addKeptClasses`: from the walk, in its order, published in place, a class finding a row made before by the same
+ * call compared by its (entity, set) pairs), with whole hashes and with hashes of one bit (it fails when equal hashes
+ * are taken for equal pairs).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -130,8 +133,22 @@ function freshRows(contents: readonly Content[], assigned: readonly number[]): M
   return plain(rows.toMap(undefined).rows, false);
 }
 
-/** The property: random batches of moves between random classes, the kept rows equal to fresh ones at every step. */
-function movesEqualFresh(numRuns: number): void {
+/**
+ * Gives kept rows their first classes as `IncrementalMaps` does (`addKeptClasses`: each user's class in name order,
+ * and its walk number, here its place in `USERS`).
+ */
+function addFromWalk(kept: NamespaceRows, classes: readonly RightsClass[]): void {
+  const classOf = new Map<string, number>();
+  classes.forEach((c, i) => c.users.forEach((user) => classOf.set(user, i)));
+  const walked = USERS.filter((user) => classOf.has(user));
+  kept.addKeptClasses(classes, Int32Array.from(walked, (user) => classOf.get(user)!), Int32Array.from(walked, (user) => USERS.indexOf(user)));
+}
+
+/**
+ * The property: random batches of moves between random classes, the kept rows equal to fresh ones at every step.
+ * `walk`: the first rows made as a namespace's first write makes them (`addKeptClasses`), else by `addClasses`.
+ */
+function movesEqualFresh(numRuns: number, walk = false): void {
   let withMoves = 0;
   fc.assert(
     fc.property(
@@ -142,7 +159,9 @@ function movesEqualFresh(numRuns: number): void {
         const assigned = start.map((c) => (c < contents.length ? c : -1));
         const table = reversedTable();
         const kept = new NamespaceRows(engine, 'ns', masks, true, table);
-        kept.addClasses(classesOf(contents, assigned).filter((c) => c.users.length > 0));
+        const classes = classesOf(contents, assigned).filter((c) => c.users.length > 0);
+        if (walk) addFromWalk(kept, classes);
+        else kept.addClasses(classes);
         expect(plain(kept.toMap(undefined).rows, true)).toEqual(freshRows(contents, assigned));
         expectShared(kept, kept.toMap(undefined).rows);
         for (const batch of batches) {
@@ -179,6 +198,19 @@ describe('kept rows after moves == rows built fresh', () => {
     setHashBits(1);
     try {
       movesEqualFresh(200);
+    } finally {
+      setHashBits(30);
+    }
+  });
+
+  test("first rows made from the walk (`addKeptClasses`: a class finding a row made before compares their pairs, rows in the walk's order, published in place), then moved: the same rows", () => {
+    movesEqualFresh(200, true);
+  });
+
+  test('first rows made from the walk with hashes of 1 bit (most collide: a hit is compared, by pairs then flat entities), the same rows', () => {
+    setHashBits(1);
+    try {
+      movesEqualFresh(200, true);
     } finally {
       setHashBits(30);
     }
