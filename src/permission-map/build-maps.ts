@@ -268,17 +268,21 @@ export class NamespaceRows {
     const entryOf = new Array<KeptEntry | undefined>(classes.length);
     let users = 0;
     // Each row's (entity, set) pairs as made, for the classes that find it after (`sameContent`).
+    // Dropped when the pass ends, also by a throw: a later call starts with none.
     this.made = { pairs: new Int32Array(64), from: new Int32Array(64), rows: 0 };
-    for (let i = 0; i < classes.length; i++) {
-      const c = classes[i]!;
-      const key = this.keyOf(c);
-      if (key === undefined) continue;
-      const entry = this.entry(key) as KeptEntry;
-      entryOf[i] = entry;
-      entry.count += c.users.length;
-      users += c.users.length;
+    try {
+      for (let i = 0; i < classes.length; i++) {
+        const c = classes[i]!;
+        const key = this.keyOf(c);
+        if (key === undefined) continue;
+        const entry = this.entry(key) as KeptEntry;
+        entryOf[i] = entry;
+        entry.count += c.users.length;
+        users += c.users.length;
+      }
+    } finally {
+      this.made = undefined;
     }
-    this.made = undefined;
     // Each class's row's users (by class: no look-up per user), filled up to `filledTo[slot]`.
     const filled = new Map<KeptEntry, UserIds>();
     const idsOf = new Array<UserIds | undefined>(classes.length);
