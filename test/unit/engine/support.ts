@@ -1,6 +1,6 @@
 /** Small object builders for engine tests (cert-manager style): `user('alice', { admin: true })`. */
 import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
-import { Engine, type EngineOptions } from '../../../src/engine/engine.ts';
+import { Engine, type EngineOptions, type HoldingsSummary } from '../../../src/engine/engine.ts';
 import { parseEntity } from '../../../src/engine/entities.ts';
 import { evaluate } from '../../../src/engine/evaluate.ts';
 import type { CollaborationObject, Model, OrganizationObject, UserGroupObject, UserObject } from '../../../src/model/model.ts';
@@ -59,3 +59,20 @@ export const APPLICABLE_RIGHTS: Record<string, string[]> = {
   Gateway: ['RIGHT_GATEWAY_INFO', 'RIGHT_GATEWAY_LINK', 'RIGHT_ALL'],
   Organization: ['RIGHT_ORGANIZATION_INFO', 'RIGHT_APPLICATION_INFO', 'RIGHT_GATEWAY_INFO', 'RIGHT_ALL'],
 };
+
+/** The summary as derived from `holdings`: every entity once, by kind; the namespaces of entities, organizations and ownership. */
+export function summaryFromHoldings(engine: Engine, name: string): HoldingsSummary {
+  const holdings = engine.holdings(name);
+  const byKind: Record<string, number> = {};
+  const namespaces = new Set<string>(holdings.defaultNamespaces);
+  for (const entity of holdings.entities) {
+    byKind[entity.kind] = (byKind[entity.kind] ?? 0) + 1;
+    if (entity.namespace !== undefined) namespaces.add(entity.namespace);
+    else for (const ns of engine.organizations.owned.get(entity.organization!) ?? []) namespaces.add(ns);
+  }
+  return {
+    entities: Object.values(byKind).reduce((a, b) => a + b, 0),
+    byKind: Object.fromEntries(Object.entries(byKind).sort(([a], [b]) => (a < b ? -1 : 1))),
+    namespaces: [...namespaces].sort(),
+  };
+}

@@ -8,23 +8,12 @@
 import { expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
-import { Engine, type Change, type HoldingsSummary } from '../../../src/engine/engine.ts';
+import { Engine, type Change } from '../../../src/engine/engine.ts';
 import type { ModelObject } from '../../../src/model/model.ts';
 import { T0, RIGHTS, applyToModel, cloneModel, userArb, groupArb, orgArb, collabArb } from './arbitraries.ts';
-import { modelOf } from './support.ts';
+import { modelOf, summaryFromHoldings as fromHoldings } from './support.ts';
 
 const catalog = loadCatalog();
-function fromHoldings(engine: Engine, name: string): HoldingsSummary {
-  const holdings = engine.holdings(name);
-  const byKind: Record<string, number> = {};
-  const namespaces = new Set<string>(holdings.defaultNamespaces);
-  for (const entity of holdings.entities) {
-    byKind[entity.kind] = (byKind[entity.kind] ?? 0) + 1;
-    if (entity.namespace !== undefined) namespaces.add(entity.namespace);
-    else for (const ns of engine.organizations.owned.get(entity.organization!) ?? []) namespaces.add(ns);
-  }
-  return { entities: Object.values(byKind).reduce((a, b) => a + b, 0), byKind: Object.fromEntries(Object.entries(byKind).sort(([a], [b]) => (a < b ? -1 : 1))), namespaces: [...namespaces].sort() };
-}
 const ORGS = ['o0', 'o1', 'o2', 'o3'];
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
 // Dense: organizations as subjects of many grants on entities, memberships of many masks.

@@ -13,30 +13,13 @@ import { Engine, type Change, type HoldingsSummary } from '../../../src/engine/e
 import type { Model, ModelObject } from '../../../src/model/model.ts';
 import { T0, applyToModel, cloneModel } from './arbitraries.ts';
 import { NOW, SCENARIO_TIMES, modelOfScenario, scenarioArb, scenarioChangeArb } from './scenario-arbitraries.ts';
-import { collab, group, modelOf, org, user } from './support.ts';
+import { collab, group, modelOf, org, summaryFromHoldings as fromHoldings, user } from './support.ts';
 
 const catalog = loadCatalog();
 
 /** Every user's summary. */
 function summaries(engine: Engine): Record<string, HoldingsSummary> {
   return Object.fromEntries([...engine.model.users.keys()].sort().map((u) => [u, engine.holdingsSummary(u)]));
-}
-
-/** The summary as derived from `holdings`: every entity once, by kind; the namespaces of entities, organizations and ownership. */
-function fromHoldings(engine: Engine, name: string): HoldingsSummary {
-  const holdings = engine.holdings(name);
-  const byKind: Record<string, number> = {};
-  const namespaces = new Set<string>(holdings.defaultNamespaces);
-  for (const entity of holdings.entities) {
-    byKind[entity.kind] = (byKind[entity.kind] ?? 0) + 1;
-    if (entity.namespace !== undefined) namespaces.add(entity.namespace);
-    else for (const ns of engine.organizations.owned.get(entity.organization!) ?? []) namespaces.add(ns);
-  }
-  return {
-    entities: Object.values(byKind).reduce((a, b) => a + b, 0),
-    byKind: Object.fromEntries(Object.entries(byKind).sort(([a], [b]) => (a < b ? -1 : 1))),
-    namespaces: [...namespaces].sort(),
-  };
 }
 
 const base = (): ModelObject[] => [
