@@ -1160,7 +1160,7 @@ function entitiesByKind(kept: readonly number[], entityList: EntityList, masks: 
 
 /**
  * (entity index, set) pairs as a kept row's flat entities (`FlatEntities`): kinds sorted, each kind's names in the
- * order the object of them a fresh build makes lists them (sorted, array indices first: `inKeyOrder`), so that both
+ * order the object of them a fresh build makes lists them (sorted, array indices first: `byFlatOrder`), so that both
  * write the same JSON.
  */
 function flatOf(kept: readonly number[], entityList: EntityList, masks: MaskWriter): FlatEntities {
@@ -1174,7 +1174,7 @@ const flatPieces: string[] = [];
 
 /**
  * `flatOf` with masks from `mask`: what `writeFlat` of the pairs grouped by kind (kinds sorted), each kind's names
- * sorted then put in key order (`inKeyOrder`), gives — written from the pairs in that order (`byFlatOrder`), without
+ * sorted then put in an object's key order, gives — written from the pairs in that order (`byFlatOrder`), without
  * a `Map` of kinds, a pair array per entity or copies to sort (most of a first write's garbage in its rows).
  */
 export function flatOfPairs(kept: readonly number[], entityList: EntityList, mask: (set: RightSetId) => string): FlatEntities {
@@ -1225,7 +1225,6 @@ function byFlatOrder(kindA: string, nameA: string, kindB: string, nameB: string)
   if (indexA) return Number(nameA) - Number(nameB);
   return nameA < nameB ? -1 : nameA > nameB ? 1 : 0;
 }
-
 
 /** A namespace's entities by number: entity i is `kinds[i]`/`names[i]`. */
 export interface EntityList {

@@ -371,21 +371,6 @@ export function isArrayIndex(name: string): boolean {
 }
 
 /**
- * (name, mask) pairs sorted by name → in the order an object made by inserting them lists its keys: names that read
- * as array indices first, ascending by value, then the others as they were. In place; returns `pairs`.
- */
-export function inKeyOrder<T extends readonly [string, string]>(pairs: T[]): T[] {
-  let indices = 0;
-  for (const [name] of pairs) if (isArrayIndex(name)) indices++;
-  if (indices === 0) return pairs;
-  const first = pairs.filter(([name]) => isArrayIndex(name)).sort(([a], [b]) => Number(a) - Number(b));
-  const rest = pairs.filter(([name]) => !isArrayIndex(name));
-  pairs.length = 0;
-  pairs.push(...first, ...rest);
-  return pairs;
-}
-
-/**
  * A kept row: its users as numbers into a `UserTable`, sorted by name (the map's order); its content as a `MapRow`'s,
  * but for its entities, kept flat (`flat`) and made into objects only when read (`entities`).
  * Read as a `MapRow` (`users`, `entities`, `JSON.stringify`), the names and entities are made each time: shard.ts

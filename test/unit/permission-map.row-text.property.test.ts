@@ -3,8 +3,8 @@
  * as an object (`PermissionMapRow`), byte for byte — names that look like array indices (which objects order
  * first), quotes, backslashes, control and non-ASCII characters included. A kept row (`KeptRow`: users as numbers,
  * entities flat) writes the same text as the row it stands for, and reads back as it (`entities`, `toJSON`): it fails
- * when the flat entities lose the objects' key order. `inKeyOrder` puts (name, mask) pairs sorted by name in the
- * order an object made by inserting them lists its keys. `forEachFlatMask` reads the masks of flat entities as
+ * when the flat entities lose the objects' key order (the first write's `flatOfPairs` is held to the same order in
+ * permission-map.flat-of.property.test.ts). `forEachFlatMask` reads the masks of flat entities as
  * `readFlat` does (it fails when a length is skipped wrongly: every mask after it is then read from the wrong place).
  * `overTarget` (a fresh shardMap skips rendering a map whole when it says the map cannot fit) is a lower bound of the
  * rows' JSON bytes, plain and kept rows, escapes and non-ASCII names included: it fails when it counts a byte too many;
@@ -15,7 +15,7 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import type { MapRow } from '../../src/permission-map/build-maps.ts';
 import type { PermissionMapRow } from '../../src/permission-map/permission-map.generated.ts';
-import { entitiesOfFlat, flatEntities, forEachFlatMask, inKeyOrder, KeptRow, readFlat, UserTable, type FlatEntities } from '../../src/permission-map/kept-users.ts';
+import { entitiesOfFlat, flatEntities, forEachFlatMask, KeptRow, readFlat, UserTable, type FlatEntities } from '../../src/permission-map/kept-users.ts';
 import type { NamespaceMap } from '../../src/permission-map/build-maps.ts';
 import { overTarget, rowText, shardMap } from '../../src/permission-map/shard.ts';
 
@@ -83,18 +83,6 @@ describe('rowText', () => {
         let least = 0;
         for (const row of rows) least += 11 + row.users.reduce((sum, user) => sum + user.length + 3, 0);
         expect(overTarget(rows, least - 1)).toBe(true);
-      }),
-      { numRuns: 3000 },
-    );
-  });
-
-  test("inKeyOrder: pairs sorted by name in an object's key order (array indices first, ascending)", () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(key, { maxLength: 8 }), (names) => {
-        const sorted = [...names].sort().map((name) => [name, '1'] as [string, string]);
-        const object: Record<string, string> = Object.create(null);
-        for (const [name] of sorted) object[name] = '1';
-        expect(inKeyOrder(sorted).map(([name]) => name)).toEqual(Object.keys(object));
       }),
       { numRuns: 3000 },
     );
