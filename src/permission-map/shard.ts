@@ -532,9 +532,7 @@ class ShardState {
     const out = new Array<RowRender>(rows.length);
     const counts = this.counts;
     const count = (row: MapRow, by: number): void => {
-      const masks = distinctMasksOf(row);
-      for (let i = 0; i < masks.length; i++) {
-        const m = masks[i]!;
+      for (const m of masksOf(row)) {
         const n = (counts.get(m) ?? 0) + by;
         if (n > 0) counts.set(m, n);
         else counts.delete(m);
@@ -712,30 +710,18 @@ function newRender(): RowRender {
   return { a: undefined, atA: 0, lenA: 0, b: undefined, units: undefined };
 }
 
-/** The distinct masks a row uses (a kept row's read from its flat entities without reading kinds and names). */
-function masksOf(row: MapRow): Set<string> {
-  const masks = new Set<string>();
-  if (row.organization !== undefined) masks.add(row.organization);
-  for (const kind in row.defaults) masks.add(row.defaults[kind]!);
-  if (row instanceof KeptRow) {
-    if (row.flat !== undefined) forEachFlatMask(row.flat, (mask) => masks.add(mask));
-  } else forEachEntity(row, (_kind, _name, mask) => masks.add(mask));
-  return masks;
-}
-
-/** `distinctMasksOf`'s list, reused from row to row. */
-const rowMasks: string[] = [];
-const addRowMask = (mask: string): void => void (rowMasks.includes(mask) || rowMasks.push(mask));
+/** `masksOf`'s set, reused from row to row. */
+const rowMasks = new Set<string>();
+const addRowMask = (mask: string): void => void rowMasks.add(mask);
 
 /**
- * The distinct masks a row uses, as `masksOf`, in a list reused by the next call (read it before): a row uses a few
- * masks (a kept row's repeats skipped in place by `forEachFlatMask`), looked up in the list, not in a `Set` made per
- * row (a first write counts every row's).
+ * The distinct masks a row uses (a kept row's read from its flat entities without reading kinds and names), in a set
+ * reused by the next call (read it before): not a `Set` made per row (a first write counts every row's).
  */
-function distinctMasksOf(row: MapRow): readonly string[] {
-  rowMasks.length = 0;
-  if (row.organization !== undefined) rowMasks.push(row.organization);
-  for (const kind in row.defaults) addRowMask(row.defaults[kind]!);
+function masksOf(row: MapRow): ReadonlySet<string> {
+  rowMasks.clear();
+  if (row.organization !== undefined) rowMasks.add(row.organization);
+  for (const kind in row.defaults) rowMasks.add(row.defaults[kind]!);
   if (row instanceof KeptRow) {
     if (row.flat !== undefined) forEachFlatMask(row.flat, addRowMask);
   } else forEachEntity(row, (_kind, _name, mask) => addRowMask(mask));
