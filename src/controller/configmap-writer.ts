@@ -20,6 +20,7 @@ import { ApiError, type ApiRequests, isConflict, isNotFound } from './api-client
 import type { EventRecorder } from './event-recorder.ts';
 import { canonical, sameJson } from './canonical.ts';
 import { WriteEchoes } from './write-echoes.ts';
+import { isTime } from '../reader/permission-reader.ts';
 
 export interface ExistingConfigMap {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -60,8 +61,9 @@ function comparable(data: Record<string, string> | undefined): Record<string, un
   const index = out[INDEX_KEY];
   if (typeof index === 'string') {
     try {
-      const { evaluatedAt: _evaluatedAt, ...rest } = JSON.parse(index) as Record<string, unknown>;
-      out[INDEX_KEY] = rest;
+      const { evaluatedAt, ...rest } = JSON.parse(index) as Record<string, unknown>;
+      // Any time the writer writes is as good as another; anything else (absent, not a time) readers refuse: restored.
+      out[INDEX_KEY] = isTime(evaluatedAt) ? rest : { ...rest, evaluatedAt: evaluatedAt ?? null };
     } catch {
       // not JSON: compared as text, so the write restores it
     }
@@ -162,14 +164,19 @@ export class ConfigMapWriter {
 
   /** Brings a namespace's map up to date with the engine; `existing` are Charter's map ConfigMaps there now. */
   async sync(engine: Engine, namespace: string, existing: readonly ExistingConfigMap[]): Promise<MapWriteOutcome> {
-    const byName = new Map(existing.map((cm) => [cm.metadata?.name ?? '', cm]));
+    const byName = new Map<string, ExistingConfigMap | undefined>(existing.map((cm) => [cm.metadata?.name ?? '', cm]));
     const outcome: MapWriteOutcome = { written: [], deleted: [], bytes: 0, published: 'none' };
     const wanted = engine.hasMap(namespace);
     let maps = this.maps.get(engine);
     if (!maps) this.maps.set(engine, (maps = new IncrementalMaps(engine)));
     if (!wanted) maps.forget(namespace);
     // No map wanted but ConfigMaps there: something may mount them, so the empty map replaces them (never a delete).
-    if (!wanted && byName.size === 0) return outcome;
+    if (!wanted && byName.size === 0) {
+      // Its own writes the informer does not show yet are there too (a first map created a moment ago): they hold
+      // rights, and the echo of that create queues nothing, so the empty map must replace them now.
+      for (const key of this.echoes.unseenKeys(`${namespace}/`)) byName.set(key.slice(namespace.length + 1), undefined);
+      if (byName.size === 0) return outcome;
+    }
     const { budgetBytes, maxShards } = this.options;
     const options = { ...(budgetBytes ? { budgetBytes } : {}), ...(maxShards ? { maxShards } : {}) };
     // The namespace's map kept between changes, brought up to date by the Impacts since (incremental-maps.ts).

@@ -116,6 +116,13 @@ export class WriteEchoes<T> {
     this.last.clear();
   }
 
+  /** The keys starting with `prefix` whose last write the informer has not shown yet. */
+  unseenKeys(prefix: string): string[] {
+    const out: string[] = [];
+    for (const key of this.last.keys()) if (key.startsWith(prefix)) out.push(key);
+    return out;
+  }
+
   /** How many writes the informer has not shown yet. */
   get unseenCount(): number {
     return this.last.size;

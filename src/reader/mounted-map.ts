@@ -229,10 +229,12 @@ export class MountedPermissionMap {
 
   /** `current.can`, false while there is no map in use. */
   can(user: string, right: string, entity: string): boolean {
+    if (this.mapState === 'held') this.expireGrace(); // not the timer alone: it may fire late (a busy event loop)
     return this.map !== undefined && this.map.can(user, right, entity);
   }
 
   rights(user: string, entity: string): string[] {
+    if (this.mapState === 'held') this.expireGrace();
     return this.map === undefined ? [] : this.map.rights(user, entity);
   }
 

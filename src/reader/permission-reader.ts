@@ -441,7 +441,7 @@ const isString = (v: unknown, pattern: RegExp): v is string => typeof v === 'str
 /** Whether a mask (already matching MASK) has no bit at or beyond `rights`. */
 const fits = (hex: string, rights: number): boolean => (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0]!, 16))) <= rights;
 /** A real instant: no 30 February, no hour 24, no leap second (Date.parse would shift or reject them). */
-function isTime(v: unknown): v is string {
+export function isTime(v: unknown): v is string {
   const m = typeof v === 'string' ? DATE_TIME.exec(v) : null;
   if (!m) return false;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];

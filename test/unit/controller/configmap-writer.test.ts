@@ -10,6 +10,7 @@ import { ConfigMapWriter, dataDigest, withDataDigest, type ExistingConfigMap, ty
 import { EventRecorder } from '../../../src/controller/event-recorder.ts';
 import type { Engine } from '../../../src/engine/engine.ts';
 import { INDEX_KEY } from '../../../src/permission-map/shard.ts';
+import { parsePermissionMap } from '../../../src/reader/permission-reader.ts';
 import { collab, engineOf, modelOf, org, user } from '../engine/support.ts';
 import { existingConfigMap } from './builders.ts';
 import { FakeApi, answers, fails, timesOut, type Action } from './fake-api.ts';
@@ -420,5 +421,45 @@ describe('its own writes, before the informer shows them', () => {
     await w.sync(granted(4), 'acme', []);
     expect(api.verbs).toEqual([`POST ${CMS}`, `PUT ${CMS}/${INDEX}`]);
     expect(rvOf(api.actions[1])).toBe('3');
+  });
+});
+
+// Found by a fail-closed audit (2026-12-03): each test fails without its fix.
+describe('a first map revoked before the informer shows its create', () => {
+  test('the empty map must replace it (else the old rights stay, and the create echo queues nothing)', async () => {
+    const api = new FakeApi().on('POST', CMS, (a: Action) => ({ ...(a.body as ExistingConfigMap), metadata: { ...(a.body as ExistingConfigMap).metadata, resourceVersion: '3' } }));
+    const w = new ConfigMapWriter({ api });
+    await w.sync(granted(3), 'acme', []); // first map: POST answered rv 3; informer has not shown it
+    const created = api.actions[0]!.body as ExistingConfigMap;
+    const read = (data: Record<string, string>) => parsePermissionMap((k) => data[k]);
+    expect(read(created.data!).can('user-0', 'RIGHT_APPLICATION_INFO', 'Application/acme/app0')).toBe(true);
+    const out = await w.sync(revoked(3), 'acme', []); // every grant deleted, informer still empty
+    // Before the fix nothing was written here, and the ADD event of rv 3 arriving next was taken for the writer's own
+    // echo, so no map key was queued: the map kept the revoked rights.
+    expect(out.published).toBe('empty');
+    expect(api.verbs).toEqual([`POST ${CMS}`, `PUT ${CMS}/charter-permissions`]);
+    const put = api.actions[1]!.body as ExistingConfigMap;
+    expect(put.metadata?.resourceVersion).toBe('3');
+    expect(read(put.data!).can('user-0', 'RIGHT_APPLICATION_INFO', 'Application/acme/app0')).toBe(false);
+  });
+});
+
+describe('drift of the index evaluatedAt', () => {
+  test('an index whose evaluatedAt was removed or made invalid by hand is restored (readers refuse it: Invalid)', async () => {
+    const first = new FakeApi();
+    await new ConfigMapWriter({ api: first }).sync(granted(3), 'acme', []);
+    const body = first.actions[0]!.body as ExistingConfigMap;
+    const index = JSON.parse(body.data![INDEX_KEY]!) as Record<string, unknown>;
+    for (const evaluatedAt of [undefined, 'yesterday']) {
+      const edited = { ...index, evaluatedAt };
+      const data: Record<string, string> = { ...body.data!, [INDEX_KEY]: JSON.stringify(edited) };
+      let reason = 'loaded';
+      try { parsePermissionMap((k) => data[k]); } catch (e) { reason = (e as { reason: string }).reason; }
+      expect(reason).toBe('Invalid'); // every reader of the namespace refuses the drifted map
+      const existing: ExistingConfigMap[] = [{ ...body, metadata: { ...body.metadata, resourceVersion: '8' }, data }];
+      const api = new FakeApi();
+      const out = await new ConfigMapWriter({ api }).sync(granted(3), 'acme', existing);
+      expect(out.written).toEqual(['charter-permissions']);
+    }
   });
 });
