@@ -1,8 +1,9 @@
 /**
  * admission.md §3.1, a Collaboration created, changed or deleted: NotPermitted (the manage right on the target, old
  * and new), NoEscalation (the rights granted and revoked), LastOwner, SubjectNotAvailable. The creator of an
- * Organization may add its first members (§3.3).
+ * Organization may add its first members (§3.3) while it holds rights (Approved or Flagged).
  */
+import { holdsRights } from '../engine/user-states.ts';
 import type { CollaborationObject } from '../model/model.ts';
 import type { Context } from './context.ts';
 import type { Denial } from './decide.ts';
@@ -12,11 +13,14 @@ import { lastOwner } from './last-owner.ts';
 import type { ParsedRequest } from './request.ts';
 import { denial } from './reasons.ts';
 
-/** The creator of an Organization adding members while it has none (The Things Stack makes the creator a member). */
+/**
+ * The creator of an Organization adding members while it has none (The Things Stack makes the creator a member), if
+ * it holds rights (Approved or Flagged): a Requested, Rejected or Suspended creator holds only its self rights.
+ */
 function creatorBootstrap(ctx: Context, c: CollaborationObject): boolean {
   if (c.target.kind !== 'Organization') return false;
   const org = ctx.engine.model.organizations.get(c.target.name);
-  return org !== undefined && org.createdBy === ctx.holdings.user && ctx.engine.organizationMembers(org.name).size === 0;
+  return org !== undefined && org.createdBy === ctx.holdings.user && holdsRights(ctx.engine.model.users.get(ctx.holdings.user)) && ctx.engine.organizationMembers(org.name).size === 0;
 }
 
 function notPermitted(ctx: Context, c: CollaborationObject): Denial | undefined {

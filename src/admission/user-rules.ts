@@ -6,7 +6,7 @@
  */
 import type { EngineView } from '../engine/engine-view.ts';
 import { isAdmin } from '../engine/user-states.ts';
-import type { UserObject } from '../model/model.ts';
+import { CREATED_BY_ANNOTATION, type UserObject } from '../model/model.ts';
 import type { AdmissionOptions, Denial } from './decide.ts';
 import type { Context } from './context.ts';
 import { throughGroups } from './group-escalation.ts';
@@ -22,11 +22,24 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
 const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
-function nameInUse(engine: EngineView, name: string): Denial | undefined {
+const shownList = (names: readonly string[]): string => (names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', '));
+
+/**
+ * NameInUse: Collaborations or groups naming the new user (it would inherit their rights), or Organizations naming it
+ * as their creator (charter.dev/created-by: it could add their first members — a deleted creator's name taken over).
+ */
+function nameInUse(engine: EngineView, name: string): Denial[] {
+  const denials: Denial[] = [];
   const names = [...[...engine.collaborationsWithSubject(`User/${name}`)].map((k) => `Collaboration/${k}`), ...[...engine.groups.listing('User', name)].map((g) => `UserGroup/${g}`)].sort();
-  if (names.length === 0) return undefined;
-  const shown = names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
-  return denial('NameInUse', `${shown} already ${names.length === 1 ? 'names' : 'name'} User/${name}: a new user of that name would inherit ${names.length === 1 ? 'its' : 'their'} rights (only an admin may create it)`);
+  if (names.length > 0) {
+    denials.push(denial('NameInUse', `${shownList(names)} already ${names.length === 1 ? 'names' : 'name'} User/${name}: a new user of that name would inherit ${names.length === 1 ? 'its' : 'their'} rights (only an admin may create it)`));
+  }
+  // No index: a User create by a non-admin is rare, and organizations are few next to users and Collaborations.
+  const created = [...engine.model.organizations.values()].filter((o) => o.createdBy === name).map((o) => `Organization/${o.name}`).sort();
+  if (created.length > 0) {
+    denials.push(denial('NameInUse', `${shownList(created)} already ${created.length === 1 ? 'names' : 'name'} User/${name} as ${created.length === 1 ? 'its' : 'their'} creator (metadata.annotations[${CREATED_BY_ANNOTATION}]): a new user of that name could add ${created.length === 1 ? 'its' : 'their'} first members (only an admin may create it)`));
+  }
+  return denials;
 }
 
 function identitiesInUse(engine: EngineView, user: UserObject): Denial[] {
@@ -58,8 +71,7 @@ export function judgeSelfRegistration(engine: EngineView, username: string, requ
   if (Object.keys(user.labels).length > 0) fields.push('metadata.labels');
   if (user.identities.some((i) => i !== username)) fields.push('spec.identities other than the requester\'s own');
   if (fields.length > 0) denials.push(denial('AdminOnly', `a self-registration may not set ${fields.join(', ')} (admins only)`));
-  const inUse = nameInUse(engine, user.name);
-  if (inUse) denials.push(inUse);
+  denials.push(...nameInUse(engine, user.name));
   return denials;
 }
 
@@ -87,8 +99,7 @@ export function judgeUser(ctx: Context, request: ParsedRequest): Denial[] {
         if (fields.length > 0) denials.push(denial('AdminOnly', `${fields.join(', ')} of User/${name} are set by admins only`));
       }
       denials.push(...identitiesInUse(engine, user));
-      const inUse = nameInUse(engine, name);
-      if (inUse) denials.push(inUse);
+      denials.push(...nameInUse(engine, name));
       denials.push(...throughGroups(engine, holdings, userGroupToggles(engine, name, undefined, user).joined, true));
     }
     return denials;

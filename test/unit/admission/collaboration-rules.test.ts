@@ -121,6 +121,15 @@ describe('the creator of an organization adds its first members (§3.3)', () => 
   test('only its creator', () => {
     expect(reasons(judge(world(newco), { as: 'User/carol' }, undefined, mEve))).toEqual(['NotPermitted', 'NoEscalation']);
   });
+  test('not while its creator holds no rights: Requested, Rejected or Suspended (creatorBootstrap)', () => {
+    // The audit's P3: a Suspended creator added members, RIGHT_ALL included, to the organization it had created.
+    const mBob = collab('newco/m-bob', 'User/bob', 'Organization/newco', ['RIGHT_ALL']);
+    for (const state of ['Requested', 'Rejected', 'Suspended'] as const) {
+      const eve = { ...o.eve, state };
+      expect(reasons(judge(world(eve, { ...newco, namespaces: ['newco'] }), { as: 'User/eve' }, undefined, mBob))).toEqual(['NotPermitted', 'NoEscalation']);
+    }
+    expect(judge(world({ ...o.eve, state: 'Flagged' }, { ...newco, namespaces: ['newco'] }), { as: 'User/eve' }, undefined, mBob).allowed).toBe(true);
+  });
   test('not once it has members', () => {
     const withMember = world({ ...newco, namespaces: ['newco'] }, collab('newco/m-kim', 'User/kim', 'Organization/newco', ['RIGHT_ORGANIZATION_INFO']));
     expect(reasons(judge(withMember, { as: 'User/eve' }, undefined, { ...mEve, namespace: 'newco' }))).toEqual(['NotPermitted', 'NoEscalation']);

@@ -1,7 +1,7 @@
 /** admission.md §3.2: Users — admins, self-registration, owned users, the user itself, AdminOnly, NameInUse, LastAdmin. */
 import { describe, expect, test } from '@jest/globals';
 import { objects as o, world } from './fixture.ts';
-import { collab, group, judge, lines, reasons, user } from './support.ts';
+import { collab, group, judge, lines, org, reasons, user } from './support.ts';
 
 describe('create', () => {
   const newbie = user('newbie', { identities: ['newbie@example.com'], state: 'Requested' });
@@ -21,6 +21,16 @@ describe('create', () => {
   test('NameInUse: Collaborations or groups already name the new user', () => {
     const d = judge(world(collab('acme/c-newbie', 'User/newbie', 'Application/app1', ['RIGHT_APPLICATION_INFO'])), { as: 'newbie@example.com' }, undefined, newbie);
     expect(lines(d)).toEqual(['NameInUse: Collaboration/acme/c-newbie already names User/newbie: a new user of that name would inherit its rights (only an admin may create it)']);
+  });
+  test('NameInUse: an Organization names the new user as its creator (charter.dev/created-by)', () => {
+    // The audit's P11: the creator was deleted; a newcomer registers its name and would add the first members.
+    const newco = org('newco', { createdBy: 'zoe', namespaces: ['newco'] });
+    const zoe = user('zoe', { identities: ['zoe@example.com'], state: 'Requested' });
+    expect(lines(judge(world(newco), { as: 'zoe@example.com' }, undefined, zoe))).toEqual([
+      'NameInUse: Organization/newco already names User/zoe as its creator (metadata.annotations[charter.dev/created-by]): a new user of that name could add its first members (only an admin may create it)',
+    ]);
+    expect(reasons(judge(world(newco), { as: 'User/fred' }, undefined, { ...zoe, organization: 'acme' }))).toEqual(['NameInUse']);
+    expect(judge(world(newco), { as: 'User/root' }, undefined, zoe).allowed).toBe(true);
   });
   test('an admin creates anyone', () => {
     expect(judge(world(), { as: 'User/root' }, undefined, user('x', { admin: true })).allowed).toBe(true);
