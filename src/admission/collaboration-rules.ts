@@ -63,7 +63,8 @@ export function judgeCollaboration(ctx: Context, request: ParsedRequest): Denial
       s !== undefined && (s.kind === 'User' ? s.name === u : s.kind === 'UserGroup' ? engine.groups.groupsOf(u).has(s.name) : engine.membership(u, s.name) !== undefined);
     denials.push(...lastOwner(engine, { kind: 'Collaboration', name: c.name, namespace: c.namespace }, after, (u) => stands(current.subject, u) || stands(after?.subject, u)));
   }
-  if (after && (!before || before.subject.kind !== after.subject.kind || before.subject.name !== after.subject.name || before.namespace !== after.namespace || before.target.name !== after.target.name)) {
+  // Judged whenever the subject or the target (kind or name) is new: the same subject on another target is a new naming.
+  if (after && (!before || before.subject.kind !== after.subject.kind || before.subject.name !== after.subject.name || before.namespace !== after.namespace || before.target.kind !== after.target.kind || before.target.name !== after.target.name)) {
     denials.push(...subjectNotAvailable(engine, holdings, after));
   }
   return denials;

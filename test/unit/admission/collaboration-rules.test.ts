@@ -112,6 +112,25 @@ describe('LastOwner', () => {
   });
 });
 
+describe('SubjectNotAvailable: judged whenever the subject or the target changes', () => {
+  const media = org('media', { namespaces: ['media'], availableUsers: { users: ['bob'], groups: [], selector: undefined } });
+  const mFred = collab('media/m-fred', 'User/fred', 'Organization/media', ['RIGHT_ALL']);
+  // A grant naming zed made before availableUsers was set (or by an admin).
+  const old = collab('media/c-zed', 'User/zed', 'Application/media', ['RIGHT_APPLICATION_INFO']);
+  test('only the target kind changes (Application/media to Organization/media): a new naming', () => {
+    // The audit's P4: the condition compared the target's name only.
+    const d = judge(world(media, user('zed'), mFred, old), { as: 'User/fred' }, old, { ...old, target: { kind: 'Organization', name: 'media' } });
+    expect(lines(d)).toEqual(['SubjectNotAvailable: User/zed is neither available to Organization/media (spec.availableUsers) nor a member of it; naming it requires being an admin']);
+  });
+  test('the subject changes to an unavailable user', () => {
+    const toBob = { ...old, subject: { kind: 'User' as const, name: 'bob' } };
+    expect(reasons(judge(world(media, user('zed'), mFred, toBob), { as: 'User/fred' }, toBob, old))).toEqual(['SubjectNotAvailable']);
+  });
+  test('a change of rights only names nobody new', () => {
+    expect(judge(world(media, user('zed'), mFred, old), { as: 'User/fred' }, old, { ...old, rights: ['RIGHT_APPLICATION_INFO', 'RIGHT_APPLICATION_LINK'] }).allowed).toBe(true);
+  });
+});
+
 describe('the creator of an organization adds its first members (§3.3)', () => {
   const newco = org('newco', { createdBy: 'eve' });
   const mEve = collab('acme/m-eve', 'User/eve', 'Organization/newco', ['RIGHT_ALL']);
