@@ -1,6 +1,7 @@
 /**
  * admission.md §3.2, a User created, changed or deleted: admins; self-registration (no User yet, state Requested,
- * its own identity); owned users (spec.organization: the organization's member managers); the user itself for its
+ * its own identity); owned users (spec.organization: the organization's member managers, except of an owned user
+ * with admin: true, whose state and deletion stay with admins); the user itself for its
  * displayName, email and deletion; AdminOnly fields; NameInUse; LastAdmin; and no escalation through selector groups
  * when labels change.
  */
@@ -15,7 +16,7 @@ import { lastOwner } from './last-owner.ts';
 import { denial } from './reasons.ts';
 import { specField, type ParsedRequest } from './request.ts';
 
-/** States the managers of an owner organization may move an owned user between (activation). */
+/** States the managers of an owner organization may move an owned user that is no admin between (activation). */
 const ACTIVATION_STATES = new Set(['Requested', 'Approved', 'Suspended']);
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
@@ -108,8 +109,10 @@ export function judgeUser(ctx: Context, request: ParsedRequest): Denial[] {
   if (request.operation === 'DELETE') {
     const user = before!;
     const userDelete = engine.catalog.administration.userDelete;
-    const permitted = holdings.admin || (userDelete !== undefined && holdings.holds(userDelete, `User/${name}`)) || manages(user.organization);
-    if (!permitted) {
+    const permitted = holdings.admin || (userDelete !== undefined && holdings.holds(userDelete, `User/${name}`));
+    if (!permitted && manages(user.organization) && user.admin) {
+      denials.push(denial('AdminOnly', `User/${name} has spec.admin: true: deleting an admin is for admins only, not for the holders of ${members} on Organization/${user.organization}`));
+    } else if (!permitted && !manages(user.organization)) {
       denials.push(denial('NotPermitted', `${requester} may not delete User/${name}: that requires being an admin${userDelete ? `, holding ${userDelete} on it (the user itself)` : ''}${members ? `, or holding ${members} on its spec.organization` : ''}`));
     }
     const d = lastAdmin(engine, name, undefined);
@@ -128,10 +131,11 @@ export function judgeUser(ctx: Context, request: ParsedRequest): Denial[] {
     if (old.admin !== now.admin) adminOnly.push('spec.admin');
     if (!sameList(old.identities, now.identities)) adminOnly.push('spec.identities');
     if (labelsChanged) adminOnly.push('metadata.labels');
-    if (stateChanged && !(manages(old.organization) && ACTIVATION_STATES.has(old.state) && ACTIVATION_STATES.has(now.state))) adminOnly.push('spec.state');
+    // Activation by the owner's managers, of a user that is no admin (before or after): managing an admin is an escalation.
+    if (stateChanged && !(manages(old.organization) && !old.admin && !now.admin && ACTIVATION_STATES.has(old.state) && ACTIVATION_STATES.has(now.state))) adminOnly.push('spec.state');
     if (old.organization !== now.organization && !(manages(old.organization) && (now.organization === undefined || manages(now.organization)))) adminOnly.push('spec.organization');
     if (adminOnly.length > 0) {
-      denials.push(denial('AdminOnly', `${adminOnly.join(', ')} of User/${name} ${adminOnly.length === 1 ? 'is' : 'are'} changed by admins only${old.organization !== undefined && members ? ` (or, for spec.state between Requested, Approved and Suspended, by holders of ${members} on Organization/${old.organization})` : ''}`));
+      denials.push(denial('AdminOnly', `${adminOnly.join(', ')} of User/${name} ${adminOnly.length === 1 ? 'is' : 'are'} changed by admins only${old.organization !== undefined && members ? ` (or, for spec.state between Requested, Approved and Suspended of a user without spec.admin: true, by holders of ${members} on Organization/${old.organization})` : ''}`));
     }
     const basic = specField(request.rawBefore, 'displayName') !== specField(request.rawAfter, 'displayName') || specField(request.rawBefore, 'email') !== specField(request.rawAfter, 'email');
     const userSettings = engine.catalog.administration.userSettings;

@@ -62,6 +62,16 @@ describe('update', () => {
     expect(judge(world(owned), { as: 'User/fred' }, owned, { ...owned, state: 'Approved' }).allowed).toBe(true);
     expect(reasons(judge(world(owned), { as: 'User/fred' }, owned, { ...owned, state: 'Rejected' }))).toEqual(['AdminOnly']);
   });
+  test('owned users with admin: true: their state is changed by admins only, not by the owner\'s managers', () => {
+    // The audit's P5: fred (members right on acme) re-approved a Suspended owned admin, making an admin.
+    const boss = user('boss', { admin: true, state: 'Suspended', organization: 'acme' });
+    expect(lines(judge(world(boss), { as: 'User/fred' }, boss, { ...boss, state: 'Approved' }))).toEqual([
+      'AdminOnly: spec.state of User/boss is changed by admins only (or, for spec.state between Requested, Approved and Suspended of a user without spec.admin: true, by holders of RIGHT_ORGANIZATION_SETTINGS_MEMBERS on Organization/acme)',
+    ]);
+    const active = { ...boss, state: 'Approved' as const };
+    expect(reasons(judge(world(active), { as: 'User/fred' }, active, { ...active, state: 'Suspended' }))).toEqual(['AdminOnly']);
+    expect(judge(world(boss), { as: 'User/root' }, boss, { ...boss, state: 'Approved' }).allowed).toBe(true);
+  });
   test('LastAdmin: the last admin may not be demoted', () => {
     expect(lines(judge(world(), { as: 'User/root' }, o.root, { ...o.root, admin: false }))).toEqual(['LastAdmin: User/root is the last admin (admin: true, state: Approved); demoting it would leave none']);
     expect(judge(world(user('root2', { admin: true })), { as: 'User/root' }, o.root, { ...o.root, admin: false }).allowed).toBe(true);
@@ -82,6 +92,14 @@ describe('delete', () => {
     expect(reasons(judge(world(), { as: 'User/dan' }, o.carol, undefined))).toEqual(['NotPermitted']);
     const owned = user('x', { organization: 'acme' });
     expect(judge(world(owned), { as: 'User/fred' }, owned, undefined).allowed).toBe(true);
+  });
+  test('an owned user with admin: true: by admins or itself, not by the owner\'s managers', () => {
+    const boss = user('boss', { admin: true, organization: 'acme' });
+    expect(lines(judge(world(boss), { as: 'User/fred' }, boss, undefined))).toEqual([
+      'AdminOnly: User/boss has spec.admin: true: deleting an admin is for admins only, not for the holders of RIGHT_ORGANIZATION_SETTINGS_MEMBERS on Organization/acme',
+    ]);
+    expect(judge(world(boss), { as: 'User/boss' }, boss, undefined).allowed).toBe(true);
+    expect(judge(world(boss), { as: 'User/root' }, boss, undefined).allowed).toBe(true);
   });
   test('LastAdmin and LastOwner apply', () => {
     expect(reasons(judge(world(), { as: 'User/root' }, o.root, undefined))).toEqual(['LastAdmin']);
