@@ -1,7 +1,8 @@
 /**
  * admission.md §3.3, an Organization created, changed or deleted: the create right on oneself (namespaces, parent
  * and ownerRights by admins only; the creator names itself in charter.dev/created-by, immutable afterwards);
- * displayName with the basic-settings right, everything else by admins; deletion with the delete right; LastOwner
+ * displayName with the basic-settings right, everything else (metadata too: labels, annotations, finalizers,
+ * ownerReferences; not kubectl apply's last-applied annotation) by admins; deletion with the delete right; LastOwner
  * for the organizations below it.
  */
 import { CREATED_BY_ANNOTATION, type OrganizationObject } from '../model/model.ts';
@@ -9,10 +10,13 @@ import type { Context } from './context.ts';
 import type { Denial } from './decide.ts';
 import { lastOwner } from './last-owner.ts';
 import { denial } from './reasons.ts';
-import { specField, type ParsedRequest } from './request.ts';
+import { LAST_APPLIED_ANNOTATION, metadataChanges, specField, type ParsedRequest } from './request.ts';
 
 /** spec fields only admins set or change (everything but displayName). */
 const ADMIN_FIELDS = ['namespaces', 'parent', 'ownerRights', 'availableUsers'] as const;
+
+/** Annotations not judged as metadata changes: created-by (immutable, its own rule) and kubectl apply's record. */
+const IGNORED_ANNOTATIONS: ReadonlySet<string> = new Set([CREATED_BY_ANNOTATION, LAST_APPLIED_ANNOTATION]);
 
 export function judgeOrganization(ctx: Context, request: ParsedRequest): Denial[] {
   const { engine, holdings } = ctx;
@@ -63,8 +67,9 @@ export function judgeOrganization(ctx: Context, request: ParsedRequest): Denial[
         denials.push(denial('NotPermitted', settings === undefined ? `${requester} is not an admin, and only admins change an organization's displayName` : `${requester} does not hold ${settings} on Organization/${name} (changing its displayName requires it)`));
       }
     }
-    const changed = ADMIN_FIELDS.filter((f) => specField(request.rawBefore, f) !== specField(request.rawAfter, f));
-    if (changed.length > 0) denials.push(denial('AdminOnly', `${changed.map((f) => `spec.${f}`).join(', ')} of Organization/${name} ${changed.length === 1 ? 'is' : 'are'} changed by admins only`));
+    // Metadata too: labels, annotations (but created-by, judged above, and kubectl apply's), finalizers, ownerReferences.
+    const changed = [...ADMIN_FIELDS.filter((f) => specField(request.rawBefore, f) !== specField(request.rawAfter, f)).map((f) => `spec.${f}`), ...metadataChanges(request.rawBefore, request.rawAfter, IGNORED_ANNOTATIONS)];
+    if (changed.length > 0) denials.push(denial('AdminOnly', `${changed.join(', ')} of Organization/${name} ${changed.length === 1 ? 'is' : 'are'} changed by admins only`));
   }
   const structural = before!.parent !== after!.parent || specField(request.rawBefore, 'namespaces') !== specField(request.rawAfter, 'namespaces') || specField(request.rawBefore, 'ownerRights') !== specField(request.rawAfter, 'ownerRights');
   if (structural) denials.push(...lastOwner(engine, { kind: 'Organization', name }, after));

@@ -98,3 +98,34 @@ export function specField(raw: Record<string, unknown> | undefined, field: strin
   const value = spec?.[field];
   return value === undefined ? undefined : JSON.stringify(value);
 }
+
+/** Rewritten by `kubectl apply` on every apply: not a change of its own (a displayName edit applied carries it). */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The client-set metadata that differs between two raw manifests: `metadata.labels`, each changed
+ * `metadata.annotations[key]` (but those in `ignored`), `metadata.finalizers` (as a set), `metadata.ownerReferences`.
+ * Server-set fields (managedFields, resourceVersion, generation, uid, timestamps) are not compared.
+ */
+export function metadataChanges(rawBefore: Record<string, unknown> | undefined, rawAfter: Record<string, unknown> | undefined, ignored: ReadonlySet<string>): string[] {
+  const meta = (raw: Record<string, unknown> | undefined): Record<string, unknown> => (raw && isRecord(raw.metadata) ? raw.metadata : {});
+  const before = meta(rawBefore);
+  const after = meta(rawAfter);
+  const record = (value: unknown): Record<string, unknown> => (isRecord(value) ? value : {});
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+  const canonical = (value: unknown): string =>
+    JSON.stringify(value, (_k, v: unknown) => (isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+  const changes: string[] = [];
+  const labelsBefore = record(before.labels);
+  const labelsAfter = record(after.labels);
+  if (canonical(labelsBefore) !== canonical(labelsAfter)) changes.push('metadata.labels');
+  const annotationsBefore = record(before.annotations);
+  const annotationsAfter = record(after.annotations);
+  for (const key of [...new Set([...Object.keys(annotationsBefore), ...Object.keys(annotationsAfter)])].sort()) {
+    if (!ignored.has(key) && canonical(annotationsBefore[key]) !== canonical(annotationsAfter[key])) changes.push(`metadata.annotations[${key}]`);
+  }
+  const finalizers = (value: unknown): string => canonical(list(value).map((f) => canonical(f)).sort());
+  if (finalizers(before.finalizers) !== finalizers(after.finalizers)) changes.push('metadata.finalizers');
+  if (canonical(list(before.ownerReferences)) !== canonical(list(after.ownerReferences))) changes.push('metadata.ownerReferences');
+  return changes;
+}

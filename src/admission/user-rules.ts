@@ -2,7 +2,8 @@
  * admission.md §3.2, a User created, changed or deleted: admins; self-registration (no User yet, state Requested,
  * its own identity); owned users (spec.organization: the organization's member managers, except of an owned user
  * with admin: true, whose state and deletion stay with admins); the user itself for its
- * displayName, email and deletion; AdminOnly fields; NameInUse; LastAdmin; and no escalation through selector groups
+ * displayName, email and deletion; AdminOnly fields (and metadata: labels, annotations but kubectl apply's, finalizers,
+ * ownerReferences); NameInUse; LastAdmin; and no escalation through selector groups
  * when labels change.
  */
 import type { EngineView } from '../engine/engine-view.ts';
@@ -14,10 +15,13 @@ import { throughGroups } from './group-escalation.ts';
 import { userGroupToggles } from './group-members.ts';
 import { lastOwner } from './last-owner.ts';
 import { denial } from './reasons.ts';
-import { specField, type ParsedRequest } from './request.ts';
+import { LAST_APPLIED_ANNOTATION, metadataChanges, specField, type ParsedRequest } from './request.ts';
 
 /** States the managers of an owner organization may move an owned user that is no admin between (activation). */
 const ACTIVATION_STATES = new Set(['Requested', 'Approved', 'Suspended']);
+
+/** Annotations anyone who may edit the User may change: kubectl apply's own record of what it applied. */
+const IGNORED_ANNOTATIONS: ReadonlySet<string> = new Set([LAST_APPLIED_ANNOTATION]);
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
 const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean =>
@@ -134,6 +138,8 @@ export function judgeUser(ctx: Context, request: ParsedRequest): Denial[] {
     // Activation by the owner's managers, of a user that is no admin (before or after): managing an admin is an escalation.
     if (stateChanged && !(manages(old.organization) && !old.admin && !now.admin && ACTIVATION_STATES.has(old.state) && ACTIVATION_STATES.has(now.state))) adminOnly.push('spec.state');
     if (old.organization !== now.organization && !(manages(old.organization) && (now.organization === undefined || manages(now.organization)))) adminOnly.push('spec.organization');
+    // Annotations, finalizers (one on its own User kept it, and its rights, after an admin deleted it), ownerReferences.
+    adminOnly.push(...metadataChanges(request.rawBefore, request.rawAfter, IGNORED_ANNOTATIONS).filter((c) => c !== 'metadata.labels'));
     if (adminOnly.length > 0) {
       denials.push(denial('AdminOnly', `${adminOnly.join(', ')} of User/${name} ${adminOnly.length === 1 ? 'is' : 'are'} changed by admins only${old.organization !== undefined && members ? ` (or, for spec.state between Requested, Approved and Suspended of a user without spec.admin: true, by holders of ${members} on Organization/${old.organization})` : ''}`));
     }

@@ -30,7 +30,9 @@ function comparable(raw: Record<string, unknown>): string {
   const metadata = (raw.metadata ?? {}) as Record<string, unknown>;
   const canonical = (value: unknown): unknown =>
     Array.isArray(value) ? value.map(canonical) : value !== null && typeof value === 'object' ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])])) : value;
-  return JSON.stringify(canonical({ apiVersion: raw.apiVersion, kind: raw.kind, name: metadata.name, namespace: metadata.namespace, labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {}, spec: raw.spec ?? {} }));
+  return JSON.stringify(
+    canonical({ apiVersion: raw.apiVersion, kind: raw.kind, name: metadata.name, namespace: metadata.namespace, labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {}, finalizers: metadata.finalizers ?? [], ownerReferences: metadata.ownerReferences ?? [], spec: raw.spec ?? {} }),
+  );
 }
 
 export function requesterOf(as: string, groups: string | undefined): Requester {

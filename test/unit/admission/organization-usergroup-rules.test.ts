@@ -1,7 +1,8 @@
 /** admission.md §3.3: Organizations (create right, created-by, admin-only fields, delete) and UserGroups (members right, no escalation through groups). */
 import { describe, expect, test } from '@jest/globals';
 import { objects as o, world } from './fixture.ts';
-import { collab, group, judge, lines, org, reasons, user } from './support.ts';
+import { decide, DEFAULT_ADMISSION_OPTIONS } from '../../../src/admission/decide.ts';
+import { collab, group, judge, lines, manifest, org, reasons, user } from './support.ts';
 
 describe('Organization', () => {
   const mine = org('newco', { createdBy: 'eve' });
@@ -28,6 +29,22 @@ describe('Organization', () => {
     expect(reasons(judge(world(), { as: 'User/bob', afterExtra: { displayName: 'ACME' } }, o.acme, o.acme))).toEqual(['NotPermitted']);
     expect(lines(judge(world(), { as: 'User/alice' }, o.acme, { ...o.acme, namespaces: ['acme', 'other'] }))).toEqual(['AdminOnly: spec.namespaces of Organization/acme is changed by admins only']);
     expect(reasons(judge(world(mine), { as: 'User/root' }, mine, { ...mine, createdBy: 'root' }))).toEqual(['NotPermitted']);
+  });
+  test('update: metadata (labels, annotations, finalizers, ownerReferences) by admins only; not kubectl apply\'s annotation', () => {
+    // The audit's P10: eve, holding nothing, labelled, annotated and put a finalizer on Organization/acme.
+    const LAST = 'kubectl.kubernetes.io/last-applied-configuration';
+    const update = (as: string, before: Record<string, any>, after: Record<string, any>) =>
+      decide({ engine: world() }, { operation: 'UPDATE', kind: 'Organization', name: 'acme', object: after, oldObject: before, requester: { username: '', groups: [], user: as } }, DEFAULT_ADMISSION_OPTIONS);
+    const acme = manifest(o.acme) as Record<string, any>;
+    const withMetadata = (metadata: Record<string, unknown>, spec: Record<string, unknown> = {}) => ({ ...acme, metadata: { ...acme.metadata, ...metadata }, spec: { ...acme.spec, ...spec } });
+    const marked = withMetadata({ labels: { x: 'y' }, finalizers: ['eve/block'], annotations: { a: 'b' }, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', uid: 'u' }] });
+    expect(lines(update('eve', acme, marked))).toEqual(['AdminOnly: metadata.labels, metadata.annotations[a], metadata.finalizers, metadata.ownerReferences of Organization/acme are changed by admins only']);
+    expect(reasons(update('alice', acme, withMetadata({ annotations: { a: 'b' } })))).toEqual(['AdminOnly']);
+    expect(update('root', acme, marked).allowed).toBe(true);
+    // kubectl apply of a new displayName rewrites last-applied-configuration: the basic-settings right suffices.
+    const applied = withMetadata({ annotations: { [LAST]: '{"spec":{"displayName":"ACME"}}' } }, { displayName: 'ACME' });
+    expect(update('alice', withMetadata({ annotations: { [LAST]: '{}' } }), applied)).toEqual({ allowed: true, actingAs: 'User/alice', denials: [] });
+    expect(reasons(update('bob', withMetadata({ annotations: { [LAST]: '{}' } }), applied))).toEqual(['NotPermitted']);
   });
   test('delete: the delete right; LastOwner does not apply to the organization itself, but to its children', () => {
     expect(judge(world(), { as: 'User/alice' }, o.acme, undefined).allowed).toBe(true);

@@ -1,7 +1,8 @@
 /** admission.md §3.2: Users — admins, self-registration, owned users, the user itself, AdminOnly, NameInUse, LastAdmin. */
 import { describe, expect, test } from '@jest/globals';
 import { objects as o, world } from './fixture.ts';
-import { collab, group, judge, lines, org, reasons, user } from './support.ts';
+import { decide, DEFAULT_ADMISSION_OPTIONS } from '../../../src/admission/decide.ts';
+import { collab, group, judge, lines, manifest, org, reasons, user } from './support.ts';
 
 describe('create', () => {
   const newbie = user('newbie', { identities: ['newbie@example.com'], state: 'Requested' });
@@ -71,6 +72,33 @@ describe('update', () => {
     const active = { ...boss, state: 'Approved' as const };
     expect(reasons(judge(world(active), { as: 'User/fred' }, active, { ...active, state: 'Suspended' }))).toEqual(['AdminOnly']);
     expect(judge(world(boss), { as: 'User/root' }, boss, { ...boss, state: 'Approved' }).allowed).toBe(true);
+  });
+  describe('metadata: annotations, finalizers and ownerReferences by admins only (AdminOnly)', () => {
+    const update = (as: string, before: Record<string, any>, after: Record<string, any>) =>
+      decide({ engine: world() }, { operation: 'UPDATE', kind: 'User', name: before.metadata.name, object: after, oldObject: before, requester: { username: '', groups: [], user: as } }, DEFAULT_ADMISSION_OPTIONS);
+    const root = manifest(o.root) as Record<string, any>;
+    const carol = manifest(o.carol) as Record<string, any>;
+    const withMetadata = (m: Record<string, any>, metadata: Record<string, unknown>) => ({ ...m, metadata: { ...m.metadata, ...metadata } });
+    test('another user\'s metadata (the audit\'s P10)', () => {
+      const after = withMetadata(root, { finalizers: ['eve/block'], annotations: { a: 'b' }, ownerReferences: [{ apiVersion: 'charter.dev/v1alpha1', kind: 'Organization', name: 'evecorp', uid: 'u1' }] });
+      expect(lines(update('eve', root, after))).toEqual(['AdminOnly: metadata.annotations[a], metadata.finalizers, metadata.ownerReferences of User/root are changed by admins only']);
+    });
+    test('a finalizer on one\'s own User (it would keep it, and its rights, after an admin deletes it)', () => {
+      expect(reasons(update('carol', carol, withMetadata(carol, { finalizers: ['carol/keep'] })))).toEqual(['AdminOnly']);
+      expect(reasons(update('carol', withMetadata(carol, { finalizers: ['x/y'] }), carol))).toEqual(['AdminOnly']);
+      expect(update('root', carol, withMetadata(carol, { finalizers: ['carol/keep'], annotations: { a: 'b' } })).allowed).toBe(true);
+    });
+    test('kubectl apply\'s last-applied-configuration annotation is not a change of its own: an applied displayName edit passes', () => {
+      const LAST = 'kubectl.kubernetes.io/last-applied-configuration';
+      const before = withMetadata(carol, { annotations: { [LAST]: '{"spec":{"displayName":"Carol"}}' } });
+      const after = { ...withMetadata(carol, { annotations: { [LAST]: '{"spec":{"displayName":"C"}}' } }), spec: { ...carol.spec, displayName: 'C' } };
+      expect(update('carol', before, after)).toEqual({ allowed: true, actingAs: 'User/carol', denials: [] });
+      expect(update('carol', carol, after).allowed).toBe(true);
+    });
+    test('server-set metadata is not compared', () => {
+      const after = withMetadata(carol, { resourceVersion: '9', generation: 3, uid: 'u', managedFields: [{ manager: 'kubectl' }], creationTimestamp: '2026-01-01T00:00:00Z' });
+      expect(update('carol', carol, after).allowed).toBe(true);
+    });
   });
   test('LastAdmin: the last admin may not be demoted', () => {
     expect(lines(judge(world(), { as: 'User/root' }, o.root, { ...o.root, admin: false }))).toEqual(['LastAdmin: User/root is the last admin (admin: true, state: Approved); demoting it would leave none']);

@@ -62,6 +62,19 @@ describe('charter admit', () => {
       ['Collaboration/acme/c-carol-moved', 'CREATE', true],
     ]);
   });
+  test('a User\'s own displayName edit in a file passes; a finalizer on it is for admins (AdminOnly)', async () => {
+    const renamed = join(dir, 'renamed');
+    cpSync(TTS, renamed, { recursive: true });
+    const users = join(renamed, 'users.yaml');
+    writeFileSync(users, readFileSync(users, 'utf8').replace('  name: carol\nspec:\n  identities: [carol@example.com]\n  displayName: Carol\n', '  name: carol\nspec:\n  identities: [carol@example.com]\n  displayName: Carol C.\n'));
+    expect(await charter('admit', TTS, renamed, '--as', 'User/carol')).toEqual({ code: 0, stdout: [], stderr: ['1 changes judged as User/carol: 1 allowed, 0 denied'] });
+    const kept = join(dir, 'kept');
+    cpSync(TTS, kept, { recursive: true });
+    writeFileSync(join(kept, 'users.yaml'), readFileSync(join(kept, 'users.yaml'), 'utf8').replace('  name: carol\nspec:', '  name: carol\n  finalizers: [carol.example.com/keep]\nspec:'));
+    const run = await charter('admit', TTS, kept, '--as', 'User/carol');
+    expect(run.stdout).toEqual([`${join(kept, 'users.yaml')}: User/carol: AdminOnly: metadata.finalizers of User/carol is changed by admins only`]);
+    expect(run.code).toBe(1);
+  });
   test('identical trees: nothing to judge, exit 0', async () => {
     expect(await charter('admit', TTS, TTS, '--as', 'User/carol')).toEqual({ code: 0, stdout: [], stderr: ['0 changes judged as User/carol: 0 allowed, 0 denied'] });
   });
