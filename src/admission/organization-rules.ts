@@ -28,7 +28,8 @@ export function judgeOrganization(ctx: Context, request: ParsedRequest): Denial[
   const denials: Denial[] = [];
 
   if (request.operation === 'CREATE') {
-    if (holdings.admin) return [];
+    // Claiming a namespace another organization owns takes its memberships there and its entities' ownership.
+    if (holdings.admin) return lastOwner(engine, { kind: 'Organization', name }, after);
     const create = administration.organizationCreate;
     if (create === undefined) denials.push(denial('NotPermitted', `${requester} is not an admin, and only admins create organizations (the catalog ${engine.catalog.name} names no right for it)`));
     else if (!holdings.holds(create, `User/${holdings.user}`)) denials.push(denial('NotPermitted', `${requester} does not hold ${create} on ${requester} (creating an organization requires it)`));

@@ -4,7 +4,8 @@
  * kind on it, admin rights not counted), and whether a change can take the last one away. Each has two searches that
  * give the same answer (property tests hold them equal): the reference (`…Exact`) looks at every member or every user
  * a grant on the entity reaches; the one LastOwner uses looks only at the users who can get the kind's right that the
- * fewest users can get. Nothing is kept between requests.
+ * fewest users can get. A third pair finds a member of an organization that ownership alone makes a full collaborator
+ * of every entity of a kind in its namespaces (LastOwner then searches none of them). Nothing is kept between requests.
  */
 import type { Engine } from '../engine/engine.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
@@ -23,10 +24,14 @@ export type Touches = (user: string) => boolean;
 /** A search for an entity's or an organization's owner (the fast one or the reference). */
 export type OwnerSearch = (engine: Engine, name: string, touches: Touches) => OwnerState;
 
+/** A search for a member full on every entity of a kind in an organization's namespaces through ownership alone. */
+export type OwnershipSearch = (engine: Engine, org: string, kind: string, touches: Touches) => OwnerState;
+
 /** The searches LastOwner uses; tests pass the references. */
 export interface OwnerSearches {
   organization: OwnerSearch;
   entity: OwnerSearch;
+  ownership: OwnershipSearch;
 }
 
 /**
@@ -186,17 +191,27 @@ export function entityOwner(engine: Engine, key: string, touches: Touches): Owne
   return atRisk ? 'atRisk' : 'none';
 }
 
-/** The reference search for a full member: every member of the organization in turn. */
-export function organizationOwnerExact(engine: Engine, org: string, touches: Touches): OwnerState {
-  const orgKind = engine.sets.kindRights('Organization');
-  if (orgKind === EMPTY) return 'none';
+/** Who counts as an owner among an organization's members: any user for a full member, one holding rights for a collaborator. */
+type Counts = (engine: Engine, user: string) => boolean;
+const EXISTS: Counts = (engine, user) => engine.model.users.has(user);
+const HOLDS_RIGHTS: Counts = (engine, user) => holdsRights(engine.model.users.get(user));
+
+/** The reference search for a member whose M* in the organization includes `rights`: every member in turn. */
+function memberHoldingExact(engine: Engine, org: string, rights: RightSetId, counts: Counts, touches: Touches): OwnerState {
   let atRisk = false;
   for (const [user, m] of engine.organizationMembers(org)) {
-    if (!engine.model.users.has(user) || !engine.sets.isSubset(orgKind, m.mask)) continue;
+    if (!counts(engine, user) || !engine.sets.isSubset(rights, m.mask)) continue;
     if (!touches(user)) return 'kept';
     atRisk = true;
   }
   return atRisk ? 'atRisk' : 'none';
+}
+
+/** The reference search for a full member: every member of the organization in turn. */
+export function organizationOwnerExact(engine: Engine, org: string, touches: Touches): OwnerState {
+  const orgKind = engine.sets.kindRights('Organization');
+  if (orgKind === EMPTY) return 'none';
+  return memberHoldingExact(engine, org, orgKind, EXISTS, touches);
 }
 
 /** How many members `organizationOwner` looks at in turn before it turns to the rarest right (tests pass fewer). */
@@ -211,17 +226,22 @@ const FIRST_LOOK = 32;
  * change does not touch usually is). The same state as `organizationOwnerExact`'s.
  */
 export function organizationOwner(engine: Engine, org: string, touches: Touches, firstLook = FIRST_LOOK): OwnerState {
-  const sets = engine.sets;
-  const orgKind = sets.kindRights('Organization');
+  const orgKind = engine.sets.kindRights('Organization');
   if (orgKind === EMPTY) return 'none';
+  return memberHolding(engine, org, orgKind, EXISTS, touches, firstLook);
+}
+
+/** `organizationOwner` for any set of rights in M*: a member holding them that `counts`, found among few. */
+function memberHolding(engine: Engine, org: string, rights: RightSetId, counts: Counts, touches: Touches, firstLook: number): OwnerState {
+  const sets = engine.sets;
   const members = engine.organizationMembers(org);
-  if (members.size <= firstLook) return organizationOwnerExact(engine, org, touches);
+  if (members.size <= firstLook) return memberHoldingExact(engine, org, rights, counts, touches);
   // Most organizations have an owner among their first members; looking for the rarest right costs reading every
   // membership of the organization and its ancestors, which a popular organization has thousands of.
   let looked = 0;
   for (const [user, m] of members) {
     if (++looked > firstLook) break;
-    if (engine.model.users.has(user) && sets.isSubset(orgKind, m.mask) && !touches(user)) return 'kept';
+    if (counts(engine, user) && sets.isSubset(rights, m.mask) && !touches(user)) return 'kept';
   }
   const memberships: Source[] = [];
   for (const o of [org, ...(engine.organizations.ancestors.get(org) ?? [])]) {
@@ -229,11 +249,11 @@ export function organizationOwner(engine: Engine, org: string, touches: Touches,
       const c = engine.model.collaborations.get(k);
       const verdict = c && engine.verdict(c.namespace, c.name);
       if (!c || !verdict?.active || c.subject.kind === 'Organization') continue;
-      const gives = sets.intersect(verdict.granted, orgKind);
+      const gives = sets.intersect(verdict.granted, rights);
       if (gives !== EMPTY) memberships.push({ subject: c.subject.kind, name: c.subject.name, gives });
     }
   }
-  const rarest = rarestRight(engine, orgKind, memberships);
+  const rarest = rarestRight(engine, rights, memberships);
   if (rarest === undefined) return 'none';
   const seen = new Set<string>();
   let atRisk = false;
@@ -243,10 +263,41 @@ export function organizationOwner(engine: Engine, org: string, touches: Touches,
       if (seen.has(user)) continue;
       seen.add(user);
       const m = members.get(user);
-      if (!m || !engine.model.users.has(user) || !sets.isSubset(orgKind, m.mask)) continue;
+      if (!m || !counts(engine, user) || !sets.isSubset(rights, m.mask)) continue;
       if (!touches(user)) return 'kept';
       atRisk = true;
     }
   }
   return atRisk ? 'atRisk' : 'none';
+}
+
+/**
+ * The kind's rights when ownership can make a member of `org` a full collaborator of every entity of `kind` in the
+ * namespaces it owns by itself (semantics §5.5: a member gets expand(ownerRights(o)) ∩ M*(u, o)): a namespaced kind
+ * whose every right ownerRights gives. Undefined otherwise.
+ */
+function ownedKind(engine: Engine, org: string, kind: string): RightSetId | undefined {
+  const object = engine.model.organizations.get(org);
+  const kindSet = engine.sets.kindRights(kind);
+  if (!object || kindSet === EMPTY || engine.catalog.kinds.get(kind)?.scope !== 'Namespaced') return undefined;
+  const own = engine.sets.expand(object.ownerRights ?? (engine.catalog.allRight ? [engine.catalog.allRight] : []));
+  return engine.sets.isSubset(kindSet, own) ? kindSet : undefined;
+}
+
+/**
+ * Whether a member of `org` holding rights is, through ownership alone, a full collaborator of every entity of `kind`
+ * in the namespaces `org` owns (its M* there holds every right of the kind, and ownerRights gives them), and whether
+ * the change can take the last such member away. `kept` settles every such entity at once (that member is full on
+ * each: `entityOwner` would find it); `atRisk` and `none` settle nothing (other users may be full through grants).
+ * Found like `organizationOwner`'s full member: among the users the memberships giving the rarest right name.
+ */
+export function ownershipOwner(engine: Engine, org: string, kind: string, touches: Touches, firstLook = FIRST_LOOK): OwnerState {
+  const kindSet = ownedKind(engine, org, kind);
+  return kindSet === undefined ? 'none' : memberHolding(engine, org, kindSet, HOLDS_RIGHTS, touches, firstLook);
+}
+
+/** The reference for `ownershipOwner`: every member of the organization in turn. */
+export function ownershipOwnerExact(engine: Engine, org: string, kind: string, touches: Touches): OwnerState {
+  const kindSet = ownedKind(engine, org, kind);
+  return kindSet === undefined ? 'none' : memberHoldingExact(engine, org, kindSet, HOLDS_RIGHTS, touches);
 }

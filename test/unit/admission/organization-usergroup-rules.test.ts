@@ -22,7 +22,9 @@ describe('Organization', () => {
     expect(lines(judge(world(), { as: 'User/eve' }, undefined, { ...mine, namespaces: ['acme'] }))).toEqual([
       'AdminOnly: spec.namespaces of Organization/newco is set by admins only (claiming a namespace hands over every entity in it)',
     ]);
-    expect(judge(world(), { as: 'User/root' }, undefined, org('x', { namespaces: ['acme'] })).allowed).toBe(true);
+    expect(judge(world(), { as: 'User/root' }, undefined, org('x', { namespaces: ['fresh'], parent: 'acme', ownerRights: ['RIGHT_APPLICATION_INFO'] })).allowed).toBe(true);
+    // Claiming acme, which acme owns, is LastOwner's (last-owner-reach.test.ts).
+    expect(reasons(judge(world(), { as: 'User/root' }, undefined, org('x', { namespaces: ['acme'] })))).toEqual(['LastOwner', 'LastOwner']);
   });
   test('update: displayName with the basic-settings right; other fields by admins; created-by is immutable', () => {
     expect(judge(world(), { as: 'User/alice', afterExtra: { displayName: 'ACME' } }, o.acme, o.acme).allowed).toBe(true);
@@ -46,15 +48,17 @@ describe('Organization', () => {
     expect(update('alice', withMetadata({ annotations: { [LAST]: '{}' } }), applied)).toEqual({ allowed: true, actingAs: 'User/alice', denials: [] });
     expect(reasons(update('bob', withMetadata({ annotations: { [LAST]: '{}' } }), applied))).toEqual(['NotPermitted']);
   });
+  // dan owns app1 directly: it keeps a full collaborator when acme (which owns its namespace) goes.
+  const danOwns = { ...o.cDan, rights: ['RIGHT_APPLICATION_ALL'] };
   test('delete: the delete right; LastOwner does not apply to the organization itself, but to its children', () => {
-    expect(judge(world(), { as: 'User/alice' }, o.acme, undefined).allowed).toBe(true);
-    expect(reasons(judge(world(), { as: 'User/bob' }, o.acme, undefined))).toEqual(['NotPermitted']);
-    expect(reasons(judge(world(org('child', { parent: 'acme' })), { as: 'User/alice' }, o.acme, undefined))).toEqual(['LastOwner']);
+    expect(judge(world(danOwns), { as: 'User/alice' }, o.acme, undefined).allowed).toBe(true);
+    expect(reasons(judge(world(danOwns), { as: 'User/bob' }, o.acme, undefined))).toEqual(['NotPermitted']);
+    expect(reasons(judge(world(danOwns, org('child', { parent: 'acme' })), { as: 'User/alice' }, o.acme, undefined))).toEqual(['LastOwner']);
   });
   test('delete: handing a contested namespace to the other claimant is for admins', () => {
     const acme = { ...o.acme, namespaces: ['acme', 'shared'] };
     const rival = org('rival', { namespaces: ['shared'] });
-    expect(lines(judge(world(acme, rival), { as: 'User/alice' }, acme, undefined))).toEqual(['AdminOnly: deleting Organization/acme hands namespace shared to Organization/rival (it claims it too): admins only']);
+    expect(lines(judge(world(acme, rival, danOwns), { as: 'User/alice' }, acme, undefined))).toEqual(['AdminOnly: deleting Organization/acme hands namespace shared to Organization/rival (it claims it too): admins only']);
   });
 });
 

@@ -4,17 +4,21 @@
  * (`entityOwnerExact` computes the rights of every user a source reaches, `organizationOwnerExact` looks at every
  * member) — on random models (user states, expiry, inactive grants, groups nesting groups, memberships inherited from
  * parent organizations and masking organization grants and ownership, admins), for every entity and organization and
- * random sets of touched users; and LastOwner gives the same denials with either searches for random changes. The
+ * random sets of touched users (`ownershipOwner` and its reference likewise, for every organization and kind); LastOwner
+ * gives the same denials with either searches for random changes, and finds every organization and entity a change
+ * leaves without an owner, looking at all of them before and after, told everyone or only the users it moves. The
  * runs are checked to reach every state (none, kept, at risk) and denials of both kinds, so that the equality is not
  * one of empty answers.
  */
 import { expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { entityOwner, entityOwnerExact, organizationOwner, organizationOwnerExact, type OwnerState } from '../../../src/admission/owner-search.ts';
-import { lastOwner } from '../../../src/admission/last-owner.ts';
+import { entityOwner, entityOwnerExact, organizationOwner, organizationOwnerExact, ownershipOwner, ownershipOwnerExact, type OwnerState } from '../../../src/admission/owner-search.ts';
+import { lastOwner, type ChangedObject } from '../../../src/admission/last-owner.ts';
+import { afterChange } from '../../../src/admission/what-if.ts';
+import { EMPTY } from '../../../src/engine/right-sets.ts';
 import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
 import { Engine, type Change } from '../../../src/engine/engine.ts';
-import { emptyModel, putObject, type CollaborationObject, type Model } from '../../../src/model/model.ts';
+import { emptyModel, putObject, type CollaborationObject, type Model, type ModelObject } from '../../../src/model/model.ts';
 import { ALL_USERS, changeArb, objectArb, T0, userArb } from '../engine/arbitraries.ts';
 
 const catalog = loadCatalog(undefined);
@@ -185,10 +189,41 @@ test('organizationOwner gives the reference search’s state for every organizat
   expect(seen.none).toBeGreaterThan(200);
 });
 
+test('ownershipOwner gives the reference search’s state for every organization and kind, whoever the change touches', () => {
+  const seen: Record<OwnerState, number> = { none: 0, kept: 0, atRisk: 0 };
+  fc.assert(
+    fc.property(ownedModelArb, fc.subarray(ALL_USERS), (model, touched) => {
+      // o0's ownerRights are its default (every right) more often, so that its members are full through ownership.
+      const o0 = model.organizations.get('o0');
+      if (o0) putObject(model, { ...o0, ownerRights: undefined });
+      const engine = new Engine(model, catalog, {}, T0);
+      const touches = (u: string): boolean => touched.includes(u);
+      for (const org of [...ORGS, 'noorg']) {
+        // Kinds whose every right ownership can give (Client: none of the memberships gives its rights; Organization
+        // and User: ownership gives none) are 'none', by the same test in both (ownedKind).
+        for (const kind of ['Application', 'Gateway']) {
+          for (const t of [touches, () => true, () => false]) {
+            const exact = ownershipOwnerExact(engine, org, kind, t);
+            for (const firstLook of [0, 1, undefined]) {
+              expect({ org, kind, touched, firstLook, state: ownershipOwner(engine, org, kind, t, firstLook) }).toEqual({ org, kind, touched, firstLook, state: exact });
+            }
+            seen[exact]++;
+          }
+        }
+      }
+    }),
+    { numRuns: 1000 },
+  );
+  // Fewer of each than above: being full on a kind through ownership alone is rarer in these models.
+  expect(seen.kept).toBeGreaterThan(120);
+  expect(seen.atRisk).toBeGreaterThan(100);
+  expect(seen.none).toBeGreaterThan(200);
+});
+
 test('LastOwner denies the same changes with either searches', () => {
   const denied = { organization: 0, entity: 0 };
-  const references = { organization: organizationOwnerExact, entity: entityOwnerExact };
-  const rarestOnly = { organization: (e: Engine, o: string, t: (u: string) => boolean) => organizationOwner(e, o, t, 0), entity: entityOwner };
+  const references = { organization: organizationOwnerExact, entity: entityOwnerExact, ownership: ownershipOwnerExact };
+  const rarestOnly = { organization: (e: Engine, o: string, t: (u: string) => boolean) => organizationOwner(e, o, t, 0), entity: entityOwner, ownership: (e: Engine, o: string, k: string, t: (u: string) => boolean) => ownershipOwner(e, o, k, t, 0) };
   fc.assert(
     fc.property(ownedModelArb, fc.oneof(ownedChangeArb, ownedChangeArb, changeArb), fc.option(fc.nat(), { nil: undefined }), fc.option(fc.subarray(ALL_USERS), { nil: undefined }), (model, drawn, removed, touched) => {
       // Half the time, one of the model's own objects is deleted (an owner's membership, grant, group or user).
@@ -209,4 +244,68 @@ test('LastOwner denies the same changes with either searches', () => {
   );
   expect(denied.entity).toBeGreaterThan(50);
   expect(denied.organization).toBeGreaterThan(20);
+});
+
+/**
+ * LastOwner by brute force: every organization and every entity a Collaboration names that has an owner before the
+ * change and none after (the reference searches, everyone touched), whatever the change can reach.
+ */
+function everyLoss(engine: Engine, object: ChangedObject, after: ModelObject | undefined): string[] {
+  const nobody = (): boolean => false;
+  const named = new Set<string>();
+  for (const c of engine.model.collaborations.values()) if (c.target.kind !== 'Organization') named.add(`${c.target.kind}/${c.namespace}/${c.target.name}`);
+  const organizations = [...engine.model.organizations.keys()].filter((o) => organizationOwnerExact(engine, o, nobody) !== 'none');
+  const entities = [...named].filter((e) => entityOwnerExact(engine, e, nobody) !== 'none');
+  return afterChange(engine, object, after, () => [
+    ...organizations.filter((o) => engine.model.organizations.has(o) && organizationOwnerExact(engine, o, nobody) === 'none').map((o) => `Organization/${o}`),
+    ...entities.filter((e) => entityOwnerExact(engine, e, nobody) === 'none'),
+  ]).sort();
+}
+
+/** The users whose rights (on an entity a Collaboration names, without admin rights) or M* (in any organization) the change moves. */
+function moved(engine: Engine, object: ChangedObject, after: ModelObject | undefined): Set<string> {
+  const named = new Set<string>();
+  for (const c of engine.model.collaborations.values()) if (c.target.kind !== 'Organization') named.add(`${c.target.kind}/${c.namespace}/${c.target.name}`);
+  const rights = (): Map<string, string> => {
+    const out = new Map<string, string>();
+    for (const u of ALL_USERS) {
+      const parts = [...named].sort().map((key) => {
+        const [kind, namespace] = key.split('/');
+        return engine.sets.rightNames(engine.rightsOn(u, { kind: kind!, namespace, key }, false)).join(',');
+      });
+      for (const o of [...ORGS, 'o3']) parts.push(engine.sets.rightNames(engine.membership(u, o)?.mask ?? EMPTY).join(','));
+      out.set(u, parts.join(';'));
+    }
+    return out;
+  };
+  const before = rights();
+  const afterRights = afterChange(engine, object, after, rights);
+  return new Set(ALL_USERS.filter((u) => before.get(u) !== afterRights.get(u)));
+}
+
+test('LastOwner finds every organization and entity a change leaves without an owner (against looking at all of them)', () => {
+  let entities = 0;
+  let organizations = 0;
+  fc.assert(
+    fc.property(ownedModelArb, fc.oneof(ownedChangeArb, ownedChangeArb, changeArb), fc.option(fc.nat(), { nil: undefined }), (model, drawn, removed) => {
+      const existing = [...model.users.values(), ...model.groups.values(), ...model.organizations.values(), ...model.collaborations.values()];
+      const o = removed === undefined || existing.length === 0 ? undefined : existing[removed % existing.length]!;
+      const change: Change = o ? { type: 'delete', kind: o.kind, name: o.name, ...(o.kind === 'Collaboration' ? { namespace: o.namespace } : {}) } : drawn;
+      const engine = new Engine(model, catalog, {}, T0);
+      const object = change.type === 'upsert' ? { kind: change.object.kind, name: change.object.name, ...(change.object.kind === 'Collaboration' ? { namespace: change.object.namespace } : {}) } : { kind: change.kind, name: change.name, ...(change.namespace !== undefined ? { namespace: change.namespace } : {}) };
+      const after = change.type === 'upsert' ? change.object : undefined;
+      const expected = everyLoss(engine, object, after);
+      const found = lastOwner(engine, object, after).map((d) => d.message.split(' ')[0]!).sort();
+      expect({ change, found }).toEqual({ change, found: expected });
+      // Told only which users the change moves (as the rules tell it), LastOwner finds the same.
+      const touched = moved(engine, object, after);
+      const told = lastOwner(engine, object, after, (u) => touched.has(u)).map((d) => d.message.split(' ')[0]!).sort();
+      expect({ change, touched: [...touched], found: told }).toEqual({ change, touched: [...touched], found: expected });
+      entities += expected.filter((x) => !x.startsWith('Organization/')).length;
+      organizations += expected.filter((x) => x.startsWith('Organization/')).length;
+    }),
+    { numRuns: 4000 },
+  );
+  expect(entities).toBeGreaterThan(100);
+  expect(organizations).toBeGreaterThan(50);
 });
