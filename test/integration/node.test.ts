@@ -334,12 +334,12 @@ suite('a real node: the image, the chart, a workload reading its map', () => {
       "fs.writeFileSync('/tmp/x', ''); console.log(process.getuid(), process.getgid(), w)"]);
     expect(exec.trim()).toBe('1000 1000 EROFS');
     // The chart's heap limit (heapLimitMiB, through NODE_OPTIONS), not one Node derives from the memory limit, and its
-    // semi-spaces (semiSpaceMiB): the heap limit counts the young generation, three semi-spaces (8 MiB each, not V8's
-    // own 16 or more for this heap).
+    // semi-spaces (semiSpaceMiB): the heap limit counts the young generation, three semi-spaces (32 MiB each, not V8's
+    // own 64 for this heap).
     const heap = JSON.parse(ok(['-n', RELEASE_NS, 'exec', pod.metadata.name, '--', 'node', '-e', "const v8 = require('v8'); console.log(JSON.stringify([process.env.NODE_OPTIONS, Math.round(v8.getHeapStatistics().heap_size_limit / 1048576)]))"])) as [string, number];
-    expect(heap[0]).toBe('--max-old-space-size=1536 --max-semi-space-size=8');
-    expect(heap[1]).toBeGreaterThanOrEqual(1536 + 3 * 8);
-    expect(heap[1]).toBeLessThan(1536 + 3 * 16);
+    expect(heap[0]).toBe('--max-old-space-size=1536 --max-semi-space-size=32');
+    expect(heap[1]).toBeGreaterThanOrEqual(1536 + 3 * 32);
+    expect(heap[1]).toBeLessThan(1536 + 3 * 64);
   });
 
   test('the examples applied; a workload mounting the map as documented answers through src/reader', async () => {
