@@ -1,7 +1,7 @@
 /** admission.md §3.1: NotPermitted, NoEscalation, LastOwner for Collaborations; the creator bootstrap of §3.3. */
 import { describe, expect, test } from '@jest/globals';
 import { objects as o, world } from './fixture.ts';
-import { collab, engineOf, judge, lines, modelOf, org, reasons, user } from './support.ts';
+import { collab, engineOf, group, judge, lines, modelOf, org, reasons, user } from './support.ts';
 
 const NO_ESC = '(granting or revoking a right requires holding it)';
 
@@ -92,6 +92,16 @@ describe('LastOwner', () => {
       'LastOwner: Organization/acme would be left without a member holding every Organization right (an organization keeps at least one)',
       'LastOwner: Organization/child would be left without a member holding every Organization right (an organization keeps at least one)',
     ]);
+  });
+  test('deleting the group membership that makes the only full member (a UserGroup subject; the audit\'s gap G40)', () => {
+    const owners = group('owners', { organization: 'acme', users: ['gina'] });
+    const mOwners = collab('acme/m-owners', 'UserGroup/owners', 'Organization/acme', ['RIGHT_ALL']);
+    const d = judge(world(owners, user('gina'), mOwners, { ...o.mAlice, rights: ['RIGHT_ORGANIZATION_INFO'] }), { as: 'User/gina' }, mOwners, undefined);
+    expect(reasons(d)).toEqual(['LastOwner']);
+  });
+  test('deleting the organization grant that makes the only full collaborator (an Organization subject; the audit\'s gap G41)', () => {
+    const g = collab('lab/c-acme', 'Organization/acme', 'Application/hub', ['RIGHT_APPLICATION_ALL']);
+    expect(reasons(judge(world(g, { ...o.cKim, rights: ['RIGHT_APPLICATION_INFO'] }), { as: 'User/alice' }, g, undefined))).toEqual(['LastOwner']);
   });
   test('an entity keeps a full collaborator (admin rights not counted)', () => {
     const d = judge(world(), { as: 'User/kim' }, o.cKim, { ...o.cKim, rights: ['RIGHT_APPLICATION_INFO'] });

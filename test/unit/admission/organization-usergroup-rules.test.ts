@@ -32,6 +32,14 @@ describe('Organization', () => {
     expect(lines(judge(world(), { as: 'User/alice' }, o.acme, { ...o.acme, namespaces: ['acme', 'other'] }))).toEqual(['AdminOnly: spec.namespaces of Organization/acme is changed by admins only']);
     expect(reasons(judge(world(mine), { as: 'User/root' }, mine, { ...mine, createdBy: 'root' }))).toEqual(['NotPermitted']);
   });
+  test('update: spec.availableUsers is changed by admins only (AdminOnly; the audit\'s gap G15)', () => {
+    const media = org('media', { namespaces: ['media'], availableUsers: { users: ['bob'], groups: [], selector: undefined } });
+    expect(reasons(judge(world(media), { as: 'User/eve' }, media, { ...media, availableUsers: undefined }))).toEqual(['AdminOnly']);
+  });
+  test('update: LastOwner applies to an admin\'s change of parent too (the child\'s only full member came through it; the audit\'s gap G37)', () => {
+    const child = org('child', { parent: 'acme', namespaces: ['child'] });
+    expect(reasons(judge(world(child), { as: 'User/root' }, child, { ...child, parent: undefined }))).toEqual(['LastOwner']);
+  });
   test('update: metadata (labels, annotations, finalizers, ownerReferences) by admins only; not kubectl apply\'s annotation', () => {
     // The audit's P10: eve, holding nothing, labelled, annotated and put a finalizer on Organization/acme.
     const LAST = 'kubectl.kubernetes.io/last-applied-configuration';

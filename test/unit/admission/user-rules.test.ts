@@ -13,6 +13,10 @@ describe('create', () => {
     const d = judge(world(), { as: 'newbie@example.com' }, undefined, { ...newbie, admin: true, state: 'Approved' });
     expect(lines(d)).toEqual(['AdminOnly: a self-registration may not set spec.admin, spec.state Approved (a registration is Requested until an admin approves it) (admins only)']);
   });
+  test('self-registration may not set labels nor other identities (AdminOnly; the audit\'s gap G5)', () => {
+    expect(reasons(judge(world(), { as: 'newbie@example.com' }, undefined, { ...newbie, labels: { team: 'keys' } }))).toEqual(['AdminOnly']);
+    expect(reasons(judge(world(), { as: 'newbie@example.com' }, undefined, { ...newbie, identities: ['newbie@example.com', 'root@example.com'] }))).toEqual(['AdminOnly']);
+  });
   test('self-registration must list the requester\'s identity', () => {
     expect(reasons(judge(world(), { as: 'someone@example.com' }, undefined, newbie))).toEqual(['UnknownRequester']);
   });
@@ -44,6 +48,9 @@ describe('create', () => {
     expect(lines(judge(world(), { as: 'User/fred' }, undefined, user('x', { organization: 'acme', admin: true })))).toEqual(['AdminOnly: spec.admin of User/x are set by admins only']);
     expect(reasons(judge(world(), { as: 'User/bob' }, undefined, user('x', { organization: 'acme' })))).toEqual(['NotPermitted']);
   });
+  test('owned users: a manager may not create one with labels (AdminOnly; the audit\'s gap G6)', () => {
+    expect(reasons(judge(world(), { as: 'User/fred' }, undefined, user('x', { organization: 'acme', labels: { team: 'keys' } })))).toEqual(['AdminOnly']);
+  });
   test('an identity another User lists would become ambiguous', () => {
     expect(reasons(judge(world(), { as: 'User/fred' }, undefined, user('x', { organization: 'acme', identities: ['alice@example.com'] })))).toEqual(['AmbiguousIdentity']);
   });
@@ -62,6 +69,15 @@ describe('update', () => {
     const owned = user('x', { organization: 'acme', state: 'Requested' });
     expect(judge(world(owned), { as: 'User/fred' }, owned, { ...owned, state: 'Approved' }).allowed).toBe(true);
     expect(reasons(judge(world(owned), { as: 'User/fred' }, owned, { ...owned, state: 'Rejected' }))).toEqual(['AdminOnly']);
+  });
+  test('owned users: a manager may not move one out of Rejected (AdminOnly: activation is between Requested, Approved, Suspended; the audit\'s gap G25)', () => {
+    const owned = user('x', { organization: 'acme', state: 'Rejected' });
+    expect(reasons(judge(world(owned), { as: 'User/fred' }, owned, { ...owned, state: 'Approved' }))).toEqual(['AdminOnly']);
+  });
+  test('spec.organization is changed by admins only: not by the user, nor by a non-manager (AdminOnly; the audit\'s gap G3)', () => {
+    expect(reasons(judge(world(), { as: 'User/eve' }, o.root, { ...o.root, organization: 'acme' }))).toEqual(['AdminOnly']);
+    const owned = user('x', { organization: 'acme' });
+    expect(reasons(judge(world(owned), { as: 'User/x' }, owned, { ...owned, organization: undefined }))).toEqual(['AdminOnly']);
   });
   test('owned users with admin: true: their state is changed by admins only, not by the owner\'s managers', () => {
     // The audit's P5: fred (members right on acme) re-approved a Suspended owned admin, making an admin.
@@ -104,6 +120,18 @@ describe('update', () => {
     expect(lines(judge(world(), { as: 'User/root' }, o.root, { ...o.root, admin: false }))).toEqual(['LastAdmin: User/root is the last admin (admin: true, state: Approved); demoting it would leave none']);
     expect(judge(world(user('root2', { admin: true })), { as: 'User/root' }, o.root, { ...o.root, admin: false }).allowed).toBe(true);
   });
+  test('LastAdmin: the last admin may not be suspended either (the audit\'s gap G24)', () => {
+    expect(reasons(judge(world(), { as: 'User/root' }, o.root, { ...o.root, state: 'Suspended' }))).toEqual(['LastAdmin']);
+  });
+  test('LastOwner: suspending an entity\'s only full collaborator (the audit\'s gap G39)', () => {
+    expect(reasons(judge(world(), { as: 'User/root' }, o.kim, { ...o.kim, state: 'Suspended' }))).toEqual(['LastOwner']);
+  });
+  test('a label change that makes the user leave a selector group is judged as revoking its grants (NoEscalation; the audit\'s gap G36)', () => {
+    const keys = group('key-holders', { selector: { matchLabels: { team: 'keys' } } });
+    const grant = collab('acme/c-keys', 'UserGroup/key-holders', 'Application/app1', ['RIGHT_APPLICATION_DEVICES_READ_KEYS']);
+    const carol = { ...o.carol, labels: { team: 'keys' } };
+    expect(reasons(judge(world(keys, grant, carol), { as: 'User/root' }, carol, { ...carol, labels: {} }))).toEqual(['NoEscalation']);
+  });
   test('a label change that makes the user join a selector group is judged as granting that group\'s rights', () => {
     const keys = group('key-holders', { selector: { matchLabels: { team: 'keys' } } });
     const grant = collab('acme/c-keys', 'UserGroup/key-holders', 'Application/app1', ['RIGHT_APPLICATION_DEVICES_READ_KEYS']);
@@ -128,6 +156,9 @@ describe('delete', () => {
     ]);
     expect(judge(world(boss), { as: 'User/boss' }, boss, undefined).allowed).toBe(true);
     expect(judge(world(boss), { as: 'User/root' }, boss, undefined).allowed).toBe(true);
+  });
+  test('LastOwner: a user who is an entity\'s only full collaborator may not delete itself (the audit\'s gap G38)', () => {
+    expect(lines(judge(world(), { as: 'User/kim' }, o.kim, undefined))).toEqual(['LastOwner: Application/lab/hub would be left without a collaborator holding every Application right (an entity keeps at least one)']);
   });
   test('LastAdmin and LastOwner apply', () => {
     expect(reasons(judge(world(), { as: 'User/root' }, o.root, undefined))).toEqual(['LastAdmin']);
