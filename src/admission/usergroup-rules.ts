@@ -1,11 +1,13 @@
 /**
  * admission.md §3.3, a UserGroup created, changed or deleted: the members right on its organization (old and new);
  * a group without one is managed by admins; no escalation through the group (members joining or leaving get or lose
- * what it and the groups containing it are granted); LastOwner.
+ * what it and the groups containing it are granted); members joining are named by the Collaborations naming those
+ * groups, so each must be available where an organization limits them (SubjectNotAvailable); LastOwner.
  */
 import type { UserGroupObject } from '../model/model.ts';
 import type { Context } from './context.ts';
 import type { Denial } from './decide.ts';
+import { joinersNotAvailable } from './available-users.ts';
 import { throughGroups } from './group-escalation.ts';
 import { GroupToggles } from './group-members.ts';
 import { lastOwner } from './last-owner.ts';
@@ -32,7 +34,7 @@ export function judgeUserGroup(ctx: Context, request: ParsedRequest): Denial[] {
     }
   }
   const toggles = new GroupToggles(engine, name, before, after);
-  if (toggles.anyJoined()) denials.push(...throughGroups(engine, holdings, [name], true));
+  if (toggles.anyJoined()) denials.push(...throughGroups(engine, holdings, [name], true), ...joinersNotAvailable(engine, holdings, [name], () => toggles.joined()));
   const anyLeft = toggles.anyLeft();
   if (anyLeft) denials.push(...throughGroups(engine, holdings, [name], false));
   // Only members who leave can take an ownership with them.
