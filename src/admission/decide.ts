@@ -68,14 +68,25 @@ export interface AdmissionDecision {
 }
 
 export interface AdmissionOptions {
+  /** Default `PLATFORM_USERS`. */
   bypassUsers: readonly string[];
-  /** Default `['system:masters']`. */
+  /** Default `PLATFORM_GROUPS`. */
   bypassGroups: readonly string[];
   /** `--admission-self-registration`, default true. */
   selfRegistration: boolean;
 }
 
-export const DEFAULT_ADMISSION_OPTIONS: AdmissionOptions = { bypassUsers: [], bypassGroups: ['system:masters'], selfRegistration: true };
+/**
+ * The platform's own identities, bypassed by default: the cluster admins, and Kubernetes' controllers — the
+ * controller manager as itself, or as one service account per controller in kube-system. The namespace controller
+ * deletes every object of a namespace being deleted, and the garbage collector removes the finalizers of a
+ * foreground or orphan deletion: judged as nobody's (UnknownRequester), such a namespace or object would stay
+ * Terminating for ever. Anyone who can act as a kube-system service account already administers the cluster.
+ */
+export const PLATFORM_USERS: readonly string[] = ['system:kube-controller-manager'];
+export const PLATFORM_GROUPS: readonly string[] = ['system:masters', 'system:serviceaccounts:kube-system'];
+
+export const DEFAULT_ADMISSION_OPTIONS: AdmissionOptions = { bypassUsers: PLATFORM_USERS, bypassGroups: PLATFORM_GROUPS, selfRegistration: true };
 
 /** The state a request is judged against: the engine (model, catalog, rights) before the change. */
 export interface AdmissionState {

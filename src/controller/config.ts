@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { KubeConfig } from '@kubernetes/client-node';
+import { PLATFORM_GROUPS, PLATFORM_USERS } from '../admission/decide.ts';
 import { LOG_LEVELS } from './logger.ts';
 import type { LogLevel } from './logger.ts';
 
@@ -128,14 +129,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     flags: '--admission-bypass-users <names>',
     env: 'CHARTER_ADMISSION_BYPASS_USERS',
-    description: 'comma-separated usernames the webhook always allows (platform identities: GitOps controllers, CI)',
-    defaultText: 'none',
+    description: 'comma-separated usernames the webhook always allows (platform identities: GitOps controllers, CI; "" for none)',
+    defaultText: PLATFORM_USERS.join(','),
   },
   {
     flags: '--admission-bypass-groups <names>',
     env: 'CHARTER_ADMISSION_BYPASS_GROUPS',
     description: 'comma-separated groups whose members the webhook always allows ("" for none)',
-    defaultText: 'system:masters',
+    defaultText: PLATFORM_GROUPS.join(','),
   },
   {
     flags: '--admission-self-registration [bool]',
@@ -245,8 +246,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
       port: num('admissionPort', '--admission-port', 'CHARTER_ADMISSION_PORT', 9443, { min: 0, max: 65535, integer: true, what: 'a port from 0 to 65535' }),
       certFile,
       keyFile,
-      bypassUsers: list('admissionBypassUsers', '--admission-bypass-users', 'CHARTER_ADMISSION_BYPASS_USERS', []),
-      bypassGroups: list('admissionBypassGroups', '--admission-bypass-groups', 'CHARTER_ADMISSION_BYPASS_GROUPS', ['system:masters']),
+      bypassUsers: list('admissionBypassUsers', '--admission-bypass-users', 'CHARTER_ADMISSION_BYPASS_USERS', [...PLATFORM_USERS]),
+      bypassGroups: list('admissionBypassGroups', '--admission-bypass-groups', 'CHARTER_ADMISSION_BYPASS_GROUPS', [...PLATFORM_GROUPS]),
       selfRegistration,
     },
   };

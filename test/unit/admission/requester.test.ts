@@ -11,6 +11,15 @@ describe('who a request acts as', () => {
     const d = judge(world(), { as: 'kubernetes-admin', groups: ['system:masters'] }, undefined, grant);
     expect(d).toEqual({ allowed: true, actingAs: 'platform', denials: [] });
   });
+  test("Kubernetes' own controllers are the platform by default: the namespace controller deleting a deleted namespace's objects, the garbage collector removing a deletion's finalizers, the controller manager as itself", () => {
+    const kubeSystem = (controller: string) => ({ as: `system:serviceaccount:kube-system:${controller}`, groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] });
+    expect(judge(world(), kubeSystem('namespace-controller'), grant, undefined).actingAs).toBe('platform');
+    expect(judge(world(), kubeSystem('generic-garbage-collector'), grant, grant).actingAs).toBe('platform');
+    expect(judge(world(), { as: 'system:kube-controller-manager', groups: ['system:authenticated'] }, grant, undefined).actingAs).toBe('platform');
+    // Another namespace's service accounts are not: a workload's token is judged as nobody's.
+    const other = judge(world(), { as: 'system:serviceaccount:acme:app', groups: ['system:serviceaccounts', 'system:serviceaccounts:acme', 'system:authenticated'] }, grant, undefined);
+    expect(reasons(other)).toEqual(['UnknownRequester']);
+  });
   test('a bypass user is the platform', () => {
     expect(judge(world(), { as: 'system:serviceaccount:flux:kustomize', options: { bypassUsers: ['system:serviceaccount:flux:kustomize'] } }, undefined, grant).actingAs).toBe('platform');
   });

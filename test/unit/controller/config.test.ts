@@ -57,13 +57,13 @@ describe('parseConfig', () => {
       logLevel: 'info',
       stallTimeoutMs: 60_000,
       maxShards: 8,
-      admission: { port: 9443, certFile: undefined, keyFile: undefined, bypassUsers: [], bypassGroups: ['system:masters'], selfRegistration: true },
+      admission: { port: 9443, certFile: undefined, keyFile: undefined, bypassUsers: ['system:kube-controller-manager'], bypassGroups: ['system:masters', 'system:serviceaccounts:kube-system'], selfRegistration: true },
     });
   });
 
   test('admission webhook: a certificate folder, or files; bypass lists; self-registration', () => {
     const a = parseConfig(['--admission-cert-dir', '/certs', '--admission-port', '0', '--admission-bypass-users', 'argocd, flux ', '--admission-self-registration=false'], { HOME: emptyHome });
-    expect(a.admission).toEqual({ port: 0, certFile: '/certs/tls.crt', keyFile: '/certs/tls.key', bypassUsers: ['argocd', 'flux'], bypassGroups: ['system:masters'], selfRegistration: false });
+    expect(a.admission).toEqual({ port: 0, certFile: '/certs/tls.crt', keyFile: '/certs/tls.key', bypassUsers: ['argocd', 'flux'], bypassGroups: ['system:masters', 'system:serviceaccounts:kube-system'], selfRegistration: false });
     const b = parseConfig(['--admission-cert-dir', '/certs', '--admission-key-file', '/k.pem', '--admission-bypass-groups', ''], {
       HOME: emptyHome,
       CHARTER_ADMISSION_SELF_REGISTRATION: 'true',
