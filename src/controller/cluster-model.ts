@@ -2,6 +2,8 @@
  * Turns informer objects into engine changes: converted and schema-validated exactly like manifest files, with
  * no-op updates (a status write echoed back by the watch, a relabel that changes nothing Charter reads) filtered out.
  * Objects that fail the schema (created with validation off, or by an older CRD) are kept aside with their problems.
+ * Objects being deleted (`metadata.deletionTimestamp` set: a finalizer holds them) are not modelled: deleting revokes
+ * at once, whatever finalizer keeps the object Terminating (fail closed).
  */
 import { isKindName, type KindName } from '../api/kinds.ts';
 import type { Change } from '../engine/engine.ts';
@@ -11,7 +13,7 @@ import { toModelObject } from '../model/to-model-object.ts';
 export interface RawObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string; labels?: Record<string, string>; deletionTimestamp?: string | Date };
   spec?: unknown;
   status?: Record<string, unknown>;
 }
@@ -44,6 +46,7 @@ export class ClusterModel {
     this.invalid.clear();
     const model = emptyModel();
     for (const { kind, raw } of objects) {
+      if (beingDeleted(raw)) continue;
       const object = this.convert(kind, raw);
       if (!object) continue;
       putObject(model, object);
@@ -61,7 +64,9 @@ export class ClusterModel {
     const namespace = kind === 'Collaboration' ? raw.metadata?.namespace : undefined;
     const key = objectKey({ kind, name, namespace });
     const wasModelled = this.known.has(key) && !this.invalid.has(key);
-    if (type === 'DELETED') {
+    // An object being deleted grants nothing from the moment its deletion is asked for: a finalizer (anyone's) that
+    // keeps it Terminating must not keep its rights.
+    if (type === 'DELETED' || beingDeleted(raw)) {
       this.known.delete(key);
       this.versions.delete(key);
       this.invalid.delete(key);
@@ -92,6 +97,12 @@ export class ClusterModel {
     else this.versions.delete(key);
     return result.object;
   }
+}
+
+/** Whether the API server has marked the object for deletion (it stays while finalizers remain). */
+function beingDeleted(raw: RawObject): boolean {
+  const at = raw.metadata?.deletionTimestamp;
+  return at !== undefined && at !== null;
 }
 
 /** The metadata fields the schema describes; server-set fields (uid, managedFields, ...) are dropped. */

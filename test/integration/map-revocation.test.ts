@@ -6,6 +6,8 @@
  *
  * - The last Collaboration of a namespace no organization owns is deleted: the map is published empty (the index
  *   ConfigMap stays, same object), and the running reader answers false.
+ * - A Collaboration held Terminating by a finalizer stops granting when its deletion is asked for, not when the
+ *   finalizer goes: the map no longer lists its right while the object is still there.
  * - A map that would need more shards than the operator may write is withheld: it grants nothing, a Warning Event
  *   TooManyShards names the index ConfigMap, and charter_permission_map_withheld{namespace} is 1.
  */
@@ -14,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiClient } from '../../src/controller/api-client.ts';
-import { isNotFound } from '../../src/controller/api-client.ts';
+import { isNotFound, MERGE_PATCH } from '../../src/controller/api-client.ts';
 import type { Operator } from '../../src/controller/operator.ts';
 import { MountedPermissionMap } from '../../src/reader/mounted-map.ts';
 import { KubeletVolume } from '../support/kubelet-volume.ts';
@@ -72,6 +74,23 @@ afterAll(async () => {
 });
 
 describe('a revoked right does not stay allowed', () => {
+  test('a Collaboration a finalizer keeps Terminating grants nothing from its deletion on', async () => {
+    const ns = await newNamespace(n('held'));
+    const keeper = grant(ns, 'c-carol', 'carol', 'app1', ['RIGHT_APPLICATION_INFO']);
+    const held = { ...grant(ns, 'c-dave', 'dave', 'app1', ['RIGHT_APPLICATION_DELETE']), metadata: { name: 'c-dave', namespace: ns, finalizers: ['example.com/hold'] } };
+    objects.push(user('carol'), user('dave'), keeper, held);
+    await applyAll(api, [user('carol'), user('dave'), keeper, held]);
+    const rowsOf = async (): Promise<Obj[]> => JSON.parse((await index(ns)).data['charter-permissions.json']).rows as Obj[];
+    const listed = async (who: string): Promise<boolean> => (await rowsOf()).some((row) => (row.users as string[]).includes(n(who)));
+    await eventually(async () => (await listed('dave')) && (await listed('carol')), 'both grants in the map');
+    await api.request('DELETE', `/apis/charter.dev/v1alpha1/namespaces/${ns}/collaborations/c-dave`);
+    await eventually(async () => !(await listed('dave')), "dave's right revoked while his Collaboration is Terminating");
+    const still = await api.request<Obj>('GET', `/apis/charter.dev/v1alpha1/namespaces/${ns}/collaborations/c-dave`);
+    expect(still.metadata.deletionTimestamp).toEqual(expect.any(String)); // the finalizer holds it
+    expect(await listed('carol')).toBe(true);
+    await api.request('PATCH', `/apis/charter.dev/v1alpha1/namespaces/${ns}/collaborations/c-dave`, { body: { metadata: { finalizers: null } }, contentType: MERGE_PATCH });
+  });
+
   test('the last Collaboration of an unowned namespace deleted: the map is published empty, not deleted; the running reader answers false', async () => {
     const ns = await newNamespace(n('lab'));
     const only = grant(ns, 'c-alice', 'alice', 'app1', ['RIGHT_APPLICATION_INFO']);

@@ -116,3 +116,26 @@ describe('which events are changes', () => {
     expect(cluster.invalid.has('User/bob')).toBe(false);
   });
 });
+
+describe('objects being deleted (a finalizer holds them Terminating) are not modelled: deleting revokes at once', () => {
+  const terminating = (raw: RawObject): RawObject => ({ ...raw, metadata: { ...raw.metadata, deletionTimestamp: '2026-06-01T00:00:00Z', finalizers: ['example.com/keep'] } as RawObject['metadata'] });
+  test('the deletion marked on a modelled grant is its delete; the later DELETED changes nothing more', () => {
+    const cluster = seen(bob, grant);
+    expect(cluster.changeFor('Collaboration', 'MODIFIED', terminating(grant)).change).toEqual({ type: 'delete', kind: 'Collaboration', name: 'c-bob', namespace: 'acme' });
+    expect(cluster.changeFor('Collaboration', 'MODIFIED', terminating({ ...grant, metadata: { ...grant.metadata, labels: { x: 'y' } } })).change).toBeUndefined();
+    expect(cluster.changeFor('Collaboration', 'DELETED', terminating(grant)).change).toBeUndefined();
+    expect(cluster.resourceVersionOf('Collaboration/acme/c-bob')).toBeUndefined();
+  });
+  test('a User marked for deletion leaves the model (its rights go with it)', () => {
+    const cluster = seen(bob, grant);
+    expect(cluster.changeFor('User', 'MODIFIED', terminating(bob)).change).toEqual({ type: 'delete', kind: 'User', name: 'bob' });
+  });
+  test('a build (start, relist) leaves out objects being deleted; one seen first being deleted is no change', () => {
+    const cluster = new ClusterModel();
+    const model = cluster.build([{ kind: 'User', raw: bob }, { kind: 'Collaboration', raw: terminating(grant) }, { kind: 'UserGroup', raw: terminating(rawGroup('devs', { members: { users: ['bob'] } })) }]);
+    expect([...model.users.keys()]).toEqual(['bob']);
+    expect(model.collaborations.size).toBe(0);
+    expect(model.groups.size).toBe(0);
+    expect(cluster.changeFor('Organization', 'ADDED', terminating(rawOrganization('acme', { namespaces: ['acme'] }))).change).toBeUndefined();
+  });
+});
