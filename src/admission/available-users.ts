@@ -42,7 +42,8 @@ const showUsers = (users: readonly string[]): string =>
  * to the organizations limiting that Collaboration — judged after the join: a user joining a group `availableUsers`
  * lists is available — or already a member of them. Admins and holders of seeAllUsers are exempt, as when naming a
  * user directly. `users` is called only when some Collaboration naming the groups is limited for the requester.
- * (usergroup-rules.ts; a User's label change or creation joining selector groups can call it with that one user.)
+ * (usergroup-rules.ts, and user-rules.ts for a User created into selector groups; a User's labels are changed by
+ * admins only, who are exempt.)
  */
 export function joinersNotAvailable(engine: EngineView, holdings: Holdings, groups: Iterable<string>, users: () => Iterable<string>): Denial[] {
   if (holdings.admin) return [];

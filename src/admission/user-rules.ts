@@ -11,6 +11,7 @@ import { isAdmin } from '../engine/user-states.ts';
 import { CREATED_BY_ANNOTATION, type UserObject } from '../model/model.ts';
 import type { AdmissionOptions, Denial } from './decide.ts';
 import type { Context } from './context.ts';
+import { joinersNotAvailable } from './available-users.ts';
 import { throughGroups } from './group-escalation.ts';
 import { userGroupToggles } from './group-members.ts';
 import { lastOwner } from './last-owner.ts';
@@ -105,7 +106,10 @@ export function judgeUser(ctx: Context, request: ParsedRequest): Denial[] {
       }
       denials.push(...identitiesInUse(engine, user));
       denials.push(...nameInUse(engine, name));
-      denials.push(...throughGroups(engine, holdings, userGroupToggles(engine, name, undefined, user).joined, true));
+      // Selector groups the new user falls into at once (e.g. an empty selector): no escalation through them, and
+      // available to the organizations limiting the Collaborations that name them (§3.4).
+      const joined = userGroupToggles(engine, name, undefined, user).joined;
+      denials.push(...throughGroups(engine, holdings, joined, true), ...joinersNotAvailable(engine, holdings, joined, () => [name]));
     }
     return denials;
   }

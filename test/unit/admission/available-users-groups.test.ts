@@ -87,3 +87,16 @@ describe('SubjectNotAvailable for users joining a group a limited Collaboration 
     expect(judge(engine(free), { as: 'User/ann' }, mixed, withUsers(mixed, 'zed')).allowed).toBe(true);
   });
 });
+
+describe('a created user that a selector group picks up at once (review of the fixes, R7)', () => {
+  test('a member manager creating an owned user whom an empty-selector group named in limited media matches: SubjectNotAvailable, as naming the user directly', () => {
+    const everyone = group('everyone', { organization: 'media', selector: {} });
+    const e = engine(everyone, collab('media/c-all', 'UserGroup/everyone', 'Share/dailies', [], { role: 'viewer' }));
+    expect(reasons(judge(e, { as: 'User/ann' }, undefined, collab('media/c-z', 'User/zed', 'Share/dailies', [], { role: 'viewer' })))).toEqual(['SubjectNotAvailable']);
+    expect(reasons(judge(e, { as: 'User/ann' }, undefined, user('yan', { organization: 'media', state: 'Approved' })))).toContain('SubjectNotAvailable');
+    // available by name: allowed; an admin: allowed
+    const named = engine(everyone, collab('media/c-all', 'UserGroup/everyone', 'Share/dailies', [], { role: 'viewer' }), org('media', { namespaces: ['media'], availableUsers: { ...available, users: ['victor', 'yan'] } }));
+    expect(reasons(judge(named, { as: 'User/ann' }, undefined, user('yan', { organization: 'media', state: 'Approved' })))).not.toContain('SubjectNotAvailable');
+    expect(judge(e, { as: 'User/sysop' }, undefined, user('yan', { organization: 'media', state: 'Approved' })).allowed).toBe(true);
+  });
+});
