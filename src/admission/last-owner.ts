@@ -162,6 +162,6 @@ export function lastOwner(engine: Engine, object: ChangedObject, after: ModelObj
   });
   return [
     ...lost.organizations.sort().map((o) => denial('LastOwner', `Organization/${o} would be left without a member holding every Organization right (an organization keeps at least one)`)),
-    ...lost.entities.sort().map((e) => denial('LastOwner', `${e} would be left without a collaborator holding every ${e.split('/')[0]} right (an entity keeps at least one)`)),
+    ...lost.entities.sort().map((e) => denial('LastOwner', `${e} would be left without a collaborator holding every ${e.split('/')[0]} right (an entity keeps at least one: give it one first with a Collaboration of its own, or delete the Collaborations that name it)`)),
   ];
 }

@@ -105,7 +105,7 @@ describe('LastOwner', () => {
   });
   test('an entity keeps a full collaborator (admin rights not counted)', () => {
     const d = judge(world(), { as: 'User/kim' }, o.cKim, { ...o.cKim, rights: ['RIGHT_APPLICATION_INFO'] });
-    expect(lines(d)).toEqual(['LastOwner: Application/lab/hub would be left without a collaborator holding every Application right (an entity keeps at least one)']);
+    expect(lines(d)).toEqual(['LastOwner: Application/lab/hub would be left without a collaborator holding every Application right (an entity keeps at least one: give it one first with a Collaboration of its own, or delete the Collaborations that name it)']);
   });
   test('ownership counts: an entity in acme keeps alice (RIGHT_ALL member of the owner)', () => {
     const full = collab('acme/c-eve', 'User/eve', 'Application/app1', ['RIGHT_APPLICATION_ALL']);

@@ -9,7 +9,7 @@ import { describe, expect, test } from '@jest/globals';
 import { objects as o, world } from './fixture.ts';
 import { collab, judge, lines, org, reasons, user } from './support.ts';
 
-const APP1 = 'LastOwner: Application/acme/app1 would be left without a collaborator holding every Application right (an entity keeps at least one)';
+const APP1 = 'LastOwner: Application/acme/app1 would be left without a collaborator holding every Application right (an entity keeps at least one: give it one first with a Collaboration of its own, or delete the Collaborations that name it)';
 
 // gina: a full member of acme by its Organization rights only; devs (bob) only read app1: alice, a member with
 // RIGHT_ALL, is app1's only full collaborator, through acme's ownership of namespace acme.
@@ -66,7 +66,7 @@ describe('an entity owned through a grant to an organization', () => {
   // every Application right in M* (alice, RIGHT_ALL; bob through devs) are its full collaborators.
   const cAcme = collab('lab/c-acme', 'Organization/acme', 'Application/hub', ['RIGHT_APPLICATION_ALL']);
   const kimRead = { ...o.cKim, rights: ['RIGHT_APPLICATION_INFO'] };
-  const HUB = 'LastOwner: Application/lab/hub would be left without a collaborator holding every Application right (an entity keeps at least one)';
+  const HUB = 'LastOwner: Application/lab/hub would be left without a collaborator holding every Application right (an entity keeps at least one: give it one first with a Collaboration of its own, or delete the Collaborations that name it)';
 
   test('its only full collaborator leaving the organization is denied', () => {
     expect(lines(judge(world(gina, mGina, devsRead, cAcme, kimRead), { as: 'User/alice' }, o.mAlice, undefined))).toContain(HUB);
@@ -93,7 +93,7 @@ test('an admin creating an organization that closes a cycle of parents (its memb
   const cX = collab('c/c-carol', 'User/carol', 'Application/x', ['RIGHT_APPLICATION_INFO']);
   expect(lines(judge(world(a, c, mA, cX), { as: 'User/root' }, undefined, org('b', { parent: 'c' })))).toEqual([
     'LastOwner: Organization/c would be left without a member holding every Organization right (an organization keeps at least one)',
-    'LastOwner: Application/c/x would be left without a collaborator holding every Application right (an entity keeps at least one)',
+    'LastOwner: Application/c/x would be left without a collaborator holding every Application right (an entity keeps at least one: give it one first with a Collaboration of its own, or delete the Collaborations that name it)',
   ]);
   expect(judge(world(a, c, mA, cX), { as: 'User/root' }, undefined, org('b')).allowed).toBe(true);
 });

@@ -158,7 +158,7 @@ describe('delete', () => {
     expect(judge(world(boss), { as: 'User/root' }, boss, undefined).allowed).toBe(true);
   });
   test('LastOwner: a user who is an entity\'s only full collaborator may not delete itself (the audit\'s gap G38)', () => {
-    expect(lines(judge(world(), { as: 'User/kim' }, o.kim, undefined))).toEqual(['LastOwner: Application/lab/hub would be left without a collaborator holding every Application right (an entity keeps at least one)']);
+    expect(lines(judge(world(), { as: 'User/kim' }, o.kim, undefined))).toEqual(['LastOwner: Application/lab/hub would be left without a collaborator holding every Application right (an entity keeps at least one: give it one first with a Collaboration of its own, or delete the Collaborations that name it)']);
   });
   test('LastAdmin and LastOwner apply', () => {
     expect(reasons(judge(world(), { as: 'User/root' }, o.root, undefined))).toEqual(['LastAdmin']);
