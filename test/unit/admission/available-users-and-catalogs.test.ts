@@ -5,26 +5,10 @@ import { catalogFromText, loadCatalog } from '../../../src/catalog/load-catalog.
 import { Engine } from '../../../src/engine/engine.ts';
 import { organizationStatus, userStatus } from '../../../src/engine/status.ts';
 import { collab, engineOf, group, judge, lines, modelOf, org, reasons, user } from './support.ts';
+import { aspera, mediaObjects } from './media-fixture.ts';
 
 describe('SubjectNotAvailable (Aspera catalog)', () => {
-  const aspera = loadCatalog('catalogs/aspera.yaml');
-  const media = org('media', { namespaces: ['media'], availableUsers: { users: ['victor'], groups: ['freelancers'], selector: undefined } });
-  const base = [
-    media,
-    user('sysop', { admin: true }),
-    user('ann'),
-    user('olga'),
-    user('victor'),
-    user('zed'),
-    user('fay'),
-    user('walt'),
-    group('freelancers', { users: ['fay'] }),
-    group('mixed', { organization: 'media', users: ['victor', 'zed'] }),
-    // ann authorizes users and holds every share right, but may not "see all users"; olga may (org-admin).
-    collab('media/m-ann', 'User/ann', 'Organization/media', ['RIGHT_ORGANIZATION_USERS_AUTHORIZE', 'RIGHT_SHARE_ALL']),
-    collab('media/m-olga', 'User/olga', 'Organization/media', [], { role: 'org-admin' }),
-    collab('media/m-walt', 'User/walt', 'Organization/media', ['RIGHT_ORGANIZATION_INFO']),
-  ];
+  const base = mediaObjects(group('mixed', { organization: 'media', users: ['victor', 'zed'] }));
   const engine = (): Engine => new Engine(modelOf(...base), aspera, {}, Date.parse('2026-06-01T00:00:00Z'));
   const share = (subject: string) => collab('media/c-x', subject, 'Share/dailies', [], { role: 'viewer' });
   test('available users, members of available groups and members may be named', () => {

@@ -6,33 +6,14 @@
  * could add zed to a group a Share grant in media already names.
  */
 import { describe, expect, test } from '@jest/globals';
-import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
 import { Engine } from '../../../src/engine/engine.ts';
 import type { ModelObject, UserGroupObject } from '../../../src/model/model.ts';
 import { collab, group, judge, lines, modelOf, org, reasons, user } from './support.ts';
+import { aspera, available, mediaObjects } from './media-fixture.ts';
 
-const aspera = loadCatalog('catalogs/aspera.yaml');
-const available = { users: ['victor'], groups: ['freelancers'], selector: undefined };
-const media = org('media', { namespaces: ['media'], availableUsers: available });
 const mixed = group('mixed', { organization: 'media', users: ['victor'] });
-const base: ModelObject[] = [
-  media,
-  user('sysop', { admin: true }),
-  user('ann'),
-  user('olga'),
-  user('victor'),
-  user('zed'),
-  user('fay'),
-  user('walt'),
-  group('freelancers', { users: ['fay'] }),
-  mixed,
-  // ann authorizes users and holds every share right, but may not "see all users"; olga may (org-admin).
-  collab('media/m-ann', 'User/ann', 'Organization/media', ['RIGHT_ORGANIZATION_USERS_AUTHORIZE', 'RIGHT_SHARE_ALL']),
-  collab('media/m-olga', 'User/olga', 'Organization/media', [], { role: 'org-admin' }),
-  collab('media/m-walt', 'User/walt', 'Organization/media', ['RIGHT_ORGANIZATION_INFO']),
-  // A Share grant in media naming mixed.
-  collab('media/c-x', 'UserGroup/mixed', 'Share/dailies', [], { role: 'viewer' }),
-];
+// A Share grant in media naming mixed.
+const base: ModelObject[] = mediaObjects(mixed, collab('media/c-x', 'UserGroup/mixed', 'Share/dailies', [], { role: 'viewer' }));
 const engine = (...extra: ModelObject[]): Engine => {
   const byName = new Map<string, ModelObject>();
   for (const o of [...base, ...extra]) byName.set(`${o.kind}/${o.kind === 'Collaboration' ? `${o.namespace}/` : ''}${o.name}`, o);

@@ -220,6 +220,17 @@ test('ownershipOwner gives the reference search’s state for every organization
   expect(seen.none).toBeGreaterThan(200);
 });
 
+/** The change a property draws: one of the model's own objects deleted (`removed`), or `drawn`; with the engine over the model. */
+function changeOf(model: Model, drawn: Change, removed: number | undefined) {
+  const existing = [...model.users.values(), ...model.groups.values(), ...model.organizations.values(), ...model.collaborations.values()];
+  const o = removed === undefined || existing.length === 0 ? undefined : existing[removed % existing.length]!;
+  const change: Change = o ? { type: 'delete', kind: o.kind, name: o.name, ...(o.kind === 'Collaboration' ? { namespace: o.namespace } : {}) } : drawn;
+  const engine = new Engine(model, catalog, {}, T0);
+  const object = change.type === 'upsert' ? { kind: change.object.kind, name: change.object.name, ...(change.object.kind === 'Collaboration' ? { namespace: change.object.namespace } : {}) } : { kind: change.kind, name: change.name, ...(change.namespace !== undefined ? { namespace: change.namespace } : {}) };
+  const after = change.type === 'upsert' ? change.object : undefined;
+  return { change, engine, object, after };
+}
+
 test('LastOwner denies the same changes with either searches', () => {
   const denied = { organization: 0, entity: 0 };
   const references = { organization: organizationOwnerExact, entity: entityOwnerExact, ownership: ownershipOwnerExact };
@@ -227,12 +238,7 @@ test('LastOwner denies the same changes with either searches', () => {
   fc.assert(
     fc.property(ownedModelArb, fc.oneof(ownedChangeArb, ownedChangeArb, changeArb), fc.option(fc.nat(), { nil: undefined }), fc.option(fc.subarray(ALL_USERS), { nil: undefined }), (model, drawn, removed, touched) => {
       // Half the time, one of the model's own objects is deleted (an owner's membership, grant, group or user).
-      const existing = [...model.users.values(), ...model.groups.values(), ...model.organizations.values(), ...model.collaborations.values()];
-      const o = removed === undefined || existing.length === 0 ? undefined : existing[removed % existing.length]!;
-      const change: Change = o ? { type: 'delete', kind: o.kind, name: o.name, ...(o.kind === 'Collaboration' ? { namespace: o.namespace } : {}) } : drawn;
-      const engine = new Engine(model, catalog, {}, T0);
-      const object = change.type === 'upsert' ? { kind: change.object.kind, name: change.object.name, ...(change.object.kind === 'Collaboration' ? { namespace: change.object.namespace } : {}) } : { kind: change.kind, name: change.name, ...(change.namespace !== undefined ? { namespace: change.namespace } : {}) };
-      const after = change.type === 'upsert' ? change.object : undefined;
+      const { change, engine, object, after } = changeOf(model, drawn, removed);
       const touches = touched === undefined ? () => true : (u: string) => touched.includes(u);
       const fast = lastOwner(engine, object, after, touches);
       expect(lastOwner(engine, object, after, touches, references)).toEqual(fast);
@@ -288,12 +294,7 @@ test('LastOwner finds every organization and entity a change leaves without an o
   let organizations = 0;
   fc.assert(
     fc.property(ownedModelArb, fc.oneof(ownedChangeArb, ownedChangeArb, changeArb), fc.option(fc.nat(), { nil: undefined }), (model, drawn, removed) => {
-      const existing = [...model.users.values(), ...model.groups.values(), ...model.organizations.values(), ...model.collaborations.values()];
-      const o = removed === undefined || existing.length === 0 ? undefined : existing[removed % existing.length]!;
-      const change: Change = o ? { type: 'delete', kind: o.kind, name: o.name, ...(o.kind === 'Collaboration' ? { namespace: o.namespace } : {}) } : drawn;
-      const engine = new Engine(model, catalog, {}, T0);
-      const object = change.type === 'upsert' ? { kind: change.object.kind, name: change.object.name, ...(change.object.kind === 'Collaboration' ? { namespace: change.object.namespace } : {}) } : { kind: change.kind, name: change.name, ...(change.namespace !== undefined ? { namespace: change.namespace } : {}) };
-      const after = change.type === 'upsert' ? change.object : undefined;
+      const { change, engine, object, after } = changeOf(model, drawn, removed);
       const expected = everyLoss(engine, object, after);
       const found = lastOwner(engine, object, after).map((d) => d.message.split(' ')[0]!).sort();
       expect({ change, found }).toEqual({ change, found: expected });
