@@ -34,7 +34,7 @@ import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { loadCatalog } from '../src/catalog/load-catalog.ts';
 import { APPLY_PATCH, ApiClient, isNotFound } from '../src/controller/api-client.ts';
-import { canonical } from '../src/controller/canonical.ts';
+import { canonical } from '../src/model/canonical-json.ts';
 import { MAP_SELECTOR } from '../src/controller/configmap-writer.ts';
 import { Informer } from '../src/controller/informer.ts';
 import { createLogger } from '../src/controller/logger.ts';

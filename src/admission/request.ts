@@ -9,6 +9,7 @@
  * not hold. The new object is always read; the old one's lists make de-duplicating its lists cheaper (model.ts).
  */
 import { isKindName, type KindName } from '../api/kinds.ts';
+import { canonical } from '../model/canonical-json.ts';
 import type { ModelObject } from '../model/model.ts';
 import { classifyDocument, toModelObject } from '../model/to-model-object.ts';
 import type { AdmissionRequest } from './decide.ts';
@@ -113,8 +114,6 @@ export function metadataChanges(rawBefore: Record<string, unknown> | undefined, 
   const after = meta(rawAfter);
   const record = (value: unknown): Record<string, unknown> => (isRecord(value) ? value : {});
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-  const canonical = (value: unknown): string =>
-    JSON.stringify(value, (_k, v: unknown) => (isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
   const changes: string[] = [];
   const labelsBefore = record(before.labels);
   const labelsAfter = record(after.labels);

@@ -5,6 +5,7 @@
  * denied, 0 when everything is allowed, 2 on unreadable input.
  */
 import { decide, DEFAULT_ADMISSION_OPTIONS, type AdmissionDecision, type AdmissionOperation, type AdmissionRequest, type Requester } from '../admission/decide.ts';
+import { canonical } from '../model/canonical-json.ts';
 import { loadManifests } from '../model/load-manifests.ts';
 import { parseObjectKey } from '../model/model.ts';
 import type { Output } from './output.ts';
@@ -28,10 +29,8 @@ export interface AdmitResult {
 /** What a change compares: the fields an admission request is about (not status, not server-set metadata). */
 function comparable(raw: Record<string, unknown>): string {
   const metadata = (raw.metadata ?? {}) as Record<string, unknown>;
-  const canonical = (value: unknown): unknown =>
-    Array.isArray(value) ? value.map(canonical) : value !== null && typeof value === 'object' ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])])) : value;
-  return JSON.stringify(
-    canonical({ apiVersion: raw.apiVersion, kind: raw.kind, name: metadata.name, namespace: metadata.namespace, labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {}, finalizers: metadata.finalizers ?? [], ownerReferences: metadata.ownerReferences ?? [], spec: raw.spec ?? {} }),
+  return canonical(
+    { apiVersion: raw.apiVersion, kind: raw.kind, name: metadata.name, namespace: metadata.namespace, labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {}, finalizers: metadata.finalizers ?? [], ownerReferences: metadata.ownerReferences ?? [], spec: raw.spec ?? {} },
   );
 }
 

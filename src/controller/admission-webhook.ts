@@ -21,6 +21,7 @@
 import { decide as realDecide, type AdmissionDecision, type AdmissionOptions, type AdmissionRequest, type AdmissionState } from '../admission/decide.ts';
 import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
 import type { Engine } from '../engine/engine.ts';
+import { canonical as canonicalJson } from '../model/canonical-json.ts';
 import type { ModelObject, ObjectRef } from '../model/model.ts';
 import { answerReview, malformedAnswer, parseReview, type ParsedReview, type ReviewAnswer } from './admission-review.ts';
 import type { EventTarget, RecordedEvent } from './event-recorder.ts';
@@ -255,16 +256,5 @@ function canonical(o: unknown): string {
   const { status: _status, metadata, ...rest } = (o ?? {}) as { status?: unknown; metadata?: Record<string, unknown> };
   const meta: Record<string, unknown> = { ...metadata };
   for (const f of SERVER_FIELDS) delete meta[f];
-  return stableJson({ ...rest, metadata: meta });
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
+  return canonicalJson({ ...rest, metadata: meta });
 }

@@ -18,7 +18,7 @@ import type { PermissionMapShardRef } from '../permission-map/permission-map.gen
 import { INDEX_KEY, MAP_LABELS, SHARD_HASH_ANNOTATION, dataBytes, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
 import { ApiError, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import type { EventRecorder } from './event-recorder.ts';
-import { canonical, sameJson } from './canonical.ts';
+import { canonical, sameJson } from '../model/canonical-json.ts';
 import { WriteEchoes } from './write-echoes.ts';
 import { isTime } from '../reader/permission-reader.ts';
 

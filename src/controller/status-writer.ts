@@ -21,7 +21,7 @@ import { clipMessage, withTransitionTimes } from '../engine/conditions.ts';
 import type { Engine } from '../engine/engine.ts';
 import { stalledCondition, statusOf, WARNING_CONDITIONS, type ConditionValue } from '../engine/status.ts';
 import { APPLY_PATCH, MERGE_PATCH, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
-import { sameJson } from './canonical.ts';
+import { sameJson } from '../model/canonical-json.ts';
 import type { InvalidObject, RawObject } from './cluster-model.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { objectKey, type ObjectRef } from '../model/model.ts';

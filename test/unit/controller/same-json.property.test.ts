@@ -6,7 +6,7 @@
  */
 import { expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { canonical, sameJson } from '../../../src/controller/canonical.ts';
+import { canonical, sameJson } from '../../../src/model/canonical-json.ts';
 
 const odd = fc.constantFrom<unknown>(undefined, Number.NaN, Number.POSITIVE_INFINITY, -0, 0, null, () => 1, new Date(0), { toJSON: () => null }, Object.create(null) as object, '', 'null');
 

@@ -1,4 +1,4 @@
-/** Key-order-independent JSON equality, for comparing what is in the cluster with what should be there. */
+/** Key-order-independent JSON equality, for comparing what is in the cluster with what should be there, and two manifests (admission, `charter admit`). */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
