@@ -8,7 +8,8 @@
  *
  * The kubelet writes a volume's files into a timestamped directory `..<time>` and then atomically renames a symlink
  * `..data` to point at it; the keys are symlinks through `..data`. A load resolves `..data` once per directory and reads
- * every file through that target, so it never mixes two updates of one volume. Updates of different ConfigMaps are not
+ * every file through that target, so it never mixes two updates of one volume; a load that fails while a `..data` it
+ * read through was swapped (the old directory deleted under it) is tried again on the new content. Updates of different ConfigMaps are not
  * atomic together: the index's SHA-256 of each shard catches that (PermissionMapError `Torn`).
  *
  * States (docs/permission-map.md#what-a-running-reader-answers): a map that loads is used at once (`loaded`, or
@@ -86,15 +87,19 @@ function isAbsent(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** Reads keys from `dir` (one-directory layout) or `dir/<ConfigMap>` (one directory per ConfigMap), one `..data` each. */
-function mountedData(dir: string): ReadData {
+/**
+ * Reads keys from `dir` (one-directory layout) or `dir/<ConfigMap>` (one directory per ConfigMap), one `..data` each.
+ * `moved()`: whether a `..data` read through has since been pointed elsewhere (the kubelet swapped that volume, and
+ * may already have deleted the directory the read went to).
+ */
+function mountedData(dir: string): { read: ReadData; moved: () => boolean } {
   const resolved = new Map<string, string>();
   const base = (d: string): string => {
     let target = resolved.get(d);
     if (target === undefined) resolved.set(d, (target = dataDirectory(d)));
     return target;
   };
-  return (key, configMap) => {
+  const read: ReadData = (key, configMap) => {
     for (const d of [dir, join(dir, configMap)]) {
       try {
         return readFileSync(join(base(d), key));
@@ -104,14 +109,30 @@ function mountedData(dir: string): ReadData {
     }
     return undefined;
   };
+  const moved = (): boolean => [...resolved].some(([d, target]) => dataDirectory(d) !== target);
+  return { read, moved };
 }
+
+/** Loads tried before a load that failed while the volume kept being swapped under it is reported as it failed. */
+const SWAPPED_RETRIES = 3;
 
 /**
  * Loads the map mounted at `dir` once. Throws PermissionMapError (a file system error is reason `Unreadable`).
+ * A load that fails while a `..data` it read through was swapped is tried again on the new content: the failure
+ * (typically the old directory deleted between resolving `..data` and reading, seen as no index) was the swap's, not
+ * the map's.
  * @example readMountedMap('/etc/charter/permissions').can('alice', 'RIGHT_APPLICATION_INFO', 'Application/acme/app1')
  */
 export function readMountedMap(dir: string, options: { name?: string } = {}): PermissionMap {
-  return parsePermissionMap(mountedData(dir), { name: options.name ?? DEFAULT_MAP_NAME });
+  const name = options.name ?? DEFAULT_MAP_NAME;
+  for (let attempt = 0; ; attempt++) {
+    const data = mountedData(dir);
+    try {
+      return parsePermissionMap(data.read, { name });
+    } catch (error) {
+      if (attempt >= SWAPPED_RETRIES || !data.moved()) throw error;
+    }
+  }
 }
 
 /** What identifies the mounted content: each directory's `..data` target, or its files' times and sizes. */
