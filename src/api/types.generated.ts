@@ -313,7 +313,7 @@ export interface LabelSelector {
      */
     operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
     /**
-     * Values for In and NotIn; empty for Exists and DoesNotExist.
+     * Values for In and NotIn (at least one); none for Exists and DoesNotExist.
      *
      * @maxItems 64
      */

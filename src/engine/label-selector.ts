@@ -11,20 +11,25 @@ export function selectorMatches(selector: LabelSelector, labels: Readonly<Record
   return true;
 }
 
-/** One matchExpressions requirement: whether the labels' value of `key` (own properties only) satisfies it. */
+/**
+ * One matchExpressions requirement: whether the labels' value of `key` (own properties only) satisfies it. A
+ * requirement Kubernetes would refuse — In or NotIn without values, Exists or DoesNotExist with values, an unknown
+ * operator — matches nobody (the schema refuses it too; this is the engine failing closed if one gets through: a
+ * `NotIn` of nothing would otherwise put every user in the group).
+ */
 function holds(operator: string, values: readonly string[], labels: Readonly<Record<string, string>>, key: string): boolean {
   const has = Object.hasOwn(labels, key);
   switch (operator) {
     case 'In':
       return has && values.includes(labels[key]!);
     case 'NotIn':
-      return !has || !values.includes(labels[key]!);
+      return values.length > 0 && (!has || !values.includes(labels[key]!));
     case 'Exists':
-      return has;
+      return values.length === 0 && has;
     case 'DoesNotExist':
-      return !has;
+      return values.length === 0 && !has;
   }
-  return true;
+  return false;
 }
 
 /**

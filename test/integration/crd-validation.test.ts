@@ -29,6 +29,13 @@ const user = (spec: Obj = {}): Obj => ({
   spec: { displayName: 'Alice', email: 'alice@example.com', state: 'Approved', ...spec },
 });
 
+const userGroup = (selector: Obj): Obj => ({
+  apiVersion: 'charter.dev/v1alpha1',
+  kind: 'UserGroup',
+  metadata: { name: 'selected' },
+  spec: { members: { selector } },
+});
+
 /** `obj` without the spec field `field`. */
 function without(obj: Obj, field: string): Obj {
   const copy = structuredClone(obj);
@@ -53,6 +60,7 @@ describe('CRD validation (server-side dry run)', () => {
     ['a valid Collaboration', collaboration()],
     ['a valid User', user()],
     ['a Collaboration with a role and no rights', without(collaboration({ role: 'application-viewer' }), 'rights')],
+    ['a UserGroup selecting NotIn with values and Exists without', userGroup({ matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['iot'] }, { key: 'region', operator: 'Exists' }] })],
   ])('accepts %s', (_name, obj) => {
     const r = dryRunApply(obj);
     expect(r).toEqual({ status: 0, output: expect.stringContaining('(server dry run)') });
@@ -86,6 +94,22 @@ describe('CRD validation (server-side dry run)', () => {
     ],
     ['an unknown field (strict field validation)', collaboration({ colour: 'blue' }), /unknown field "spec\.colour"/],
     ['an unknown field in a User', user({ nickname: 'al' }), /unknown field "spec\.nickname"/],
+    // Kubernetes' own label selectors refuse these; read as written, `NotIn` of nothing would select every user.
+    [
+      'a selector NotIn without values',
+      userGroup({ matchExpressions: [{ key: 'team', operator: 'NotIn' }] }),
+      /spec\.members\.selector\.matchExpressions\[0\]\.values: Invalid value: .*In and NotIn need at least one value/,
+    ],
+    [
+      'a selector In with an empty values list',
+      userGroup({ matchExpressions: [{ key: 'team', operator: 'In', values: [] }] }),
+      /matchExpressions\[0\]\.values: Invalid value: .*In and NotIn need at least one value/,
+    ],
+    [
+      'a selector Exists with values',
+      userGroup({ matchExpressions: [{ key: 'team', operator: 'Exists', values: ['iot'] }] }),
+      /matchExpressions\[0\]\.values: Invalid value: .*Exists and DoesNotExist take none/,
+    ],
   ])('rejects %s, naming the field', (_name, obj, message) => {
     const r = dryRunApply(obj);
     expect(r.status).not.toBe(0);

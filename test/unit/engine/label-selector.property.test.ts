@@ -2,7 +2,8 @@
  * A group's selector is matched against every user with `selectorMatcher` (the selector read once); admission and
  * single users with `selectorMatches`. On random selectors and labels — keys from a small pool, so that they meet,
  * including `constructor`, which must not find Object.prototype's — both give Kubernetes' answer, written out here
- * apart from the code (the labels as a Map, so no key finds a prototype's).
+ * apart from the code (the labels as a Map, so no key finds a prototype's). Requirements Kubernetes refuses (In or NotIn
+ * without values, Exists or DoesNotExist with some) are drawn too: they select nobody.
  */
 import { expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -27,6 +28,8 @@ function kubernetesAnswer(selector: LabelSelector, labels: Record<string, string
   const own = new Map(Object.entries(labels));
   const labelsHold = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => own.get(key) === value);
   const expressionsHold = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    // A requirement Kubernetes refuses (In/NotIn without values, Exists/DoesNotExist with some) selects nobody.
+    if ((operator === 'In' || operator === 'NotIn') !== values.length > 0) return false;
     const value = own.get(key);
     if (operator === 'In') return value !== undefined && values.includes(value);
     if (operator === 'NotIn') return value === undefined || !values.includes(value);
