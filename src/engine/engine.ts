@@ -88,7 +88,7 @@ export class Engine implements EngineView {
   private expiriesOrganizations: object | undefined;
 
   /** Builds the engine over a model (which it then owns and mutates through `apply`). */
-  constructor(model: Model, catalog: Catalog, options: EngineOptions = {}, now = 0) {
+  constructor(model: Model, catalog: Catalog, options: EngineOptions, now: number) {
     this.catalog = catalog;
     this.sets = new RightSets(catalog);
     this.options = { adminRights: options.adminRights ?? 'default' };

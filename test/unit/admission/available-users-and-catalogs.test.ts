@@ -64,7 +64,7 @@ spec:
   });
   test('without the section only admins administer', () => {
     const catalog = catalogFromText(doc('{}'), 't.yaml');
-    const engine = new Engine(modelOf(user('a'), user('root', { admin: true })), catalog);
+    const engine = new Engine(modelOf(user('a'), user('root', { admin: true })), catalog, {}, Date.parse('2026-06-01T00:00:00Z'));
     const grant = collab('ns/c', 'User/a', 'Device/d', ['RIGHT_DEVICE_READ']);
     expect(reasons(judge(engine, { as: 'User/a' }, undefined, grant))).toEqual(['NotPermitted', 'NoEscalation']);
     expect(judge(engine, { as: 'User/root' }, undefined, grant).allowed).toBe(true);
