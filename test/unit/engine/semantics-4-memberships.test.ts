@@ -58,6 +58,24 @@ describe('semantics §4 memberships', () => {
     expect(rights(engine, 'a', 'Application/shared/app')).toEqual([]);
     expect(rights(engine, 'a', 'Application/x/app')).toHaveLength(14);
   });
+
+  test('a membership in a namespace two organizations claim is NamespaceNotOwned and gives nothing, not even below', () => {
+    const engine = engineOf(
+      modelOf(
+        user('a'),
+        org('x', { namespaces: ['shared'] }),
+        org('y', { namespaces: ['shared'] }),
+        org('z', { namespaces: ['zz'], parent: 'x' }),
+        collab('shared/m', 'User/a', 'Organization/x', ['RIGHT_ALL']),
+        collab('zz/g', 'Organization/x', 'Application/app', ['RIGHT_APPLICATION_ALL']),
+      ),
+    );
+    expect(engine.verdict('shared', 'm')!.failures.map((f) => f.reason)).toEqual(['NamespaceNotOwned']);
+    expect(rights(engine, 'a', 'Organization/x')).toEqual([]);
+    expect(rights(engine, 'a', 'Organization/z')).toEqual([]);
+    expect(rights(engine, 'a', 'Application/zz/app')).toEqual([]);
+    expect(rights(engine, 'a', 'Application/zz/other')).toEqual([]);
+  });
   test('M(u, o) is the union of the rights of memberships naming u or a group containing u', () => {
     const engine = engineOf(
       modelOf(
