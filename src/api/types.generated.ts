@@ -234,7 +234,7 @@ export interface Organization {
      */
     authorizedUsers?: {
       /**
-       * Every member holding rights (Approved or Flagged), and every user that a grant on an entity in the organization's namespaces gives rights.
+       * Every member in a state that holds rights (Approved or Flagged) — a member is a user with membership rights in the organization (M*), whether or not they reach an entity (with ownerRights [] a membership without Organization rights reaches none) — and every user that a grant on an entity in the organization's namespaces gives rights.
        */
       all?: number;
       /**
