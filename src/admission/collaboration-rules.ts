@@ -9,7 +9,7 @@ import type { Context } from './context.ts';
 import type { Denial } from './decide.ts';
 import { grantOf, noEscalation } from './escalation.ts';
 import { subjectNotAvailable } from './available-users.ts';
-import { lastOwner } from './last-owner.ts';
+import { lastOwner, standingFor } from './last-owner.ts';
 import type { ParsedRequest } from './request.ts';
 import { denial } from './reasons.ts';
 
@@ -59,9 +59,7 @@ export function judgeCollaboration(ctx: Context, request: ParsedRequest): Denial
   const current = engine.model.collaborations.get(`${c.namespace}/${c.name}`);
   if (current) {
     // Only the users the old and new subjects stand for can lose rights or memberships.
-    const stands = (s: CollaborationObject['subject'] | undefined, u: string): boolean =>
-      s !== undefined && (s.kind === 'User' ? s.name === u : s.kind === 'UserGroup' ? engine.groups.groupsOf(u).has(s.name) : engine.membership(u, s.name) !== undefined);
-    denials.push(...lastOwner(engine, { kind: 'Collaboration', name: c.name, namespace: c.namespace }, after, (u) => stands(current.subject, u) || stands(after?.subject, u)));
+    denials.push(...lastOwner(engine, { kind: 'Collaboration', name: c.name, namespace: c.namespace }, after, standingFor(engine, [current.subject, after?.subject])));
   }
   // Judged whenever the subject or the target (kind or name) is new: the same subject on another target is a new naming.
   if (after && (!before || before.subject.kind !== after.subject.kind || before.subject.name !== after.subject.name || before.namespace !== after.namespace || before.target.kind !== after.target.kind || before.target.name !== after.target.name)) {

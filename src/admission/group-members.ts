@@ -162,7 +162,8 @@ export class GroupToggles {
     yield* this.selectorFlips();
   }
 
-  private *leaveCandidates(): Generator<string> {
+  /** The users who may leave: every user `leaves` holds for, and others (LastOwner lists them). */
+  *leaveCandidates(): Generator<string> {
     if (this.anyoneMayLeave) yield* this.engine.groups.membersOf(this.name);
     yield* this.removed;
     for (const h of this.nestedOut) yield* this.engine.groups.membersOf(h);

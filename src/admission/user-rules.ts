@@ -125,7 +125,7 @@ export function judgeUser(ctx: Context, request: ParsedRequest): Denial[] {
     }
     const d = lastAdmin(engine, name, undefined);
     if (d) denials.push(d);
-    denials.push(...lastOwner(engine, { kind: 'User', name }, undefined, (u) => u === name));
+    denials.push(...lastOwner(engine, { kind: 'User', name }, undefined, { touches: (u) => u === name, users: () => [name] }));
     return denials;
   }
 
@@ -160,6 +160,6 @@ export function judgeUser(ctx: Context, request: ParsedRequest): Denial[] {
   const d = lastAdmin(engine, name, now);
   if (d) denials.push(d);
   // A label change moves the user between selector groups; a state change can take its rights: only its own.
-  if (labelsChanged || stateChanged) denials.push(...lastOwner(engine, { kind: 'User', name }, now, (u) => u === name));
+  if (labelsChanged || stateChanged) denials.push(...lastOwner(engine, { kind: 'User', name }, now, { touches: (u) => u === name, users: () => [name] }));
   return denials;
 }

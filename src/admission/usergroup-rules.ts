@@ -38,6 +38,6 @@ export function judgeUserGroup(ctx: Context, request: ParsedRequest): Denial[] {
   const anyLeft = toggles.anyLeft();
   if (anyLeft) denials.push(...throughGroups(engine, holdings, [name], false));
   // Only members who leave can take an ownership with them.
-  if (anyLeft && engine.model.groups.has(name)) denials.push(...lastOwner(engine, { kind: 'UserGroup', name }, after, (u) => toggles.leaves(u)));
+  if (anyLeft && engine.model.groups.has(name)) denials.push(...lastOwner(engine, { kind: 'UserGroup', name }, after, { touches: (u) => toggles.leaves(u), users: () => toggles.leaveCandidates() }));
   return denials;
 }

@@ -326,6 +326,16 @@ export class Engine implements EngineView {
     return new Set([...this.state.grants.inNamespace(namespace)].map((r) => r.key));
   }
 
+  /** How many collaborations a namespace holds (`collaborationsIn(namespace).size`, without listing them). */
+  collaborationCountIn(namespace: string): number {
+    return this.state.grants.inNamespace(namespace).length;
+  }
+
+  /** The collaborations with a subject (`User/alice`, …) on entities (never organizations): the entity and what each grants (EMPTY when inactive). */
+  entityGrantsOf(subjectKey: string): readonly { readonly target: EntityInfo; readonly verdict: CollaborationVerdict }[] {
+    return this.state.grants.grantsOf(subjectKey);
+  }
+
   /** What admins get on an entity of kind K (§5.6). */
   adminRightsOf(kind: string): RightSetId {
     let set = this.adminSets.get(kind);

@@ -145,6 +145,9 @@ test('GroupToggles: the users whose membership of the group differs between the 
       // The questions the rules ask agree with the full sets.
       expect([toggles.anyJoined(), toggles.anyLeft()]).toEqual([joined.size > 0, left.size > 0]);
       for (const u of [...model.users.keys(), 'ghost']) expect([u, toggles.joins(u), toggles.leaves(u)]).toEqual([u, joined.has(u), left.has(u)]);
+      // LastOwner lists the users who may leave: every one who leaves is among them.
+      const candidates = new Set(toggles.leaveCandidates());
+      for (const u of left) expect([u, candidates.has(u)]).toEqual([u, true]);
     }),
     { numRuns: 1500 },
   );

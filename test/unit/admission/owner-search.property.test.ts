@@ -8,12 +8,17 @@
  * gives the same denials with either searches for random changes, and finds every organization and entity a change
  * leaves without an owner, looking at all of them before and after, told everyone or only the users it moves. The
  * runs are checked to reach every state (none, kept, at risk) and denials of both kinds, so that the equality is not
- * one of empty answers.
+ * one of empty answers. LastOwner told the touched users as a list (as the rules tell it: the subjects' users, the
+ * user, the group's leavers; or a random list, or the users the change moves), which bounds the entities it takes
+ * from the namespaces an organization owns to those the touched users' grants can make them full on, finds what the
+ * exhaustive search of those namespaces (the one it made before, kept here as the oracle) finds — on models with
+ * partial ownerRights, owners holding Organization rights only, nested organizations and groups.
  */
 import { expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { entityOwner, entityOwnerExact, organizationOwner, organizationOwnerExact, ownershipOwner, ownershipOwnerExact, type OwnerState } from '../../../src/admission/owner-search.ts';
-import { lastOwner, type ChangedObject } from '../../../src/admission/last-owner.ts';
+import { entityOwner, entityOwnerExact, organizationOwner, organizationOwnerExact, ownershipOwner, ownershipOwnerExact, type OwnerState, type Touches } from '../../../src/admission/owner-search.ts';
+import { lastOwner, reachable, standingFor, type ChangedObject, type Touched } from '../../../src/admission/last-owner.ts';
+import { GroupToggles } from '../../../src/admission/group-members.ts';
 import { afterChange } from '../../../src/admission/what-if.ts';
 import { EMPTY } from '../../../src/engine/right-sets.ts';
 import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
@@ -309,4 +314,139 @@ test('LastOwner finds every organization and entity a change leaves without an o
   );
   expect(entities).toBeGreaterThan(100);
   expect(organizations).toBeGreaterThan(50);
+});
+
+/**
+ * The search LastOwner made before the touched users' grants bounded it, kept here as the oracle: every entity that
+ * a Collaboration of a reached namespace names, of every kind on which ownership gives rights and does not keep every
+ * entity owned, searched one by one (`entityOwnerExact`; the references throughout). Organizations and entities found
+ * as LastOwner reports them.
+ */
+function exhaustiveLastOwner(engine: Engine, object: ChangedObject, after: ModelObject | undefined, touches: Touches, searched: { count: number }): string[] {
+  const { organizations, entities, namespaces } = reachable(engine, object, after);
+  const sets = engine.sets;
+  const keptKind = (t: Touches, org: string, kind: string): boolean => ownershipOwnerExact(engine, org, kind, t) === 'kept';
+  const keptEntity = (t: Touches, key: string): boolean => {
+    const [kind, namespace] = key.split('/');
+    const owner = engine.organizations.owner.get(namespace!);
+    return owner !== undefined && keptKind(t, owner, kind!);
+  };
+  for (const ns of namespaces) {
+    const owner = engine.organizations.owner.get(ns);
+    const o = owner === undefined ? undefined : engine.model.organizations.get(owner);
+    if (!o) continue;
+    const own = sets.expand(o.ownerRights ?? (engine.catalog.allRight ? [engine.catalog.allRight] : []));
+    const open = new Set<string>();
+    for (const kind of engine.catalog.kinds.values()) {
+      if (kind.scope === 'Namespaced' && sets.intersect(own, sets.kindRights(kind.name)) !== EMPTY && !keptKind(touches, owner!, kind.name)) open.add(kind.name);
+    }
+    for (const key of engine.collaborationsIn(ns)) {
+      const c = engine.model.collaborations.get(key)!;
+      if (open.has(c.target.kind)) entities.add(engine.targetKey(c));
+    }
+  }
+  const nobody: Touches = () => false;
+  const atRisk = {
+    organizations: [...organizations].filter((org) => organizationOwnerExact(engine, org, touches) === 'atRisk'),
+    entities: [...entities].filter((e) => !keptEntity(touches, e) && (searched.count++, entityOwnerExact(engine, e, touches) === 'atRisk')),
+  };
+  return afterChange(engine, object, after, () => [
+    ...atRisk.organizations.filter((org) => engine.model.organizations.has(org) && organizationOwnerExact(engine, org, nobody) === 'none').sort().map((org) => `Organization/${org}`),
+    ...atRisk.entities.filter((e) => !keptEntity(nobody, e) && entityOwnerExact(engine, e, nobody) === 'none').sort(),
+  ]);
+}
+
+/** The touched users as the rules give them to LastOwner (listed), for a change of a Collaboration, a User or a UserGroup. */
+function touchedByRule(engine: Engine, object: ChangedObject, after: ModelObject | undefined): Touched | undefined {
+  if (object.kind === 'Collaboration') {
+    const current = engine.model.collaborations.get(`${object.namespace}/${object.name}`);
+    return current ? standingFor(engine, [current.subject, after?.kind === 'Collaboration' ? after.subject : undefined]) : undefined;
+  }
+  if (object.kind === 'User') return { touches: (u) => u === object.name, users: () => [object.name] };
+  if (object.kind === 'UserGroup') {
+    const toggles = new GroupToggles(engine, object.name, engine.model.groups.get(object.name), after?.kind === 'UserGroup' ? after : undefined);
+    return { touches: (u) => toggles.leaves(u), users: () => toggles.leaveCandidates() };
+  }
+  return undefined;
+}
+
+/** Models of `ownedModelArb` where, half the time, some memberships give Organization rights only (owners who own no entity). */
+const boundedModelArb: fc.Arbitrary<Model> = fc.tuple(ownedModelArb, fc.boolean(), fc.nat()).map(([model, orgOnly, seed]) => {
+  if (!orgOnly) return model;
+  let k = seed;
+  for (const c of [...model.collaborations.values()]) {
+    if (c.target.kind === 'Organization' && (k++ % 3 !== 0)) putObject(model, { ...c, rights: ['RIGHT_ORGANIZATION_ALL'] });
+  }
+  return model;
+});
+
+/**
+ * A model where user `u0` is full on `Kind/n0/e2` only through the ownership of n0 (o0's, ownerRights one piece of the
+ * kind) and a grant of the rest to it, to a group containing it or to another organization it is a member of (o1) —
+ * and the change deleting its membership of o0 or its User, or taking it out of the group: each source of rights the
+ * bound must count, with a denial whenever nobody else in the random rest of the model owns the entity.
+ */
+const ownedThroughGrantArb = fc
+  .tuple(ownedModelArb, fc.constantFrom('User' as const, 'UserGroup' as const, 'Organization' as const), fc.constantFrom('Application' as const, 'Gateway' as const), fc.constantFrom('membership', 'user', 'group'))
+  .map(([model, subject, kind, change]) => {
+    const [piece, ...rest] = KIND_PIECES[kind];
+    const org = (name: string, namespaces: string[], ownerRights: string[] | undefined) => ({ kind: 'Organization' as const, name, generation: 1, parent: undefined, namespaces, ownerRights, availableUsers: undefined, createdBy: undefined });
+    const collab = (namespace: string, name: string, s: CollaborationObject['subject'], target: CollaborationObject['target'], rights: string[]): CollaborationObject => ({ kind: 'Collaboration', namespace, name, generation: 1, subject: s, target, rights, role: undefined, expiresAt: undefined });
+    putObject(model, { kind: 'User', name: 'u0', generation: 1, labels: {}, admin: false, state: 'Approved', identities: [], organization: undefined });
+    putObject(model, org('o0', ['o0', 'n0'], piece!));
+    putObject(model, org('o1', ['o1'], undefined));
+    putObject(model, collab('o0', 'm-u0', { kind: 'User', name: 'u0' }, { kind: 'Organization', name: 'o0' }, ['RIGHT_ALL']));
+    putObject(model, collab('o1', 'm-u0', { kind: 'User', name: 'u0' }, { kind: 'Organization', name: 'o1' }, ['RIGHT_ALL']));
+    const g3 = { kind: 'UserGroup' as const, name: 'g3', generation: 1, organization: undefined, users: ['u0'], groups: [], selector: undefined };
+    putObject(model, g3);
+    const name = subject === 'User' ? 'u0' : subject === 'UserGroup' ? 'g3' : 'o1';
+    putObject(model, collab('n0', 'rest', { kind: subject, name }, { kind, name: 'e2' }, rest.flat()));
+    const drawn: Change =
+      change === 'user' ? { type: 'delete', kind: 'User', name: 'u0' }
+      : change === 'group' && subject === 'UserGroup' ? { type: 'upsert', object: { ...g3, users: [] } }
+      : { type: 'delete', kind: 'Collaboration', name: 'm-u0', namespace: 'o0' };
+    return { model, drawn };
+  });
+
+test('LastOwner bounded by the touched users’ grants finds what the exhaustive search of the reached namespaces finds', () => {
+  let bounded = 0;
+  let entityDenials = 0;
+  let listings = 0;
+  const searches = (searched: { count: number }) => ({ organization: organizationOwner, entity: (e: Engine, k: string, t: Touches) => (searched.count++, entityOwner(e, k, t)), ownership: ownershipOwner });
+  const drawnArb = fc.oneof(
+    { weight: 3, arbitrary: fc.record({ model: boundedModelArb, drawn: fc.oneof(ownedChangeArb, ownedChangeArb, changeArb), removed: fc.option(fc.nat(), { nil: undefined }) }) },
+    { weight: 1, arbitrary: ownedThroughGrantArb.map(({ model, drawn }) => ({ model, drawn, removed: undefined })) },
+  );
+  fc.assert(
+    fc.property(drawnArb, fc.subarray(ALL_USERS), fc.subarray(ALL_USERS), ({ model, drawn, removed }, touched, extra) => {
+      const { engine, object, after } = changeOf(model, drawn, removed);
+      const moves = moved(engine, object, after);
+      // The rules' listing; a random set listed with others beside it; the users the change moves, listed.
+      const listed: Touched[] = [
+        { touches: (u) => touched.includes(u), users: () => [...extra, ...touched] },
+        { touches: (u) => moves.has(u), users: () => moves },
+      ];
+      const rule = touchedByRule(engine, object, after);
+      if (rule) listed.push(rule);
+      for (const t of listed) {
+        // What the rule lists holds every user it touches.
+        const users = new Set(t.users!());
+        for (const u of ALL_USERS) if (t.touches(u)) expect([u, users.has(u)]).toEqual([u, true]);
+        const oracle = { count: 0 };
+        const fast = { count: 0 };
+        const expected = exhaustiveLastOwner(engine, object, after, t.touches, oracle);
+        const found = lastOwner(engine, object, after, t, searches(fast)).map((d) => d.message.split(' ')[0]!);
+        expect({ object, touched: [...users], found }).toEqual({ object, touched: [...users], found: expected });
+        // Unlisted, the same (the namespaces' Collaborations listed).
+        expect(lastOwner(engine, object, after, t.touches).map((d) => d.message.split(' ')[0]!)).toEqual(expected);
+        listings++;
+        if (fast.count < oracle.count) bounded++;
+        entityDenials += expected.filter((x) => !x.startsWith('Organization/')).length;
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  // The bound must leave entities out often, and the equality must not be one of empty answers.
+  expect(bounded).toBeGreaterThan(200);
+  expect(entityDenials).toBeGreaterThan(100);
 });
