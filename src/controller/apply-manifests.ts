@@ -3,7 +3,7 @@
  * into the local control plane, and how tests load fixtures, without depending on kubectl.
  */
 import { isKindName } from '../api/kinds.ts';
-import { manifestFiles, parseManifestDocuments, readManifestText } from '../model/load-manifests.ts';
+import { documentObjects, manifestFiles, parseManifestDocuments, readManifestText } from '../model/load-manifests.ts';
 import { APPLY_PATCH, type ApiClient } from './api-client.ts';
 import { objectPath } from './resources.ts';
 
@@ -29,9 +29,11 @@ export async function applyManifests(api: ApiClient, paths: readonly string[], f
     if ('problem' in read) throw new Error(`${file}: ${read.problem}`);
     for (const doc of parseManifestDocuments(read.text)) {
       if ('problem' in doc) throw new Error(`${file}: ${doc.problem}`);
-      const m = doc.value as Manifest | null;
-      if (!m?.kind || !m.metadata?.name) continue;
-      if (m.kind === 'Namespace' || (isKindName(m.kind) && m.apiVersion?.startsWith('charter.dev/'))) manifests.push(m);
+      for (const value of documentObjects(doc.value)) {
+        const m = value as Manifest | null;
+        if (!m?.kind || !m.metadata?.name) continue;
+        if (m.kind === 'Namespace' || (isKindName(m.kind) && m.apiVersion?.startsWith('charter.dev/'))) manifests.push(m);
+      }
     }
   }
   manifests.sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));

@@ -1,5 +1,6 @@
 /**
- * Loads manifests from files and folders (recursively, *.yaml / *.yml, multi-document) into one model.
+ * Loads manifests from files and folders (recursively, *.yaml / *.yml / *.json, multi-document, the items of a List
+ * expanded as kubectl expands them) into one model.
  * Whatever is wrong with a file, a document or an object is a LoadProblem naming the file, and everything else is
  * still loaded; the only exception is ManifestPathError, for a path given explicitly that does not exist.
  * docs/bad-input.md lists every kind of bad input and what happens to it; the limits below are documented there.
@@ -49,11 +50,18 @@ export interface ManifestFiles {
 }
 
 /**
- * Every *.yaml / *.yml file under the paths, sorted, so that results do not depend on directory order.
+ * The files of a folder that are read: kubectl's rule (cli-runtime's resource.FileExtensions `.json`, `.yaml`, `.yml`,
+ * compared with Go's filepath.Ext exactly, so case-sensitively: kubectl skips `x.YAML` in a folder, and so does
+ * Charter). A file named explicitly is read whatever its name, as kubectl does.
+ */
+export const MANIFEST_FILE_NAME = /\.(ya?ml|json)$/;
+
+/**
+ * Every *.yaml / *.yml / *.json file under the paths, sorted, so that results do not depend on directory order.
  * Symbolic links are followed (to files and to folders); a link that leads back into a folder being read (a loop)
  * or that cannot be followed is a problem; a file or folder reached twice is read once. Special files (FIFOs,
- * sockets, devices) are never opened — a read of a FIFO blocks forever — and are a problem when named *.yaml or
- * given explicitly.
+ * sockets, devices) are never opened — a read of a FIFO blocks forever — and are a problem when named *.yaml (or .yml,
+ * .json) or given explicitly.
  */
 export function manifestFiles(paths: readonly string[]): ManifestFiles {
   const files: string[] = [];
@@ -61,7 +69,7 @@ export function manifestFiles(paths: readonly string[]): ManifestFiles {
   const seen = new Set<string>();
   const problem = (file: string, message: string): void => void problems.push({ file, object: '(file)', message });
   const visit = (path: string, explicit: boolean, ancestors: readonly string[]): void => {
-    const wanted = explicit || /\.ya?ml$/i.test(path);
+    const wanted = explicit || MANIFEST_FILE_NAME.test(path);
     let stat: Stats;
     try {
       stat = lstatSync(path);
@@ -255,6 +263,22 @@ function expandedSize(value: unknown, limit: number): number {
 }
 
 /**
+ * The items of a list document, as kubectl reads one: a document whose kind ends in `List` (`v1 List`,
+ * `CollaborationList`, any group) and whose `items` is a sequence is decoded as a list, and kubectl apply creates
+ * each item. Undefined for any other document.
+ */
+export function listItems(value: unknown): unknown[] | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { kind, items } = value as Record<string, unknown>;
+  return typeof kind === 'string' && kind.endsWith('List') && Array.isArray(items) ? items : undefined;
+}
+
+/** The objects a document stands for: its List's items, or the document itself. */
+export function documentObjects(value: unknown): unknown[] {
+  return listItems(value) ?? [value];
+}
+
+/**
  * Loads every charter.dev object of the paths. Throws only ManifestPathError (a path that does not exist).
  * `onFile(done, total)` is called before each file (the CLI's progress on large trees).
  */
@@ -263,6 +287,29 @@ export function loadManifests(paths: readonly string[], onFile?: (done: number, 
   const sources = new Map<string, string>();
   const manifests = new Map<string, Record<string, unknown>>();
   const { files, problems } = manifestFiles(paths);
+  /** Adds one object (`where`: its place in a List, which its problems name); other groups' objects are ignored. */
+  const add = (file: string, raw: unknown, where: string | undefined): void => {
+    const named = (object: string): string => (where ? `${where} ${object}` : object);
+    const classified = classifyDocument(raw);
+    if (classified.type === 'ignored') return;
+    if (classified.type === 'unknown-kind') {
+      problems.push({ file, object: named(`${classified.kind}/${classified.name}`), message: classified.message });
+      return;
+    }
+    const result = toModelObject(raw as Record<string, unknown>);
+    if (!result.ok) {
+      const object = named(objectKey(result));
+      for (const message of result.problems) problems.push({ file, object, message });
+      return;
+    }
+    const key = objectKey(result.object);
+    if (addToModel(model, result.object) === 'duplicate') {
+      problems.push({ file, object: named(key), message: `defined twice: the definition in ${sources.get(key)} is used` });
+      return;
+    }
+    sources.set(key, file);
+    manifests.set(key, raw as Record<string, unknown>);
+  };
   for (const [done, file] of files.entries()) {
     onFile?.(done, files.length);
     const read = readManifestText(file);
@@ -275,26 +322,13 @@ export function loadManifests(paths: readonly string[], onFile?: (done: number, 
         problems.push({ file, object: `(document ${index + 1})`, message: doc.problem });
         return;
       }
-      const raw = doc.value;
-      const classified = classifyDocument(raw);
-      if (classified.type === 'ignored') return;
-      if (classified.type === 'unknown-kind') {
-        problems.push({ file, object: `${classified.kind}/${classified.name}`, message: classified.message });
-        return;
-      }
-      const result = toModelObject(raw as Record<string, unknown>);
-      if (!result.ok) {
-        const object = objectKey(result);
-        for (const message of result.problems) problems.push({ file, object, message });
-        return;
-      }
-      const key = objectKey(result.object);
-      if (addToModel(model, result.object) === 'duplicate') {
-        problems.push({ file, object: key, message: `defined twice: the definition in ${sources.get(key)} is used` });
-        return;
-      }
-      sources.set(key, file);
-      manifests.set(key, raw as Record<string, unknown>);
+      const items = listItems(doc.value);
+      if (!items) return add(file, doc.value, undefined);
+      items.forEach((item, i) => {
+        const where = `(document ${index + 1}) items[${i}]`;
+        if (listItems(item)) problems.push({ file, object: where, message: 'a List inside a List: not read; put its items in the outer List' });
+        else add(file, item, where);
+      });
     });
   }
   return { model, sources, manifests, problems };

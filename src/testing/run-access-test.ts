@@ -13,7 +13,7 @@ import { isKindName, type KindName } from '../api/kinds.ts';
 import { entityAccess, type PathCategory } from '../engine/access-views.ts';
 import { parseEntity, type EntityRef } from '../engine/entities.ts';
 import { evaluate, type Provenance } from '../engine/evaluate.ts';
-import { manifestFiles, parseManifestDocuments, readManifestText } from '../model/load-manifests.ts';
+import { documentObjects, manifestFiles, parseManifestDocuments, readManifestText } from '../model/load-manifests.ts';
 import { classifyDocument } from '../model/to-model-object.ts';
 import { openWorkspace, problemLines, type Workspace } from '../cli/workspace.ts';
 import type { AdmitCase } from './access-test.generated.ts';
@@ -73,11 +73,14 @@ function rawObjects(paths: readonly string[]): Map<string, Record<string, unknow
     const read = readManifestText(file);
     if ('problem' in read) continue;
     for (const doc of parseManifestDocuments(read.text)) {
-      if (!('value' in doc) || classifyDocument(doc.value).type !== 'object') continue;
-      const raw = doc.value as Record<string, unknown> & { kind: string };
-      const meta = (raw.metadata ?? {}) as { name?: string; namespace?: string };
-      const key = raw.kind === 'Collaboration' ? `${raw.kind}/${meta.namespace}/${meta.name}` : `${raw.kind}/${meta.name}`;
-      if (!out.has(key)) out.set(key, raw);
+      if (!('value' in doc)) continue;
+      for (const value of documentObjects(doc.value)) {
+        if (classifyDocument(value).type !== 'object') continue;
+        const raw = value as Record<string, unknown> & { kind: string };
+        const meta = (raw.metadata ?? {}) as { name?: string; namespace?: string };
+        const key = raw.kind === 'Collaboration' ? `${raw.kind}/${meta.namespace}/${meta.name}` : `${raw.kind}/${meta.name}`;
+        if (!out.has(key)) out.set(key, raw);
+      }
     }
   }
   return out;

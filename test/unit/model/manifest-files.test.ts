@@ -123,3 +123,47 @@ describe('aliases and keys', () => {
     expect(load().lines).toEqual(['dup.yaml: (document 1): not valid YAML: map keys must be unique: "k7" appears twice (line 1007)']);
   });
 });
+
+describe("what kubectl apply would create: List items and kubectl's file names", () => {
+  const ACME = 'apiVersion: charter.dev/v1alpha1\nkind: Organization\nmetadata: { name: acme }\nspec: { namespaces: [acme] }\n';
+  const GRANT = (name: string, user: string): string =>
+    `{ apiVersion: charter.dev/v1alpha1, kind: Collaboration, metadata: { name: ${name}, namespace: acme }, spec: { subject: { kind: User, name: ${user} }, target: { kind: Organization, name: acme }, rights: [RIGHT_ALL] } }`;
+  test('the items of a v1 List and of a *List kind are objects; other groups among them are ignored', () => {
+    writeFileSync(join(dir, 'acme.yaml'), ACME);
+    writeFileSync(join(dir, 'list.yaml'), `apiVersion: v1\nkind: List\nitems:\n- ${GRANT('c-evil', 'alice')}\n- { apiVersion: v1, kind: ConfigMap, metadata: { name: x } }\n`);
+    writeFileSync(join(dir, 'users.yaml'), `apiVersion: charter.dev/v1alpha1\nkind: UserList\nitems:\n- { apiVersion: charter.dev/v1alpha1, kind: User, metadata: { name: bob } }\n`);
+    const { model, problems } = loadManifests([dir]);
+    expect(problems).toEqual([]);
+    expect([...model.users.keys()].sort()).toEqual(['alice', 'bob']);
+    expect([...model.collaborations.values()].map((c) => c.name)).toEqual(['c-evil']);
+  });
+  test("an item's problems name the file, the document and the item; a List inside a List is a problem; the rest loads", () => {
+    writeFileSync(join(dir, 'list.yaml'), `${USER('carol')}---\napiVersion: v1\nkind: List\nitems:\n- { apiVersion: charter.dev/v1alpha1, kind: User, metadata: { name: bob } }\n- { apiVersion: charter.dev/v1alpha1, kind: User, metadata: { name: dave }, spec: { colour: blue } }\n- { apiVersion: v1, kind: List, items: [] }\n- { apiVersion: charter.dev/v1alpha1, kind: User, metadata: { name: carol } }\n`);
+    expect(load()).toEqual({
+      lines: [
+        'list.yaml: (document 2) items[1] User/dave: spec.colour: unknown field (not in the schema)',
+        'list.yaml: (document 2) items[2]: a List inside a List: not read; put its items in the outer List',
+        `list.yaml: (document 2) items[3] User/carol: defined twice: the definition in ${join(dir, 'list.yaml')} is used`,
+      ],
+      users: ['alice', 'bob', 'carol'],
+    });
+  });
+  test('*.json files are read; in a folder the names are matched as kubectl does, case-sensitively; a file named explicitly is read', () => {
+    writeFileSync(join(dir, 'bob.json'), JSON.stringify({ apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name: 'bob' } }, null, '\t'));
+    writeFileSync(join(dir, 'carol.YAML'), USER('carol'));
+    writeFileSync(join(dir, 'dave.Yml'), USER('dave'));
+    writeFileSync(join(dir, 'erin.JSON'), USER('erin'));
+    expect(load()).toEqual({ lines: [], users: ['alice', 'bob'] });
+    expect(load(join(dir, 'carol.YAML')).users).toEqual(['carol']);
+  });
+  test('charter diff sees a grant given in a List item (it exited 0, "no user gains or loses any right")', async () => {
+    mkdirSync(join(dir, 'before'));
+    mkdirSync(join(dir, 'after'));
+    writeFileSync(join(dir, 'before', 'all.yaml'), `${USER('alice')}---\n${ACME}`);
+    writeFileSync(join(dir, 'after', 'all.yaml'), `${USER('alice')}---\n${ACME}`);
+    writeFileSync(join(dir, 'after', 'list.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'charter.dev/v1alpha1', kind: 'Collaboration', metadata: { name: 'c-evil', namespace: 'acme' }, spec: { subject: { kind: 'User', name: 'alice' }, target: { kind: 'Organization', name: 'acme' }, rights: ['RIGHT_ALL'] } }] }));
+    const run = await charter('diff', join(dir, 'before'), join(dir, 'after'), '--exit-code');
+    expect(run.code).toBe(1);
+    expect(run.stdout.join('\n')).toContain('alice');
+  });
+});
