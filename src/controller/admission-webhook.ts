@@ -5,8 +5,9 @@
  *
  * Two requests judged on the same state can both pass where together they should not (each removes one of two
  * owners). On a replica that window is closed: requests that are not from a platform identity are judged one at a
- * time, and each waits until every change this replica allowed before it has come back through the watch (its
- * object's resourceVersion in the informer cache moved on) — at most `holdMs`, after which an allowed change that
+ * time, and each waits until every change this replica allowed before it has come back through the watch (the
+ * informer cache reached the version the change was made to, its oldObject's, and then moved on from it; an older
+ * event of the object, when the informer was behind, does not count) — at most `holdMs`, after which an allowed change that
  * never arrived (refused later by the API server, or a no-op) is given up. Platform requests never wait: they are
  * allowed whatever the state. What remains (docs/admission.md, "Operation"): two replicas, each judging one of two
  * such requests within the watch latency, and a change that takes longer than `holdMs` to come back.
@@ -65,8 +66,13 @@ interface Pending {
   kind: KindName;
   namespace: string | undefined;
   name: string;
-  /** The cached object's resourceVersion when the change was allowed (undefined: it was not cached). */
-  baseline: string | undefined;
+  /** The resourceVersion the change was made to: the oldObject's (UPDATE, DELETE); undefined for a CREATE (absent). */
+  from: string | undefined;
+  /**
+   * Whether the informer cache has reached `from` (for a CREATE: has shown the object absent). Until then, every
+   * version it shows is older than the change: the informer was behind the request's oldObject when it was allowed.
+   */
+  reached: boolean;
   expiresAt: number;
 }
 
@@ -94,8 +100,12 @@ export class AdmissionWebhook {
     return this.pending.size;
   }
 
-  /** An informer delivered an event: a request waiting for it may go on. */
+  /**
+   * An informer delivered an event (after its cache applied it): a request waiting for it may go on. Called for
+   * every event, so that each version the cache passes through is compared (see prune()).
+   */
   observed(): void {
+    if (this.pending.size > 0) this.prune();
     for (const wake of [...this.wakers]) wake();
   }
 
@@ -150,12 +160,14 @@ export class AdmissionWebhook {
     }
     const decision = this.decide({ engine }, this.withOldModelObject(parsed), this.opts.options);
     if (decision.allowed && !parsed.dryRun && changesSomething(request)) {
-      const cached = this.opts.lookup(request.kind, request.namespace, request.name);
+      const cached = this.opts.lookup(request.kind, request.namespace, request.name)?.metadata?.resourceVersion;
+      const from = request.operation === 'CREATE' ? undefined : parsed.existing?.resourceVersion;
       this.pending.set(keyOf(request), {
         kind: request.kind,
         namespace: request.namespace,
         name: request.name,
-        baseline: cached?.metadata?.resourceVersion,
+        from,
+        reached: cached === from,
         expiresAt: this.opts.now() + this.opts.holdMs,
       });
     }
@@ -190,12 +202,20 @@ export class AdmissionWebhook {
     }
   }
 
-  /** Drops pending changes the informer cache has seen (its resourceVersion moved on), or that waited long enough. */
+  /**
+   * Drops pending changes the informer cache has seen, or that waited long enough. A change has come back when the
+   * cache, having reached the version the change was made to (`from`: the oldObject's resourceVersion, or absent for
+   * a create), moved on from it. Versions before `from` are older changes of the object (the informer was behind when
+   * the change was allowed): they do not count, even though they differ from what was cached then. Versions are only
+   * compared for equality (the API's rule); a cache that skips over `from` between two calls (a re-list) keeps the
+   * change pending until its wait runs out: longer, never a request judged without it.
+   */
   private prune(): void {
     const now = this.opts.now();
     for (const [key, p] of this.pending) {
       const current = this.opts.lookup(p.kind, p.namespace, p.name)?.metadata?.resourceVersion;
-      if (current !== p.baseline) this.pending.delete(key);
+      if (!p.reached && current === p.from) p.reached = true;
+      if (p.reached && current !== p.from) this.pending.delete(key);
       else if (now >= p.expiresAt) {
         this.pending.delete(key);
         this.opts.logger.debug('an allowed change did not come back through the watch in time; no longer waiting for it', { object: key, holdMs: this.opts.holdMs });

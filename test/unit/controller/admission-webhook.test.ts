@@ -200,6 +200,73 @@ describe('AdmissionWebhook: requests judged on the same state', () => {
     expect(webhook.pendingChanges).toBe(0);
   });
 
+  test('an informer behind the oldObject (cached rv 9, oldObject rv 10): the older rv-10 event does not release the line', async () => {
+    fakeClock();
+    const { webhook, cache, persist } = lastOwnerSetup();
+    cache.set('Collaboration/acme/c-bob', '9'); // the watch has not brought rv 10 yet (e.g. a relabel a moment ago)
+    cache.set('Collaboration/acme/c-carol', '11');
+    expect((await webhook.review(removal('bob', 'c-bob', '10'))).answer.response.allowed).toBe(true);
+    const second = webhook.review(removal('carol', 'c-carol', '11'));
+    expect(await settledYet(second)).toBe(false);
+    cache.set('Collaboration/acme/c-bob', '10'); // the older change arrives: bob's removal is not in it
+    webhook.observed();
+    expect(await settledYet(second)).toBe(false);
+    cache.delete('Collaboration/acme/c-bob');
+    persist('bob', 'Collaboration/acme/c-bob', 'gone');
+    expect((await second).answer.response).toMatchObject({ allowed: false, status: { reason: 'LastOwner' } });
+  });
+
+  test('a delete of an object the informer has not seen yet: its ADDED event does not release the line, its DELETED does', async () => {
+    fakeClock();
+    const { webhook, cache, holders } = lastOwnerSetup();
+    cache.set('Collaboration/acme/c-carol', '11'); // c-bob (rv 10) was just created; its ADDED has not arrived
+    expect((await webhook.review(removal('bob', 'c-bob', '10'))).answer.response.allowed).toBe(true);
+    const second = webhook.review(removal('carol', 'c-carol', '11'));
+    cache.set('Collaboration/acme/c-bob', '10');
+    webhook.observed();
+    expect(await settledYet(second)).toBe(false);
+    cache.delete('Collaboration/acme/c-bob');
+    holders.delete('bob');
+    webhook.observed();
+    expect(await settledYet(second)).toBe(true);
+    expect((await second).answer.response).toMatchObject({ allowed: false, status: { reason: 'LastOwner' } });
+  });
+
+  test('events delivered in one go (one chunk of the watch): each version is compared as it passes', async () => {
+    fakeClock();
+    const { webhook, cache, holders } = lastOwnerSetup();
+    cache.set('Collaboration/acme/c-bob', '9');
+    cache.set('Collaboration/acme/c-carol', '11');
+    await webhook.review(removal('bob', 'c-bob', '10'));
+    const second = webhook.review(removal('carol', 'c-carol', '11'));
+    expect(await settledYet(second)).toBe(false);
+    // rv 10, then the deletion, applied and observed before the waiting request runs again.
+    cache.set('Collaboration/acme/c-bob', '10');
+    webhook.observed();
+    cache.delete('Collaboration/acme/c-bob');
+    holders.delete('bob');
+    webhook.observed();
+    expect(await settledYet(second)).toBe(true); // at once, not after the wait runs out
+    expect((await second).answer.response).toMatchObject({ allowed: false, status: { reason: 'LastOwner' } });
+  });
+
+  test('a create while the informer still holds a deleted object of that name: the DELETED event of the old one does not release the line', async () => {
+    fakeClock();
+    const { webhook, cache, decided, setVerdict } = lastOwnerSetup();
+    setVerdict(() => ({ allowed: true, actingAs: 'User/alice', denials: [] }));
+    cache.set('Collaboration/acme/c1', '5'); // deleted at rv 6; the watch has not brought that yet
+    await webhook.review(body({ operation: 'CREATE', oldObject: null }));
+    const second = webhook.review(body({ name: 'c2', operation: 'CREATE', oldObject: null, object: { ...bobCollaboration(['RIGHT_APPLICATION_INFO']), metadata: { name: 'c2', namespace: 'acme' } } }));
+    expect(await settledYet(second)).toBe(false);
+    cache.delete('Collaboration/acme/c1'); // the old object's DELETED
+    webhook.observed();
+    expect(await settledYet(second)).toBe(false);
+    cache.set('Collaboration/acme/c1', '7'); // the created one's ADDED
+    webhook.observed();
+    expect(await settledYet(second)).toBe(true);
+    expect(decided).toHaveLength(2);
+  });
+
   test('the bounded wait: an allowed change that never comes back holds the next request 2 s (the default), then no longer', async () => {
     fakeClock();
     const s = lastOwnerSetup();
