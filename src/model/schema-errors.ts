@@ -55,11 +55,13 @@ export function describeSchemaError(error: ErrorObject, object: unknown): string
     case 'maxItems':
       return `${fieldPath(error.instancePath)}: expected at most ${String(p.limit)} items; found ${(value as unknown[]).length}`;
     case 'minItems':
-      return `${fieldPath(error.instancePath)}: expected at least ${String(p.limit)} items; found ${(value as unknown[]).length}`;
+      return `${fieldPath(error.instancePath)}: expected at least ${String(p.limit)} ${p.limit === 1 ? 'item' : 'items'}; found ${(value as unknown[]).length}`;
     case 'maxLength':
       return `${fieldPath(error.instancePath)}: expected at most ${String(p.limit)} characters; found ${String(value).length}`;
     case 'minLength':
       return `${fieldPath(error.instancePath)}: expected at least ${String(p.limit)} characters; found ${found(value)}`;
+    case 'minProperties':
+      return `${fieldPath(error.instancePath)}: expected at least ${String(p.limit)} ${p.limit === 1 ? 'entry' : 'entries'}; found ${Object.keys(value as object).length}`;
     case 'maxProperties':
       return `${fieldPath(error.instancePath)}: expected at most ${String(p.limit)} entries`;
     case 'x-kubernetes-validations':

@@ -12,23 +12,25 @@ export type Entity = string;
 export type Time = string;
 export type Right = string;
 /**
- * Rights the user must hold.
+ * Rights the user must hold (at least one).
  *
+ * @minItems 1
  * @maxItems 1024
  */
-export type Rights = Right[];
+export type SomeRights = Right[];
 /**
- * Rights the user must not hold.
+ * Rights the user must not hold (at least one).
  *
+ * @minItems 1
  * @maxItems 1024
  */
-export type Rights1 = Right[];
+export type SomeRights1 = Right[];
 /**
  * The exact set of rights (order does not matter; [] means none).
  *
  * @maxItems 1024
  */
-export type Rights2 = Right[];
+export type Rights = Right[];
 
 /**
  * Access tests as code: manifests, and cases about who may do what on them (`charter test FILE...`, docs/access-tests.md).
@@ -76,9 +78,9 @@ export interface CheckCase {
     on: Entity;
     at?: Time;
   };
-  can?: Rights;
-  cannot?: Rights1;
-  rights?: Rights2;
+  can?: SomeRights;
+  cannot?: SomeRights1;
+  rights?: Rights;
   /**
    * Right → the exact set of its paths, as path keys (docs/access-tests.md; `charter explain -o json` prints them).
    */

@@ -5,8 +5,10 @@
  * - `admit` through the admission decision (src/admission/decide.ts), against the manifests' state before the change;
  * - with a `RightsSource` (charter test --cluster), the rights of `check` cases from the published maps instead; the
  *   cases a map cannot answer (paths, who, admit, a case's own time) are not run, and counted as such.
- * It records what each case exercised (users, groups, Collaborations) for `--coverage`. Bad input (an unknown kind,
- * right or user, an object to delete that the manifests lack) throws AccessTestError naming the file, case and field.
+ * It records what each case exercised (users, groups, Collaborations) for `--coverage`. Bad input throws
+ * AccessTestError naming the file, case and field: whatever would make a case pass without testing anything — an
+ * unknown kind, right, user, Organization or admit requester, an object to delete that the manifests lack, a right
+ * the catalog lacks in an applied Collaboration, an applied object admission cannot read (InvalidRequest).
  */
 import { decide, type AdmissionRequest } from '../admission/decide.ts';
 import { isKindName, type KindName } from '../api/kinds.ts';
@@ -128,6 +130,11 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
     const knownUser = (user: string, field: string): void => {
       if (!engine.model.users.has(user)) throw bad(field, `User ${user} is not in the manifests (a misspelt user would pass every "cannot")`);
     };
+    /** An Organization or User entity must exist: nobody holds anything on one that does not, so every "cannot" passes. */
+    const knownEntity = (entity: EntityRef, field: string, w: Workspace): void => {
+      const table = entity.kind === 'Organization' ? w.model.organizations : entity.kind === 'User' ? w.model.users : undefined;
+      if (table !== undefined && !table.has(entity.name)) throw bad(field, `${entity.kind} ${entity.name} is not in the manifests (nobody holds anything on it: every "cannot" would pass)`);
+    };
     let messages: string[] = [];
     let status: CaseResult['status'] = 'passed';
 
@@ -135,6 +142,7 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
       const k = c;
       const w = workspaceAt(k.check.at ?? spec.at);
       const entity = entityOf(k.check.on, 'check.on', w);
+      knownEntity(entity, 'check.on', w);
       knownUser(k.check.user, 'check.user');
       checkRights(k.can, at('can'), entity.kind, w);
       checkRights(k.cannot, at('cannot'), entity.kind, w);
@@ -179,6 +187,7 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
       }
       const w = workspaceAt(k.who.at ?? spec.at);
       const entity = entityOf(k.who.on, 'who.on', w);
+      knownEntity(entity, 'who.on', w);
       if (k.who.right !== undefined) checkRights([k.who.right], () => 'who.right', entity.kind, w);
       const holders = entityAccess(w.engine, entity, k.who.right);
       for (const h of holders) {
@@ -205,12 +214,25 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
       const w = workspaceAt(k.admit.at ?? spec.at);
       raw ??= rawObjects(test.manifests);
       const request = admissionRequest(k, raw, (field, message) => bad(field, message));
+      if (request.requester.user !== undefined && !w.model.users.has(request.requester.user)) {
+        throw bad('admit.as', `User ${request.requester.user} is not in the manifests (every change it asks for is denied: an expected denial would test nothing)`);
+      }
+      if (request.kind === 'Collaboration' && request.object !== undefined) unknownCatalogNames(request.object, w, bad);
       if (request.requester.user !== undefined) exercised.users.add(request.requester.user);
       else for (const u of w.model.users.values()) if (u.identities.includes(request.requester.username)) exercised.users.add(u.name);
       if (request.kind === 'Collaboration') exercised.collaborations.add(`${request.namespace}/${request.name}`);
       if (request.kind === 'UserGroup') exercised.groups.add(request.name);
       if (request.kind === 'User') exercised.users.add(request.name);
       const decision = decide({ engine: w.engine }, request);
+      // A denial for these reasons says nothing about the rule a case means to test: bad input, unless it expects that reason.
+      const reasons = new Set(decision.denials.map((d) => d.reason));
+      if (reasons.has('UnknownRequester') && k.reason !== 'UnknownRequester') {
+        throw bad('admit.as', `${k.admit.as} is not an identity of any User in the manifests: every change it asks for is denied (UnknownRequester), so the case would test nothing; expect reason: UnknownRequester if that is what it tests`);
+      }
+      if (reasons.has('InvalidRequest') && k.reason !== 'InvalidRequest') {
+        const message = decision.denials.find((d) => d.reason === 'InvalidRequest')!.message;
+        throw bad(k.admit.apply !== undefined ? 'admit.apply' : 'admit.delete', `admission cannot read the request (InvalidRequest: ${message}), so the case would test nothing; expect reason: InvalidRequest if that is what it tests`);
+      }
       const said = decision.allowed ? 'allowed' : `denied (${decision.denials.map((d) => `${d.reason}: ${d.message}`).join('; ')})`;
       if (decision.allowed !== k.allowed) messages.push(`allowed: expected ${k.allowed ? 'allowed' : 'denied'}; it was ${said}`);
       else if (!k.allowed && k.reason !== undefined && decision.denials[0]?.reason !== k.reason) messages.push(`reason: expected ${k.reason}; it was ${said}`);
@@ -226,6 +248,19 @@ export async function runAccessTest(test: LoadedAccessTest, options: { source?: 
     collaborations: sorted(engine.model.collaborations.keys()),
   };
   return { file: test.file, cases: results, exercised, universe };
+}
+
+/**
+ * The rights and role of an applied Collaboration must be the catalog's: a misspelt right is denied (NoEscalation:
+ * nobody holds it) or grants nothing, so an expected denial or a "cannot" after it would test nothing.
+ */
+function unknownCatalogNames(object: unknown, w: Workspace, bad: (field: string, message: string) => Error): void {
+  const spec = (object as { spec?: { rights?: unknown; role?: unknown } }).spec;
+  const rights = Array.isArray(spec?.rights) ? spec.rights : [];
+  rights.forEach((r, i) => {
+    if (typeof r === 'string' && !w.catalog.rightIndex.has(r) && !w.catalog.pseudoRights.has(r)) throw bad(`admit.apply.spec.rights[${i}]`, `${r} is not a right of catalog ${w.catalog.name}`);
+  });
+  if (typeof spec?.role === 'string' && !w.catalog.roles.has(spec.role)) throw bad('admit.apply.spec.role', `${spec.role} is not a role of catalog ${w.catalog.name}`);
 }
 
 /** The admission request an `admit` case describes: apply = create or update of what the manifests hold; delete. */

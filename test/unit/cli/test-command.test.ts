@@ -151,6 +151,44 @@ describe('bad input: exit 2, naming the file, the case and the field', () => {
     expect(await bad(suite([{ admit: { as: 'x', delete: 'Collaboration/nope' }, allowed: false }]))).toContain('admit.delete: expected <Kind>/<name> or Collaboration/<namespace>/<name>');
     expect(await bad(suite([{ admit: { as: 'x', apply: { apiVersion: 'charter.dev/v1alpha1', kind: 'Widget', metadata: { name: 'w' } } }, allowed: false }]))).toContain('admit.apply.kind: expected one of');
   });
+  test('expectations that test nothing: an unknown requester, an object admission cannot read, a misspelt right applied, a missing Organization or User, empty lists', async () => {
+    const grant = (spec: Record<string, unknown>): Record<string, unknown> => ({ apiVersion: 'charter.dev/v1alpha1', kind: 'Collaboration', metadata: { name: 'c-new', namespace: 'acme' }, spec });
+    const toBob = { subject: { kind: 'User', name: 'bob' }, target: { kind: 'Organization', name: 'acme' } };
+    expect(await bad(suite([{ admit: { as: 'User/bbo', delete: 'Collaboration/acme/c-devs' }, allowed: false }]))).toBe(
+      'FILE: cases[0]: admit.as: User bbo is not in the manifests (every change it asks for is denied: an expected denial would test nothing)',
+    );
+    expect(await bad(suite([{ admit: { as: 'bob@example.com', delete: 'Collaboration/acme/c-devs' }, allowed: false }]))).toBe(
+      'FILE: cases[0]: admit.as: bob@example.com is not an identity of any User in the manifests: every change it asks for is denied (UnknownRequester), so the case would test nothing; expect reason: UnknownRequester if that is what it tests',
+    );
+    expect(await bad(suite([{ admit: { as: 'User/alice', apply: grant({ subjet: toBob.subject, target: toBob.target, rights: ['RIGHT_APPLICATION_INFO'] }) }, allowed: false }]))).toMatch(
+      /^FILE: cases\[0\]: admit.apply: admission cannot read the request \(InvalidRequest: .*subjet.*\), so the case would test nothing; expect reason: InvalidRequest if that is what it tests$/,
+    );
+    expect(await bad(suite([{ admit: { as: 'User/alice', apply: grant({ ...toBob, rights: ['RIGHT_APPLICATION_DELET'] }) }, allowed: false }]))).toBe(
+      'FILE: cases[0]: admit.apply.spec.rights[0]: RIGHT_APPLICATION_DELET is not a right of catalog the-things-stack',
+    );
+    expect(await bad(suite([{ admit: { as: 'User/alice', apply: grant({ ...toBob, role: 'ROLE_NOPE' }) }, allowed: false }]))).toBe('FILE: cases[0]: admit.apply.spec.role: ROLE_NOPE is not a role of catalog the-things-stack');
+    expect(await bad(suite([{ check: { user: 'alice', on: 'Organization/acmee' }, cannot: ['RIGHT_ORGANIZATION_DELETE'] }]))).toBe(
+      'FILE: cases[0] (alice on Organization/acmee): check.on: Organization acmee is not in the manifests (nobody holds anything on it: every "cannot" would pass)',
+    );
+    expect(await bad(suite([{ check: { user: 'alice', on: 'User/bbo' }, cannot: ['RIGHT_USER_DELETE'] }]))).toContain('check.on: User bbo is not in the manifests');
+    expect(await bad(suite([{ who: { on: 'Organization/acmee' }, users: [] }]))).toContain('who.on: Organization acmee is not in the manifests');
+    expect(await bad(suite([{ ...check, can: [] }]))).toBe('FILE: cases[0] (bob on Application/acme/app1): can: expected at least 1 item; found 0');
+    expect(await bad(suite([{ ...check, cannot: [] }]))).toContain('cannot: expected at least 1 item');
+    expect(await bad(suite([{ ...check, paths: {} }]))).toBe('FILE: cases[0] (bob on Application/acme/app1): paths: expected at least 1 entry; found 0');
+  });
+  test('an expected UnknownRequester or InvalidRequest is a test; admission judges what they allow', async () => {
+    const run = await charter(
+      'test',
+      file(
+        suite([
+          { admit: { as: 'bob@example.com', delete: 'Collaboration/acme/c-devs' }, allowed: false, reason: 'UnknownRequester' },
+          { admit: { as: 'User/alice', apply: { apiVersion: 'charter.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { colour: 'blue' } } }, allowed: false, reason: 'InvalidRequest' },
+          { check: { user: 'alice', on: 'Organization/acme' }, cannot: ['RIGHT_ORGANIZATION_DELETE'] },
+        ]),
+      ),
+    );
+    expect(run).toEqual({ code: 0, stdout: ['3 passed, 0 failed'], stderr: [] });
+  });
   test('spec: missing manifests or catalog, invalid manifests, a bad time', async () => {
     expect(await bad(suite([check], { manifests: ['missing'] }))).toMatch(/^FILE: spec.manifests\[0\]: missing does not exist/);
     expect(await bad(suite([check], { catalog: 'missing.yaml' }))).toMatch(/^FILE: spec.catalog: missing.yaml does not exist/);
@@ -198,7 +236,9 @@ describe('a check passes exactly when the engine agrees (never a wrong pass)', (
           const held = new Set(HELD[user]);
           const ok = can.every((r) => held.has(r)) && cannot.every((r) => !held.has(r)) && (rights === undefined || [...rights].sort().join() === [...held].sort().join());
           const run = await charter('test', file(suite([{ check: { user, on: 'Application/acme/app1' }, can, cannot, ...(rights ? { rights } : {}) }])));
-          expect({ code: run.code, last: run.stdout.at(-1) }).toEqual(ok ? { code: 0, last: '1 passed, 0 failed' } : { code: 1, last: '0 passed, 1 failed' });
+          // An empty can or cannot tests nothing: bad input, whatever else the case says.
+          const want = can.length === 0 || cannot.length === 0 ? { code: 2, last: undefined } : ok ? { code: 0, last: '1 passed, 0 failed' } : { code: 1, last: '0 passed, 1 failed' };
+          expect({ code: run.code, last: run.stdout.at(-1) }).toEqual(want);
         },
       ),
       { numRuns: 60 },
