@@ -49,7 +49,7 @@ function program(out: Output, setExit: (code: number) => void): Command {
     });
   root
     .command('test')
-    .description('run access test files: cases of who can do what (docs/access-tests.md); exit 1 on a failure')
+    .description('run access test files: cases of who can do what (docs/access-tests.md); exit 1 on a failure, 3 when cases were not run (--cluster)')
     .argument('<file...>', 'access test files (YAML)')
     .option('--cluster', 'check the can/cannot/rights cases against the published permission maps')
     .option('--kubeconfig <file>', 'with --cluster: the kubeconfig')

@@ -1,7 +1,8 @@
 /**
  * `charter test FILE...`: runs access test files (src/testing, docs/access-tests.md). Prints each failing case with
  * why, then `N passed, N failed` as the last line; exit 1 when a case fails (or coverage is below --min-coverage),
- * 2 on bad input (the message names the file, the case and the field).
+ * 2 on bad input (the message names the file, the case and the field), 3 when nothing failed but some cases were not
+ * run (--cluster: what the maps cannot answer).
  */
 import { AccessTestError, loadAccessTest } from '../testing/load-access-test.ts';
 import { coverageOf, runAccessTest, type FileResult, type RightsSource } from '../testing/run-access-test.ts';
@@ -80,5 +81,7 @@ export async function runTest(files: string[], options: TestOptions, out: Output
   }
   if (notRun > 0) out.out(`${notRun} cases not run against the cluster (paths, who, admit, or a case's own time: only the manifests answer them)`);
   out.out(`${passed} passed, ${failed} failed`);
-  return failed > 0 || lowCoverage ? 1 : 0;
+  if (failed > 0 || lowCoverage) return 1;
+  // A case not run is not a pass: a pipeline must not go green on cases nobody ran (exit 3, docs/access-tests.md).
+  return notRun > 0 ? 3 : 0;
 }

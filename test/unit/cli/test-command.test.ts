@@ -203,6 +203,30 @@ describe('bad input: exit 2, naming the file, the case and the field', () => {
   });
 });
 
+describe('--cluster: cases not run', () => {
+  test('exit 3 when no case failed but some were not run, even when none ran (it exited 0)', async () => {
+    // Nothing here asks the cluster (who, paths, admit, a case's own time are not run): an address nothing serves.
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: x, context: { cluster: c, user: u } }]\ncurrent-context: x\n',
+    );
+    const path = file(
+      suite([
+        { who: { on: 'Application/acme/app1' }, users: ['alice', 'bob'] },
+        { check: { user: 'bob', on: 'Application/acme/app1' }, paths: { RIGHT_APPLICATION_LINK: ['group Collaboration/acme/c-devs via UserGroup/devs'] } },
+        { admit: { as: 'root', asGroups: ['system:masters'], delete: 'Collaboration/acme/c-devs' }, allowed: true },
+      ]),
+    );
+    const run = await charter('test', path, '--cluster', '--kubeconfig', kubeconfig);
+    expect(run).toEqual({
+      code: 3,
+      stdout: ["3 cases not run against the cluster (paths, who, admit, or a case's own time: only the manifests answer them)", '0 passed, 0 failed'],
+      stderr: [],
+    });
+  });
+});
+
 describe('coverage', () => {
   test('--coverage lists what the cases exercised; --min-coverage fails below', async () => {
     const path = file(suite([{ check: { user: 'bob', on: 'Application/acme/app1' }, can: ['RIGHT_APPLICATION_LINK'] }]));
