@@ -1,4 +1,8 @@
-/** `charter diff`: which users gain or lose which rights on which entities between two versions of the manifests. */
+/**
+ * `charter diff`: which users gain or lose which rights on which entities between two versions of the manifests, now
+ * (or at --at) and at every later `expiresAt` of either version: a removed, added or moved expiry changes rights
+ * later, not now, and a change that holds only from or until some time says when.
+ */
 import type { Engine } from '../engine/engine.ts';
 import { evaluate } from '../engine/evaluate.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
@@ -16,6 +20,10 @@ export interface RightsChange {
   entity: string;
   added: string[];
   removed: string[];
+  /** When the change starts (RFC 3339), if later than the time compared at; it holds from then on (or until `until`). */
+  from?: string;
+  /** When the change ends (RFC 3339): from then on both versions agree again. */
+  until?: string;
 }
 
 /** Everything a user holds, as `entity → right names`, in a form two engines can be compared on. */
@@ -39,20 +47,72 @@ function holdings(engine: Engine, user: string): Map<string, readonly string[]> 
   return out;
 }
 
-/** The changes between two engines, sorted by user then entity. */
+/** One user's changes at the engines' current time: `entity \t +|- \t right` keys. */
+function userChanges(before: Engine, after: Engine, user: string): Set<string> {
+  const a = holdings(before, user);
+  const b = holdings(after, user);
+  const out = new Set<string>();
+  for (const entity of new Set([...a.keys(), ...b.keys()])) {
+    const x = new Set(a.get(entity) ?? []);
+    const y = new Set(b.get(entity) ?? []);
+    for (const r of y) if (!x.has(r)) out.add(`${entity}\t+\t${r}`);
+    for (const r of x) if (!y.has(r)) out.add(`${entity}\t-\t${r}`);
+  }
+  return out;
+}
+
+/** The `expiresAt` times of a model after `now`, ascending: the only times at which its rights change by themselves. */
+function expiries(engine: Engine, now: number): number[] {
+  const out = new Set<number>();
+  for (const c of engine.model.collaborations.values()) if (c.expiresAt !== undefined && c.expiresAt > now) out.add(c.expiresAt);
+  return [...out];
+}
+
+const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/**
+ * The changes between two engines built at the same time, then at each later `expiresAt` of either (both engines are
+ * moved there: they are the caller's to spend). Between two such times neither version's rights change, so this is
+ * every difference from now on. Sorted by user, entity, then start.
+ */
 export function rightsChanges(before: Engine, after: Engine): RightsChange[] {
-  const users = [...new Set([...before.model.users.keys(), ...after.model.users.keys()])].sort();
-  const changes: RightsChange[] = [];
-  for (const user of users) {
-    const a = holdings(before, user);
-    const b = holdings(after, user);
-    for (const entity of [...new Set([...a.keys(), ...b.keys()])].sort()) {
-      const x = new Set(a.get(entity) ?? []);
-      const y = new Set(b.get(entity) ?? []);
-      const added = [...y].filter((r) => !x.has(r));
-      const removed = [...x].filter((r) => !y.has(r));
-      if (added.length + removed.length > 0) changes.push({ user, entity, added, removed });
+  const start = before.now;
+  const users = [...new Set([...before.model.users.keys(), ...after.model.users.keys()])];
+  /** Per user, the changes holding at the current time → since when (undefined: since the start). */
+  const open = new Map<string, Map<string, number | undefined>>();
+  const closed: Array<{ user: string; key: string; from: number | undefined; until: number | undefined }> = [];
+  const update = (user: string, at: number | undefined): void => {
+    const now = userChanges(before, after, user);
+    const held = open.get(user) ?? new Map<string, number | undefined>();
+    for (const [key, from] of held) if (!now.has(key)) { closed.push({ user, key, from, until: at }); held.delete(key); }
+    for (const key of now) if (!held.has(key)) held.set(key, at);
+    if (held.size > 0) open.set(user, held);
+    else open.delete(user);
+  };
+  for (const user of users) update(user, undefined);
+  const times = [...new Set([...expiries(before, start), ...expiries(after, start)])].sort((x, y) => x - y);
+  for (const time of times) {
+    const moved = new Set([...before.advanceTime(time).users, ...after.advanceTime(time).users]);
+    for (const user of moved) update(user, time);
+  }
+  for (const [user, held] of open) for (const [key, from] of held) closed.push({ user, key, from, until: undefined });
+
+  const grouped = new Map<string, RightsChange>();
+  for (const { user, key, from, until } of closed) {
+    const [entity, sign, right] = key.split('\t') as [string, string, string];
+    const id = `${user}\t${entity}\t${from ?? ''}\t${until ?? ''}`;
+    let change = grouped.get(id);
+    if (!change) {
+      change = { user, entity, added: [], removed: [], ...(from !== undefined ? { from: rfc3339(from) } : {}), ...(until !== undefined ? { until: rfc3339(until) } : {}) };
+      grouped.set(id, change);
     }
+    (sign === '+' ? change.added : change.removed).push(right);
+  }
+  const order = (c: RightsChange): string => `${c.user}\t${c.entity}\t${c.from ?? ''}\t${c.until ?? ''}`;
+  const changes = [...grouped.values()].sort((x, y) => (order(x) < order(y) ? -1 : order(x) > order(y) ? 1 : 0));
+  for (const c of changes) {
+    c.added.sort();
+    c.removed.sort();
   }
   return changes;
 }
@@ -71,7 +131,8 @@ export function runDiff(pathA: string, pathB: string, options: DiffOptions, out:
   else {
     for (const c of changes) {
       const where = c.entity.endsWith('/*') ? `every ${c.entity.split('/')[0]} in namespace ${c.entity.split('/')[1]}` : c.entity.endsWith('(admin)') ? `every ${c.entity.split('/')[0]} (as administrator)` : c.entity;
-      out.out(`${c.user} on ${where}:`);
+      const when = c.from !== undefined ? ` (from ${c.from}${c.until !== undefined ? ` until ${c.until}` : ''})` : c.until !== undefined ? ` (until ${c.until})` : '';
+      out.out(`${c.user} on ${where}${when}:`);
       for (const r of c.added) out.out(`  + ${r}`);
       for (const r of c.removed) out.out(`  - ${r}`);
     }

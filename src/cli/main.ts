@@ -99,7 +99,7 @@ function program(out: Output, setExit: (code: number) => void): Command {
     .action((paths: string[], opts) => setExit(runRender(paths, opts, out)));
   root
     .command('diff')
-    .description('which users gain or lose which rights between two versions of the manifests')
+    .description('which users gain or lose which rights between two versions of the manifests, now and at every later expiresAt of either')
     .argument('<pathA>', 'the manifests before')
     .argument('<pathB>', 'the manifests after')
     .addOption(at)

@@ -136,6 +136,67 @@ describe('charter diff', () => {
   });
 });
 
+describe('charter diff: what the rights are made of', () => {
+  /** Two folders: ORG plus `a` before, ORG plus `b` after; the changes as JSON at --at 2026-06-01. */
+  const diff = async (name: string, a: string, b: string): Promise<{ code: number; changes: unknown; text: string[] }> => {
+    const before = join(dir, `${name}-before.yaml`);
+    const after = join(dir, `${name}-after.yaml`);
+    writeFileSync(before, `${ORG}---\n${a}`);
+    writeFileSync(after, `${ORG}---\n${b}`);
+    const json = await charter('diff', before, after, '--at', '2026-06-01T00:00:00Z', '--exit-code', '-o', 'json');
+    const text = await charter('diff', before, after, '--at', '2026-06-01T00:00:00Z');
+    return { code: json.code, changes: JSON.parse(json.stdout.join('\n')), text: text.stdout };
+  };
+  const USER = (name: string, spec = '{}'): string => `apiVersion: charter.dev/v1alpha1\nkind: User\nmetadata: { name: ${name} }\nspec: ${spec}\n`;
+  const MEMBER = (user: string, rights: string, expiresAt?: string): string =>
+    `apiVersion: charter.dev/v1alpha1\nkind: Collaboration\nmetadata: { name: m-${user}, namespace: acme }\nspec:\n  subject: { kind: User, name: ${user} }\n  target: { kind: Organization, name: acme }\n  rights: [${rights}]\n${expiresAt ? `  expiresAt: "${expiresAt}"\n` : ''}`;
+  const T1 = '2027-01-01T00:00:00Z';
+  const T2 = '2027-06-01T00:00:00Z';
+  /** RIGHT_APPLICATION_LINK with what it implies, sorted. */
+  const LINK = ['RIGHT_APPLICATION_INFO', 'RIGHT_APPLICATION_LINK', 'RIGHT_APPLICATION_TRAFFIC_DOWN_WRITE', 'RIGHT_APPLICATION_TRAFFIC_READ'];
+
+  test('an expiry removed, added or moved changes rights later, and diff says from when (it said nothing changed)', async () => {
+    const removed = await diff('exp-removed', `${USER('leo')}---\n${MEMBER('leo', 'RIGHT_APPLICATION_LINK', T1)}`, `${USER('leo')}---\n${MEMBER('leo', 'RIGHT_APPLICATION_LINK')}`);
+    expect(removed.code).toBe(1);
+    expect(removed.changes).toEqual([{ user: 'leo', entity: 'Application/acme/*', added: LINK, removed: [], from: T1 }]);
+    expect(removed.text).toEqual([`leo on every Application in namespace acme (from ${T1}):`, ...LINK.map((r) => `  + ${r}`)]);
+    const added = await diff('exp-added', `${USER('leo')}---\n${MEMBER('leo', 'RIGHT_APPLICATION_LINK')}`, `${USER('leo')}---\n${MEMBER('leo', 'RIGHT_APPLICATION_LINK', T1)}`);
+    expect(added.changes).toEqual([{ user: 'leo', entity: 'Application/acme/*', added: [], removed: LINK, from: T1 }]);
+    const moved = await diff('exp-moved', `${USER('leo')}---\n${MEMBER('leo', 'RIGHT_APPLICATION_LINK', T1)}`, `${USER('leo')}---\n${MEMBER('leo', 'RIGHT_APPLICATION_LINK', T2)}`);
+    expect(moved.changes).toEqual([{ user: 'leo', entity: 'Application/acme/*', added: LINK, removed: [], from: T1, until: T2 }]);
+    expect(moved.text).toEqual([`leo on every Application in namespace acme (from ${T1} until ${T2}):`, ...LINK.map((r) => `  + ${r}`)]);
+    const granted = await diff('exp-new', USER('leo'), `${USER('leo')}---\n${MEMBER('leo', 'RIGHT_APPLICATION_LINK', T1)}`);
+    expect(granted.changes).toEqual([{ user: 'leo', entity: 'Application/acme/*', added: LINK, removed: [], until: T1 }]);
+    expect(granted.text[0]).toBe(`leo on every Application in namespace acme (until ${T1}):`);
+  });
+  test('an expiry both versions share still counts: a grant added beside it shows from then on', async () => {
+    const both = `${USER('leo')}---\n${MEMBER('leo', 'RIGHT_APPLICATION_LINK', T1)}`;
+    const extra = `apiVersion: charter.dev/v1alpha1\nkind: Collaboration\nmetadata: { name: c-leo, namespace: acme }\nspec:\n  subject: { kind: User, name: leo }\n  target: { kind: Application, name: app1 }\n  rights: [RIGHT_APPLICATION_LINK]\n`;
+    const run = await diff('exp-shared', both, `${both}---\n${extra}`);
+    expect(run.changes).toEqual([{ user: 'leo', entity: 'Application/acme/app1', added: LINK, removed: [], from: T1 }]);
+  });
+  test('promoting a user to admin shows every kind as administrator', async () => {
+    const run = await diff('admin', USER('ada'), USER('ada', '{ admin: true }'));
+    expect(run.code).toBe(1);
+    const changes = run.changes as Array<{ entity: string; added: string[]; removed: string[] }>;
+    expect(changes.find((c) => c.entity === 'Application/* (admin)')).toMatchObject({ removed: [] });
+    expect(changes.find((c) => c.entity === 'Application/* (admin)')!.added).toContain('RIGHT_APPLICATION_DELETE');
+    expect(run.text).toContain('ada on every Application (as administrator):');
+  });
+  test("a new membership shows every entity of the organization's namespace", async () => {
+    const run = await diff('member', USER('bob'), `${USER('bob')}---\n${MEMBER('bob', 'RIGHT_APPLICATION_INFO')}`);
+    expect((run.changes as Array<{ user: string; entity: string }>).filter((c) => c.user === 'bob').map((c) => c.entity)).toContain('Application/acme/*');
+    expect(run.text).toContain('bob on every Application in namespace acme:');
+  });
+  test('suspending a user removes its rights on itself', async () => {
+    const run = await diff('suspend', USER('sue'), USER('sue', '{ state: Suspended }'));
+    expect(run.code).toBe(1);
+    const self = (run.changes as Array<{ user: string; entity: string; added: string[]; removed: string[] }>).find((c) => c.entity === 'User/sue');
+    expect(self?.user).toBe('sue');
+    expect(self!.removed.length).toBeGreaterThan(0);
+  });
+});
+
 describe('charter render', () => {
   test('writes a status for every object and the ConfigMaps', async () => {
     const out = join(dir, 'render');
