@@ -117,6 +117,16 @@ describe('passing and failing cases', () => {
   });
 });
 
+describe('an admit case checks the expected reason', () => {
+  test('a denial for another reason than the one expected fails; the right reason passes', async () => {
+    const denied = { as: 'User/bob', delete: 'Collaboration/acme/c-devs' };
+    const path = file(suite([{ admit: denied, allowed: false, reason: 'LastOwner' }, { admit: denied, allowed: false, reason: 'NotPermitted' }]));
+    const run = await charter('test', path);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toEqual([`FAIL ${path}: cases[0]`, expect.stringMatching(/^ {2}reason: expected LastOwner; it was denied \(NotPermitted: /), '1 passed, 1 failed']);
+  });
+});
+
 describe('bad input: exit 2, naming the file, the case and the field', () => {
   const bad = async (doc: unknown, ...args: string[]): Promise<string> => {
     const path = file(doc);
