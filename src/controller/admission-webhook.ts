@@ -51,6 +51,11 @@ export interface AdmissionWebhookOptions {
   modelledAt?: (ref: ObjectRef, resourceVersion: string) => ModelObject | undefined;
   /** The longest a request waits for changes allowed before it to come back through the watch (default 2000 ms). */
   holdMs?: number;
+  /**
+   * Why this replica's state may be stale (its watches have been failing past the staleness limit), or undefined:
+   * while it says why, every request is denied `NotReady`.
+   */
+  stale?: () => string | undefined;
   /** The judgement (tests replace it). */
   decide?: (state: AdmissionState, request: AdmissionRequest, options: AdmissionOptions) => AdmissionDecision;
   now?: () => number;
@@ -157,6 +162,10 @@ export class AdmissionWebhook {
     const engine = this.opts.engine();
     if (!engine) {
       return { allowed: false, actingAs: 'unknown', denials: [{ reason: 'NotReady', message: 'this Charter replica has not built its state yet; try again' }] };
+    }
+    const stale = this.opts.stale?.();
+    if (stale) {
+      return { allowed: false, actingAs: 'unknown', denials: [{ reason: 'NotReady', message: `this Charter replica's state may be stale: ${stale}; try again` }] };
     }
     const decision = this.decide({ engine }, this.withOldModelObject(parsed), this.opts.options);
     if (decision.allowed && !parsed.dryRun && changesSomething(request)) {

@@ -43,6 +43,8 @@ export interface OperatorConfig {
   metricsPort: number;
   logLevel: LogLevel;
   stallTimeoutMs: number;
+  /** The longest an informer's lists and watches may keep failing before the replica is unready and its webhook denies. */
+  stalenessLimitMs: number;
   /** Most shard ConfigMaps of a namespace's permission map (the names workloads mount); a bigger map is withheld. */
   maxShards: number;
   /** The validating admission webhook (docs/admission.md); off when no serving certificate is configured. */
@@ -110,6 +112,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'CHARTER_STALL_TIMEOUT',
     description: 'restart a watch still open this long after its server-side deadline (5-10 min), with nothing received meanwhile',
     defaultText: '60',
+  },
+  {
+    flags: '--staleness-limit <seconds>',
+    env: 'CHARTER_STALENESS_LIMIT',
+    description: 'a replica whose lists and watches of a resource have kept failing this long is unready, and its webhook denies (NotReady)',
+    defaultText: '120',
   },
   {
     flags: '--max-shards <n>',
@@ -206,7 +214,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     throw new ConfigError(`${fromCli('logLevel') ? '--log-level' : 'CHARTER_LOG_LEVEL'} must be one of ${LOG_LEVELS.join(', ')}; found "${logLevel}"`);
   }
 
-  const seconds: NumberCheck = { min: 0.001, what: 'a number of seconds > 0' };
+  // At most an hour: a duration becomes a timer, and setTimeout fires a delay over 2^31 − 1 ms (24.8 days) at once.
+  const seconds: NumberCheck = { min: 0.001, max: MAX_SECONDS, what: `a number of seconds from 0.001 to ${MAX_SECONDS}` };
   const list = (key: string, flag: string, envName: string, fallback: string[]): string[] => {
     const r = raw(key, flag, envName);
     return r ? r.value.split(',').map((x) => x.trim()).filter((x) => x) : fallback;
@@ -241,6 +250,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     metricsPort: num('metricsPort', '--metrics-port', 'CHARTER_METRICS_PORT', 8080, { min: 0, max: 65535, integer: true, what: 'a port from 0 to 65535' }),
     logLevel: logLevel as LogLevel,
     stallTimeoutMs: Math.round(num('stallTimeout', '--stall-timeout', 'CHARTER_STALL_TIMEOUT', 60, seconds) * 1000),
+    stalenessLimitMs: Math.round(num('stalenessLimit', '--staleness-limit', 'CHARTER_STALENESS_LIMIT', 120, seconds) * 1000),
     maxShards: num('maxShards', '--max-shards', 'CHARTER_MAX_SHARDS', 8, { min: 1, max: 1000, integer: true, what: 'an integer from 1 to 1000' }),
     admission: {
       port: num('admissionPort', '--admission-port', 'CHARTER_ADMISSION_PORT', 9443, { min: 0, max: 65535, integer: true, what: 'a port from 0 to 65535' }),
@@ -306,6 +316,9 @@ function kubeconfigSource(value: string | undefined, env: NodeJS.ProcessEnv): Ku
   if (home && existsSync(join(home, '.kube', 'config'))) return { source: 'files', paths: [join(home, '.kube', 'config')] };
   return { source: 'dev-cluster' };
 }
+
+/** The longest duration a flag takes, in seconds. */
+const MAX_SECONDS = 3600;
 
 interface NumberCheck {
   min: number;

@@ -3,7 +3,7 @@
  *
  *   GET /metrics   the registry in Prometheus text format
  *   GET /healthz   200 "ok" while `healthy()` (liveness: a failing one gets the pod restarted)
- *   GET /readyz    200 "ok" while `ready()` (readiness: informers synced, engine built)
+ *   GET /readyz    200 "ok" while `ready()` (readiness: informers synced and not failing past the staleness limit, engine built)
  *
  * Both probes answer 503 with a one-line reason otherwise (also when the check itself throws); /readyz gives
  * `notReadyReason()` when there is one (e.g. "not ready: cannot create the leader Lease …").

@@ -14,6 +14,10 @@
  *   last change, and older ones are not sent), so silence before the deadline is no sign of a dead connection;
  *   TCP keepalive on every connection notices most dead peers much sooner (an `error`);
  * - counts every restart in charter_watch_restarts_total{resource,reason};
+ * - says how long its lists and watches have been failing (`failingForMs`, `failure`): from the first failure after
+ *   the last success (a list, an event or bookmark, a watch ended by the server) — a watch the server accepted counts
+ *   as current while it is open, since silence is no sign of trouble. `synced` never goes back; this does, and is
+ *   what the operator's readiness and its webhook bound the cache's staleness by;
  * - cuts every object's `metadata.managedFields` out of the text before parsing it (managed-fields.ts): nothing
  *   reads them, and they are most of the parsing and of the cached heap for objects with long `set` lists.
  *
@@ -123,6 +127,9 @@ interface Status {
   message?: string;
 }
 
+/** setTimeout's longest delay (2^31 − 1 ms, 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Idle time before the first TCP keepalive probe on a list or watch connection (client-go's dialer uses 30 s). */
 const KEEPALIVE_IDLE_MS = 30_000;
 
@@ -152,6 +159,9 @@ export class Informer<T extends KubernetesObject> {
   /** Ends a backoff sleep early (stop()). */
   private readonly sleeper = new InterruptibleSleep();
   private readonly problems: ProblemReporter;
+  /** performance.now() when the current run of failed lists and watches began; undefined while current. */
+  private failingFrom: number | undefined;
+  private lastFailure: string | undefined;
 
   constructor(opts: InformerOptions) {
     this.opts = opts;
@@ -215,6 +225,19 @@ export class Informer<T extends KubernetesObject> {
     return this.isSynced;
   }
 
+  /**
+   * How long this informer's lists and watches have been failing, in ms (0 while it is current: the last list, or
+   * the watch open now or ended last, succeeded). Its cache may miss every change made since.
+   */
+  failingForMs(now: number = performance.now()): number {
+    return this.failingFrom === undefined ? 0 : Math.max(0, now - this.failingFrom);
+  }
+
+  /** The last failure of a list or watch while `failingForMs` > 0, for logs and /readyz. */
+  get failure(): string | undefined {
+    return this.failingFrom === undefined ? undefined : this.lastFailure;
+  }
+
   /** The resourceVersion the next watch starts from: the last list's, event's or bookmark's. */
   get resourceVersion(): string {
     return this.rv;
@@ -236,14 +259,22 @@ export class Informer<T extends KubernetesObject> {
         } catch (e) {
           if (this.stopped) break;
           failures++;
+          this.failing(`list failed: ${describe(e)}`);
           const problem = this.problemOf(e, 'list');
           if (problem) this.problems.report(problem);
           else this.logger.warn('list failed; retrying', { resource: this.name, attempt: failures, error: describe(e) });
           continue;
         }
       }
+      const failingFrom = this.failingFrom;
       const { outcome, delivered, error } = await this.watch();
       if (this.stopped) break;
+      // Current again after an event, a bookmark or the server ending the watch; else failing since before it opened.
+      if (delivered || outcome === 'closed') this.failingFrom = undefined;
+      else {
+        this.failingFrom = failingFrom;
+        this.failing(`watch ${outcome}${error ? `: ${describe(error)}` : ''}`);
+      }
       this.metrics?.watchRestarts.inc({ resource: this.name, reason: outcome });
       if (delivered) failures = 0;
       if (!delivered || outcome === 'error') failures++;
@@ -282,6 +313,7 @@ export class Informer<T extends KubernetesObject> {
     const items = transform ? listed.items.map((item) => transform(item) as T) : listed.items;
     const resourceVersion = listed.resourceVersion;
     this.problems.report(undefined);
+    this.failingFrom = undefined;
     this.cache.clear();
     for (const item of items) this.cache.set(objectKey(item), item);
     this.rv = resourceVersion;
@@ -391,7 +423,8 @@ export class Informer<T extends KubernetesObject> {
     const armStallTimer = (): void => {
       clearTimeout(stallTimer);
       const now = performance.now();
-      stallTimer = setTimeout(() => finish('stalled'), Math.max(deadline - now, 0) + this.stallTimeoutMs);
+      // At most setTimeout's longest delay (Node fires a longer one after 1 ms): past it, the watch is long overdue.
+      stallTimer = setTimeout(() => finish('stalled'), Math.min(Math.max(deadline - now, 0) + this.stallTimeoutMs, MAX_TIMER_MS));
     };
 
     armStallTimer();
@@ -413,6 +446,8 @@ export class Informer<T extends KubernetesObject> {
         const body = await readBody(res);
         finish(isGoneStatus(res.statusCode, body) ? 'expired' : 'error', requestError(res.statusCode ?? 0, body, 'watch'));
       } else {
+        // Accepted: current while it is open (the stall rule ends one that stays open, silent, past its deadline).
+        this.failingFrom = undefined;
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           armStallTimer();
@@ -525,6 +560,12 @@ export class Informer<T extends KubernetesObject> {
       req.on('error', reject);
       req.end();
     });
+  }
+
+  /** A list or watch failed: failing from now, unless it already was. */
+  private failing(what: string): void {
+    this.failingFrom ??= performance.now();
+    this.lastFailure = what;
   }
 
   private backoff(failures: number): number {

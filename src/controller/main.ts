@@ -123,6 +123,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     workers: config.workers,
     port: config.metricsPort,
     stallTimeoutMs: config.stallTimeoutMs,
+    stalenessLimitMs: config.stalenessLimitMs,
     maxShards: config.maxShards,
     leaderElection: config.leaderElect
       ? { namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, leaseDurationMs: config.leaseDurationMs, renewDeadlineMs: config.renewDeadlineMs, retryPeriodMs: config.retryPeriodMs }

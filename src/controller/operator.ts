@@ -4,6 +4,7 @@
  * over HTTP. Only the leader writes; a follower keeps its engine warm so that it takes over at once.
  */
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { DEFAULT_ADMISSION_OPTIONS, type AdmissionOptions } from '../admission/decide.ts';
@@ -38,6 +39,11 @@ export interface OperatorOptions {
   /** Port of /metrics, /healthz and /readyz; 0 picks one; undefined serves nothing. */
   port?: number | undefined;
   stallTimeoutMs?: number;
+  /**
+   * The longest an informer's lists and watches may keep failing before this replica is unready and its webhook
+   * answers NotReady (--staleness-limit; default 120 s): past it, its state may miss any change made since.
+   */
+  stalenessLimitMs?: number;
   mapBudgetBytes?: number;
   /** Most shard ConfigMaps a namespace's map may use (--max-shards; default 8). */
   maxShards?: number;
@@ -84,6 +90,9 @@ export function operatorWorkQueue(options: {
     logger: options.logger,
   });
 }
+
+/** --staleness-limit's default: past it, a replica whose watches keep failing is unready and its webhook denies. */
+export const DEFAULT_STALENESS_LIMIT_MS = 120_000;
 
 export class Operator {
   readonly metrics: ControllerMetrics;
@@ -184,6 +193,7 @@ export class Operator {
       logger: options.logger,
       metrics,
       recordEvent: (target, event) => events.record(target, event),
+      stale: () => this.staleness(KINDS),
       ...(options.admission?.holdMs !== undefined ? { holdMs: options.admission.holdMs } : {}),
     });
     for (const kind of KINDS) {
@@ -241,16 +251,32 @@ export class Operator {
   }
 
   /**
-   * Ready: every informer has listed, the engine is built, and no misconfiguration is in effect (a replica that
-   * cannot list a kind, or cannot even campaign for the Lease, is not a warm standby).
+   * Ready: every informer has listed, the engine is built, no misconfiguration is in effect (a replica that
+   * cannot list a kind, or cannot even campaign for the Lease, is not a warm standby), and no informer's lists and
+   * watches have been failing for longer than the staleness limit (its state may miss any change made since).
    */
   get ready(): boolean {
-    return this.problems.size === 0 && this.built && [...this.informers.values()].every((i) => i.synced);
+    return this.problems.size === 0 && this.built && [...this.informers.values()].every((i) => i.synced) && this.staleness() === undefined;
+  }
+
+  /**
+   * Why this replica's state may be stale: the informers (of `kinds`, or all) whose lists and watches have been
+   * failing for longer than the staleness limit; undefined when none has.
+   */
+  staleness(kinds?: readonly string[]): string | undefined {
+    const limit = this.options.stalenessLimitMs ?? DEFAULT_STALENESS_LIMIT_MS;
+    const now = performance.now();
+    const stale = [...this.informers.values()].filter((i) => (!kinds || kinds.includes(i.name)) && i.failingForMs(now) > limit);
+    if (stale.length === 0) return undefined;
+    const each = stale.map((i) => `${i.name} for ${Math.round(i.failingForMs(now) / 1000)} s (${i.failure ?? 'failing'})`);
+    return `the watch has been failing longer than the staleness limit (${limit / 1000} s): ${each.join('; ')}`;
   }
 
   /** Why not ready, in one line (undefined when ready). */
   get notReadyReason(): string | undefined {
     if (this.problems.size > 0) return [...this.problems.values()].join('; ');
+    const stale = this.staleness();
+    if (stale) return stale;
     const waiting = [...this.informers.values()].filter((i) => !i.synced).map((i) => i.name);
     if (waiting.length > 0) return `waiting for the first list of ${waiting.join(', ')}`;
     return this.built ? undefined : 'building the engine';
