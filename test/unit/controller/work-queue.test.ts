@@ -330,3 +330,32 @@ describe('WorkQueue', () => {
     await q.shutdown();
   });
 });
+
+describe("WorkQueue: a wake-up beyond setTimeout's 2^31 − 1 ms (a grant expiring in more than 24.8 days)", () => {
+  test('addAfter(2^31 + 1000 ms): no timer longer than setTimeout allows (Node would fire it after 1 ms), nothing run early, run at its time', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    try {
+      const ran: number[] = [];
+      const { logger } = capturingLogger();
+      const queue = new WorkQueue({ name: 't', workers: 1, logger, clock: () => Date.now(), process: async () => void ran.push(Date.now()) });
+      queue.start();
+      const start = Date.now();
+      const delays: number[] = [];
+      const real = globalThis.setTimeout;
+      const spy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => (delays.push(ms ?? 0), real(fn, ms))) as typeof setTimeout);
+      queue.addAfter('expiry', 2 ** 31 + 1000);
+      spy.mockRestore();
+      expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
+      await jest.advanceTimersByTimeAsync(10);
+      expect(ran).toEqual([]);
+      await jest.advanceTimersByTimeAsync(2 ** 31 - 20);
+      expect(ran).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1100);
+      expect(ran).toHaveLength(1);
+      expect(ran[0]! - start).toBeGreaterThanOrEqual(2 ** 31 + 1000);
+      await queue.shutdown();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
