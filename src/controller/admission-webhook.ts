@@ -58,6 +58,7 @@ export interface AdmissionWebhookOptions {
   stale?: () => string | undefined;
   /** The judgement (tests replace it). */
   decide?: (state: AdmissionState, request: AdmissionRequest, options: AdmissionOptions) => AdmissionDecision;
+  /** The clock the bounded wait is measured on, in ms (default: performance.now, monotonic). */
   now?: () => number;
 }
 
@@ -95,7 +96,9 @@ export class AdmissionWebhook {
   private readonly wakers = new Set<() => void>();
 
   constructor(options: AdmissionWebhookOptions) {
-    this.opts = { holdMs: 2000, now: Date.now, ...options };
+    // The wait is measured on the monotonic clock: a wall clock stepped back (NTP, a VM resumed) would hold every
+    // request for the size of the step, past the API server's timeout.
+    this.opts = { holdMs: 2000, now: () => performance.now(), ...options };
     this.decide = options.decide ?? realDecide;
   }
 

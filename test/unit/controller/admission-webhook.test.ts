@@ -287,6 +287,19 @@ describe('AdmissionWebhook: requests judged on the same state', () => {
     expect(lines.some((l) => l.message === 'an allowed change did not come back through the watch in time; no longer waiting for it' && l.object === 'Collaboration/acme/c-bob' && l.holdMs === 2000)).toBe(true);
   });
 
+  test('the wait is measured on the monotonic clock: the wall clock stepped back an hour (NTP, a VM resumed) does not hold the next request longer', async () => {
+    fakeClock();
+    const { webhook, cache } = lastOwnerSetup(); // holdMs 300, the default clock
+    cache.set('Collaboration/acme/c-bob', '10');
+    expect((await webhook.review(removal('bob', 'c-bob', '10'))).answer.response.allowed).toBe(true); // never comes back
+    jest.setSystemTime(Date.now() - 3_600_000);
+    const next = webhook.review(removal('nobody', 'c-x', '12'));
+    await jest.advanceTimersByTimeAsync(299);
+    expect(await settledYet(next)).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(await settledYet(next)).toBe(true); // on the wall clock: an hour (the API server gives up after 5 s)
+  });
+
   test('the wait is counted from when the change was allowed, not from when the next request came', async () => {
     fakeClock();
     const { webhook, cache } = lastOwnerSetup();
