@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { createAjv } from '../api/ajv.ts';
+import { readManifestText } from '../model/load-manifests.ts';
 import { describeSchemaErrors } from '../model/schema-errors.ts';
 import type { Catalog as CatalogDocument } from './catalog.generated.ts';
 import { CatalogError, compileCatalog, type Catalog } from './catalog.ts';
@@ -35,13 +36,10 @@ export function loadCatalog(file?: string): Catalog {
   const path = file ?? DEFAULT_CATALOG_FILE;
   let catalog = cache.get(path);
   if (!catalog) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new CatalogError(path, [`cannot be read: ${(error as Error).message}`]);
-    }
-    catalog = catalogFromText(text, path);
+    // The manifests' reader: a FIFO (or a device) is refused, never opened for a read that would block forever.
+    const read = readManifestText(path);
+    if ('problem' in read) throw new CatalogError(path, [read.problem]);
+    catalog = catalogFromText(read.text, path);
     cache.set(path, catalog);
   }
   return catalog;

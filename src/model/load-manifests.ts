@@ -127,7 +127,8 @@ export function addToModel(model: Model, object: ModelObject): string | undefine
 }
 
 /**
- * A file's text, or why it cannot be read. Opened without blocking (O_NONBLOCK: a FIFO swapped in after the
+ * A file's text, or why it cannot be read: manifests, access test files and catalogs are all read here. Opened
+ * without blocking (O_NONBLOCK: a FIFO swapped in after the
  * directory listing must not hang the read) and checked again for being a regular file on the open descriptor.
  * Decoded as UTF-8, strictly: UTF-16/32 (byte-order marks, NUL bytes), invalid UTF-8 and a byte-order mark
  * anywhere but at the start are problems, not silently different text.
@@ -142,7 +143,7 @@ export function readManifestText(file: string): { text: string } | { problem: st
     if (stat.size > MAX_FILE_BYTES) return { problem: `too large: ${stat.size} bytes; at most ${MAX_FILE_BYTES} are read` };
     bytes = readFileSync(fd);
   } catch (error) {
-    return { problem: `cannot be read: ${(error as Error).message}` };
+    return { problem: `cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

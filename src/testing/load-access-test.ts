@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { createAjv } from '../api/ajv.ts';
+import { readManifestText } from '../model/load-manifests.ts';
 import { describeSchemaError } from '../model/schema-errors.ts';
 import type { AccessTest } from './access-test.generated.ts';
 
@@ -79,12 +80,10 @@ function shapeProblems(record: Record<string, unknown>): string[] {
 }
 
 export function loadAccessTest(file: string): LoadedAccessTest {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new AccessTestError([`${file}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
-  }
+  // The manifests' reader: a FIFO (or a device) is refused, never opened for a read that would block forever.
+  const read = readManifestText(file);
+  if ('problem' in read) throw new AccessTestError([`${file}: ${read.problem}`]);
+  const text = read.text;
   let doc: unknown;
   try {
     doc = parse(text);

@@ -3,7 +3,7 @@
  * its file, the other files are still read, nothing blocks or throws.
  */
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,34 @@ describe('special files and links', () => {
     const run = await charter('can', dir, '--user', 'alice', '--on', 'User/alice');
     expect(run.code).toBe(2);
     expect(run.stderr).toEqual([`${join(dir, 'pipe.yaml')}: (file): not a regular file (a FIFO): skipped`]);
+  });
+});
+
+describe('FIFOs given as access test files and catalogs are refused, never read (a read blocks forever)', () => {
+  /** The CLI in a child process: without the fix it blocks in a synchronous read, which only a timeout ends. */
+  const cli = (...args: string[]): { status: number | null; stderr: string } => {
+    const run = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'charter.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+    return { status: run.status, stderr: run.stderr.replaceAll(dir, 'DIR') };
+  };
+  test('charter test <fifo>', () => {
+    execFileSync('mkfifo', [join(dir, 'test.yaml')]);
+    expect(cli('test', join(dir, 'test.yaml'))).toEqual({ status: 2, stderr: 'DIR/test.yaml: not a regular file (a FIFO): skipped\n' });
+  });
+  test('--catalog <fifo>', () => {
+    execFileSync('mkfifo', [join(dir, 'catalog.fifo')]);
+    const run = cli('can', join(dir, 'good.yaml'), '--user', 'alice', '--on', 'User/alice', '--catalog', join(dir, 'catalog.fifo'));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe('charter: Catalog DIR/catalog.fifo is invalid:\n  - not a regular file (a FIFO): skipped\n');
+  });
+  test("an access test's spec.catalog that is a FIFO", () => {
+    execFileSync('mkfifo', [join(dir, 'catalog.fifo')]);
+    writeFileSync(
+      join(dir, 'access.test'),
+      'apiVersion: charter.dev/v1alpha1\nkind: AccessTest\nspec:\n  manifests: [good.yaml]\n  catalog: catalog.fifo\n  cases:\n  - check: { user: alice, on: User/alice }\n    rights: []\n',
+    );
+    const run = cli('test', join(dir, 'access.test'));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe('charter: Catalog DIR/catalog.fifo is invalid:\n  - not a regular file (a FIFO): skipped\n');
   });
 });
 
