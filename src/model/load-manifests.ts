@@ -216,7 +216,8 @@ function firstLine(error: unknown): string {
 /**
  * The first map key that is repeated, or that is a mapping or a sequence (a YAML complex key, `? a: b`): JSON and
  * Kubernetes objects have string keys only, and turning such a key into a string would give a field name of several
- * lines that no schema has.
+ * lines that no schema has. A merge key (a plain `<<`) is refused too: YAML 1.2 reads it as a field named `<<`
+ * while kubectl merges it, so the same file would be two different objects.
  */
 function firstKeyProblem(doc: Document.Parsed, lines: LineCounter): string | undefined {
   let found: string | undefined;
@@ -231,6 +232,10 @@ function firstKeyProblem(doc: Document.Parsed, lines: LineCounter): string | und
           return visit.BREAK;
         }
         const key = isScalar(target) ? target.value : target;
+        if (key === '<<' && isScalar(target) && target.type === 'PLAIN') {
+          found = `merge keys are not supported: a <<: key${where} (kubectl's YAML would merge it, Charter would read a field named "<<"); write the merged fields out`;
+          return visit.BREAK;
+        }
         if (keys.has(key)) {
           found = `map keys must be unique: ${JSON.stringify(String(key))} appears twice${where}`;
           return visit.BREAK;

@@ -108,6 +108,17 @@ describe('encodings', () => {
 });
 
 describe('aliases and keys', () => {
+  test('a merge key (<<:) is refused saying merge keys are not supported (it was "spec.<<: unknown field"); a quoted "<<" is a field', () => {
+    writeFileSync(join(dir, 'merge.yaml'), `${USER('bob')}spec:\n  <<: { email: bob@example.com }\n`);
+    writeFileSync(join(dir, 'quoted.yaml'), `${USER('carol')}spec:\n  "<<": 1\n`);
+    expect(load()).toEqual({
+      lines: [
+        'merge.yaml: (document 1): not valid YAML: merge keys are not supported: a <<: key (line 5) (kubectl\'s YAML would merge it, Charter would read a field named "<<"); write the merged fields out',
+        'quoted.yaml: User/carol: spec.<<: unknown field (not in the schema)',
+      ],
+      users: ['alice'],
+    });
+  });
   test('an anchor reused 150 times is fine', () => {
     const users = Array.from({ length: 150 }, () => '*u').join(', ');
     writeFileSync(join(dir, 'group.yaml'), `apiVersion: charter.dev/v1alpha1\nkind: UserGroup\nmetadata: { name: g, labels: { x: &u alice } }\nspec: { members: { users: [${users}] } }\n`);
