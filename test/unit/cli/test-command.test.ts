@@ -117,6 +117,17 @@ describe('passing and failing cases', () => {
   });
 });
 
+describe('manifests in a List', () => {
+  test('an admit case deletes an object that a List item defines (the request carries it as oldObject)', async () => {
+    writeFileSync(
+      join(dir, 'list-objects.yaml'),
+      `${MANIFESTS}---\napiVersion: v1\nkind: List\nitems:\n- { apiVersion: charter.dev/v1alpha1, kind: Collaboration, metadata: { name: c-listed, namespace: acme }, spec: { subject: { kind: User, name: bob }, target: { kind: Application, name: app2 }, rights: [RIGHT_APPLICATION_INFO] } }\n`,
+    );
+    const path = file(suite([{ admit: { as: 'root', asGroups: ['system:masters'], delete: 'Collaboration/acme/c-listed' }, allowed: true }], { manifests: ['list-objects.yaml'] }));
+    expect(await charter('test', path)).toEqual({ code: 0, stdout: ['1 passed, 0 failed'], stderr: [] });
+  });
+});
+
 describe('an admit case checks the expected reason', () => {
   test('a denial for another reason than the one expected fails; the right reason passes', async () => {
     const denied = { as: 'User/bob', delete: 'Collaboration/acme/c-devs' };
