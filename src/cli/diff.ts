@@ -4,7 +4,7 @@
  * later, not now, and a change that holds only from or until some time says when.
  */
 import type { Engine } from '../engine/engine.ts';
-import { evaluate } from '../engine/evaluate.ts';
+import { selfRights } from '../engine/evaluate.ts';
 import { EMPTY, type RightSetId } from '../engine/right-sets.ts';
 import type { Output } from './output.ts';
 import { openWorkspace, problemLines, type WorkspaceOptions } from './workspace.ts';
@@ -42,7 +42,7 @@ function holdings(engine: Engine, user: string): Map<string, readonly string[]> 
   if (profile.admin) {
     for (const kind of engine.catalog.kinds.keys()) out.set(`${kind}/* (admin)`, names(engine.adminRightsOf(kind)));
   }
-  const self = evaluate(engine, user, { kind: 'User', namespace: undefined, name: user }).rights;
+  const self = selfRights(engine, user);
   if (self !== EMPTY) out.set(`User/${user}`, names(self));
   return out;
 }

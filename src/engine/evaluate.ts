@@ -98,6 +98,20 @@ export function evaluate(engine: EngineView, user: string, entity: EntityRef): E
   return result();
 }
 
+/**
+ * A user's rights on itself, `evaluate(engine, user, User/<user>).rights` without walking the grants: a restricted
+ * user holds its state's rights, any other every right of kind User (self, §5.2 — every other path adds a subset of
+ * it). `charter diff` asks this for every user at every expiry; test/unit/engine/self-rights.test.ts holds it equal
+ * to evaluate.
+ */
+export function selfRights(engine: EngineView, user: string): RightSetId {
+  const object = engine.model.users.get(user);
+  if (!object) return EMPTY;
+  const kindRights = engine.sets.kindRights('User');
+  const restricted = restrictedState(object.state);
+  return restricted ? engine.sets.intersect(engine.sets.fromIndices(engine.catalog.stateRights[restricted]), kindRights) : kindRights;
+}
+
 /** expand(M*(u, o)) and the membership collaborations behind it (in o and its ancestors). */
 export function membershipPaths(engine: EngineView, user: string, org: string): { mask: RightSetId; paths: Array<{ collaboration: string; organization: string; chain?: string[] }> } {
   let mask = EMPTY;
