@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CatalogError } from '../catalog/catalog.ts';
+import { PLATFORM_GROUPS, PLATFORM_USERS } from '../admission/decide.ts';
 import { runAdmit } from './admit.ts';
 import { runCan } from './can.ts';
 import { runCanCluster, runCanClusterEverything } from './can-cluster.ts';
@@ -118,6 +119,9 @@ function program(out: Output, setExit: (code: number) => void): Command {
     .addOption(at)
     .addOption(catalog)
     .addOption(adminRights)
+    .option('--admission-bypass-users <names>', `as the operator's: comma-separated usernames always allowed ("" for none; default ${PLATFORM_USERS.join(',')})`)
+    .option('--admission-bypass-groups <names>', `as the operator's: comma-separated groups whose members are always allowed ("" for none; default ${PLATFORM_GROUPS.join(',')})`)
+    .option('--admission-self-registration [bool]', "as the operator's: let an identity with no User create its own User in state Requested (default true)")
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .action((a: string, b: string, opts) => setExit(runAdmit(a, b, opts, out)));
   return root;
