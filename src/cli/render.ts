@@ -1,7 +1,4 @@
-/**
- * `charter render`: writes what the operator would write to a cluster — each object's status and every ConfigMap.
- * Manifests with problems (invalid, duplicate objects): nothing is written, exit 2.
- */
+/** `charter render`: writes what the operator would write to a cluster — each object's status and every ConfigMap. */
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { API_GROUP_VERSION } from '../api/kinds.ts';
@@ -46,13 +43,7 @@ export function renderStatuses(engine: Engine): RenderedObject[] {
 export function runRender(paths: string[], options: RenderOptions, out: Output): number {
   const workspace = openWorkspace(paths, options, out.progress?.bind(out));
   const problems = problemLines(workspace);
-  if (problems.length > 0) {
-    // What is left once the problems are skipped is not what the operator would write (a duplicate: kubectl applies
-    // the last definition, the loader keeps the first; an invalid object gets a SchemaInvalid status): write nothing.
-    for (const line of problems) out.err(line);
-    out.err(`charter: nothing written to ${options.out}: fix the ${problems.length} problems above first`);
-    return 2;
-  }
+  for (const line of problems) out.err(line);
   const rendered = renderStatuses(workspace.engine);
   for (const [namespace, map] of buildPermissionMaps(workspace.engine)) {
     for (const cm of shardMap(map).configMaps) rendered.push({ path: join('configmaps', namespace, `${cm.metadata.name}.yaml`), object: cm });
@@ -64,6 +55,6 @@ export function runRender(paths: string[], options: RenderOptions, out: Output):
     out.progress?.(`writing ${i}/${rendered.length} files`);
     folder.write(item.path, stringify(item.object, { lineWidth: 0 }));
   }
-  out.err(`wrote ${rendered.length} files to ${options.out}`);
-  return 0;
+  out.err(`wrote ${rendered.length} files to ${options.out}${problems.length ? ` (${problems.length} objects skipped: invalid)` : ''}`);
+  return problems.length > 0 ? 2 : 0;
 }

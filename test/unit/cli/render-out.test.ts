@@ -30,26 +30,6 @@ function expectOneError(run: { code: number; stdout: string[]; stderr: string[] 
   expect(run.stderr[0]).not.toMatch(/\n\s+at /);
 }
 
-describe('charter render with problems in the manifests', () => {
-  test('a duplicate object: the problems, nothing written, the folder untouched, exit 2 (it wrote the first definition)', async () => {
-    const manifests = join(dir, 'dup');
-    mkdirSync(manifests);
-    const user = (email: string): string => `apiVersion: charter.dev/v1alpha1\nkind: User\nmetadata: { name: alice }\nspec: { email: ${email} }\n`;
-    writeFileSync(join(manifests, 'a.yaml'), user('a@example.com'));
-    writeFileSync(join(manifests, 'b.yaml'), user('b@example.com'));
-    const out = join(dir, 'dup-out');
-    mkdirSync(join(out, 'status'), { recursive: true });
-    writeFileSync(join(out, 'status', 'old.yaml'), 'kept');
-    const run = await charter('render', manifests, '--out', out);
-    expect(run).toEqual({
-      code: 2,
-      stdout: [],
-      stderr: [`${join(manifests, 'b.yaml')}: User/alice: defined twice: the definition in ${join(manifests, 'a.yaml')} is used`, `charter: nothing written to ${out}: fix the 1 problems above first`],
-    });
-    expect(readdirSync(out, { recursive: true }).sort()).toEqual(['status', join('status', 'old.yaml')]);
-  });
-});
-
 describe('charter render --out', () => {
   test('a file: refused before anything is written, the file untouched', async () => {
     const file = join(dir, 'a-file');
