@@ -1,6 +1,7 @@
 /**
  * A loopback HTTP server standing in for the API server in the controller's unit tests, and a KubeConfig that
- * points at it (plain HTTP on 127.0.0.1, no credentials).
+ * points at it (plain HTTP on 127.0.0.1, no credentials); and a KubeConfig pointing nowhere, for white-box tests
+ * that never reach an API server.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,4 +27,16 @@ export async function closeLoopback(server: http.Server | undefined): Promise<vo
   if (server === undefined) return;
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** A KubeConfig for 127.0.0.1 port 1 (nothing listens): for an Operator whose informers a test fills by hand. */
+export function unreachableKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kubeConfig;
 }

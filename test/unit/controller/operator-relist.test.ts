@@ -5,21 +5,15 @@
  * hand, without an API server (the informer's own re-list: test/integration/informer.test.ts).
  */
 import { expect, test } from '@jest/globals';
-import { KubeConfig } from '@kubernetes/client-node';
 import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
 import type { RawObject } from '../../../src/controller/cluster-model.ts';
 import { Operator } from '../../../src/controller/operator.ts';
 import { rawCollaboration, rawUser } from './builders.ts';
+import { unreachableKubeConfig } from './loopback-server.ts';
 import { capturingLogger } from './support.ts';
 
 test('a Collaboration deleted while the watch was gone stops granting after the re-list', async () => {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kubeConfig = unreachableKubeConfig();
   const { logger } = capturingLogger();
   const operator = new Operator({ kubeConfig, catalog: loadCatalog(), logger, leaderElection: false });
   try {

@@ -4,11 +4,12 @@
  * Operator's informers are marked listed, and their failingForMs replaced, without an API server.
  */
 import { afterEach, expect, jest, test } from '@jest/globals';
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadCatalog } from '../../../src/catalog/load-catalog.ts';
 import type { Informer } from '../../../src/controller/informer.ts';
 import { Operator } from '../../../src/controller/operator.ts';
 import { review } from './admission-support.ts';
+import { unreachableKubeConfig } from './loopback-server.ts';
 import { capturingLogger } from './support.ts';
 
 let operator: Operator | undefined;
@@ -18,13 +19,7 @@ afterEach(async () => {
 });
 
 function builtOperator(stalenessLimitMs?: number) {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kubeConfig = unreachableKubeConfig();
   const { logger } = capturingLogger();
   operator = new Operator({ kubeConfig, catalog: loadCatalog(), logger, leaderElection: false, ...(stalenessLimitMs ? { stalenessLimitMs } : {}) });
   const informers = (operator as unknown as { informers: Map<string, Informer<KubernetesObject>> }).informers;
