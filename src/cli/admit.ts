@@ -13,6 +13,7 @@
  */
 import { decide, PLATFORM_GROUPS, PLATFORM_USERS, type AdmissionDecision, type AdmissionOperation, type AdmissionOptions, type AdmissionRequest, type Requester } from '../admission/decide.ts';
 import { ordered } from '../admission/reasons.ts';
+import { commaList, parseBoolean } from '../controller/config.ts';
 import { currentObject } from '../admission/what-if.ts';
 import type { Change } from '../engine/engine.ts';
 import { canonical } from '../model/canonical-json.ts';
@@ -64,18 +65,19 @@ export function requesterOf(as: string, groups: string | undefined): Requester {
   return { username: as, groups: list };
 }
 
-/** The operator's parse of a boolean flag (config.ts): true/1/yes/on, false/0/no/off, any case. */
+/** The operator's parse of a boolean flag (config.ts), its error as bad input. */
 function parseBooleanFlag(value: boolean | string, flag: string): boolean {
   if (value === true || value === false) return value;
-  const v = value.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off'].includes(v)) return false;
-  throw new InputError(`${flag} must be true or false; found "${value}"`);
+  try {
+    return parseBoolean(value, flag);
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
 }
 
 /** The operator's admission flags that change decisions (config.ts: same names, same parse, same defaults). */
 export function admissionOptionsOf(options: Pick<AdmitOptions, 'admissionBypassUsers' | 'admissionBypassGroups' | 'admissionSelfRegistration'>): AdmissionOptions {
-  const list = (value: string | undefined, fallback: readonly string[]): readonly string[] => (value === undefined ? fallback : value.split(',').map((x) => x.trim()).filter((x) => x));
+  const list = (value: string | undefined, fallback: readonly string[]): readonly string[] => (value === undefined ? fallback : commaList(value));
   return {
     bypassUsers: list(options.admissionBypassUsers, PLATFORM_USERS),
     bypassGroups: list(options.admissionBypassGroups, PLATFORM_GROUPS),

@@ -218,7 +218,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
   const seconds: NumberCheck = { min: 0.001, max: MAX_SECONDS, what: `a number of seconds from 0.001 to ${MAX_SECONDS}` };
   const list = (key: string, flag: string, envName: string, fallback: string[]): string[] => {
     const r = raw(key, flag, envName);
-    return r ? r.value.split(',').map((x) => x.trim()).filter((x) => x) : fallback;
+    return r ? commaList(r.value) : fallback;
   };
   const selfRegistration = ((): boolean => {
     if (fromCli('admissionSelfRegistration')) {
@@ -335,7 +335,13 @@ function parseNumber(value: string, from: string, check: NumberCheck): number {
   return n;
 }
 
-function parseBoolean(value: string, from: string): boolean {
+/** A list flag's value: comma-separated, blanks trimmed, empty items dropped ("" is the empty list). */
+export function commaList(value: string): string[] {
+  return value.split(',').map((x) => x.trim()).filter((x) => x);
+}
+
+/** A boolean flag's or variable's value: true/1/yes/on, false/0/no/off, any case; else ConfigError naming `from`. */
+export function parseBoolean(value: string, from: string): boolean {
   const v = value.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off'].includes(v)) return false;
