@@ -2,6 +2,7 @@
  * The chart tests' harness (helm-template.support.ts) against the real helm: the default values render the chart's
  * objects and its NOTES.txt, a --set reaches the templates, and a value values.schema.json refuses fails the render.
  */
+import { describe, expect, test } from '@jest/globals';
 import { findHelm, helmTemplate, only } from './helm-template.support.ts';
 
 const helm = await findHelm();
