@@ -97,3 +97,22 @@ webhook.skipBypassAtApiServer is off or both lists are empty.
 {{- join " && " $parts }}
 {{- end }}
 {{- end }}
+
+{{/*
+A Kubernetes memory quantity (e.g. 2Gi, 1536Mi, 2G, 2000M, 2147483648) in MiB, as a float; fails naming `value`
+when it cannot read it. Called with (dict "quantity" <quantity> "value" "<the value's name>").
+*/}}
+{{- define "charter.memoryMiB" -}}
+{{- $q := toString .quantity }}
+{{- if kindIs "float64" .quantity }}
+{{- /* A plain number of bytes in a values file comes as a float64 (toString would give 2.147483648e+09). */}}
+{{- $q = printf "%.0f" .quantity }}
+{{- end }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $q }}
+{{- $unit := trimPrefix $number $q }}
+{{- $mibPer := dict "" 0.00000095367431640625 "k" 0.0009536743164062 "Ki" 0.0009765625 "M" 0.95367431640625 "Mi" 1.0 "G" 953.67431640625 "Gi" 1024.0 "T" 953674.31640625 "Ti" 1048576.0 "P" 953674316.40625 "Pi" 1073741824.0 }}
+{{- if or (not $number) (not (hasKey $mibPer $unit)) }}
+{{- fail (printf "%s: cannot read %q as a memory quantity (a number with Ki, Mi, Gi, Ti, k, M, G or T)" .value $q) }}
+{{- end }}
+{{- mulf (float64 $number) (index $mibPer $unit) }}
+{{- end }}

@@ -1,12 +1,20 @@
 /**
  * The values charts/charter refuses, each naming the value: values.schema.json's types, ranges, enums and patterns
- * (the `webhook.*` keys all listed), the templates' `fail`s for combinations, and Chart.yaml's kubeVersion (the
+ * (the `webhook.*` keys all listed), the templates' `fail`s for combinations (among them a memory limit that cannot hold
+ * heapLimitMiB + 3 × semiSpaceMiB + 256 MiB), and Chart.yaml's kubeVersion (the
  * webhook's matchConditions need 1.28). And what must still render: the defaults and the values next to a refused one.
  */
 import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { findHelm, helmTemplate, only, type TemplateOptions, type TemplateResult } from './helm-template.support.ts';
 
 const helm = await findHelm();
+
+/** A values file with the memory limit as a plain number of bytes (helm reads it as a float64, not as --set's int). */
+const bytesValues = join(mkdtempSync(join(tmpdir(), 'charter-values-')), 'bytes.yaml');
+writeFileSync(bytesValues, 'resources:\n  limits:\n    memory: 2147483648\n');
 const maybe = helm ? describe : describe.skip;
 
 /** The render failed, and its message names `value` (dotted, as in a template's `fail`, or as the schema's /a/b path). */
@@ -43,6 +51,12 @@ const refused: [what: string, opts: TemplateOptions, value: string][] = [
   ['a lease duration of 0 s', { set: ['leaderElection.leaseDuration=0'] }, 'leaderElection.leaseDuration'],
   ['a stall timeout that is not a number', { set: ['stallTimeout=soon'] }, 'stallTimeout'],
   // Combinations (the templates' fails).
+  ['a memory limit below the heap limit', { set: ['resources.limits.memory=1Gi'] }, 'resources.limits.memory'],
+  ['a memory limit 1 MiB short of heap + 3 semi-spaces + 256 MiB', { set: ['resources.limits.memory=1887Mi'] }, 'resources.limits.memory'],
+  ['a memory limit in G short of it', { set: ['resources.limits.memory=1.9G'] }, 'resources.limits.memory'],
+  ["a memory limit short of it with V8's own semi-spaces (64 MiB)", { set: ['semiSpaceMiB=0', 'resources.limits.memory=1983Mi'] }, 'resources.limits.memory'],
+  ['a heap limit raised alone', { set: ['heapLimitMiB=4096'] }, 'resources.limits.memory'],
+  ['a memory limit that is not a quantity', { set: ['resources.limits.memory=lots'] }, 'resources.limits.memory'],
   ['cert-manager with a webhook URL (the Certificate would not name its host)', { set: ['webhook.certManager.enabled=true', 'webhook.url=https://127.0.0.1:9443/validate'] }, 'webhook.url'],
   ['cert-manager with an existing Secret', { set: ['webhook.certManager.enabled=true', 'webhook.existingSecret=mine'] }, 'webhook.existingSecret'],
   ['a caBundle without existingSecret (it would be ignored)', { set: ['webhook.caBundle=QUJD'] }, 'webhook.caBundle'],
@@ -72,6 +86,13 @@ maybe('values charts/charter refuses, naming the value', () => {
 maybe('values next to the refused ones still render', () => {
   test.each<[string, TemplateOptions]>([
     ['the defaults', {}],
+    ['a memory limit of exactly heap + 3 semi-spaces + 256 MiB', { set: ['resources.limits.memory=1888Mi'] }],
+    ['a memory limit in G', { set: ['resources.limits.memory=2G'] }],
+    ['a memory limit in bytes', { set: ['resources.limits.memory=2147483648'] }],
+    ['a memory limit in bytes in a values file', { values: [bytesValues] }],
+    ["V8's own semi-spaces with room for them", { set: ['semiSpaceMiB=0', 'resources.limits.memory=1984Mi'] }],
+    ["docs/deploy.md's large sizing", { set: ['heapLimitMiB=5120', 'resources.limits.memory=6Gi'] }],
+    ['no heap limit, a small memory limit', { set: ['heapLimitMiB=0', 'resources.limits.memory=512Mi'] }],
     ['no replica with the webhook off', { set: ['replicas=0', 'webhook.enabled=false'] }],
     ['no replica with failurePolicy Ignore', { set: ['replicas=0', 'webhook.failurePolicy=Ignore'] }],
     ['one port for both with the webhook off', { set: ['webhook.port=8080', 'webhook.enabled=false'] }],
