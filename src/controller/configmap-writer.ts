@@ -15,7 +15,7 @@ import type { Engine } from '../engine/engine.ts';
 import { emptyNamespaceMap } from '../permission-map/build-maps.ts';
 import { IncrementalMaps } from '../permission-map/incremental-maps.ts';
 import type { PermissionMapShardRef } from '../permission-map/permission-map.generated.ts';
-import { INDEX_KEY, MAP_LABELS, SHARD_HASH_ANNOTATION, dataBytes, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
+import { DEFAULT_MAP_NAME, INDEX_KEY, MAP_LABELS, SHARD_HASH_ANNOTATION, dataBytes, isShardName, obsoleteConfigMaps, shardMap, type ConfigMapObject } from '../permission-map/shard.ts';
 import { ApiError, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { canonical, sameJson } from '../model/canonical-json.ts';
@@ -164,7 +164,13 @@ export class ConfigMapWriter {
 
   /** Brings a namespace's map up to date with the engine; `existing` are Charter's map ConfigMaps there now. */
   async sync(engine: Engine, namespace: string, existing: readonly ExistingConfigMap[]): Promise<MapWriteOutcome> {
-    const byName = new Map<string, ExistingConfigMap | undefined>(existing.map((cm) => [cm.metadata?.name ?? '', cm]));
+    // Only the map's names are its ConfigMaps: another one carrying the map labels is not Charter's to replace or
+    // delete (nor may it: the chart's RBAC names the map's names, rbac.yaml).
+    const byName = new Map<string, ExistingConfigMap | undefined>();
+    for (const cm of existing) {
+      const name = cm.metadata?.name ?? '';
+      if (name === DEFAULT_MAP_NAME || isShardName(name)) byName.set(name, cm);
+    }
     const outcome: MapWriteOutcome = { written: [], deleted: [], bytes: 0, published: 'none' };
     const wanted = engine.hasMap(namespace);
     let maps = this.maps.get(engine);

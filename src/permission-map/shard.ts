@@ -95,8 +95,9 @@ export interface PermissionMapWrite {
   /** The names of `configMaps`, in the same order. */
   writeOrder: string[];
   /**
-   * After the index is written, any other ConfigMap of the namespace labelled `charter.dev/permission-map: "true"`
-   * is obsolete (left from a map with more shards): delete it (see `obsoleteConfigMaps`).
+   * After the index is written, any other shard name of the map (`<name>-<i>`) the namespace holds labelled
+   * `charter.dev/permission-map: "true"` is obsolete (left from a map with more shards): delete it (see
+   * `obsoleteConfigMaps`).
    */
   keep: string[];
   /**
@@ -106,10 +107,20 @@ export interface PermissionMapWrite {
   withheld?: { reason: 'TooManyShards'; message: string; shardsNeeded: number; maxShards: number };
 }
 
-/** The ConfigMaps (names) of `existing` that a write makes obsolete; delete them after the index is written. */
-export function obsoleteConfigMaps(existing: Iterable<string>, write: PermissionMapWrite): string[] {
+/**
+ * The ConfigMaps (names) of `existing` that a write makes obsolete: the map's shard names (`<name>-<i>`) it does not
+ * keep; delete them after the index is written. Another name is never obsolete, labelled or not: it is not the map's
+ * (someone copied the labels), and the chart lets the operator replace and delete only the map's names (RBAC
+ * resourceNames, charts/charter/templates/rbac.yaml).
+ */
+export function obsoleteConfigMaps(existing: Iterable<string>, write: PermissionMapWrite, name = DEFAULT_MAP_NAME): string[] {
   const keep = new Set(write.keep);
-  return [...existing].filter((name) => !keep.has(name)).sort();
+  return [...existing].filter((cm) => !keep.has(cm) && isShardName(cm, name)).sort();
+}
+
+/** Whether `cm` is a shard name of the map `name`: `<name>-<i>`, `i` a non-negative integer in decimal (no leading 0). */
+export function isShardName(cm: string, name = DEFAULT_MAP_NAME): boolean {
+  return cm.startsWith(`${name}-`) && /^(0|[1-9][0-9]*)$/.test(cm.slice(name.length + 1));
 }
 
 /** Bytes a ConfigMap's data counts against the limit: keys and values, UTF-8. */

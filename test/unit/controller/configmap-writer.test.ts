@@ -276,6 +276,19 @@ describe('what is left to the queue to retry, and what is not an error', () => {
     expect(w.ownEcho(existingConfigMap('acme', INDEX, {}, { resourceVersion: '43' }))).toBe(true);
   });
 
+  test('a ConfigMap of another name carrying the map labels is not the map: never replaced or deleted', async () => {
+    const held = await published(granted(40), SHARDED);
+    const stray = (name: string): ExistingConfigMap => ({ ...held.at(-1)!, metadata: { ...held.at(-1)!.metadata, name } });
+    const api = new FakeApi();
+    const result = await writer(api, [], SHARDED).sync(granted(3), 'acme', [...held, stray('my-settings'), stray(`${INDEX}-01`), stray(`${INDEX}-x`)]);
+    expect(result.deleted).toEqual([`${INDEX}-0`, `${INDEX}-1`]);
+    expect(api.verbs.filter((v) => v.startsWith('DELETE'))).toEqual([`DELETE ${CMS}/${INDEX}-0`, `DELETE ${CMS}/${INDEX}-1`]);
+    // and in a namespace that gets no map, such a ConfigMap alone does not make the writer publish the empty map there
+    const none = new FakeApi();
+    expect(await writer(none).sync(revoked(3), 'acme', [stray('my-settings')])).toMatchObject({ published: 'none', written: [], deleted: [] });
+    expect(none.verbs).toEqual([]);
+  });
+
   test('an obsolete shard already deleted (404): not an error', async () => {
     const api = new FakeApi().on('DELETE', `${CMS}/${INDEX}-1`, fails(404, 'NotFound'));
     const result = await writer(api, [], SHARDED).sync(granted(3), 'acme', await published(granted(40), SHARDED));
