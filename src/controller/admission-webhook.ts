@@ -7,10 +7,21 @@
  * owners). On a replica that window is closed: requests that are not from a platform identity are judged one at a
  * time, and each waits until every change this replica allowed before it has come back through the watch (the
  * informer cache reached the version the change was made to, its oldObject's, and then moved on from it; an older
- * event of the object, when the informer was behind, does not count) — at most `holdMs`, after which an allowed change that
- * never arrived (refused later by the API server, or a no-op) is given up. Platform requests never wait: they are
- * allowed whatever the state. What remains (docs/admission.md, "Operation"): two replicas, each judging one of two
- * such requests within the watch latency, and a change that takes longer than `holdMs` to come back.
+ * event of the object, when the informer was behind, does not count). Two bounds, both `holdMs`:
+ * - a change is waited for at most `holdMs` from when it was allowed; then it is given up (refused later by the API
+ *   server, a no-op, or a review nobody sent: anyone who reaches the port can POST one) — counted in
+ *   charter_admission_changes_given_up_total;
+ * - a request waits at most `holdMs` from its own arrival, whatever is allowed after it. Every change allowed before
+ *   it arrived has been given up by then. A platform change allowed after it is not waited for any longer: the
+ *   request is judged against the cache, as it would have been had it been judged before that change came (a
+ *   platform request is allowed whatever the state, so the order between the two is open anyway). A change the rules
+ *   allowed after it arrived — a request ahead of it in the line judged late — is the race the line is there to
+ *   close: the request is denied NotReady ("try again") instead of judged without it.
+ * Platform requests never wait: they are allowed whatever the state. Their changes are waited for like the others,
+ * at most `maxPlatformPending` at once (the oldest given up first: a stream of forged platform reviews, which never
+ * come back, costs memory and a look-up per entry on every watch event). What remains (docs/admission.md,
+ * "Operation"): two replicas, each judging one of two such requests within the watch latency, and a change that
+ * takes longer than `holdMs` to come back.
  *
  * The old object of an update or delete is the stored object the informer has most likely read already: when this
  * replica's engine holds the conversion of that very resourceVersion (`modelledAt`), decide() takes it instead of
@@ -49,8 +60,13 @@ export interface AdmissionWebhookOptions {
    * old object instead of reading the review's oldObject again.
    */
   modelledAt?: (ref: ObjectRef, resourceVersion: string) => ModelObject | undefined;
-  /** The longest a request waits for changes allowed before it to come back through the watch (default 2000 ms). */
+  /**
+   * The longest a change allowed here is waited for, from when it was allowed, and the longest a request waits, from
+   * its arrival (default 2000 ms).
+   */
   holdMs?: number;
+  /** The most changes allowed to platform identities waited for at once; the oldest is given up first (default 1000). */
+  maxPlatformPending?: number;
   /**
    * Why this replica's state may be stale (its watches have been failing past the staleness limit), or undefined:
    * while it says why, every request is denied `NotReady`.
@@ -82,15 +98,21 @@ interface Pending {
   expiresAt: number;
 }
 
+/** Where an allowed change came from: a platform identity's review, or one judged by the rules. */
+type Source = 'platform' | 'judged';
+
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 /** Metadata the API server sets or changes on every write: an update that differs only there changes nothing. */
 const SERVER_FIELDS = ['resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'uid', 'selfLink'];
 
 export class AdmissionWebhook {
-  private readonly opts: AdmissionWebhookOptions & { holdMs: number; now: () => number };
+  private readonly opts: AdmissionWebhookOptions & { holdMs: number; maxPlatformPending: number; now: () => number };
   private readonly decide: NonNullable<AdmissionWebhookOptions['decide']>;
-  /** Changes allowed here and not yet seen in the informer cache, by object key. */
-  private readonly pending = new Map<string, Pending>();
+  /**
+   * Changes allowed here and not yet seen in the informer cache, oldest first, by source: several may name one
+   * object (a change noted later never replaces one noted before).
+   */
+  private readonly pending: Record<Source, Set<Pending>> = { platform: new Set(), judged: new Set() };
   /** The last judgement of the serial line: each non-platform request runs after the one before it. */
   private line: Promise<unknown> = Promise.resolve();
   private readonly wakers = new Set<() => void>();
@@ -98,14 +120,14 @@ export class AdmissionWebhook {
   constructor(options: AdmissionWebhookOptions) {
     // The wait is measured on the monotonic clock: a wall clock stepped back (NTP, a VM resumed) would hold every
     // request for the size of the step, past the API server's timeout.
-    this.opts = { holdMs: 2000, now: () => performance.now(), ...options };
+    this.opts = { holdMs: 2000, maxPlatformPending: 1000, now: () => performance.now(), ...options };
     this.decide = options.decide ?? realDecide;
   }
 
   /** Changes allowed by this replica that the watch has not brought back yet. */
   get pendingChanges(): number {
     this.prune();
-    return this.pending.size;
+    return this.pendingCount();
   }
 
   /**
@@ -113,13 +135,14 @@ export class AdmissionWebhook {
    * every event, so that each version the cache passes through is compared (see prune()).
    */
   observed(): void {
-    if (this.pending.size > 0) this.prune();
+    if (this.pendingCount() > 0) this.prune();
     for (const wake of [...this.wakers]) wake();
   }
 
   /** Judges one review body. Never throws: whatever goes wrong is a denial. */
   async review(body: string | Uint8Array): Promise<ReviewResult> {
     const start = process.hrtime.bigint();
+    const deadline = this.opts.now() + this.opts.holdMs;
     const parsed = parseReview(body);
     if (!parsed.ok) {
       this.count(parsed.kind, parsed.operation, 'error', 'Malformed', start);
@@ -129,7 +152,9 @@ export class AdmissionWebhook {
     const { request } = parsed;
     let decision: AdmissionDecision;
     try {
-      decision = this.isPlatform(request) ? this.judge(parsed) : await this.inLine(() => this.judge(parsed));
+      decision = this.isPlatform(request)
+        ? this.judge(parsed, 'platform')
+        : await this.inLine(deadline, (late) => (late ? notBack(late, this.opts.holdMs) : this.judge(parsed, 'judged')));
     } catch (error) {
       // decide() is pure and should not throw; if it does, the request is denied (DecisionFailed), not let through.
       const message = error instanceof Error ? error.message : String(error);
@@ -150,17 +175,17 @@ export class AdmissionWebhook {
     return malformedAnswer({ ok: false, uid: '', kind: 'unknown', operation: 'unknown', message: problem });
   }
 
-  /** Runs `work` after every judgement queued before it (the serial line). */
-  private inLine<T>(work: () => Promise<T> | T): Promise<T> {
-    const run = this.line.then(async () => {
-      await this.settled();
-      return work();
-    });
+  /**
+   * Runs `work` after every judgement queued before it (the serial line) and the wait (settled()), with the change
+   * it ended on still pending, if any.
+   */
+  private inLine<T>(deadline: number, work: (late: Pending | undefined) => Promise<T> | T): Promise<T> {
+    const run = this.line.then(async () => work(await this.settled(deadline)));
     this.line = run.catch(() => undefined);
     return run;
   }
 
-  private judge(parsed: ParsedReview): AdmissionDecision {
+  private judge(parsed: ParsedReview, source: Source): AdmissionDecision {
     const { request } = parsed;
     const engine = this.opts.engine();
     if (!engine) {
@@ -174,14 +199,14 @@ export class AdmissionWebhook {
     if (decision.allowed && !parsed.dryRun && changesSomething(request)) {
       const cached = this.opts.lookup(request.kind, request.namespace, request.name)?.metadata?.resourceVersion;
       const from = request.operation === 'CREATE' ? undefined : parsed.existing?.resourceVersion;
-      this.pending.set(keyOf(request), {
-        kind: request.kind,
-        namespace: request.namespace,
-        name: request.name,
-        from,
-        reached: cached === from,
-        expiresAt: this.opts.now() + this.opts.holdMs,
-      });
+      const changes = this.pending[source];
+      if (source === 'platform') {
+        for (const oldest of changes) {
+          if (changes.size < this.opts.maxPlatformPending) break;
+          this.giveUp(oldest, source, 'evicted');
+        }
+      }
+      changes.add({ kind: request.kind, namespace: request.namespace, name: request.name, from, reached: cached === from, expiresAt: this.opts.now() + this.opts.holdMs });
     }
     return decision;
   }
@@ -196,12 +221,26 @@ export class AdmissionWebhook {
     return oldModelObject ? { ...request, oldModelObject } : request;
   }
 
-  /** Resolves when no allowed change is waiting to come back through the watch (or the waits ran out). */
-  private async settled(): Promise<void> {
+  /**
+   * Resolves when no allowed change is waiting to come back through the watch (or their waits ran out), or when the
+   * request's own wait ran out (`deadline`, `holdMs` after it arrived). By then every change allowed before the request
+   * arrived has been given up (prune()); what is left was allowed after it. Platform changes among them are not
+   * waited for any longer (undefined: the request is judged against the cache). A change the rules allowed — a request
+   * ahead in the line, judged after this one arrived — is returned: the request is denied rather than judged without it.
+   */
+  private async settled(deadline: number): Promise<Pending | undefined> {
     for (;;) {
-      this.prune();
-      if (this.pending.size === 0) return;
-      const next = Math.min(...[...this.pending.values()].map((p) => p.expiresAt));
+      const now = this.opts.now(); // one reading for both: a change given up at `now` is not found late
+      this.prune(now);
+      if (this.pendingCount() === 0) return undefined;
+      if (now >= deadline) {
+        const [late] = this.pending.judged;
+        if (!late) this.opts.logger.debug('a request waited its hold: judged without the platform changes allowed after it that have not come back', { platformPending: this.pending.platform.size, holdMs: this.opts.holdMs });
+        return late;
+      }
+      let next = deadline;
+      for (const p of this.pending.platform) next = Math.min(next, p.expiresAt);
+      for (const p of this.pending.judged) next = Math.min(next, p.expiresAt);
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           clearTimeout(timer);
@@ -222,17 +261,31 @@ export class AdmissionWebhook {
    * compared for equality (the API's rule); a cache that skips over `from` between two calls (a re-list) keeps the
    * change pending until its wait runs out: longer, never a request judged without it.
    */
-  private prune(): void {
-    const now = this.opts.now();
-    for (const [key, p] of this.pending) {
-      const current = this.opts.lookup(p.kind, p.namespace, p.name)?.metadata?.resourceVersion;
-      if (!p.reached && current === p.from) p.reached = true;
-      if (p.reached && current !== p.from) this.pending.delete(key);
-      else if (now >= p.expiresAt) {
-        this.pending.delete(key);
-        this.opts.logger.debug('an allowed change did not come back through the watch in time; no longer waiting for it', { object: key, holdMs: this.opts.holdMs });
+  private prune(now = this.opts.now()): void {
+    for (const source of ['platform', 'judged'] as const) {
+      const changes = this.pending[source];
+      for (const p of changes) {
+        const current = this.opts.lookup(p.kind, p.namespace, p.name)?.metadata?.resourceVersion;
+        if (!p.reached && current === p.from) p.reached = true;
+        if (p.reached && current !== p.from) changes.delete(p);
+        else if (now >= p.expiresAt) this.giveUp(p, source, 'expired');
       }
     }
+  }
+
+  /** Stops waiting for a change that has not come back: its wait ran out (`expired`), or the cap pushed it out (`evicted`). */
+  private giveUp(p: Pending, source: Source, reason: 'expired' | 'evicted'): void {
+    this.pending[source].delete(p);
+    this.opts.metrics?.admissionChangesGivenUp.inc({ source, reason });
+    const message =
+      reason === 'expired'
+        ? 'an allowed change did not come back through the watch in time; no longer waiting for it'
+        : 'too many platform changes pending: no longer waiting for the oldest';
+    this.opts.logger.debug(message, { object: keyOf(p), source, holdMs: this.opts.holdMs });
+  }
+
+  private pendingCount(): number {
+    return this.pending.platform.size + this.pending.judged.size;
   }
 
   private isPlatform(request: AdmissionRequest): boolean {
@@ -272,6 +325,15 @@ export class AdmissionWebhook {
 
 function keyOf(r: { kind: string; namespace?: string | undefined; name: string }): string {
   return r.namespace ? `${r.kind}/${r.namespace}/${r.name}` : `${r.kind}/${r.name}`;
+}
+
+/**
+ * The denial of a request whose wait ran out while a change allowed by the rules after it arrived had not come back:
+ * judging it without that change could let both of two conflicting requests pass.
+ */
+function notBack(late: Pending, holdMs: number): AdmissionDecision {
+  const message = `a change this Charter replica allowed just before, to ${keyOf(late)}, has not come back through its watch within the ${holdMs} ms this request may wait; try again`;
+  return { allowed: false, actingAs: 'unknown', denials: [{ reason: 'NotReady', message }] };
 }
 
 function describe(r: AdmissionRequest): string {

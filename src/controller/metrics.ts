@@ -46,6 +46,17 @@ export const ADMISSION_DENY_REASONS = [
   'UnknownRequester',
 ] as const;
 export const ADMISSION_ERROR_REASONS = ['Malformed', 'NotReady', 'DecisionFailed'] as const;
+/**
+ * Changes the webhook allowed and stopped waiting for before its watch brought them back (admission.md, "Two requests
+ * judged on the same state"), by `source` — `platform` (a bypass identity's review) or `judged` (by the rules) — and
+ * `reason`: `expired` (its wait ran out: refused after the webhook, a no-op, or a review no API server sent) or
+ * `evicted` (pushed out by newer platform changes past the cap; platform only).
+ */
+export const ADMISSION_GIVEN_UP = [
+  { source: 'platform', reason: 'expired' },
+  { source: 'platform', reason: 'evicted' },
+  { source: 'judged', reason: 'expired' },
+] as const;
 
 export interface ControllerMetrics {
   registry: Registry;
@@ -82,6 +93,8 @@ export interface ControllerMetrics {
   admissionRequests: Counter<'kind' | 'operation' | 'verdict' | 'reason'>;
   /** charter_admission_duration_seconds{kind,operation}: from a review received to its answer sent. */
   admissionDuration: Histogram<'kind' | 'operation'>;
+  /** charter_admission_changes_given_up_total{source,reason}: allowed changes no longer waited for (ADMISSION_GIVEN_UP). */
+  admissionChangesGivenUp: Counter<'source' | 'reason'>;
 }
 
 export interface MetricsOptions {
@@ -219,6 +232,12 @@ export function createMetrics(registry: Registry = globalRegistry, options: Metr
       buckets: ADMISSION_BUCKETS,
       registers,
     }),
+    admissionChangesGivenUp: new Counter({
+      name: 'charter_admission_changes_given_up_total',
+      help: 'Changes the webhook allowed that it stopped waiting for before its watch brought them back, by source (platform: a bypass identity; judged: by the rules) and reason (expired: its wait ran out; evicted: too many platform changes pending).',
+      labelNames: ['source', 'reason'],
+      registers,
+    }),
   };
 
   for (const kind of options.kinds ?? KINDS) {
@@ -242,6 +261,7 @@ export function createMetrics(registry: Registry = globalRegistry, options: Metr
     }
   }
   m.admissionRequests.inc({ kind: 'unknown', operation: 'unknown', verdict: 'error', reason: 'Malformed' }, 0);
+  for (const labels of ADMISSION_GIVEN_UP) m.admissionChangesGivenUp.inc(labels, 0);
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
 
   created.set(registry, m);

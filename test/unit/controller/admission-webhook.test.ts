@@ -326,6 +326,48 @@ describe('AdmissionWebhook: requests judged on the same state', () => {
     expect(await settledYet(held)).toBe(true);
   });
 
+  test('a change the rules allowed after a request arrived (a request ahead of it judged late) and not back by its hold: the request is denied NotReady, not judged without it', async () => {
+    fakeClock();
+    const { webhook, cache, setVerdict, decided, count } = lastOwnerSetup(); // holdMs 300
+    setVerdict(() => ({ allowed: true, actingAs: 'User/alice', denials: [] }));
+    cache.set('Collaboration/acme/c-bob', '10');
+    cache.set('Collaboration/acme/c-carol', '11');
+    await webhook.review(removal('bob', 'c-bob', '10')); // allowed at 0; never comes back (refused after the webhook)
+    const ahead = webhook.review(removal('carol', 'c-carol', '11')); // waits for it until 300, then is allowed
+    await jest.advanceTimersByTimeAsync(100);
+    const behind = webhook.review(removal('dan', 'c-dan', '12')); // arrives at 100: may wait until 400
+    await jest.advanceTimersByTimeAsync(200);
+    expect((await ahead).answer.response.allowed).toBe(true);
+    await jest.advanceTimersByTimeAsync(99);
+    expect(await settledYet(behind)).toBe(false); // c-carol's removal may still come back
+    await jest.advanceTimersByTimeAsync(1);
+    expect(await settledYet(behind)).toBe(true); // at its hold, c-carol's removal (allowed at 300) is still on its way
+    expect((await behind).answer.response).toMatchObject({ allowed: false, status: { reason: 'NotReady', message: expect.stringContaining('Collaboration/acme/c-carol') } });
+    expect(decided.map((r) => r.name)).toEqual(['c-bob', 'c-carol']); // never judged without it
+    expect(await count({ verdict: 'error', reason: 'NotReady' })).toBe(1);
+  });
+
+  test('given up, counted by source and reason: a change whose wait ran out, and the oldest platform changes past the cap', async () => {
+    fakeClock();
+    const { webhook, cache, setVerdict, metrics } = setup({ maxPlatformPending: 2 });
+    const givenUp = async (labels: Record<string, string>): Promise<number> => (await metrics.admissionChangesGivenUp.get()).values.find((v) => v.labels.source === labels.source && v.labels.reason === labels.reason)?.value ?? -1;
+    const platformCreate = (name: string): string => body({ name, operation: 'CREATE', oldObject: null, userInfo: { username: 'ci-bot' }, object: { ...bobCollaboration(['RIGHT_APPLICATION_INFO']), metadata: { name, namespace: 'acme' } } });
+    for (const name of ['p1', 'p2', 'p3']) expect((await webhook.review(platformCreate(name))).answer.response.allowed).toBe(true);
+    expect(webhook.pendingChanges).toBe(2); // p1 was pushed out
+    expect(await givenUp({ source: 'platform', reason: 'evicted' })).toBe(1);
+    cache.set('Collaboration/acme/p2', '1');
+    cache.set('Collaboration/acme/p3', '2');
+    expect(webhook.pendingChanges).toBe(0); // p2 and p3 came back: nothing is waited for (p1 no longer is)
+    setVerdict(() => ({ allowed: true, actingAs: 'User/alice', denials: [] }));
+    await webhook.review(body({ object: bobCollaboration(['RIGHT_APPLICATION_ALL']) }));
+    await webhook.review(platformCreate('p4'));
+    await jest.advanceTimersByTimeAsync(300);
+    expect(webhook.pendingChanges).toBe(0);
+    expect(await givenUp({ source: 'judged', reason: 'expired' })).toBe(1);
+    expect(await givenUp({ source: 'platform', reason: 'expired' })).toBe(1);
+    expect(await givenUp({ source: 'platform', reason: 'evicted' })).toBe(1);
+  });
+
   test('dry runs and updates that change nothing are not waited for (they are never persisted as a change)', async () => {
     const { webhook, setVerdict } = setup();
     setVerdict(() => ({ allowed: true, actingAs: 'User/alice', denials: [] }));

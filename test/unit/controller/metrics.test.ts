@@ -41,6 +41,9 @@ describe('createMetrics', () => {
       'charter_admission_requests_total{kind="unknown",operation="unknown",verdict="error",reason="Malformed"} 0',
       'charter_admission_requests_total{kind="User",operation="UPDATE",verdict="error",reason="DecisionFailed"} 0',
       'charter_admission_duration_seconds_count{kind="UserGroup",operation="UPDATE"} 0',
+      'charter_admission_changes_given_up_total{source="platform",reason="expired"} 0',
+      'charter_admission_changes_given_up_total{source="platform",reason="evicted"} 0',
+      'charter_admission_changes_given_up_total{source="judged",reason="expired"} 0',
     ]) {
       expect(text).toContain(line);
     }
