@@ -10,7 +10,8 @@
  * the label matching. Everything else (the roles, the bindings, every authorization decision) is the real thing.
  *
  * The roles are rendered by the real helm (test/unit/chart/helm-template.support.ts; without the binary this file is
- * skipped, unless CHARTER_REQUIRE_NODE=1 or CI).
+ * skipped, unless CHARTER_REQUIRE_NODE=1 or CI): with the defaults, and with the webhook disabled, where the chart
+ * does not aggregate Collaboration writes (a namespace editor could otherwise make themselves a full member).
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -54,8 +55,18 @@ function apply(objects: Obj[], as?: string): { status: number | null; stderr: st
 /** `kubectl auth can-i` as an impersonated user: "yes" or "no". */
 const canI = (user: string, ...args: string[]): string => kubectl(['auth', 'can-i', ...args, `--as=${user}`]).stdout.trim();
 
-/** What kube-controller-manager's clusterrole-aggregation controller does, for admin, edit and view (see the header). */
+/**
+ * What kube-controller-manager's clusterrole-aggregation controller does, for admin, edit and view (see the header):
+ * until nothing changes, as that controller does (edit is itself aggregated into admin, view into edit: a rule
+ * removed from a selected role leaves admin only once edit has lost it).
+ */
 async function aggregate(): Promise<void> {
+  for (let round = 0; round < 3 && (await aggregateOnce()); round++);
+}
+
+/** One pass over admin, edit and view; whether any of them changed. */
+async function aggregateOnce(): Promise<boolean> {
+  let changed = false;
   for (const name of ['admin', 'edit', 'view']) {
     const role = await api.request<Obj>('GET', `${RBAC}/clusterroles/${name}`);
     const rules: Obj[] = [];
@@ -72,8 +83,11 @@ async function aggregate(): Promise<void> {
         }
       }
     }
+    if (JSON.stringify(rules) === JSON.stringify(role.rules ?? [])) continue;
     await api.request('PUT', `${RBAC}/clusterroles/${name}`, { body: { ...role, rules } });
+    changed = true;
   }
+  return changed;
 }
 
 const collaboration = (namespace: string, name: string): Obj => ({
@@ -156,5 +170,24 @@ maybe('the chart\'s aggregated ClusterRoles', () => {
   test('somebody with none of the usual roles gets nothing', () => {
     expect(canI(people.outsider, 'list', 'collaborations.charter.dev', '-n', team)).toBe('no');
     expect(canI(people.outsider, 'list', 'users.charter.dev')).toBe('no');
+  });
+
+  // Last: it changes the roles applied (afterAll deletes them).
+  test('with the webhook disabled, a namespace admin or editor may not write Collaborations; viewers still see them', async () => {
+    const unenforced = renderRoles(['webhook.enabled=false']);
+    expect(apply(unenforced)).toMatchObject({ status: 0 });
+    await aggregate();
+    for (const user of [people.admin, people.editor]) {
+      for (const verb of ['create', 'update', 'patch', 'delete']) expect([user, verb, canI(user, verb, 'collaborations.charter.dev', '-n', team)]).toEqual([user, verb, 'no']);
+      expect(canI(user, 'list', 'collaborations.charter.dev', '-n', team)).toBe('yes');
+    }
+    const refused = apply([collaboration(team, `unenforced-${suffix}`)], people.editor);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/forbidden/);
+    expect(canI(people.viewer, 'list', 'collaborations.charter.dev', '-A')).toBe('yes');
+    // Opted in: aggregated again.
+    expect(apply(renderRoles(['webhook.enabled=false', 'rbac.aggregateCollaborationWritesUnenforced=true']))).toMatchObject({ status: 0 });
+    await aggregate();
+    expect(canI(people.editor, 'create', 'collaborations.charter.dev', '-n', team)).toBe('yes');
   });
 });

@@ -116,3 +116,34 @@ when it cannot read it. Called with (dict "quantity" <quantity> "value" "<the va
 {{- end }}
 {{- mulf (float64 $number) (index $mibPer $unit) }}
 {{- end }}
+
+{{/*
+The webhook's bypass identities that stand for everyone (system:authenticated, system:unauthenticated,
+system:anonymous) or for every workload (system:serviceaccounts), comma-separated; empty when there are none. With
+one of them, the webhook judges (almost) nobody.
+*/}}
+{{- define "charter.broadBypass" -}}
+{{- $broad := list }}
+{{- range .Values.webhook.bypassGroups }}
+{{- if has . (list "system:authenticated" "system:unauthenticated" "system:serviceaccounts") }}{{ $broad = append $broad (printf "group %s" .) }}{{ end }}
+{{- end }}
+{{- range .Values.webhook.bypassUsers }}
+{{- if eq . "system:anonymous" }}{{ $broad = append $broad (printf "user %s" .) }}{{ end }}
+{{- end }}
+{{- join ", " $broad }}
+{{- end }}
+
+{{/*
+"true" when the admission webhook enforces Charter's rules on every non-platform write of the four kinds: enabled,
+failurePolicy Fail (no write goes through unjudged while no replica answers), and no bypass identity that stands for
+everyone (charter.broadBypass); else nothing. The chart aggregates Collaboration writes into Kubernetes' edit and
+admin only then (templates/aggregated-roles.yaml), unless rbac.aggregateCollaborationWritesUnenforced says otherwise.
+*/}}
+{{- define "charter.webhookEnforces" -}}
+{{- if and .Values.webhook.enabled (eq .Values.webhook.failurePolicy "Fail") (not (include "charter.broadBypass" .)) }}true{{ end }}
+{{- end }}
+
+{{/* "true" when <fullname>-edit (Collaboration writes) is aggregated into edit and admin; else nothing. */}}
+{{- define "charter.aggregateCollaborationWrites" -}}
+{{- if or (include "charter.webhookEnforces" .) (.Values.rbac | default dict).aggregateCollaborationWritesUnenforced }}true{{ end }}
+{{- end }}
