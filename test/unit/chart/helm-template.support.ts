@@ -44,6 +44,8 @@ export interface TemplateOptions {
   set?: string[];
   /** `--set-string` arguments. */
   setString?: string[];
+  /** `--set-json` arguments, e.g. 'tolerations=[{"operator":"Exists"}]'. */
+  setJson?: string[];
   /** Values files (paths). */
   values?: string[];
   releaseName?: string;
@@ -108,6 +110,7 @@ export function helmTemplate(helm: string, opts: TemplateOptions = {}): Template
       opts.kubeVersion ?? defaultKubeVersion,
       ...(opts.set ?? []).flatMap((s) => ['--set', s]),
       ...(opts.setString ?? []).flatMap((s) => ['--set-string', s]),
+      ...(opts.setJson ?? []).flatMap((s) => ['--set-json', s]),
       ...(opts.values ?? []).flatMap((v) => ['--values', v]),
     ];
     const r = runHelm(helm, home, args);
