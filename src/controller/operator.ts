@@ -344,7 +344,7 @@ export class Operator {
     if (this.leading || this.stopped) return;
     this.leading = true;
     this.options.logger.info('leading: reconciling');
-    for (const key of this.reconciler.allKeys()) this.queue.add(formatWorkKey(key));
+    this.reconciler.enqueueAll();
     this.queue.start();
   }
 

@@ -4,22 +4,30 @@
  * one object's status (reconcile-status.ts), one namespace's permission map (reconcile-map.ts), or the engine's clock
  * when a grant expires (reconcile-expiry.ts).
  * Full recomputes happen only on start and after a re-list; everything else goes through the incremental path.
+ *
+ * A Collaboration's Ready says its rights are in effect: its namespace's permission map was published from an engine
+ * state that holds the changes queued before its status (`MapPublication`). Its status key waits (parked, not
+ * written) until the map write that began after those changes has ended — successful, withheld or failed — so that a
+ * change's status is written once, after its map; then a withheld or failed map makes it Ready=False (MapWithheld,
+ * MapNotWritten: `MapProblem` in status.ts, an input of the pure status computation). It waits only for map keys
+ * queued before it: under steady changes to a namespace each status waits for one or two map writes, never more.
  */
 import type { KindName } from '../api/kinds.ts';
 import { KINDS } from '../api/kinds.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { Engine, type EngineOptions, type Impact } from '../engine/engine.ts';
-import { allObjectKeys } from '../engine/status.ts';
+import { allObjectKeys, type MapProblem } from '../engine/status.ts';
+import { isConflict } from './api-client.ts';
 import { getObject, objectKey, parseObjectKey, type ModelObject, type ObjectRef } from '../model/model.ts';
 import type { Caches } from './caches.ts';
 import { ClusterModel, type RawObject } from './cluster-model.ts';
-import type { ConfigMapWriter, ExistingConfigMap } from './configmap-writer.ts';
+import type { ConfigMapWriter, ExistingConfigMap, MapWriteOutcome } from './configmap-writer.ts';
 import { reconcileExpiry } from './reconcile-expiry.ts';
-import { reconcileMap } from './reconcile-map.ts';
+import { reconcileMap, type MapReconcileContext } from './reconcile-map.ts';
 import type { ReconcileResult } from './reconcile-result.ts';
 import { reconcileStatus } from './reconcile-status.ts';
 import type { StatusWriter } from './status-writer.ts';
-import { EXPIRY, formatWorkKey, mapKey, parseWorkKey, statusKey, type WorkKey } from './work-key.ts';
+import { EXPIRY, formatWorkKey, mapKey, parseWorkKey, statusKey, type MapKey, type StatusKey, type WorkKey } from './work-key.ts';
 
 export interface ReconcileObserver {
   reconciled?(kind: WorkKey['type'], result: 'success' | 'error' | 'unchanged', seconds: number): void;
@@ -51,12 +59,33 @@ function statusKeyOf(key: string): WorkKey {
   return statusKey(object);
 }
 
+/**
+ * Where one namespace's permission map stands, for the Ready of its Collaborations. Changes are counted per namespace:
+ * `requested` moves each time its map key is queued (an engine change touching it, a build, drift, the namespace
+ * appearing); a map write takes the count as it was when it read the engine (its start, before any await).
+ */
+interface MapPublication {
+  requested: number;
+  /** The count at the start of the last map write that ended (published, withheld or failed). */
+  attempted: number;
+  /** Why the last write that ended did not put the map in effect; undefined: it did. */
+  problem: MapProblem | undefined;
+  /** Failed writes in a row. */
+  failures: number;
+  /** Status keys of its Collaborations waiting for a map write to end, by text. */
+  parked: Map<string, WorkKey>;
+}
+
 export class Reconciler {
   private readonly options: ReconcilerOptions & { now: () => number };
   private readonly cluster = new ClusterModel();
   private engineInstance: Engine | undefined;
   /** Whether the engine was worn as built (the objects alone fill half a table): then wear is no reason to build again. */
   private builtWorn = false;
+  /** Each namespace's map publication (a namespace whose map key was never queued has none: nothing to wait for). */
+  private readonly publications = new Map<string, MapPublication>();
+  /** A queued Collaboration status key → its namespace's `requested` when it was queued: the map write it waits for. */
+  private readonly statusNeeds = new Map<string, number>();
 
   constructor(options: ReconcilerOptions) {
     this.options = { now: Date.now, ...options };
@@ -129,12 +158,36 @@ export class Reconciler {
     if (this.builtWorn) this.options.log?.('warn', 'the engine is worn as built (the objects alone fill half of a table of shared values): it is not built again for wear');
     this.options.observer?.engine?.('build', seconds(start));
     this.options.log?.('info', 'engine rebuilt', { users: model.users.size, organizations: model.organizations.size, groups: model.groups.size, collaborations: model.collaborations.size, ms: Math.round(seconds(start) * 1000) });
-    for (const key of this.allKeys()) this.options.enqueue(key);
+    this.enqueueAll();
     this.scheduleExpiry();
   }
 
+  /** Queues every key (`allKeys`), the maps first; each status waits for the map write its namespace's key asks for. */
+  enqueueAll(): void {
+    for (const key of this.allKeys()) this.enqueue(key);
+  }
+
   /**
-   * Every key there is: each namespace that has or should have a map, then each object's status. Maps first: the
+   * Queues a key: a map key counts a change its namespace's next map write must publish; a Collaboration's status key
+   * records that count, the write it waits for before it is written (so maps queued with it must be queued first).
+   */
+  private enqueue(key: WorkKey): void {
+    if (key.type === 'map') this.publication(key.namespace).requested++;
+    else if (key.type === 'status' && key.object.kind === 'Collaboration') {
+      const publication = this.publications.get(key.object.namespace!);
+      if (publication && publication.attempted < publication.requested) this.statusNeeds.set(formatWorkKey(key), publication.requested);
+    }
+    this.options.enqueue(key);
+  }
+
+  private publication(namespace: string): MapPublication {
+    let publication = this.publications.get(namespace);
+    if (!publication) this.publications.set(namespace, (publication = { requested: 0, attempted: 0, problem: undefined, failures: 0, parked: new Map() }));
+    return publication;
+  }
+
+  /**
+   * Every key there is (`enqueueAll` queues them): each namespace that has or should have a map, then each object's status. Maps first: the
    * queue is first in, first out, and a map left from before (a right revoked while the operator was down) is what
    * workloads read, so it is replaced before the statuses (126,000 keys at the medium tier) are worked through.
    */
@@ -160,7 +213,7 @@ export class Reconciler {
     const { key, change } = this.cluster.changeFor(kind, type, raw, previous);
     // The status is checked on every update, not only when the spec changed: a status edited by someone else is
     // restored. The echo of the operator's own status write (`StatusWriter.ownEcho`) queues nothing.
-    if (type !== 'DELETED' && (this.cluster.invalid.has(key) || !change) && !this.options.statusWriter.ownEcho(kind, raw)) this.options.enqueue(statusKeyOf(key));
+    if (type !== 'DELETED' && (this.cluster.invalid.has(key) || !change) && !this.options.statusWriter.ownEcho(kind, raw)) this.enqueue(statusKeyOf(key));
     if (!change) return;
     this.updating(engine, `${kind} ${namespace !== undefined ? `${namespace}/` : ''}${name} ${type}`, () => {
       const start = process.hrtime.bigint();
@@ -188,7 +241,7 @@ export class Reconciler {
   onConfigMapEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: ExistingConfigMap): void {
     if (!raw.metadata?.namespace) return;
     if (type !== 'DELETED' && this.options.configMapWriter.ownEcho(raw)) return;
-    this.options.enqueue(mapKey(raw.metadata.namespace));
+    this.enqueue(mapKey(raw.metadata.namespace));
   }
 
   /**
@@ -198,18 +251,19 @@ export class Reconciler {
    */
   onConfigMapsRelisted(list: readonly ExistingConfigMap[]): void {
     this.options.configMapWriter.relisted();
-    for (const ns of this.engineInstance?.mapNamespaces() ?? []) this.options.enqueue(mapKey(ns));
-    for (const cm of list) if (cm.metadata?.namespace) this.options.enqueue(mapKey(cm.metadata.namespace));
+    for (const ns of this.engineInstance?.mapNamespaces() ?? []) this.enqueue(mapKey(ns));
+    for (const cm of list) if (cm.metadata?.namespace) this.enqueue(mapKey(cm.metadata.namespace));
   }
 
   /** A namespace appeared: a map that could not be written before can be now. */
   onNamespaceEvent(name: string): void {
-    if (this.engineInstance?.mapNamespaces().includes(name)) this.options.enqueue(mapKey(name));
+    if (this.engineInstance?.mapNamespaces().includes(name)) this.enqueue(mapKey(name));
   }
 
   private enqueueImpact(impact: Impact): void {
-    for (const key of impact.statuses) this.options.enqueue(statusKeyOf(key));
-    for (const ns of impact.namespaces) this.options.enqueue(mapKey(ns));
+    // The maps first: a status records the map write it waits for when it is queued.
+    for (const ns of impact.namespaces) this.enqueue(mapKey(ns));
+    for (const key of impact.statuses) this.enqueue(statusKeyOf(key));
   }
 
   /**
@@ -230,6 +284,7 @@ export class Reconciler {
       this.options.log?.('warn', 'not a work key: dropped', { key: text });
       return;
     }
+    if (key.type === 'status' && this.parks(text, key)) return;
     const start = process.hrtime.bigint();
     try {
       const result = await this.reconcile(engine, key);
@@ -237,6 +292,67 @@ export class Reconciler {
       if (result.requeueAfterMs !== undefined) this.options.enqueueAfter(key, result.requeueAfterMs);
     } catch (error) {
       this.options.observer?.reconciled?.(key.type, 'error', seconds(start));
+      throw error;
+    }
+  }
+
+  /**
+   * Whether a Collaboration's status key waits (parked until its namespace's next map write ends): the map write it
+   * was queued behind has not ended yet — unless the map's writes are failing (retried with a backoff of up to
+   * 1000 s): then it is written at once, Ready=False (MapNotWritten).
+   */
+  private parks(text: string, key: StatusKey): boolean {
+    if (key.object.kind !== 'Collaboration') return false;
+    const needs = this.statusNeeds.get(text);
+    if (needs === undefined) return false;
+    const publication = this.publications.get(key.object.namespace!);
+    if (publication && publication.attempted < needs && publication.problem?.reason !== 'MapNotWritten') {
+      publication.parked.set(text, key);
+      return true;
+    }
+    this.statusNeeds.delete(text);
+    return false;
+  }
+
+  /**
+   * A map write of `namespace` that began at count `begun` ended: published (`outcome`) or failed (`error`). The
+   * first failure of a conflict (409: someone wrote the ConfigMap, the queue retries at once) changes nothing; any
+   * other ends the write. The statuses parked for it run again, and when the map's problem changed (withheld, failed,
+   * or in effect again) so does every Collaboration status of the namespace.
+   */
+  private mapWriteEnded(namespace: string, begun: number, outcome: MapWriteOutcome | undefined, error?: unknown): void {
+    const publication = this.publication(namespace);
+    if (outcome) publication.failures = 0;
+    else if (++publication.failures === 1 && isConflict(error)) return;
+    publication.attempted = Math.max(publication.attempted, begun);
+    const before = publication.problem;
+    publication.problem = !outcome
+      ? { reason: 'MapNotWritten', message: `namespace ${namespace}'s permission map could not be written (${error instanceof Error ? error.message : String(error)}): workloads there read the map written before; retried` }
+      : outcome.published === 'withheld'
+        ? { reason: 'MapWithheld', message: `namespace ${namespace}'s permission map is withheld (${outcome.withheld ?? 'too big'}): workloads there read the empty map` }
+        : undefined;
+    const again = publication.parked;
+    publication.parked = new Map();
+    if (before?.reason !== publication.problem?.reason) {
+      const prefix = `${namespace}/`;
+      for (const key of this.engineInstance?.model.collaborations.keys() ?? []) {
+        if (key.startsWith(prefix)) again.set(`status/Collaboration/${key}`, statusKey({ kind: 'Collaboration', namespace, name: key.slice(prefix.length) }));
+      }
+    }
+    for (const key of again.values()) this.options.enqueue(key);
+  }
+
+  /** Why a Collaboration's namespace's map is not in effect (the last map write that ended there). */
+  private mapProblem(object: ObjectRef): MapProblem | undefined {
+    return object.kind === 'Collaboration' ? this.publications.get(object.namespace!)?.problem : undefined;
+  }
+
+  private async reconcileMapKey(key: MapKey, context: Omit<MapReconcileContext, 'published'>): Promise<ReconcileResult> {
+    const begun = this.publications.get(key.namespace)?.requested ?? 0;
+    try {
+      return await reconcileMap(key, { ...context, published: (outcome) => this.mapWriteEnded(key.namespace, begun, outcome) });
+    } catch (error) {
+      this.mapWriteEnded(key.namespace, begun, undefined, error);
       throw error;
     }
   }
@@ -250,9 +366,10 @@ export class Reconciler {
           objects: (kind) => caches.objects(kind),
           invalid: (object: ObjectRef) => this.cluster.invalid.get(objectKey(object)),
           statusWriter: this.options.statusWriter,
+          mapProblem: this.mapProblem(key.object),
         });
       case 'map':
-        return reconcileMap(key, {
+        return this.reconcileMapKey(key, {
           engine,
           configMaps: caches.configMaps,
           namespaces: caches.namespaces,

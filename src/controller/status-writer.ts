@@ -19,7 +19,7 @@ import type { Condition } from '../api/types.generated.ts';
 import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
 import { clipMessage, withTransitionTimes } from '../engine/conditions.ts';
 import type { Engine } from '../engine/engine.ts';
-import { stalledCondition, statusOf, WARNING_CONDITIONS, type ConditionValue } from '../engine/status.ts';
+import { stalledCondition, statusOf, WARNING_CONDITIONS, type ConditionValue, type MapProblem } from '../engine/status.ts';
 import { APPLY_PATCH, MERGE_PATCH, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import { sameJson } from '../model/canonical-json.ts';
 import type { InvalidObject, RawObject } from './cluster-model.ts';
@@ -89,14 +89,15 @@ export class StatusWriter {
 
   /**
    * Brings one object's status up to date. `current` is the object as the informer last saw it;
-   * `invalid` its schema problems when it has any.
+   * `invalid` its schema problems when it has any; `mapProblem` (a Collaboration's) why its namespace's permission map
+   * is not in effect (the reconciler's record of the map's writes).
    */
-  async sync(engine: Engine, object: ObjectRef, current: RawObject | undefined, invalid?: InvalidObject): Promise<StatusWriteResult> {
+  async sync(engine: Engine, object: ObjectRef, current: RawObject | undefined, invalid?: InvalidObject, mapProblem?: MapProblem): Promise<StatusWriteResult> {
     const { kind, namespace, name } = object;
     const path = `${objectPath(kind, name, namespace)}/status`;
     if (!current) return this.forget(path);
     const held = this.heldStatus(path, current);
-    const computed = invalid ? invalidStatus(kind, invalid.problems, invalid.generation) : (statusOf(engine, objectKey(object)) as { conditions: ConditionValue[] } | undefined);
+    const computed = invalid ? invalidStatus(kind, invalid.problems, invalid.generation) : (statusOf(engine, objectKey(object), mapProblem ? { mapProblem } : undefined) as { conditions: ConditionValue[] } | undefined);
     if (!computed) return this.forget(path);
     const previous = (held?.conditions ?? []) as Condition[];
     const now = this.timestamp();

@@ -6,7 +6,8 @@
  * Health as GitOps tools read it (kstatus, docs/deploy.md#health-in-flux-and-argo-cd): observedGeneration is the
  * generation the engine computed the status from; Ready=True is Current; `Stalled=True` (abnormal-true, present only
  * when true) marks an object that only a change to its own spec can make Ready; Ready=False without it is an object
- * waiting for other objects (a subject, an owning organization), which kstatus reports as InProgress.
+ * waiting for other objects (a subject, an owning organization), or a grant waiting for its namespace's permission map
+ * (`MapProblem`, an input from the controller), which kstatus reports as InProgress.
  */
 import type { EngineView } from './engine-view.ts';
 import { clipMessage } from './conditions.ts';
@@ -35,6 +36,23 @@ export interface Finding {
 }
 
 export const LIST_LIMIT = 100;
+
+/**
+ * Why a namespace's permission map is not in effect as the engine computes it, an input the controller passes in (the
+ * engine knows nothing of writes): the map is withheld (it would need more shards than --max-shards: the namespace
+ * holds the empty map), or its last write failed (workloads there read an older map). A Collaboration of that
+ * namespace that the engine accepts is then Ready=False with this reason, without Stalled: no change to its own spec
+ * can clear it, and the operator retries (docs/deploy.md#health-in-flux-and-argo-cd).
+ */
+export interface MapProblem {
+  reason: 'MapWithheld' | 'MapNotWritten';
+  message: string;
+}
+
+/** What a status is computed from beside the engine's state: the publication of the Collaboration's namespace map. */
+export interface StatusInputs {
+  mapProblem?: MapProblem | undefined;
+}
 
 /**
  * The first LIST_LIMIT of distinct names in sorted order (what `[...items].sort().slice(0, LIST_LIMIT)` gives),
@@ -99,7 +117,7 @@ export function userStatus(engine: EngineView, name: string): UserStatus | undef
   const organizations = engine.membershipsOf(name);
   const groups = engine.groups.groupsOf(name);
   let reason = 'RightsComputed';
-  let message = 'Effective rights are computed and published';
+  let message = "Effective rights are computed (whether a namespace's permission map carries them: its grants' Ready)";
   const restricted = restrictedState(user.state);
   if (restricted) {
     reason = 'Restricted';
@@ -349,8 +367,8 @@ export function collaborationProblems(engine: EngineView, namespace: string, nam
   }));
 }
 
-export function collaborationStatus(engine: EngineView, namespace: string, name: string): CollaborationStatus | undefined {
-  return collaborationStatusOf(engine, `${namespace}/${name}`);
+export function collaborationStatus(engine: EngineView, namespace: string, name: string, inputs?: StatusInputs): CollaborationStatus | undefined {
+  return collaborationStatusOf(engine, `${namespace}/${name}`, inputs);
 }
 
 /**
@@ -358,7 +376,7 @@ export function collaborationStatus(engine: EngineView, namespace: string, name:
  * its own key), not two look-ups of keys built again from its parts — most of what these 100,000 statuses cost at
  * start was hashing those new strings.
  */
-function collaborationStatusOf(engine: EngineView, key: string): CollaborationStatus | undefined {
+function collaborationStatusOf(engine: EngineView, key: string, inputs?: StatusInputs): CollaborationStatus | undefined {
   const record = engine.collaboration(key);
   if (!record) return undefined;
   const { collab, verdict } = record;
@@ -368,7 +386,7 @@ function collaborationStatusOf(engine: EngineView, key: string): CollaborationSt
   const targetMissing = collab.target.kind === 'Organization' && !engine.model.organizations.has(collab.target.name);
   const accepted = first
     ? condition('Accepted', false, first.reason, verdict.failures.map((f) => f.message).join('; '), g)
-    : condition('Accepted', true, 'Accepted', `Grants ${verdict.granted === EMPTY ? 'no right' : `${engine.sets.rightNames(verdict.granted).length} rights`}`, g);
+    : condition('Accepted', true, 'Accepted', `Grants ${rightCount(verdict.granted === EMPTY ? 0 : engine.sets.rightNames(verdict.granted).length)}`, g);
   const resolved = subjectMissing
     ? condition('ResolvedRefs', false, 'SubjectNotFound', subjectMissing.message, g)
     : targetMissing
@@ -376,15 +394,23 @@ function collaborationStatusOf(engine: EngineView, key: string): CollaborationSt
       : condition('ResolvedRefs', true, 'Resolved', 'The subject exists', g);
   const specFailures = verdict.failures.filter((f) => SPEC_FAILURES.has(f.reason));
   const stalled = specFailures.length > 0 ? [stalledCondition(specFailures[0]!.reason, specFailures.map((f) => f.message).join('; '), g)] : [];
+  // Ready: accepted, and its namespace's permission map in effect (a withheld or unwritten map grants none of it).
+  const problem = inputs?.mapProblem;
+  const ready = accepted.status === 'True' && problem ? condition('Ready', false, problem.reason, `${accepted.message}, but ${problem.message}`, g) : { ...accepted, type: 'Ready' };
   return {
     observedGeneration: g,
-    conditions: [accepted, resolved, { ...accepted, type: 'Ready' }, ...stalled],
+    conditions: [accepted, resolved, ready, ...stalled],
     grantedRights: engine.sets.rightNames(verdict.granted).slice(),
   };
 }
 
-/** The status of any object by key (`User/alice`, `Collaboration/acme/m-alice`), or undefined if it does not exist. */
-export function statusOf(engine: EngineView, key: string): UserStatus | OrganizationStatus | UserGroupStatus | CollaborationStatus | undefined {
+const rightCount = (n: number): string => (n === 0 ? 'no right' : n === 1 ? '1 right' : `${n} rights`);
+
+/**
+ * The status of any object by key (`User/alice`, `Collaboration/acme/m-alice`), or undefined if it does not exist;
+ * `inputs` (a Collaboration's only) say whether its namespace's permission map is in effect.
+ */
+export function statusOf(engine: EngineView, key: string, inputs?: StatusInputs): UserStatus | OrganizationStatus | UserGroupStatus | CollaborationStatus | undefined {
   const slash = key.indexOf('/');
   const name = key.slice(slash + 1);
   switch (key.slice(0, slash)) {
@@ -395,7 +421,7 @@ export function statusOf(engine: EngineView, key: string): UserStatus | Organiza
     case 'UserGroup':
       return userGroupStatus(engine, name);
     case 'Collaboration':
-      return collaborationStatusOf(engine, name);
+      return collaborationStatusOf(engine, name, inputs);
     default:
       return undefined;
   }

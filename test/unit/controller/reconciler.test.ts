@@ -13,6 +13,7 @@ import { Reconciler, type ReconcileObserver } from '../../../src/controller/reco
 import { Engine } from '../../../src/engine/engine.ts';
 import type { StatusWriter, StatusWriteResult } from '../../../src/controller/status-writer.ts';
 import { formatWorkKey } from '../../../src/controller/work-key.ts';
+import { ApiError } from '../../../src/controller/api-client.ts';
 import { existingConfigMap, rawCollaboration, rawOrganization, rawUser } from './builders.ts';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -49,14 +50,14 @@ function reconcilerOf(world: World = {}) {
   };
   const enqueued: string[] = [];
   const delayed: Array<[string, number]> = [];
-  const statusWrites: Array<{ object: unknown; current: RawObject | undefined; invalid: unknown }> = [];
+  const statusWrites: Array<{ object: unknown; current: RawObject | undefined; invalid: unknown; mapProblem?: unknown }> = [];
   const mapWrites: Array<{ namespace: string; existing: string[] }> = [];
   const observed: string[] = [];
   const logs: string[] = [];
   const statusWriter: Pick<StatusWriter, 'sync' | 'ownEcho'> = {
     ownEcho: (_kind, raw) => (world.ownStatusVersions ?? []).includes(raw.metadata?.resourceVersion ?? ''),
-    sync: async (_engine, object, current, invalid) => {
-      statusWrites.push({ object, current, invalid });
+    sync: async (_engine, object, current, invalid, mapProblem) => {
+      statusWrites.push({ object, current, invalid, ...(mapProblem ? { mapProblem } : {}) });
       return world.status ? world.status() : 'written';
     },
   };
@@ -249,6 +250,8 @@ describe('each key runs its reconcile function', () => {
     const eve = rawUser('eve', { state: 'Sleepy' });
     const r = reconcilerOf({ objects: [bob, grant, eve] });
     r.reconciler.rebuild();
+    await r.reconciler.process('map/acme'); // a grant's status waits for its namespace's map (see below)
+    r.observed.length = 0;
     await r.reconciler.process('status/Collaboration/acme/c-bob');
     await r.reconciler.process('status/User/eve');
     expect(r.statusWrites).toEqual([
@@ -330,6 +333,150 @@ describe('each key runs its reconcile function', () => {
     now = NOW + HOUR;
     await r.reconciler.process('expiry');
     expect(r.delayed).toEqual([]);
+  });
+});
+
+describe("a grant's Ready waits for its namespace's permission map (docs/deploy.md#health-in-flux-and-argo-cd)", () => {
+  const GRANT = 'status/Collaboration/acme/c-bob';
+  const published: MapWriteOutcome = { written: ['charter-permissions'], deleted: [], bytes: 100, published: 'map' };
+  const withheld: MapWriteOutcome = { written: ['charter-permissions'], deleted: [], bytes: 50, published: 'withheld', withheld: 'it needs 3 shards, more than --max-shards 1' };
+  const grantWrites = (r: ReturnType<typeof reconcilerOf>) => r.statusWrites.filter((w) => (w.object as { kind: string }).kind === 'Collaboration');
+  /** A map writer whose next outcomes are given one by one (a thrown Error or ApiError fails the write). */
+  const scripted = (outcomes: Array<MapWriteOutcome | Error>) => async () => {
+    const next = outcomes.length > 1 ? outcomes.shift()! : outcomes[0]!;
+    if (next instanceof Error) throw next;
+    return next;
+  };
+
+  test("a change's status is not written before its map: it is parked, and queued again when the map write ends", async () => {
+    const r = reconcilerOf({ objects: [bob] });
+    r.reconciler.rebuild();
+    await r.reconciler.process('status/User/bob');
+    r.enqueued.length = 0;
+    r.observed.length = 0;
+    r.objects.push(grant);
+    r.reconciler.onObjectEvent('Collaboration', 'ADDED', grant);
+    // The map is queued before the status (the status records the map write it waits for).
+    expect(r.enqueued.indexOf('map/acme')).toBeLessThan(r.enqueued.indexOf(GRANT));
+    r.enqueued.length = 0;
+    await r.reconciler.process(GRANT); // a status worker takes it while the map is still to be written
+    expect(grantWrites(r)).toEqual([]);
+    expect(r.observed).not.toContain('status:success');
+    // Users' statuses do not wait.
+    await r.reconciler.process('status/User/bob');
+    expect(r.statusWrites.map((w) => (w.object as { name: string }).name)).toEqual(['bob', 'bob']);
+    await r.reconciler.process('map/acme');
+    expect(r.enqueued).toEqual([GRANT]);
+    await r.reconciler.process(GRANT);
+    expect(grantWrites(r)).toEqual([{ object: { kind: 'Collaboration', namespace: 'acme', name: 'c-bob' }, current: grant, invalid: undefined }]);
+  });
+
+  test('on start: every grant waits for its namespace map; a namespace whose map is not queued holds nothing up', async () => {
+    const other = rawCollaboration('beta/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO']);
+    const r = reconcilerOf({ objects: [bob, grant, other], namespaces: ['acme', 'beta'] });
+    r.reconciler.rebuild();
+    await r.reconciler.process(GRANT);
+    await r.reconciler.process('status/Collaboration/beta/c-bob');
+    expect(grantWrites(r)).toEqual([]);
+    await r.reconciler.process('map/beta');
+    await r.reconciler.process('status/Collaboration/beta/c-bob');
+    expect(grantWrites(r).map((w) => (w.object as { namespace: string }).namespace)).toEqual(['beta']);
+    // A grant queued on its own when nothing is queued for its map (someone edited its status) is written at once.
+    await r.reconciler.process('map/acme');
+    r.statusWrites.length = 0;
+    r.reconciler.onObjectEvent('Collaboration', 'MODIFIED', { ...grant, status: { edited: true } });
+    await r.reconciler.process(GRANT);
+    expect(grantWrites(r)).toHaveLength(1);
+  });
+
+  test('a status waits only for the map keys queued before it: changes while its map is written do not hold it again', async () => {
+    let release!: () => void;
+    const r = reconcilerOf({ objects: [bob, grant], map: () => new Promise((resolve) => (release = () => resolve(published))) });
+    r.reconciler.rebuild();
+    await r.reconciler.process(GRANT); // parked
+    const writing = r.reconciler.process('map/acme'); // reads the engine, then waits for the API server
+    // Another change to the namespace meanwhile: its map key comes again, the grant's status is not queued.
+    const carol = rawUser('carol');
+    const second = rawCollaboration('acme/c-carol', 'User/carol', 'Application/app2', ['RIGHT_APPLICATION_INFO']);
+    r.objects.push(carol, second);
+    r.reconciler.onObjectEvent('User', 'ADDED', carol);
+    r.reconciler.onObjectEvent('Collaboration', 'ADDED', second);
+    release();
+    await writing;
+    await r.reconciler.process(GRANT);
+    expect(grantWrites(r).map((w) => (w.object as { name: string }).name)).toEqual(['c-bob']);
+    // The new grant waits for the map write that reads it.
+    await r.reconciler.process('status/Collaboration/acme/c-carol');
+    expect(grantWrites(r)).toHaveLength(1);
+    r.enqueued.length = 0;
+    const again = r.reconciler.process('map/acme');
+    release();
+    await again;
+    expect(r.enqueued).toEqual(['status/Collaboration/acme/c-carol']);
+  });
+
+  test('a withheld map: its grants are written with MapWithheld, every grant of the namespace again when it is published', async () => {
+    const second = rawCollaboration('acme/c-eve', 'User/bob', 'Application/app2', ['RIGHT_APPLICATION_INFO']);
+    const outcomes: Array<MapWriteOutcome | Error> = [withheld, published];
+    const r = reconcilerOf({ objects: [bob, grant, second], map: scripted(outcomes) });
+    r.reconciler.rebuild();
+    await r.reconciler.process(GRANT);
+    r.enqueued.length = 0;
+    await r.reconciler.process('map/acme');
+    // the parked key, then (the map's problem changed) every grant of the namespace
+    expect(new Set(r.enqueued)).toEqual(new Set([GRANT, 'status/Collaboration/acme/c-eve']));
+    await r.reconciler.process(GRANT);
+    expect(grantWrites(r)).toEqual([expect.objectContaining({ mapProblem: { reason: 'MapWithheld', message: expect.stringMatching(/withheld \(it needs 3 shards, more than --max-shards 1\)/) } })]);
+    // Users are not told.
+    await r.reconciler.process('status/User/bob');
+    expect(r.statusWrites.at(-1)).not.toHaveProperty('mapProblem');
+    // The map fits again (another change to the namespace): every grant there is written again, with no problem.
+    r.enqueued.length = 0;
+    r.statusWrites.length = 0;
+    r.reconciler.onConfigMapEvent('MODIFIED', existingConfigMap('acme', 'charter-permissions', {}, { resourceVersion: '9' }));
+    await r.reconciler.process('map/acme');
+    expect(new Set(r.enqueued)).toEqual(new Set(['map/acme', GRANT, 'status/Collaboration/acme/c-eve']));
+    await r.reconciler.process(GRANT);
+    expect(grantWrites(r)).toEqual([{ object: { kind: 'Collaboration', namespace: 'acme', name: 'c-bob' }, current: grant, invalid: undefined }]);
+  });
+
+  test('a map write that fails: its grants are written with MapNotWritten (not held for the backoff), and again once it is written', async () => {
+    const outcomes: Array<MapWriteOutcome | Error> = [new Error('POST …: 403 Forbidden: quota'), published];
+    const r = reconcilerOf({ objects: [bob, grant], map: scripted(outcomes) });
+    r.reconciler.rebuild();
+    await r.reconciler.process(GRANT);
+    r.enqueued.length = 0;
+    await expect(r.reconciler.process('map/acme')).rejects.toThrow(/403/);
+    expect(r.enqueued).toEqual([GRANT]);
+    await r.reconciler.process(GRANT);
+    expect(grantWrites(r)).toEqual([expect.objectContaining({ mapProblem: { reason: 'MapNotWritten', message: expect.stringMatching(/could not be written \(POST …: 403 Forbidden: quota\)/) } })]);
+    // A change while the map's writes fail: its status is written at once (the retry may be 1000 s away).
+    r.statusWrites.length = 0;
+    r.reconciler.onObjectEvent('Collaboration', 'MODIFIED', rawCollaboration('acme/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO', 'RIGHT_APPLICATION_DOWNLOAD'], { generation: 2 }));
+    await r.reconciler.process(GRANT);
+    expect(grantWrites(r)).toEqual([expect.objectContaining({ mapProblem: expect.objectContaining({ reason: 'MapNotWritten' }) })]);
+    // The retry writes it: the grant is written again, Ready.
+    r.enqueued.length = 0;
+    r.statusWrites.length = 0;
+    await r.reconciler.process('map/acme');
+    expect(r.enqueued).toEqual([GRANT]);
+    await r.reconciler.process(GRANT);
+    expect(grantWrites(r)).toEqual([expect.not.objectContaining({ mapProblem: expect.anything() })]);
+  });
+
+  test("a map write's first conflict (retried at once) holds its grants; a second fails them", async () => {
+    const conflict = new ApiError('PUT', '/api/v1/namespaces/acme/configmaps/charter-permissions', 409, 'Conflict', 'the object has been modified');
+    const outcomes: Array<MapWriteOutcome | Error> = [conflict, conflict];
+    const r = reconcilerOf({ objects: [bob, grant], map: scripted(outcomes) });
+    r.reconciler.rebuild();
+    await r.reconciler.process(GRANT);
+    r.enqueued.length = 0;
+    await expect(r.reconciler.process('map/acme')).rejects.toThrow(/409/);
+    expect(r.enqueued).toEqual([]);
+    await expect(r.reconciler.process('map/acme')).rejects.toThrow(/409/);
+    expect(r.enqueued).toEqual([GRANT]);
+    await r.reconciler.process(GRANT);
+    expect(grantWrites(r)).toEqual([expect.objectContaining({ mapProblem: expect.objectContaining({ reason: 'MapNotWritten' }) })]);
   });
 });
 

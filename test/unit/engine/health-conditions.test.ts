@@ -60,3 +60,29 @@ describe('Stalled: only a change to the object\'s own spec can make it Ready', (
     }
   });
 });
+
+describe("a Collaboration's Ready requires its namespace's permission map in effect (an input: the controller's record of the map's writes)", () => {
+  const ok = collab('acme/c', 'User/alice', 'Application/app', ['RIGHT_APPLICATION_INFO'], { generation: 2 });
+  const engine = engineOf(modelOf(...base, ok), { now: T });
+  test.each([
+    ['MapWithheld', "namespace acme's permission map is withheld (too big): workloads there read the empty map"],
+    ['MapNotWritten', "namespace acme's permission map could not be written (403): workloads there read the map written before; retried"],
+  ] as const)('%s: Accepted, but Ready=False with that reason (waiting, not Stalled); no problem: Ready=True', (reason, message) => {
+    const status = collaborationStatus(engine, 'acme', 'c', { mapProblem: { reason, message } })!;
+    expect(status.conditions.find((x) => x.type === 'Accepted')).toMatchObject({ status: 'True', message: 'Grants 1 right' });
+    expect(status.conditions.find((x) => x.type === 'Ready')).toEqual({ type: 'Ready', status: 'False', reason, message: `Grants 1 right, but ${message}`, observedGeneration: 2 });
+    expect(stalledOf(status.conditions)).toBeUndefined();
+    expect(statusOf(engine, 'Collaboration/acme/c', { mapProblem: { reason, message } })).toEqual(status);
+    expect(collaborationStatus(engine, 'acme', 'c')!.conditions.find((x) => x.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Accepted' });
+  });
+
+  test('a grant that fails keeps its own reason', () => {
+    const bad = collab('acme/c', 'User/alice', 'Application/app', ['RIGHT_NOPE']);
+    const status = collaborationStatus(engineOf(modelOf(...base, bad), { now: T }), 'acme', 'c', { mapProblem: { reason: 'MapWithheld', message: 'withheld' } })!;
+    expect(status.conditions.find((x) => x.type === 'Ready')).toMatchObject({ status: 'False', reason: 'UnknownRight' });
+  });
+
+  test("a User's Ready does not claim its rights are published", () => {
+    expect(statusOf(engine, 'User/alice')!.conditions[0]!.message).not.toMatch(/published/);
+  });
+});

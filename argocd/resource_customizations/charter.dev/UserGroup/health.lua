@@ -1,10 +1,14 @@
 -- Argo CD health check for Charter objects (charter.dev: User, Organization, UserGroup and Collaboration all carry
 -- this same script; docs/deploy.md shows how to install it). It reads the status the operator writes the way
--- kstatus (Flux) does, so both tools agree:
+-- kstatus (Flux) does, so both tools agree on every status the operator writes:
 --   no status yet, or a status of an older generation      Progressing (the operator has not reconciled this spec)
 --   Stalled=True                                           Degraded    (only a change to the spec can fix it)
 --   Ready=True                                             Healthy     (warning conditions named in the message)
---   Ready=False                                            Progressing (waiting for other objects, e.g. a subject)
+--   Ready=False                                            Progressing (waiting for other objects, e.g. a subject,
+--                                                                      or for a grant's permission map: MapWithheld)
+--   no Ready, or Ready=Unknown                             Progressing
+-- On statuses only another writer can make they differ: Reconciling=True beside Ready=True is kstatus InProgress but
+-- Healthy here; `status: {}` or a status without observedGeneration is kstatus Current but Progressing here.
 -- Argo CD runs argocd-cm checks without Lua's string library, so this script uses only the base and table ones.
 local hs = {}
 local status = obj.status
