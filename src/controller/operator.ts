@@ -184,6 +184,7 @@ export class Operator {
         mapWithheld: (namespace, withheld) => (withheld ? metrics.permissionMapWithheld.set({ namespace }, 1) : metrics.permissionMapWithheld.remove({ namespace })),
       },
       log: (level, message, fields) => options.logger.log(level, message, fields ?? {}),
+      stale: () => this.staleness(),
     });
     this.webhook = new AdmissionWebhook({
       engine: () => this.reconciler.currentEngine(),

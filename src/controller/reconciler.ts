@@ -48,6 +48,13 @@ export interface ReconcilerOptions {
   now?: () => number;
   observer?: ReconcileObserver;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Why this replica's state may be stale (an informer failing past --staleness-limit: `Operator.staleness`);
+   * undefined when it is not. Status keys are held meanwhile (`holdWhileStale`).
+   */
+  stale?: () => string | undefined;
+  /** How often held status keys look whether the state is fresh again (default 1000 ms). */
+  staleCheckMs?: number;
 }
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
@@ -84,6 +91,9 @@ export class Reconciler {
   private builtWorn = false;
   /** Each namespace's map publication (a namespace whose map key was never queued has none: nothing to wait for). */
   private readonly publications = new Map<string, MapPublication>();
+  /** Status keys held while the state may be stale, by text, and the timer that looks when it is fresh again. */
+  private readonly heldWhileStale = new Map<string, WorkKey>();
+  private staleTimer: NodeJS.Timeout | undefined;
   /** A queued Collaboration status key → its namespace's `requested` when it was queued: the map write it waits for. */
   private readonly statusNeeds = new Map<string, number>();
 
@@ -284,7 +294,7 @@ export class Reconciler {
       this.options.log?.('warn', 'not a work key: dropped', { key: text });
       return;
     }
-    if (key.type === 'status' && this.parks(text, key)) return;
+    if (key.type === 'status' && (this.holdWhileStale(text, key) || this.parks(text, key))) return;
     const start = process.hrtime.bigint();
     try {
       const result = await this.reconcile(engine, key);
@@ -294,6 +304,31 @@ export class Reconciler {
       this.options.observer?.reconciled?.(key.type, 'error', seconds(start));
       throw error;
     }
+  }
+
+  /**
+   * Whether a status key is held because this replica's state may be stale (an informer failing past the staleness
+   * limit; the replica is unready): a status computed from it could say Ready=True of what it no longer knows — a grant
+   * whose subject was deleted while the User watch failed. Held, not written (no Ready=Unknown: writing every status
+   * twice would load an API server already failing), and queued again once the state is fresh. The statuses written
+   * before stand: they were computed from a fresh state. Maps are not held: a map written from this state is never
+   * older than the one in place, and holding it would keep a revocation the replica did see from workloads.
+   */
+  private holdWhileStale(text: string, key: WorkKey): boolean {
+    const stale = this.options.stale?.();
+    if (stale === undefined) return false;
+    if (this.heldWhileStale.size === 0) this.options.log?.('warn', 'the state may be stale: status writes are held until it is fresh', { reason: stale });
+    this.heldWhileStale.set(text, key);
+    this.staleTimer ??= setInterval(() => {
+      if (this.options.stale?.() !== undefined) return;
+      clearInterval(this.staleTimer);
+      this.staleTimer = undefined;
+      const held = [...this.heldWhileStale.values()];
+      this.heldWhileStale.clear();
+      this.options.log?.('info', 'the state is fresh again: the held status writes are queued', { statuses: held.length });
+      for (const k of held) this.options.enqueue(k);
+    }, this.options.staleCheckMs ?? 1000).unref();
+    return true;
   }
 
   /**

@@ -68,3 +68,13 @@ test('--staleness-limit sets the bound; an informer the webhook does not judge f
   failing('Collaboration', 31_000);
   expect((await operator.webhook.review(reviewBody)).answer.response).toMatchObject({ allowed: false, status: { reason: 'NotReady' } });
 });
+
+test('while stale, its status keys are held, not written: the reconciler asks the Operator whether it is', async () => {
+  const { operator, failing } = builtOperator();
+  const held = (operator.reconciler as unknown as { heldWhileStale: Map<string, unknown> }).heldWhileStale;
+  failing('User', 121_000);
+  // A status key whose write would reach the (unreachable) API server: held instead, so it neither writes nor throws.
+  await operator.reconciler.process('status/User/nobody');
+  expect([...held.keys()]).toEqual(['status/User/nobody']);
+  failing('User', 0);
+});

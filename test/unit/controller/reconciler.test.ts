@@ -38,6 +38,8 @@ interface World {
   ownVersions?: string[];
   /** resourceVersions the fake status writer calls its own last writes (`StatusWriter.ownEcho`). */
   ownStatusVersions?: string[];
+  /** Why the replica's state may be stale (`Operator.staleness`). */
+  stale?: () => string | undefined;
 }
 
 /** A reconciler over these caches; what it enqueues, writes, observes and logs is recorded. */
@@ -85,6 +87,7 @@ function reconcilerOf(world: World = {}) {
     now: world.now ?? (() => NOW),
     observer,
     log: (level, message) => logs.push(`${level}:${message}`),
+    ...(world.stale ? { stale: world.stale, staleCheckMs: 5 } : {}),
   });
   return { reconciler, enqueued, delayed, statusWrites, mapWrites, observed, logs, objects };
 }
@@ -477,6 +480,28 @@ describe("a grant's Ready waits for its namespace's permission map (docs/deploy.
     expect(r.enqueued).toEqual([GRANT]);
     await r.reconciler.process(GRANT);
     expect(grantWrites(r)).toEqual([expect.objectContaining({ mapProblem: expect.objectContaining({ reason: 'MapNotWritten' }) })]);
+  });
+});
+
+describe('a replica whose state may be stale (an informer failing past --staleness-limit) holds its status writes', () => {
+  test('held, not written, while stale (maps are written); queued again once fresh', async () => {
+    let stale: string | undefined = 'the watch has been failing longer than the staleness limit';
+    const r = reconcilerOf({ objects: [bob, grant], stale: () => stale });
+    r.reconciler.rebuild();
+    await r.reconciler.process('map/acme');
+    expect(r.mapWrites).toHaveLength(1);
+    r.enqueued.length = 0;
+    await r.reconciler.process('status/User/bob');
+    await r.reconciler.process('status/Collaboration/acme/c-bob');
+    expect(r.statusWrites).toEqual([]);
+    expect(r.logs).toContain('warn:the state may be stale: status writes are held until it is fresh');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(r.enqueued).toEqual([]);
+    stale = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(new Set(r.enqueued)).toEqual(new Set(['status/User/bob', 'status/Collaboration/acme/c-bob']));
+    await r.reconciler.process('status/User/bob');
+    expect(r.statusWrites).toHaveLength(1);
   });
 });
 
