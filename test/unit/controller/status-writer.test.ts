@@ -384,3 +384,37 @@ describe('transition times', () => {
     expect(second.conditions.find((c) => c.type === 'Ready')!.lastTransitionTime).toBe('2026-06-01T00:00:02Z');
   });
 });
+
+describe('a spec change that moves no condition is still written: observedGeneration follows the generation', () => {
+  // A User's displayName or email, a grant's expiresAt moved later: nothing the status shows moves but the
+  // generations, and a status left at the old one is InProgress / Progressing (kstatus, Argo CD) for ever, and
+  // `kubectl wait --for=condition=Ready` never returns.
+  const bobAt = (generation: number): Engine =>
+    engineOf(modelOf(user('bob', { generation }), org('acme', { namespaces: ['acme'] }), collab('acme/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO'])), { now: NOW });
+  const grantAt = (generation: number, expiresAt: number): Engine =>
+    engineOf(modelOf(user('bob'), collab('acme/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO'], { generation, expiresAt })), { now: NOW });
+  const applied = (api: FakeApi) => (api.actions.at(-1)!.body as { status: { observedGeneration: number; conditions: Array<{ observedGeneration: number }> } }).status;
+
+  test.each([
+    ['a User whose displayName changed', BOB, bobAt, (g: number, status?: Record<string, unknown>) => rawUser('bob', g > 1 ? { displayName: 'Bob' } : {}, { generation: g, ...(status ? { status } : {}) })],
+    [
+      'a grant whose expiry moved later',
+      { kind: 'Collaboration', namespace: 'acme', name: 'c-bob' } as ObjectRef,
+      (g: number) => grantAt(g, NOW + g * 86_400_000),
+      (g: number, status?: Record<string, unknown>) => rawCollaboration('acme/c-bob', 'User/bob', 'Application/app1', ['RIGHT_APPLICATION_INFO'], { generation: g, ...(status ? { status } : {}) }),
+    ],
+  ] as const)('%s', async (_what, object, engineAt, rawAt) => {
+    const first = new FakeApi();
+    await new StatusWriter({ api: first, now: () => NOW }).sync(engineAt(1), object, rawAt(1));
+    const gen1 = applied(first);
+    expect(gen1.observedGeneration).toBe(1);
+    const api = new FakeApi();
+    expect(await new StatusWriter({ api, now: () => NOW }).sync(engineAt(2), object, rawAt(2, gen1))).toBe('written');
+    const status = applied(api);
+    expect(status.observedGeneration).toBe(2);
+    expect(status.conditions.every((c) => c.observedGeneration === 2)).toBe(true);
+    // Apart from the generations, the same status.
+    const strip = (s: typeof status) => ({ ...s, observedGeneration: 0, conditions: s.conditions.map((c) => ({ ...c, observedGeneration: 0 })) });
+    expect(strip(status)).toEqual(strip(gen1));
+  });
+});
