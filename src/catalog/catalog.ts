@@ -75,6 +75,14 @@ export class CatalogError extends Error {
   }
 }
 
+/**
+ * The most rights a catalog may declare (kinds' and global rights together): the Collaboration CRD's
+ * `status.grantedRights` maxItems. A grant's status lists every right it grants, a membership (target an Organization)
+ * can grant every right of the catalog, and a status the API server refuses (422) would leave the grant InProgress for
+ * ever: such a catalog is refused at load instead.
+ */
+export const MAX_CATALOG_RIGHTS = 1024;
+
 /** Checks the catalog's meaning (its shape is checked by the schema) and compiles it. Throws CatalogError. */
 export function compileCatalog(doc: CatalogDocument, source: string): Catalog {
   const problems: string[] = [];
@@ -105,6 +113,12 @@ export function compileCatalog(doc: CatalogDocument, source: string): Catalog {
   }
 
   const rights = [...owner.keys()].sort();
+  if (rights.length > MAX_CATALOG_RIGHTS) {
+    const byKind = spec.kinds.map((k) => ({ name: k.name, count: k.rights.length })).sort((a, b) => b.count - a.count);
+    problems.push(
+      `spec: ${rights.length} rights (kind ${byKind[0]!.name} has ${byKind[0]!.count}); a catalog has at most ${MAX_CATALOG_RIGHTS}: a Collaboration's status lists every right it grants (status.grantedRights, at most ${MAX_CATALOG_RIGHTS} items in the CRD), and a membership can grant them all`,
+    );
+  }
   const rightIndex = new Map(rights.map((r, i) => [r, i]));
   const pseudoRights = new Map<string, number[]>();
   const addPseudo = (name: string, indices: number[], where: string): void => {
