@@ -23,7 +23,7 @@ import { WriteEchoes } from './write-echoes.ts';
 import { isTime } from '../reader/permission-reader.ts';
 
 export interface ExistingConfigMap {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   data?: Record<string, string>;
   /** In place of `data`, as the operator's ConfigMap informer keeps them: `dataDigest` of the data (`withDataDigest`). */
   dataDigest?: string;
@@ -49,8 +49,13 @@ export interface ConfigMapWriterOptions {
   budgetBytes?: number;
   /** Most shard ConfigMaps a map may use (default 8); a bigger map is withheld. */
   maxShards?: number;
-  /** Where a withheld map is reported (a Warning Event on the index ConfigMap). */
+  /**
+   * Where a withheld map is reported (a Warning Event on the index ConfigMap), and the takeover of a ConfigMap of a
+   * map's name that was not Charter's (a Warning Event on it).
+   */
   events?: EventRecorder;
+  /** Where the takeover of a ConfigMap that was not Charter's is logged (a warning). */
+  log?: (level: 'warn', message: string, fields: Record<string, unknown>) => void;
   /** Each write; `conflict`: it failed with 409 (a stale resourceVersion, or a create of an existing name). */
   onWrite?: (verb: 'create' | 'update' | 'delete', ok: boolean, conflict?: boolean) => void;
 }
@@ -275,9 +280,11 @@ export class ConfigMapWriter {
 
   /**
    * Creates a ConfigMap; the API server's answer when it did. One of that name may exist without the map labels
-   * (someone removed them), so that the label-selected informer does not show it: then it is taken over — replaced,
-   * labels included (`takenOver`). Either way the answer is the API server's. Without this, the create would fail for ever and the namespace's map would never be
-   * written again.
+   * (someone removed them, or made a ConfigMap of that name: the map's names are reserved in every namespace that gets
+   * a map, docs/deploy.md), so that the label-selected informer does not show it: then it is taken over — replaced,
+   * labels included (`takenOver`) — with a warning logged and a Warning Event on it (`TakenOver`) when it was not
+   * labelled as a map. Either way the answer is the API server's. Without this, the create would fail for ever and the
+   * namespace's map would never be written again.
    */
   private async create(path: string, cm: ConfigMapObject): Promise<{ answer: ExistingConfigMap | undefined; takenOver: boolean }> {
     const { api } = this.options;
@@ -292,7 +299,19 @@ export class ConfigMapWriter {
       body: { ...cm, metadata: { ...cm.metadata, resourceVersion: live.metadata?.resourceVersion } },
       query: { fieldManager: 'charter' },
     });
+    if (live.metadata?.labels?.['charter.dev/permission-map'] !== 'true') await this.tookOver(cm, live, taken);
     return { answer: taken, takenOver: true };
+  }
+
+  /** Says that a ConfigMap that was not a map (no map label) was replaced by one: a warning, and a Warning Event on it. */
+  private async tookOver(cm: ConfigMapObject, live: ExistingConfigMap, taken: ExistingConfigMap | undefined): Promise<void> {
+    const { namespace, name } = cm.metadata;
+    const keys = Object.keys(live.data ?? {}).sort();
+    const labels = live.metadata?.labels ?? {};
+    this.options.log?.('warn', 'ConfigMap taken over: it held no permission map, and its name is reserved for one', { namespace, name, keys, labels });
+    const note = `ConfigMap ${namespace}/${name} was not a permission map (no label charter.dev/permission-map: "true"; keys ${keys.join(', ') || 'none'}) and was replaced by one: charter-permissions and charter-permissions-<i> are reserved in every namespace that gets a map`;
+    const uid = taken?.metadata?.uid;
+    await this.options.events?.record({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name, ...(uid ? { uid } : {}) }, { type: 'Warning', reason: 'TakenOver', note });
   }
 
   private async delete(namespace: string, name: string): Promise<void> {

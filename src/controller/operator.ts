@@ -130,6 +130,7 @@ export class Operator {
       ...(options.mapBudgetBytes ? { budgetBytes: options.mapBudgetBytes } : {}),
       ...(options.maxShards ? { maxShards: options.maxShards } : {}),
       events,
+      log: (level, message, fields) => options.logger.log(level, message, fields),
       onWrite: (verb, ok, conflict) => write('configmap', verb, ok ? 'success' : conflict ? 'conflict' : 'error'),
     });
     const informer = (name: string, path: string, labelSelector?: string, transform?: (o: KubernetesObject) => KubernetesObject): Informer<KubernetesObject> => {

@@ -182,7 +182,7 @@ maybe('the chart RBAC templates', () => {
 
 maybe('the operator with exactly the chart RBAC', () => {
   test('converges: statuses, the permission map in another namespace (taken over, sharded, shrunk), Events and the Lease, with no write failing', async () => {
-    // Someone's own ConfigMap of the map's name, unlabelled: the operator takes it over (GET and PUT by name).
+    // Someone's own ConfigMap of the map's name, unlabelled: the operator takes it over (GET and PUT by name), with a warning.
     await admin.request('POST', `/api/v1/namespaces/${tenantNs}/configmaps`, { body: { metadata: { name: 'charter-permissions' }, data: { 'settings.yaml': 'mine' } } });
     const stream = new Writable({
       write(chunk, _encoding, done) {
@@ -261,6 +261,10 @@ maybe('the operator with exactly the chart RBAC', () => {
     expect(await dropped()).toBe(0);
     const events = await get(`/apis/events.k8s.io/v1/namespaces/${tenantNs}/events`);
     expect(events.items.some((e: Obj) => e.regarding?.name === 'c-ghost' && e.reason === 'SubjectNotFound' && e.series?.count >= 2)).toBe(true);
+
+    // The ConfigMap of the map's name that was someone else's: taken over, with a warning and a Warning Event on it.
+    expect(logLines.filter((l) => l.includes('ConfigMap taken over'))).toEqual([expect.stringContaining(`"namespace":"${tenantNs}"`)]);
+    expect(events.items.some((e: Obj) => e.regarding?.name === 'charter-permissions' && e.reason === 'TakenOver' && e.type === 'Warning')).toBe(true);
 
     // Shards: 40 grants more need more than one ConfigMap at MAP_BUDGET; revoked again, the map fits one and the
     // leftover shards are deleted — by name, as the ClusterRole names them.

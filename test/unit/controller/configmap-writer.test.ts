@@ -276,6 +276,34 @@ describe('what is left to the queue to retry, and what is not an error', () => {
     expect(w.ownEcho(existingConfigMap('acme', INDEX, {}, { resourceVersion: '43' }))).toBe(true);
   });
 
+  test('taking over a ConfigMap that was not a map (no map label): a warning logged and a Warning Event on it', async () => {
+    const api = new FakeApi()
+      .on('POST', CMS, fails(409, 'AlreadyExists'))
+      .on('GET', `${CMS}/${INDEX}`, answers(existingConfigMap('acme', INDEX, { 'settings.yaml': 'x' }, { resourceVersion: '42', labels: { app: 'mine' } })))
+      .on('PUT', `${CMS}/${INDEX}`, (action) => ({ ...(action.body as ExistingConfigMap), metadata: { ...(action.body as ExistingConfigMap).metadata, uid: 'u-1', resourceVersion: '43' } }));
+    const events = new EventRecorder({ api, reportingInstance: 'test', now: () => NOW });
+    const logged: Array<[string, string, Record<string, unknown>]> = [];
+    const w = new ConfigMapWriter({ api, events, log: (level, message, fields) => logged.push([level, message, fields]) });
+    await w.sync(granted(3), 'acme', []);
+    expect(api.verbs).toEqual([`POST ${CMS}`, `GET ${CMS}/${INDEX}`, `PUT ${CMS}/${INDEX}`, 'POST /apis/events.k8s.io/v1/namespaces/acme/events']);
+    expect(api.actions[3]!.body).toMatchObject({ type: 'Warning', reason: 'TakenOver', regarding: { kind: 'ConfigMap', namespace: 'acme', name: INDEX, uid: 'u-1' } });
+    expect((api.actions[3]!.body as { note: string }).note).toMatch(/not a permission map .*keys settings\.yaml.*reserved/);
+    expect(logged).toEqual([['warn', expect.stringMatching(/taken over/), { namespace: 'acme', name: INDEX, keys: ['settings.yaml'], labels: { app: 'mine' } }]]);
+  });
+
+  test('taking over a map ConfigMap the informer did not show (labelled): no warning, no Event', async () => {
+    const labelled = existingConfigMap('acme', INDEX, {}, { resourceVersion: '42', labels: { 'charter.dev/permission-map': 'true' } });
+    const api = new FakeApi()
+      .on('POST', CMS, fails(409, 'AlreadyExists'))
+      .on('GET', `${CMS}/${INDEX}`, answers(labelled))
+      .on('PUT', `${CMS}/${INDEX}`, (action) => action.body);
+    const events = new EventRecorder({ api, reportingInstance: 'test', now: () => NOW });
+    const logged: unknown[] = [];
+    await new ConfigMapWriter({ api, events, log: (...args) => logged.push(args) }).sync(granted(3), 'acme', []);
+    expect(api.verbs).toEqual([`POST ${CMS}`, `GET ${CMS}/${INDEX}`, `PUT ${CMS}/${INDEX}`]);
+    expect(logged).toEqual([]);
+  });
+
   test('a ConfigMap of another name carrying the map labels is not the map: never replaced or deleted', async () => {
     const held = await published(granted(40), SHARDED);
     const stray = (name: string): ExistingConfigMap => ({ ...held.at(-1)!, metadata: { ...held.at(-1)!.metadata, name } });
