@@ -40,6 +40,7 @@ export interface RequestOptions {
 
 export const APPLY_PATCH = 'application/apply-patch+yaml';
 export const MERGE_PATCH = 'application/merge-patch+json';
+export const JSON_PATCH = 'application/json-patch+json';
 
 export class ApiClient {
   private readonly kubeConfig: KubeConfig;

@@ -1,7 +1,8 @@
 /**
  * Writes an object's status: computed by the engine, stamped with transition times, compared with what the
  * cluster holds, and written only when different — through the status subresource with server-side apply and one
- * field manager (`charter`), so the operator owns exactly the status fields it writes.
+ * field manager (`charter`), so the operator owns exactly the status fields it writes; a condition another field
+ * manager added is removed after the apply (`foreignConditions`).
  *
  * What the cluster holds is the informer's object — unless this writer wrote the status since: the informer can still
  * show an older one (its watch lags the write), and judging against it would skip a needed write or a condition's
@@ -20,7 +21,7 @@ import { API_GROUP_VERSION, type KindName } from '../api/kinds.ts';
 import { clipMessage, withTransitionTimes } from '../engine/conditions.ts';
 import type { Engine } from '../engine/engine.ts';
 import { stalledCondition, statusOf, WARNING_CONDITIONS, type ConditionValue, type MapProblem } from '../engine/status.ts';
-import { APPLY_PATCH, MERGE_PATCH, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
+import { APPLY_PATCH, JSON_PATCH, MERGE_PATCH, type ApiRequests, isConflict, isNotFound } from './api-client.ts';
 import { sameJson } from '../model/canonical-json.ts';
 import type { InvalidObject, RawObject } from './cluster-model.ts';
 import type { EventRecorder } from './event-recorder.ts';
@@ -76,6 +77,23 @@ export function emptiedMaps(previous: unknown, next: unknown): Record<string, un
   return patch;
 }
 
+/**
+ * A JSON patch that removes a status's conditions of types the operator did not compute (each checked by its type
+ * first: a list changed since fails the patch, and the key is retried), or undefined when there are none.
+ */
+export function foreignConditions(status: unknown, computed: readonly { type: string }[]): Array<Record<string, unknown>> | undefined {
+  const conditions = (status as { conditions?: unknown } | undefined)?.conditions;
+  if (!Array.isArray(conditions)) return undefined;
+  const ours = new Set(computed.map((c) => c.type));
+  const ops: Array<Record<string, unknown>> = [];
+  for (let i = conditions.length - 1; i >= 0; i--) {
+    const type = (conditions[i] as { type?: unknown } | null)?.type;
+    if (typeof type === 'string' && ours.has(type)) continue;
+    ops.push({ op: 'test', path: `/status/conditions/${i}/type`, value: type ?? null }, { op: 'remove', path: `/status/conditions/${i}` });
+  }
+  return ops.length > 0 ? ops : undefined;
+}
+
 export class StatusWriter {
   private readonly options: Required<Omit<StatusWriterOptions, 'events' | 'onWrite'>> & Pick<StatusWriterOptions, 'events' | 'onWrite'>;
   /** Object path → the last status written, until the informer's object reaches it; the echoes of the writes. */
@@ -122,8 +140,13 @@ export class StatusWriter {
     return recheck ? 'recheck' : 'written';
   }
 
-  /** The writes of one status (the merge patch that removes emptied maps first, when needed); undefined: it is gone. */
-  private async write(path: string, kind: KindName, name: string, namespace: string | undefined, held: Record<string, unknown> | undefined, status: Record<string, unknown>): Promise<RawObject | undefined> {
+  /**
+   * The writes of one status (the merge patch that removes emptied maps first, when needed); undefined: it is gone.
+   * Server-side apply removes only the fields its manager alone owns: a condition another field manager added (a
+   * `Stalled=True`: Failed / Degraded for ever) stays beside the computed ones. So when the applied status still holds
+   * a condition type the operator did not compute, a JSON patch removes it (one more request, only then).
+   */
+  private async write(path: string, kind: KindName, name: string, namespace: string | undefined, held: Record<string, unknown> | undefined, status: Record<string, unknown> & { conditions: readonly { type: string }[] }): Promise<RawObject | undefined> {
     const emptied = emptiedMaps(held, status);
     if (emptied) {
       try {
@@ -135,17 +158,32 @@ export class StatusWriter {
         throw error;
       }
     }
+    let answer: RawObject | undefined;
     try {
-      const answer = await this.options.api.request<RawObject | undefined>('PATCH', path, {
+      answer = await this.options.api.request<RawObject | undefined>('PATCH', path, {
         contentType: APPLY_PATCH,
         query: { fieldManager: FIELD_MANAGER, force: true },
         body: { apiVersion: API_GROUP_VERSION, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, status },
       });
       this.options.onWrite?.(true, false);
-      return answer ?? {};
     } catch (error) {
       if (isNotFound(error)) return undefined;
       this.options.onWrite?.(false, isConflict(error));
+      throw error;
+    }
+    const foreign = foreignConditions(answer?.status, status.conditions);
+    return foreign ? this.removeConditions(path, foreign) : (answer ?? {});
+  }
+
+  /** The JSON patch of `foreignConditions`; the API server's answer (undefined: the object is gone). */
+  private async removeConditions(path: string, patch: Array<Record<string, unknown>>): Promise<RawObject | undefined> {
+    try {
+      const answer = await this.options.api.request<RawObject | undefined>('PATCH', path, { contentType: JSON_PATCH, query: { fieldManager: FIELD_MANAGER }, body: patch });
+      this.options.onWrite?.(true, false, 'patch');
+      return answer ?? {};
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      this.options.onWrite?.(false, isConflict(error), 'patch');
       throw error;
     }
   }

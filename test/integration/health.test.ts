@@ -13,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ApiClient } from '../../src/controller/api-client.ts';
+import { MERGE_PATCH, type ApiClient } from '../../src/controller/api-client.ts';
 import type { Operator } from '../../src/controller/operator.ts';
 import { goTool, warnSkipped } from '../go-tools.ts';
 import { kubeconfigPath, kubectl, newNamespace } from './support/cluster.ts';
 import { KINDS } from '../../src/api/kinds.ts';
-import { adminApi, applyAll, apply, deleteAll, eventually, getObject, randomId, repoRoot, startOperator, type Obj } from './support/operator.ts';
+import { adminApi, applyAll, apply, deleteAll, eventually, getObject, pathOf, randomId, repoRoot, startOperator, type Obj } from './support/operator.ts';
 
 const kstatusBin = goTool('kstatus');
 const argocdBin = goTool('argocd-health');
@@ -172,6 +172,21 @@ withTools('health that Flux (kstatus) and Argo CD read', () => {
       expect(argocd(current).status).toBe('Healthy');
     }
   }, 180_000);
+
+  test("a condition another field manager added to the status is removed: Stalled=True by someone else does not leave a grant Failed / Degraded", async () => {
+    const before = await reconciled(grant);
+    const types = (o: Obj): string[] => o.status.conditions.map((c: Obj) => `${c.type}=${c.status}`);
+    const conditions = [...before.status.conditions, { type: 'Stalled', status: 'True', reason: 'Foreign', message: 'written by someone else', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+    await api.request('PATCH', `${pathOf(grant)}/status`, { contentType: MERGE_PATCH, query: { fieldManager: 'someone-else' }, body: { status: { conditions } } });
+    const after = await eventually(async () => {
+      const o = await live(grant);
+      if (types(o).includes('Stalled=True')) throw new Error(`still there: ${types(o).join(', ')}`);
+      return o;
+    }, 'the foreign condition removed', { timeoutMs: 30_000, intervalMs: 200 });
+    expect(types(after)).toEqual(types(before));
+    expect(kstatus(after).status).toBe('Current');
+    expect(argocd(after).status).toBe('Healthy');
+  }, 60_000);
 
   test('the argocd-cm patch in docs/deploy.md installs the four checks and keeps the other settings', () => {
     const doc = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');

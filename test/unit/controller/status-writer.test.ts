@@ -5,10 +5,10 @@
  * became empty.
  */
 import { describe, expect, test } from '@jest/globals';
-import { APPLY_PATCH, MERGE_PATCH } from '../../../src/controller/api-client.ts';
+import { APPLY_PATCH, JSON_PATCH, MERGE_PATCH } from '../../../src/controller/api-client.ts';
 import type { RawObject } from '../../../src/controller/cluster-model.ts';
 import { EventRecorder } from '../../../src/controller/event-recorder.ts';
-import { olderThan, StatusWriter, type StatusWriteResult } from '../../../src/controller/status-writer.ts';
+import { foreignConditions, olderThan, StatusWriter, type StatusWriteResult } from '../../../src/controller/status-writer.ts';
 import type { Engine } from '../../../src/engine/engine.ts';
 import type { ObjectRef } from '../../../src/model/model.ts';
 import { collab, engineOf, group, modelOf, org, user } from '../engine/support.ts';
@@ -416,5 +416,53 @@ describe('a spec change that moves no condition is still written: observedGenera
     // Apart from the generations, the same status.
     const strip = (s: typeof status) => ({ ...s, observedGeneration: 0, conditions: s.conditions.map((c) => ({ ...c, observedGeneration: 0 })) });
     expect(strip(status)).toEqual(strip(gen1));
+  });
+});
+
+describe('conditions the operator does not compute (another field manager added them) are removed', () => {
+  const foreign = { type: 'Stalled', status: 'True', reason: 'Foreign', message: 'written by someone else', lastTransitionTime: STAMP };
+  const other = { type: 'Reconciling', status: 'True', reason: 'Foreign', message: 'also', lastTransitionTime: STAMP };
+
+  test('the apply leaves them (server-side apply removes only what its manager alone owns): a JSON patch removes each, checked by its type', async () => {
+    const engine = world();
+    const status = await firstWrite(engine, BOB, rawUser('bob'));
+    const conditions = status.conditions as Array<Record<string, unknown>>;
+    const onServer = { ...status, conditions: [foreign, ...conditions, other] };
+    const api = new FakeApi()
+      .on('PATCH', BOB_STATUS, (a) => (a.contentType === APPLY_PATCH ? { metadata: { resourceVersion: '5' }, status: onServer } : { metadata: { resourceVersion: '6' }, status }));
+    const writes: string[] = [];
+    expect(await writer(api, writes).sync(engine, BOB, rawUser('bob', {}, { status: onServer }))).toBe('written');
+    expect(api.actions.map((a) => a.contentType)).toEqual([APPLY_PATCH, JSON_PATCH]);
+    const last = conditions.length + 1;
+    expect(api.actions[1]!.body).toEqual([
+      { op: 'test', path: `/status/conditions/${last}/type`, value: 'Reconciling' },
+      { op: 'remove', path: `/status/conditions/${last}` },
+      { op: 'test', path: '/status/conditions/0/type', value: 'Stalled' },
+      { op: 'remove', path: '/status/conditions/0' },
+    ]);
+    expect(writes).toEqual(['apply:ok', 'patch:ok']);
+    expect(foreignConditions(status, conditions as Array<{ type: string }>)).toBeUndefined();
+  });
+
+  test('a condition the operator wrote and no longer computes is removed by the apply itself: no patch', async () => {
+    const engine = world();
+    const status = await firstWrite(engine, BOB, rawUser('bob'));
+    const api = new FakeApi().on('PATCH', BOB_STATUS, () => ({ metadata: { resourceVersion: '5' }, status }));
+    const held = { ...status, conditions: [...(status.conditions as unknown[]), foreign] };
+    expect(await writer(api).sync(engine, BOB, rawUser('bob', {}, { status: held }))).toBe('written');
+    expect(api.actions.map((a) => a.contentType)).toEqual([APPLY_PATCH]);
+  });
+
+  test('the patch refused (the list changed since: its test fails): thrown, for the queue to retry', async () => {
+    const engine = world();
+    const status = await firstWrite(engine, BOB, rawUser('bob'));
+    const onServer = { ...status, conditions: [...(status.conditions as unknown[]), foreign] };
+    const api = new FakeApi().on('PATCH', BOB_STATUS, (a) => {
+      if (a.contentType === APPLY_PATCH) return { metadata: { resourceVersion: '5' }, status: onServer };
+      return fails(422, 'Invalid')(a);
+    });
+    const writes: string[] = [];
+    await expect(writer(api, writes).sync(engine, BOB, rawUser('bob', {}, { status: onServer }))).rejects.toThrow(/422/);
+    expect(writes).toEqual(['apply:ok', 'patch:error']);
   });
 });
