@@ -14,6 +14,9 @@ import { Engine } from '../../../src/engine/engine.ts';
 import type { StatusWriter, StatusWriteResult } from '../../../src/controller/status-writer.ts';
 import { formatWorkKey } from '../../../src/controller/work-key.ts';
 import { ApiError } from '../../../src/controller/api-client.ts';
+import { operatorWorkQueue } from '../../../src/controller/operator.ts';
+import type { WorkQueue } from '../../../src/controller/work-queue.ts';
+import { capturingLogger, deferred, eventually } from './support.ts';
 import { existingConfigMap, rawCollaboration, rawOrganization, rawUser } from './builders.ts';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -38,6 +41,8 @@ interface World {
   ownVersions?: string[];
   /** resourceVersions the fake status writer calls its own last writes (`StatusWriter.ownEcho`). */
   ownStatusVersions?: string[];
+  /** Also hands each queued key (its text) here: a real work queue. */
+  onEnqueue?: (key: string) => void;
   /** Why the replica's state may be stale (`Operator.staleness`). */
   stale?: () => string | undefined;
 }
@@ -82,7 +87,10 @@ function reconcilerOf(world: World = {}) {
     caches,
     statusWriter,
     configMapWriter,
-    enqueue: (key) => enqueued.push(formatWorkKey(key)),
+    enqueue: (key) => {
+      enqueued.push(formatWorkKey(key));
+      world.onEnqueue?.(formatWorkKey(key));
+    },
     enqueueAfter: (key, ms) => delayed.push([formatWorkKey(key), ms]),
     now: world.now ?? (() => NOW),
     observer,
@@ -372,6 +380,38 @@ describe("a grant's Ready waits for its namespace's permission map (docs/deploy.
     expect(r.enqueued).toEqual([GRANT]);
     await r.reconciler.process(GRANT);
     expect(grantWrites(r)).toEqual([{ object: { kind: 'Collaboration', namespace: 'acme', name: 'c-bob' }, current: grant, invalid: undefined }]);
+  });
+
+  test("with the operator's work queue (4 workers, maps in a lane of their own): a new grant's status is written once, after its map", async () => {
+    const map = deferred();
+    const order: string[] = [];
+    let queue: WorkQueue | undefined;
+    const r = reconcilerOf({
+      objects: [bob],
+      onEnqueue: (key) => queue?.add(key),
+      map: async () => {
+        await map.promise;
+        order.push('map/acme');
+        return published;
+      },
+    });
+    queue = operatorWorkQueue({ workers: 4, logger: capturingLogger().logger, process: (key) => r.reconciler.process(key) });
+    r.reconciler.rebuild();
+    queue.start();
+    await eventually(() => queue!.depth === 0 && queue!.inFlight === 0);
+    r.statusWrites.length = 0;
+    r.objects.push(grant);
+    r.reconciler.onObjectEvent('Collaboration', 'ADDED', grant);
+    // The User's status is written while the map write is in flight; the grant's is not.
+    await eventually(() => r.statusWrites.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(grantWrites(r)).toEqual([]);
+    map.resolve();
+    await eventually(() => grantWrites(r).length === 1);
+    await eventually(() => queue!.depth === 0 && queue!.inFlight === 0);
+    await queue.shutdown();
+    expect(order).toEqual(['map/acme']);
+    expect(grantWrites(r)).toHaveLength(1);
   });
 
   test('on start: every grant waits for its namespace map; a namespace whose map is not queued holds nothing up', async () => {
