@@ -1,6 +1,6 @@
 /**
  * The values charts/charter refuses, each naming the value: values.schema.json's types, ranges, enums and patterns
- * (the `webhook.*` keys all listed), the templates' `fail`s for combinations (among them a memory limit that cannot hold
+ * (the `webhook.*` and `rbac.*` keys all listed), the templates' `fail`s for combinations (among them a memory limit that cannot hold
  * heapLimitMiB + 3 × semiSpaceMiB + 256 MiB), and Chart.yaml's kubeVersion (the
  * webhook's matchConditions need 1.28). And what must still render: the defaults and the values next to a refused one.
  */
@@ -47,6 +47,8 @@ const refused: [what: string, opts: TemplateOptions, value: string][] = [
   ['a log level the operator refuses', { set: ['logLevel=trace'] }, 'logLevel'],
   ['admin rights the operator refuses', { set: ['adminRights=everything'] }, 'adminRights'],
   ['workers 0', { set: ['workers=0'] }, 'workers'],
+  ['a misspelt rbac key', { set: ['rbac.aggregateCollaborationWrites=true'] }, 'rbac'],
+  ['a string for rbac.aggregateCollaborationWritesUnenforced', { setString: ['rbac.aggregateCollaborationWritesUnenforced=yes'] }, 'rbac.aggregateCollaborationWritesUnenforced'],
   ['a negative replica count', { set: ['replicas=-1'] }, 'replicas'],
   ['a lease duration of 0 s', { set: ['leaderElection.leaseDuration=0'] }, 'leaderElection.leaseDuration'],
   ['a stall timeout that is not a number', { set: ['stallTimeout=soon'] }, 'stallTimeout'],
